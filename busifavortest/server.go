@@ -1,0 +1,494 @@
+package busifavortest
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wechatpay-apiv3/wechatpay-go/core"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/downloader"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/option"
+
+	"github.com/busifavor-go/busifavor"
+)
+
+// DefaultMchID is the merchant id a Server uses unless WithMchID says
+// otherwise; it is the API page's example.
+const DefaultMchID = "10000098"
+
+// CallbacksPath is the API's one resource.
+const CallbacksPath = "/v3/marketing/busifavor/callbacks"
+
+// maxRequestBody is what the fake reads of a request body.
+const maxRequestBody = 1 << 20
+
+// Server is a fake WeChat Pay on loopback for the busifavor callbacks API. It
+// verifies every request's signature the way WeChat Pay does, enforces the
+// API's rules, keeps the notify URL per merchant, signs every answer, records
+// what arrived, and fails on demand (see Fail). Start one with NewServer and
+// stop it with Close.
+type Server struct {
+	// URL is the base URL of the server, http://127.0.0.1:port, for
+	// busifavor.WithBaseURL.
+	URL string
+
+	ts  *httptest.Server
+	cfg config
+
+	reqSeq atomic.Uint64
+
+	mgrOnce sync.Once // platform-certificate mode's downloader, made on first use
+	mgr     *downloader.CertificateDownloaderMgr
+	mgrErr  error
+
+	mu       sync.Mutex
+	state    map[string]stored    // mchid -> what the last SET stored
+	nonces   map[string]time.Time // request nonces seen, with their timestamps
+	prunedAt time.Time            // when nonces older than clockSkew were last dropped
+	faults   []*pendingFault
+	requests []Request
+}
+
+// stored is one merchant's notify URL.
+type stored struct {
+	notifyURL  string
+	updateTime time.Time
+}
+
+// merchant is a caller the server knows.
+type merchant struct {
+	serial string
+	key    *rsa.PublicKey
+	actFor map[string]bool
+}
+
+// config is what the options set.
+type config struct {
+	mchID          string
+	merchantKey    *rsa.PrivateKey
+	merchantSerial string
+	platformKey    *rsa.PrivateKey
+	publicKeyID    string
+	clock          func() time.Time
+	merchants      map[string]*merchant
+	delegates      map[string][]string
+	platformCert   *platformCert
+}
+
+// Option configures a Server in NewServer.
+type Option func(*config)
+
+// WithMchID sets the calling merchant's id (default DefaultMchID).
+func WithMchID(mchID string) Option { return func(c *config) { c.mchID = mchID } }
+
+// WithMerchantKey fixes the calling merchant's private key and certificate
+// serial instead of generating them.
+func WithMerchantKey(key *rsa.PrivateKey, serial string) Option {
+	return func(c *config) { c.merchantKey, c.merchantSerial = key, serial }
+}
+
+// WithPlatformKey fixes WeChat Pay's signing key and its public key id
+// (PUB_KEY_ID_…) instead of generating them.
+func WithPlatformKey(key *rsa.PrivateKey, publicKeyID string) Option {
+	return func(c *config) { c.platformKey, c.publicKeyID = key, publicKeyID }
+}
+
+// WithClock sets the server's clock: request timestamps are checked against
+// it, answers are stamped with it, and update_time comes from it.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
+
+// WithMerchant lets another merchant call the server with its own
+// certificate serial and public key.
+func WithMerchant(mchID, serial string, key *rsa.PublicKey) Option {
+	return func(c *config) {
+		if c.merchants == nil {
+			c.merchants = map[string]*merchant{}
+		}
+		c.merchants[mchID] = &merchant{serial: serial, key: key}
+	}
+}
+
+// WithDelegation lets caller set and read the notify URL of each of mchIDs,
+// as a service provider may for its sub-merchants. Without it a request
+// naming another merchant's mchid answers 400 PARAM_ERROR.
+func WithDelegation(caller string, mchIDs ...string) Option {
+	return func(c *config) {
+		if c.delegates == nil {
+			c.delegates = map[string][]string{}
+		}
+		c.delegates[caller] = append(c.delegates[caller], mchIDs...)
+	}
+}
+
+// NewServer starts a fake WeChat Pay on loopback. Keys are generated per
+// server unless fixed with options. It panics if it cannot listen, like
+// httptest.NewServer.
+func NewServer(opts ...Option) *Server {
+	cfg := config{mchID: DefaultMchID, clock: time.Now}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.merchantKey == nil {
+		cfg.merchantKey, cfg.merchantSerial = mustKey(), randomSerial()
+	}
+	if cfg.platformKey == nil {
+		cfg.platformKey, cfg.publicKeyID = mustKey(), "PUB_KEY_ID_0110000098"+randomDigits(10)
+	}
+	if cfg.merchants == nil {
+		cfg.merchants = map[string]*merchant{}
+	}
+	cfg.merchants[cfg.mchID] = &merchant{serial: cfg.merchantSerial, key: &cfg.merchantKey.PublicKey}
+	for caller, ids := range cfg.delegates {
+		if m := cfg.merchants[caller]; m != nil {
+			m.actFor = map[string]bool{}
+			for _, id := range ids {
+				m.actFor[id] = true
+			}
+		}
+	}
+	if cfg.platformCert != nil {
+		cfg.platformCert = newPlatformCert(cfg.platformKey, cfg.platformCert.apiV3Key, cfg.clock())
+	}
+	s := &Server{cfg: cfg, state: map[string]stored{}, nonces: map[string]time.Time{}}
+	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.URL = s.ts.URL
+	return s
+}
+
+// Close shuts the server down and blocks until its requests are done.
+func (s *Server) Close() {
+	s.ts.Close()
+	if s.mgr != nil {
+		s.mgr.Stop()
+	}
+}
+
+// MchID returns the calling merchant's id.
+func (s *Server) MchID() string { return s.cfg.mchID }
+
+// MerchantKey returns the calling merchant's private key and certificate
+// serial, for building a core.Client by hand.
+func (s *Server) MerchantKey() (*rsa.PrivateKey, string) {
+	return s.cfg.merchantKey, s.cfg.merchantSerial
+}
+
+// PublicKey returns WeChat Pay's public key and its id, which verify the
+// server's answers.
+func (s *Server) PublicKey() (*rsa.PublicKey, string) {
+	return &s.cfg.platformKey.PublicKey, s.cfg.publicKeyID
+}
+
+// HTTPClient returns an HTTP client that sends requests for WeChat Pay's
+// domains (api.mch.weixin.qq.com, api2.mch.weixin.qq.com) to the server, so
+// code that hard-wires them, such as wechatpay-go's generated services and
+// certificate downloader, reaches the fake. Other hosts are left alone.
+func (s *Server) HTTPClient() *http.Client {
+	c := s.ts.Client()
+	c.Transport = &rewriter{host: s.ts.Listener.Addr().String(), next: c.Transport}
+	return c
+}
+
+// rewriter sends requests for WeChat Pay's domains to host over plain HTTP.
+// The request signature covers the path and query, not the host, so it
+// still verifies.
+type rewriter struct {
+	host string
+	next http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *rewriter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if h := r.URL.Hostname(); h != "api.mch.weixin.qq.com" && h != "api2.mch.weixin.qq.com" {
+		return t.next.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	r.URL.Scheme, r.URL.Host, r.Host = "http", t.host, ""
+	return t.next.RoundTrip(r)
+}
+
+// ClientOptions returns everything core.NewClient needs to call this server
+// as its merchant: the merchant key and serial, WeChat Pay's public key id
+// and key (or, in platform-certificate mode, a certificate downloader), and
+// the HTTP client.
+func (s *Server) ClientOptions() []core.ClientOption {
+	var auth core.ClientOption
+	if s.cfg.platformCert != nil {
+		auth = s.certClientOptions()
+	} else {
+		pub, id := s.PublicKey()
+		auth = option.WithWechatPayPublicKeyAuthCipher(s.cfg.mchID, s.cfg.merchantSerial, s.cfg.merchantKey, id, pub)
+	}
+	return []core.ClientOption{auth, option.WithHTTPClient(s.HTTPClient())}
+}
+
+// Client returns a busifavor.Client wired to this server. opts come after
+// busifavor.WithBaseURL(s.URL), so they may override it.
+func (s *Server) Client(opts ...busifavor.Option) (*busifavor.Client, error) {
+	c, err := core.NewClient(context.Background(), s.ClientOptions()...)
+	if err != nil {
+		return nil, err
+	}
+	return busifavor.NewClient(c, append([]busifavor.Option{busifavor.WithBaseURL(s.URL)}, opts...)...)
+}
+
+// NotifyURL returns what the last SET stored for mchID, and whether there was
+// one.
+func (s *Server) NotifyURL(mchID string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.state[mchID]
+	return st.notifyURL, ok
+}
+
+// now reads the server's clock.
+func (s *Server) now() time.Time { return s.cfg.clock() }
+
+// serveHTTP records and verifies the request, applies any pending fault, and
+// otherwise routes it.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	if err != nil {
+		s.writeError(w, http.StatusBadRequest, "PARAM_ERROR", "could not read the request body", nil)
+		return
+	}
+	caller, verifyErr := s.verify(r, body)
+	s.record(r, body, verifyErr)
+
+	if f := s.takeFault(r); f != nil {
+		var done bool
+		if w, done = s.applyFault(w, r, f); done {
+			return
+		}
+	}
+	if len(body) > maxRequestBody {
+		s.writeError(w, http.StatusRequestEntityTooLarge, "PARAM_ERROR", "request body is too large", nil)
+		return
+	}
+	if verifyErr != nil {
+		s.writeError(w, http.StatusUnauthorized, string(busifavor.CodeSignError), verifyErr.Error(), nil)
+		return
+	}
+	s.route(w, r, caller, body)
+}
+
+// route answers a verified request.
+func (s *Server) route(w http.ResponseWriter, r *http.Request, caller string, body []byte) {
+	switch {
+	case r.URL.Path == CallbacksPath && r.Method == http.MethodPost:
+		s.setCallbacks(w, caller, body)
+	case r.URL.Path == CallbacksPath && r.Method == http.MethodGet:
+		s.getCallbacks(w, r, caller)
+	case r.URL.Path == CallbacksPath:
+		w.Header().Set("Allow", "GET, POST")
+		s.writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "该资源不支持 "+r.Method+" 方法", nil)
+	case r.URL.Path == certificatesPath && r.Method == http.MethodGet && s.cfg.platformCert != nil:
+		s.certificates(w)
+	default:
+		s.writeError(w, http.StatusNotFound, "NOT_FOUND", "请求的资源不存在", nil)
+	}
+}
+
+// callbacksBody is what both endpoints answer with.
+type callbacksBody struct {
+	UpdateTime string `json:"update_time,omitempty"`
+	NotifyURL  string `json:"notify_url"`
+	Mchid      string `json:"mchid"`
+}
+
+func (s *Server) setCallbacks(w http.ResponseWriter, caller string, body []byte) {
+	var req busifavor.SetCallbacksRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeParamError), "请求体不是合法的 JSON", nil)
+		return
+	}
+	if !s.paramsOK(w, caller, req.Mchid, req.Validate()) {
+		return
+	}
+	target := req.Mchid
+	if target == "" {
+		target = caller
+	}
+	now := s.now()
+	s.mu.Lock()
+	s.state[target] = stored{notifyURL: req.NotifyURL, updateTime: now}
+	s.mu.Unlock()
+	s.writeJSON(w, http.StatusOK, callbacksBody{
+		UpdateTime: FormatTime(now),
+		NotifyURL:  req.NotifyURL,
+		Mchid:      target,
+	})
+}
+
+func (s *Server) getCallbacks(w http.ResponseWriter, r *http.Request, caller string) {
+	req := busifavor.GetCallbacksRequest{Mchid: r.URL.Query().Get("mchid")}
+	if !s.paramsOK(w, caller, req.Mchid, req.Validate()) {
+		return
+	}
+	target := req.Mchid
+	if target == "" {
+		target = caller
+	}
+	s.mu.Lock()
+	st, ok := s.state[target]
+	s.mu.Unlock()
+	if !ok {
+		s.writeError(w, http.StatusNotFound, string(busifavor.CodeResourceNotExists), "商户尚未设置商家券事件通知地址", nil)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, callbacksBody{NotifyURL: st.notifyURL, Mchid: target})
+}
+
+// paramsOK answers 400 PARAM_ERROR, naming the first bad field in detail,
+// when the request breaks a rule or names a merchant the caller may not act
+// for.
+func (s *Server) paramsOK(w http.ResponseWriter, caller, mchID string, verr error) bool {
+	if ve, ok := verr.(*busifavor.ValidationError); ok {
+		f := ve.Fields[0]
+		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeParamError), "参数错误: "+f.String(),
+			map[string]string{"field": f.Field, "issue": f.Reason, "location": "body"})
+		return false
+	}
+	if mchID != "" && mchID != caller && !s.cfg.merchants[caller].actFor[mchID] {
+		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeParamError),
+			"参数错误: mchid 与调用方商户号不一致, 且调用方无权代其操作",
+			map[string]string{"field": "mchid", "value": mchID, "issue": "not the caller and not delegated", "location": "body"})
+		return false
+	}
+	return true
+}
+
+// writeError answers an APIv3 error body, signed like every answer.
+func (s *Server) writeError(w http.ResponseWriter, status int, code, message string, detail any) {
+	s.writeJSON(w, status, struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Detail  any    `json:"detail,omitempty"`
+	}{code, message, detail})
+}
+
+// writeJSON answers v as JSON, signed.
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only the server's own types are marshalled
+	}
+	s.writeSigned(w, status, b)
+}
+
+// signing says how an answer is signed.
+type signing int
+
+const (
+	signNormal signing = iota
+	signBad
+	signProbe
+)
+
+// writeSigned answers body with WeChat Pay's response headers: a signature
+// over "timestamp\nnonce\nbody\n", the signing key's serial, and a unique
+// Request-ID. A resigner writer gets the signature it asks for instead.
+func (s *Server) writeSigned(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	ts := fmt.Sprint(s.now().Unix())
+	nonce := randomHex(16)
+	sig := s.sign(ts + "\n" + nonce + "\n" + string(body) + "\n")
+	how := signNormal
+	if rs, ok := w.(*resigner); ok {
+		how = rs.how
+	}
+	switch how {
+	case signBad:
+		sig = s.sign("tampered\n" + string(body))
+	case signProbe:
+		sig = "WECHATPAY/SIGNTEST/" + sig
+	}
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Wechatpay-Timestamp", ts)
+	h.Set("Wechatpay-Nonce", nonce)
+	h.Set("Wechatpay-Signature", sig)
+	h.Set("Wechatpay-Serial", s.signingSerial())
+	h.Set("Request-ID", s.newRequestID())
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// sign signs message with WeChat Pay's key (SHA256withRSA, base64).
+func (s *Server) sign(message string) string {
+	return signWith(s.signingKey(), message)
+}
+
+func signWith(key *rsa.PrivateKey, message string) string {
+	h := sha256.Sum256([]byte(message))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, h[:])
+	if err != nil {
+		panic(err)
+	}
+	return base64.StdEncoding.EncodeToString(sig)
+}
+
+// signingKey and signingSerial are the platform certificate's in
+// platform-certificate mode, else the WeChat Pay public key's.
+func (s *Server) signingKey() *rsa.PrivateKey {
+	if s.cfg.platformCert != nil {
+		return s.cfg.platformCert.key
+	}
+	return s.cfg.platformKey
+}
+
+func (s *Server) signingSerial() string {
+	if s.cfg.platformCert != nil {
+		return s.cfg.platformCert.serial
+	}
+	return s.cfg.publicKeyID
+}
+
+func (s *Server) newRequestID() string {
+	return fmt.Sprintf("08%010X%s", s.reqSeq.Add(1), strings.ToUpper(randomHex(12)))
+}
+
+// FormatTime formats t the way WeChat Pay stamps update_time: RFC 3339 in
+// China Standard Time with milliseconds.
+func FormatTime(t time.Time) string {
+	return t.In(cst).Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+var cst = time.FixedZone("CST", 8*3600)
+
+func mustKey() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func randomSerial() string { return strings.ToUpper(randomHex(20)) }
+
+func randomDigits(n int) string {
+	var b strings.Builder
+	for range n {
+		d, _ := rand.Int(rand.Reader, big.NewInt(10))
+		b.WriteString(d.String())
+	}
+	return b.String()
+}

@@ -1,0 +1,56 @@
+package busifavor
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+)
+
+// callbacksPath is the one resource of this API.
+const callbacksPath = "/v3/marketing/busifavor/callbacks"
+
+// SetCallbacks sets the URL that receives the merchant's coupon events
+// (设置商家券事件通知地址). The request is validated first; when it breaks a
+// rule, a *ValidationError is returned and nothing is sent.
+//
+// WeChat Pay API: POST /v3/marketing/busifavor/callbacks
+// https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/busifavor/chapter3_7.shtml
+func (c *Client) SetCallbacks(ctx context.Context, req SetCallbacksRequest) (*SetCallbacksResponse, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	a, err := c.do(ctx, http.MethodPost, callbacksPath, nil, req)
+	if err != nil {
+		return nil, err
+	}
+	w, t, err := decodeCallbacks(a.body)
+	if err != nil {
+		return nil, err
+	}
+	return &SetCallbacksResponse{UpdateTime: t, NotifyURL: w.NotifyURL, Mchid: w.Mchid, RequestID: a.requestID}, nil
+}
+
+// GetCallbacks reads the URL that receives the merchant's coupon events
+// (查询商家券事件通知地址). Mchid is sent as a query parameter only when set;
+// empty means the calling merchant.
+//
+// WeChat Pay API: GET /v3/marketing/busifavor/callbacks
+// https://pay.weixin.qq.com/doc/v3/merchant/4012465507
+func (c *Client) GetCallbacks(ctx context.Context, req GetCallbacksRequest) (*GetCallbacksResponse, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	var query url.Values
+	if req.Mchid != "" {
+		query = url.Values{"mchid": {req.Mchid}}
+	}
+	a, err := c.do(ctx, http.MethodGet, callbacksPath, query, nil)
+	if err != nil {
+		return nil, err
+	}
+	w, _, err := decodeCallbacks(a.body)
+	if err != nil {
+		return nil, err
+	}
+	return &GetCallbacksResponse{NotifyURL: w.NotifyURL, Mchid: w.Mchid, RequestID: a.requestID}, nil
+}

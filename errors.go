@@ -1,0 +1,313 @@
+package busifavor
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Code is an APIv3 error code, the "code" field of an error body.
+type Code string
+
+// Codes on the busifavor callbacks API page.
+const (
+	CodeParamError            Code = "PARAM_ERROR"
+	CodeSystemError           Code = "SYSTEM_ERROR"
+	CodeResourceAlreadyExists Code = "RESOURCE_ALREADY_EXISTS"
+	CodeResourceNotExists     Code = "RESOURCE_NOT_EXISTS"
+	CodeNoAuth                Code = "NOAUTH"
+	CodeAppIDMchIDNotMatch    Code = "APPID_MCHID_NOT_MATCH"
+	CodeMchNotExists          Code = "MCH_NOT_EXISTS"
+	CodeUserNotExists         Code = "USER_NOT_EXISTS"
+	CodeFrequencyLimited      Code = "FREQUENCY_LIMITED"
+	CodeRuleLimit             Code = "RULELIMIT"
+	CodeInvalidRequest        Code = "INVALID_REQUEST"
+)
+
+// Codes from the general APIv3 error table that any endpoint may answer.
+const (
+	CodeSignError          Code = "SIGN_ERROR"
+	CodeNoAuthGeneral      Code = "NO_AUTH"
+	CodeRateLimitExceeded  Code = "RATELIMIT_EXCEEDED"
+	CodeServiceUnavailable Code = "SERVICE_UNAVAILABLE"
+)
+
+// Sentinels that an *APIError matches with errors.Is, one per meaning of the
+// error table. Where WeChat Pay uses two spellings for one meaning, one
+// sentinel matches both.
+var (
+	ErrParamError            = errors.New("busifavor: PARAM_ERROR")
+	ErrSystemError           = errors.New("busifavor: SYSTEM_ERROR")
+	ErrResourceAlreadyExists = errors.New("busifavor: RESOURCE_ALREADY_EXISTS")
+	ErrResourceNotExists     = errors.New("busifavor: RESOURCE_NOT_EXISTS")
+	ErrNoAuth                = errors.New("busifavor: NOAUTH") // NOAUTH and NO_AUTH
+	ErrAppIDMchIDNotMatch    = errors.New("busifavor: APPID_MCHID_NOT_MATCH")
+	ErrMchNotExists          = errors.New("busifavor: MCH_NOT_EXISTS")
+	ErrUserNotExists         = errors.New("busifavor: USER_NOT_EXISTS")
+	ErrFrequencyLimited      = errors.New("busifavor: FREQUENCY_LIMITED") // FREQUENCY_LIMITED and RATELIMIT_EXCEEDED
+	ErrRuleLimit             = errors.New("busifavor: RULELIMIT")
+	ErrInvalidRequest        = errors.New("busifavor: INVALID_REQUEST")
+	ErrSignError             = errors.New("busifavor: SIGN_ERROR")
+	ErrServiceUnavailable    = errors.New("busifavor: SERVICE_UNAVAILABLE")
+)
+
+var (
+	// ErrValidation is matched by every *ValidationError: the request broke a
+	// documented rule and nothing was sent.
+	ErrValidation = errors.New("busifavor: invalid request")
+
+	// ErrResponseSignature is matched when a 2xx answer fails the signature
+	// check of the core client's validator (a wrong, missing or stale
+	// signature, or one of WeChat Pay's WECHATPAY/SIGNTEST/ probes). The
+	// answer is not trusted and no response is returned. Never retried: a bad
+	// signature is a security event, not a glitch.
+	ErrResponseSignature = errors.New("busifavor: response signature verification failed")
+
+	// ErrTransport is matched when no HTTP answer arrived: the connection was
+	// refused, reset or timed out, or the answer was cut short. It is
+	// retryable. A request stopped by its own context matches ctx.Err()
+	// instead.
+	ErrTransport = errors.New("busifavor: no answer from WeChat Pay")
+
+	// ErrMalformedResponse is matched when a 2xx answer is verified but its
+	// body is not what the API documents: not JSON, a required field missing,
+	// an unparsable time, or larger than the client reads.
+	ErrMalformedResponse = errors.New("busifavor: malformed response")
+)
+
+// codeSentinels maps each code to the sentinel it matches.
+var codeSentinels = map[Code]error{
+	CodeParamError:            ErrParamError,
+	CodeSystemError:           ErrSystemError,
+	CodeResourceAlreadyExists: ErrResourceAlreadyExists,
+	CodeResourceNotExists:     ErrResourceNotExists,
+	CodeNoAuth:                ErrNoAuth,
+	CodeNoAuthGeneral:         ErrNoAuth,
+	CodeAppIDMchIDNotMatch:    ErrAppIDMchIDNotMatch,
+	CodeMchNotExists:          ErrMchNotExists,
+	CodeUserNotExists:         ErrUserNotExists,
+	CodeFrequencyLimited:      ErrFrequencyLimited,
+	CodeRateLimitExceeded:     ErrFrequencyLimited,
+	CodeRuleLimit:             ErrRuleLimit,
+	CodeInvalidRequest:        ErrInvalidRequest,
+	CodeSignError:             ErrSignError,
+	CodeServiceUnavailable:    ErrServiceUnavailable,
+}
+
+// tableRow is one row of the API page's error table.
+type tableRow struct {
+	status      int
+	code        Code
+	description string
+	solution    string
+}
+
+// errorTable is the API page's table (描述, 解决方案) followed by the general
+// APIv3 codes. Codes the page lists twice for one status keep both texts.
+var errorTable = []tableRow{
+	{400, CodeParamError, "参数错误", "查看具体错误信息, 调整参数"},
+	{400, CodeSystemError, "系统错误", "请使用相同参数稍后重新调用"},
+	{400, CodeResourceAlreadyExists, "批次已存在；券已被其他订单核销", "查看 out_request_no 字段是否重复使用；请通过查询券 API 确认券是否已被其他订单核销"},
+	{404, CodeResourceNotExists, "查询的资源不存在", "请检查查询资源的对应 id 是否填写正确"},
+	{403, CodeNoAuth, "无权限", "查看具体错误信息, 确认是否有权限"},
+	{400, CodeAppIDMchIDNotMatch, "appid 与请求方商户无关联关系", "appid 与请求方商户不匹配, 请确认 appid 与请求方商户是否有关联关系"},
+	{400, CodeMchNotExists, "商户号不存在", "请确认传入的商户号是否正确"},
+	{404, CodeUserNotExists, "openid 不正确", "请确认传入的 openid 是否正确"},
+	{500, CodeSystemError, "系统失败", "多为网络超时引起, 重试"},
+	{429, CodeFrequencyLimited, "频率限制", "调用太频繁, 请降低调用接口频率"},
+	{403, CodeRuleLimit, "券不在有效期", "请确认券是否能在当前时间核销"},
+	{400, CodeInvalidRequest, "发券模式不合法；上传的自定义 code 已达上限", "请更换支持预上传 code 的批次后重试；请更换一个新的批次后重试"},
+	{401, CodeSignError, "签名错误", "请检查签名参数和方法是否都符合签名算法要求, 以及商户证书序列号、私钥和系统时钟"},
+	{403, CodeNoAuthGeneral, "无权限", "查看具体错误信息, 确认是否有权限"},
+	{429, CodeRateLimitExceeded, "达到调用速率限制", "调用太频繁, 请降低调用接口频率"},
+	{503, CodeServiceUnavailable, "服务不可用", "请稍后使用相同参数重新调用"},
+}
+
+// CodeStatus returns the HTTP status the error table documents for code, or 0
+// when the table does not list it. Where the table lists a code under two
+// statuses (SYSTEM_ERROR), the first row wins.
+func CodeStatus(code Code) int {
+	if r := lookupRow(0, code); r != nil {
+		return r.status
+	}
+	return 0
+}
+
+// Codes returns every code of the error table, in table order, each once.
+func Codes() []Code {
+	seen := make(map[Code]bool, len(errorTable))
+	var out []Code
+	for _, r := range errorTable {
+		if !seen[r.code] {
+			seen[r.code] = true
+			out = append(out, r.code)
+		}
+	}
+	return out
+}
+
+// lookupRow finds the row for code, preferring the one documented for status.
+func lookupRow(status int, code Code) *tableRow {
+	var found *tableRow
+	for i := range errorTable {
+		r := &errorTable[i]
+		if r.code != code {
+			continue
+		}
+		if r.status == status {
+			return r
+		}
+		if found == nil {
+			found = r
+		}
+	}
+	return found
+}
+
+// APIError is an error answer from WeChat Pay: a non-2xx status with, usually,
+// a JSON body {"code","message","detail"}. Use errors.Is with the Err…
+// sentinels to branch on its meaning and errors.As to read its fields.
+type APIError struct {
+	// StatusCode is the HTTP status of the answer.
+	StatusCode int
+	// Code is the "code" of the body; empty when the body was not a JSON
+	// error. Unknown codes are kept as they came.
+	Code Code
+	// Message is WeChat Pay's human-readable explanation.
+	Message string
+	// Detail is the raw "detail" object (field, value, issue, location), if any.
+	Detail json.RawMessage
+	// RequestID is the Request-ID header, which WeChat Pay support asks for.
+	RequestID string
+}
+
+// maxErrorMessage caps how much of a server's message goes into Error(), so a
+// hostile answer cannot flood logs.
+const maxErrorMessage = 512
+
+// Error reports the status, code, message and request id. It never includes
+// headers or the request.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "busifavor: %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Code != "" {
+		fmt.Fprintf(&b, " %s", e.Code)
+	}
+	if e.Message != "" {
+		msg := e.Message
+		if len(msg) > maxErrorMessage {
+			msg = msg[:maxErrorMessage] + "…"
+		}
+		fmt.Fprintf(&b, ": %s", msg)
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
+	}
+	return b.String()
+}
+
+// Is reports whether target is the sentinel for e's code, so that
+// errors.Is(err, ErrFrequencyLimited) works on a wrapped *APIError.
+func (e *APIError) Is(target error) bool {
+	s, ok := codeSentinels[e.Code]
+	return ok && s == target
+}
+
+// Retryable reports whether the same request may succeed later: SYSTEM_ERROR,
+// FREQUENCY_LIMITED, RATELIMIT_EXCEEDED, SERVICE_UNAVAILABLE, a 429 and any
+// 5xx. Other 4xx answers will fail again until the request is changed.
+func (e *APIError) Retryable() bool {
+	switch e.Code {
+	case CodeSystemError, CodeFrequencyLimited, CodeRateLimitExceeded, CodeServiceUnavailable:
+		return true
+	}
+	return e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests
+}
+
+// Description returns the error table's 描述 for e's code and status, or ""
+// for a code the table does not list.
+func (e *APIError) Description() string {
+	if r := lookupRow(e.StatusCode, e.Code); r != nil {
+		return r.description
+	}
+	return ""
+}
+
+// Solution returns the error table's 解决方案 for e's code and status, or ""
+// for a code the table does not list.
+func (e *APIError) Solution() string {
+	if r := lookupRow(e.StatusCode, e.Code); r != nil {
+		return r.solution
+	}
+	return ""
+}
+
+// newAPIError decodes an error answer. A body that is not a JSON error still
+// yields an *APIError with the status and an empty code.
+func newAPIError(status int, header http.Header, body []byte) *APIError {
+	e := &APIError{StatusCode: status, RequestID: requestID(header)}
+	var wire struct {
+		Code    string          `json:"code"`
+		Message string          `json:"message"`
+		Detail  json.RawMessage `json:"detail"`
+	}
+	if json.Unmarshal(body, &wire) == nil {
+		e.Code, e.Message = Code(wire.Code), wire.Message
+		if len(wire.Detail) > 0 && string(wire.Detail) != "null" {
+			e.Detail = wire.Detail
+		}
+	}
+	return e
+}
+
+func requestID(h http.Header) string { return h.Get("Request-Id") }
+
+// transportError is a request that got no HTTP answer.
+type transportError struct {
+	host string
+	err  error
+}
+
+func (e *transportError) Error() string {
+	return fmt.Sprintf("busifavor: no answer from %s: %v", e.host, e.err)
+}
+func (e *transportError) Unwrap() error        { return e.err }
+func (e *transportError) Is(target error) bool { return target == ErrTransport }
+
+// contextError is a call stopped because its context was done. It matches
+// ctx.Err() and, when there was one, the last error seen before the stop.
+type contextError struct {
+	ctxErr error
+	last   error
+}
+
+func (e *contextError) Error() string {
+	if e.last == nil {
+		return fmt.Sprintf("busifavor: call stopped: %v", e.ctxErr)
+	}
+	return fmt.Sprintf("busifavor: call stopped: %v; last error: %v", e.ctxErr, e.last)
+}
+func (e *contextError) Unwrap() []error {
+	if e.last == nil {
+		return []error{e.ctxErr}
+	}
+	return []error{e.ctxErr, e.last}
+}
+
+// IsRetryable reports whether err is worth retrying with the same request: a
+// retryable *APIError (see APIError.Retryable) or a transport failure. It is
+// false for validation and signature errors, other 4xx answers and a call
+// whose context is done.
+func IsRetryable(err error) bool {
+	var ce *contextError
+	if err == nil || errors.As(err, &ce) || errors.Is(err, ErrResponseSignature) || errors.Is(err, ErrValidation) {
+		return false
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Retryable()
+	}
+	return errors.Is(err, ErrTransport)
+}

@@ -1,0 +1,7 @@
+module github.com/busifavor-go/busifavor
+
+go 1.26.8
+
+require github.com/wechatpay-apiv3/wechatpay-go v0.2.21
+
+require github.com/stretchr/testify v1.12.1 // indirect
