@@ -5,14 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
 )
 
-// DefaultBaseURL is WeChat Pay's primary API domain.
-const DefaultBaseURL = "https://api.mch.weixin.qq.com"
+// WeChat Pay's API domains.
+const (
+	// DefaultBaseURL is the primary domain, served by the nearest access
+	// point.
+	DefaultBaseURL = "https://api.mch.weixin.qq.com"
+	// DefaultBackupBaseURL is the backup domain, an access point in another
+	// city.
+	DefaultBackupBaseURL = "https://api2.mch.weixin.qq.com"
+)
 
 // maxResponseBody caps how much of a verified answer is decoded. Both
 // endpoints answer a few hundred bytes; 1 MiB is go-github's cap too.
@@ -20,10 +30,13 @@ const maxResponseBody = 1 << 20
 
 // Client calls the busifavor callbacks API through a wechatpay-go core.Client,
 // which signs every request and verifies every answer. A Client is safe for
-// concurrent use.
+// concurrent use; it keeps no state between calls.
 type Client struct {
-	core *core.Client
-	base string // no trailing slash
+	core   *core.Client
+	base   string // no trailing slash
+	backup string // "" when failover is off
+	retry  RetryPolicy
+	logger *slog.Logger // nil: no logging
 }
 
 // Option configures a Client in NewClient.
@@ -44,6 +57,33 @@ func WithBaseURL(rawURL string) Option {
 	}
 }
 
+// WithBackupBaseURL sets the domain tried after the primary fails with no
+// answer or a 5xx (see the package documentation, # Retries). The default is
+// DefaultBackupBaseURL; "" turns failover off.
+func WithBackupBaseURL(rawURL string) Option {
+	return func(c *Client) error {
+		if rawURL == "" {
+			c.backup = ""
+			return nil
+		}
+		backup, err := parseBaseURL(rawURL)
+		if err != nil {
+			return fmt.Errorf("busifavor: WithBackupBaseURL: %w", err)
+		}
+		c.backup = backup
+		return nil
+	}
+}
+
+// WithLogger logs one structured line per attempt: method, path, host,
+// attempt, status, code, request id and duration. Nothing secret is logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) error {
+		c.logger = l
+		return nil
+	}
+}
+
 // parseBaseURL checks a base URL and returns it without a trailing slash.
 func parseBaseURL(rawURL string) (string, error) {
 	if rawURL == "" {
@@ -56,7 +96,7 @@ func parseBaseURL(rawURL string) (string, error) {
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return "", fmt.Errorf("base URL %q must be absolute, as in https://api.mch.weixin.qq.com", rawURL)
 	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
 		return "", fmt.Errorf("base URL %q must not carry user info, a query or a fragment", rawURL)
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
@@ -70,7 +110,7 @@ func NewClient(c *core.Client, opts ...Option) (*Client, error) {
 	if c == nil {
 		return nil, errors.New("busifavor: NewClient: core client is nil; build one with core.NewClient")
 	}
-	cl := &Client{core: c, base: DefaultBaseURL}
+	cl := &Client{core: c, base: DefaultBaseURL, backup: DefaultBackupBaseURL, retry: DefaultRetryPolicy}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, errors.New("busifavor: NewClient: nil Option")
@@ -84,34 +124,108 @@ func NewClient(c *core.Client, opts ...Option) (*Client, error) {
 
 // answer is a verified 2xx answer.
 type answer struct {
+	status    int
 	body      []byte
 	requestID string
 }
 
-// do sends one signed request to path and returns the verified answer, or a
-// typed error: *APIError, ErrResponseSignature, ErrTransport or the context's
-// error.
+// do sends a request to path, retrying and failing over as the RetryPolicy
+// and the package documentation (# Retries) say, and returns the verified
+// answer or a typed error.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body any) (*answer, error) {
-	res, err := c.core.Request(ctx, method, c.base+path, nil, query, body, "application/json")
+	var (
+		hosts   []string  // host of each attempt, for the final error
+		lastErr error     // error of the latest attempt
+		lastAPI *APIError // latest *APIError, kept reachable after a later transport error
+		base    = c.base  // each call starts on the primary: it is the nearest access point
+	)
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		a, err := c.attempt(ctx, method, base, path, query, body)
+		c.log(ctx, method, path, base, attempt, a, err, time.Since(start))
+		if err == nil {
+			return a, nil
+		}
+		if ctx.Err() != nil {
+			return nil, &contextError{ctxErr: ctx.Err(), last: lastReachable(lastAPI, lastErr)}
+		}
+		hosts = append(hosts, hostOf(base))
+		lastErr = err
+		var apiErr *APIError
+		if errors.As(err, &apiErr) {
+			lastAPI = apiErr
+		}
+		if !IsRetryable(err) || attempt >= c.retry.MaxAttempts {
+			break
+		}
+		wait := c.retry.backoff(attempt)
+		if apiErr != nil && apiErr.retryAfter > 0 {
+			if apiErr.retryAfter > c.retry.MaxBackoff {
+				break // the server asks for longer than we wait: give the error back now
+			}
+			wait = apiErr.retryAfter
+		}
+		if c.backup != "" && failsOver(err) {
+			if base == c.base {
+				base = c.backup
+			} else {
+				base = c.base
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, &contextError{ctxErr: ctx.Err(), last: lastReachable(lastAPI, lastErr)}
+		case <-t.C:
+		}
+	}
+	if len(hosts) == 1 {
+		return nil, lastErr
+	}
+	return nil, &attemptsError{hosts: hosts, last: lastErr, lastAPI: lastAPI}
+}
+
+// lastReachable is what a stopped call keeps reachable: the latest *APIError
+// if there was one, else the latest error.
+func lastReachable(apiErr *APIError, err error) error {
+	if apiErr != nil {
+		return apiErr
+	}
+	return err
+}
+
+// failsOver reports whether err moves the next attempt to the other domain:
+// no answer at all, or a 5xx. A 4xx is about the request, not the domain.
+func failsOver(err error) bool {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.StatusCode >= 500
+	}
+	return errors.Is(err, ErrTransport)
+}
+
+// attempt sends one request through the core client, which signs it afresh,
+// and returns the verified answer or a typed error: *APIError,
+// ErrResponseSignature, ErrTransport or ErrMalformedResponse.
+func (c *Client) attempt(ctx context.Context, method, base, path string, query url.Values, body any) (*answer, error) {
+	res, err := c.core.Request(ctx, method, base+path, nil, query, body, "application/json")
 	if err != nil {
-		return nil, c.classify(ctx, res, err)
+		return nil, classify(base, res, err)
 	}
 	defer res.Response.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(res.Response.Body, maxResponseBody+1))
 	if err != nil {
-		return nil, &transportError{host: c.host(), err: err}
+		return nil, &transportError{host: hostOf(base), err: err}
 	}
 	if len(b) > maxResponseBody {
 		return nil, fmt.Errorf("%w: body is larger than %d bytes", ErrMalformedResponse, maxResponseBody)
 	}
-	return &answer{body: b, requestID: requestID(res.Response.Header)}, nil
+	return &answer{status: res.Response.StatusCode, body: b, requestID: requestID(res.Response.Header)}, nil
 }
 
 // classify turns what core.Client returned into one of this package's errors.
-func (c *Client) classify(ctx context.Context, res *core.APIResult, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return &contextError{ctxErr: ctxErr}
-	}
+func classify(base string, res *core.APIResult, err error) error {
 	var coreErr *core.APIError
 	if errors.As(err, &coreErr) {
 		return newAPIError(coreErr.StatusCode, coreErr.Header, []byte(coreErr.Body))
@@ -121,22 +235,107 @@ func (c *Client) classify(ctx context.Context, res *core.APIResult, err error) e
 		return fmt.Errorf("busifavor: preparing request: %w", err)
 	}
 	if res.Response == nil {
-		return &transportError{host: c.host(), err: err}
+		return &transportError{host: hostOf(base), err: err}
 	}
 	// A 2xx answer the validator refused. If its body cannot be read again,
 	// the validator never got the whole body: the answer was cut short.
 	defer res.Response.Body.Close()
 	if _, rerr := io.Copy(io.Discard, res.Response.Body); rerr != nil {
-		return &transportError{host: c.host(), err: rerr}
+		return &transportError{host: hostOf(base), err: rerr}
 	}
 	return fmt.Errorf("%w (status %d, request id %s): %w", ErrResponseSignature,
 		res.Response.StatusCode, requestID(res.Response.Header), err)
 }
 
-// host names the domain requests go to, for error messages.
-func (c *Client) host() string {
-	if u, err := url.Parse(c.base); err == nil {
+// log writes one line for an attempt, if a logger is set.
+func (c *Client) log(ctx context.Context, method, path, base string, attempt int, a *answer, err error, d time.Duration) {
+	if c.logger == nil {
+		return
+	}
+	var (
+		status int
+		code   Code
+		reqID  string
+		level  = slog.LevelInfo
+	)
+	var apiErr *APIError
+	switch {
+	case a != nil:
+		status, reqID = a.status, a.requestID
+	case errors.As(err, &apiErr):
+		status, code, reqID, level = apiErr.StatusCode, apiErr.Code, apiErr.RequestID, slog.LevelWarn
+	default:
+		level = slog.LevelWarn
+	}
+	attrs := []slog.Attr{
+		slog.String("method", method), slog.String("path", path), slog.String("host", hostOf(base)),
+		slog.Int("attempt", attempt), slog.Int("status", status), slog.String("code", string(code)),
+		slog.String("request_id", reqID), slog.Duration("duration", d),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	c.logger.LogAttrs(ctx, level, "busifavor attempt", attrs...)
+}
+
+// hostOf names the domain of a base URL, for errors and logs.
+func hostOf(base string) string {
+	if u, err := url.Parse(base); err == nil {
 		return u.Host
 	}
-	return c.base
+	return base
+}
+
+// RetryPolicy says how often and how patiently a call is retried. Only
+// errors IsRetryable accepts are retried; each attempt is signed afresh.
+type RetryPolicy struct {
+	// MaxAttempts counts the first try: 1 disables retrying.
+	MaxAttempts int
+	// InitialBackoff bounds the wait before the second attempt; the bound
+	// doubles each attempt up to MaxBackoff, and the wait is drawn uniformly
+	// below it ("full jitter").
+	InitialBackoff time.Duration
+	// MaxBackoff caps every wait, including one a Retry-After header asks
+	// for: a server asking for longer gets its error returned instead.
+	MaxBackoff time.Duration
+}
+
+// DefaultRetryPolicy follows WeChat Pay's advice for 5xx answers (retry the
+// same request, usually two or three times): 3 attempts, waits drawn below
+// 200ms then 400ms, never more than 5s. A merchant backend calling
+// SetCallbacks at start-up is then delayed at most about a second by a brief
+// outage, and a FREQUENCY_LIMITED answer with Retry-After is honoured up to
+// 5s.
+var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 3, InitialBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second}
+
+// WithRetry sets the retry policy (default DefaultRetryPolicy).
+// MaxAttempts must be at least 1 and the backoffs must not be negative, with
+// InitialBackoff no larger than MaxBackoff.
+func WithRetry(p RetryPolicy) Option {
+	return func(c *Client) error {
+		switch {
+		case p.MaxAttempts < 1:
+			return fmt.Errorf("busifavor: WithRetry: MaxAttempts is %d; use 1 to disable retrying", p.MaxAttempts)
+		case p.InitialBackoff < 0 || p.MaxBackoff < 0:
+			return errors.New("busifavor: WithRetry: backoffs must not be negative")
+		case p.InitialBackoff > p.MaxBackoff:
+			return fmt.Errorf("busifavor: WithRetry: InitialBackoff %s exceeds MaxBackoff %s", p.InitialBackoff, p.MaxBackoff)
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// backoff is the wait after the given attempt: uniform in [0, bound), where
+// bound = InitialBackoff·2^(attempt-1), capped at MaxBackoff.
+func (p RetryPolicy) backoff(attempt int) time.Duration {
+	bound := p.InitialBackoff
+	for i := 1; i < attempt && bound < p.MaxBackoff; i++ {
+		bound *= 2
+	}
+	bound = min(bound, p.MaxBackoff)
+	if bound <= 0 {
+		return 0
+	}
+	return rand.N(bound)
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Code is an APIv3 error code, the "code" field of an error body.
@@ -181,6 +183,8 @@ type APIError struct {
 	Detail json.RawMessage
 	// RequestID is the Request-ID header, which WeChat Pay support asks for.
 	RequestID string
+
+	retryAfter time.Duration // from a Retry-After header on a 429 or 503
 }
 
 // maxErrorMessage caps how much of a server's message goes into Error(), so a
@@ -248,6 +252,9 @@ func (e *APIError) Solution() string {
 // yields an *APIError with the status and an empty code.
 func newAPIError(status int, header http.Header, body []byte) *APIError {
 	e := &APIError{StatusCode: status, RequestID: requestID(header)}
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		e.retryAfter = parseRetryAfter(header.Get("Retry-After"), time.Now())
+	}
 	var wire struct {
 		Code    string          `json:"code"`
 		Message string          `json:"message"`
@@ -263,6 +270,24 @@ func newAPIError(status int, header http.Header, body []byte) *APIError {
 }
 
 func requestID(h http.Header) string { return h.Get("Request-Id") }
+
+// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
+// It returns 0 when absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		return time.Duration(min(secs, 1<<20)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
 
 // transportError is a request that got no HTTP answer.
 type transportError struct {
@@ -294,6 +319,26 @@ func (e *contextError) Unwrap() []error {
 		return []error{e.ctxErr}
 	}
 	return []error{e.ctxErr, e.last}
+}
+
+// attemptsError is a call that failed after more than one attempt. It
+// matches the last error and, when there was one, the last *APIError.
+type attemptsError struct {
+	hosts   []string
+	last    error
+	lastAPI *APIError
+}
+
+func (e *attemptsError) Error() string {
+	return fmt.Sprintf("busifavor: gave up after %d attempts (on %s): %v",
+		len(e.hosts), strings.Join(e.hosts, ", "), e.last)
+}
+
+func (e *attemptsError) Unwrap() []error {
+	if e.lastAPI == nil {
+		return []error{e.last}
+	}
+	return []error{e.last, e.lastAPI}
 }
 
 // IsRetryable reports whether err is worth retrying with the same request: a

@@ -4,4 +4,9 @@ go 1.26.8
 
 require github.com/wechatpay-apiv3/wechatpay-go v0.2.21
 
-require github.com/stretchr/testify v1.12.1 // indirect
+require github.com/jarcoal/httpmock v1.4.2
+
+require (
+	github.com/stretchr/testify v1.12.1
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+)

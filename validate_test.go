@@ -1,0 +1,110 @@
+package busifavor_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/busifavor-go/busifavor"
+)
+
+// urlOfLen returns an https URL exactly n bytes long.
+func urlOfLen(n int) string {
+	const prefix = "https://a.cn/"
+	if n <= len(prefix) {
+		return prefix[:n]
+	}
+	return prefix + strings.Repeat("p", n-len(prefix))
+}
+
+func TestValidateSetCallbacksRequest(t *testing.T) {
+	tests := []struct {
+		name   string
+		req    busifavor.SetCallbacksRequest
+		fields []string // fields expected in the error, in order; nil means valid
+	}{
+		{"minimal", busifavor.SetCallbacksRequest{NotifyURL: "https://pay.weixin.qq.com"}, nil},
+		{"api page example", busifavor.SetCallbacksRequest{Mchid: "10000098", NotifyURL: "https://pay.weixin.qq.com"}, nil},
+		{"mchid 7 bytes", busifavor.SetCallbacksRequest{Mchid: "1234567", NotifyURL: "https://a.cn/notify"}, []string{"mchid"}},
+		{"mchid 8 bytes", busifavor.SetCallbacksRequest{Mchid: "12345678", NotifyURL: "https://a.cn/notify"}, nil},
+		{"mchid 15 bytes", busifavor.SetCallbacksRequest{Mchid: "123456789012345", NotifyURL: "https://a.cn/notify"}, nil},
+		{"mchid 16 bytes", busifavor.SetCallbacksRequest{Mchid: "1234567890123456", NotifyURL: "https://a.cn/notify"}, []string{"mchid"}},
+		{"mchid letters allowed", busifavor.SetCallbacksRequest{Mchid: "sp1900000109", NotifyURL: "https://a.cn/notify"}, nil},
+		{"mchid inner space", busifavor.SetCallbacksRequest{Mchid: "1000 0098", NotifyURL: "https://a.cn/notify"}, []string{"mchid"}},
+		{"mchid control char", busifavor.SetCallbacksRequest{Mchid: "10000098\x00", NotifyURL: "https://a.cn/notify"}, []string{"mchid"}},
+		{"notify_url 9 bytes", busifavor.SetCallbacksRequest{NotifyURL: "https://a"}, []string{"notify_url"}},
+		{"notify_url 10 bytes", busifavor.SetCallbacksRequest{NotifyURL: "https://ab"}, nil},
+		{"notify_url 256 bytes", busifavor.SetCallbacksRequest{NotifyURL: urlOfLen(256)}, nil},
+		{"notify_url 257 bytes", busifavor.SetCallbacksRequest{NotifyURL: urlOfLen(257)}, []string{"notify_url"}},
+		{"notify_url missing", busifavor.SetCallbacksRequest{Mchid: "10000098"}, []string{"notify_url"}},
+		{"http scheme", busifavor.SetCallbacksRequest{NotifyURL: "http://a.cn/notify"}, []string{"notify_url"}},
+		{"HTTPS upper case", busifavor.SetCallbacksRequest{NotifyURL: "HTTPS://a.cn/notify"}, nil},
+		{"no scheme", busifavor.SetCallbacksRequest{NotifyURL: "a.cn/busifavor/notify"}, []string{"notify_url", "notify_url"}},
+		{"no host", busifavor.SetCallbacksRequest{NotifyURL: "https:///notify/x"}, []string{"notify_url"}},
+		{"user info", busifavor.SetCallbacksRequest{NotifyURL: "https://u:p@a.cn/notify"}, []string{"notify_url"}},
+		{"query", busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn/notify?x=1"}, []string{"notify_url"}},
+		{"empty query", busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn/notify?"}, []string{"notify_url"}},
+		{"fragment", busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn/notify#x"}, []string{"notify_url"}},
+		{"leading space", busifavor.SetCallbacksRequest{NotifyURL: " https://a.cn/notify"}, []string{"notify_url"}},
+		{"trailing newline", busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn/notify\n"}, []string{"notify_url"}},
+		{"inner space", busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn/no tify"}, []string{"notify_url"}},
+		{"localhost", busifavor.SetCallbacksRequest{NotifyURL: "https://localhost/notify"}, []string{"notify_url"}},
+		{"LOCALHOST.", busifavor.SetCallbacksRequest{NotifyURL: "https://LOCALHOST./notify"}, []string{"notify_url"}},
+		{"loopback v4", busifavor.SetCallbacksRequest{NotifyURL: "https://127.0.0.1/notify"}, []string{"notify_url"}},
+		{"loopback v6", busifavor.SetCallbacksRequest{NotifyURL: "https://[::1]/notify"}, []string{"notify_url"}},
+		{"mapped loopback", busifavor.SetCallbacksRequest{NotifyURL: "https://[::ffff:127.0.0.1]/notify"}, []string{"notify_url"}},
+		{"private 10/8", busifavor.SetCallbacksRequest{NotifyURL: "https://10.1.2.3/notify"}, []string{"notify_url"}},
+		{"private 192.168", busifavor.SetCallbacksRequest{NotifyURL: "https://192.168.1.1:8443/notify"}, []string{"notify_url"}},
+		{"private fc00::/7", busifavor.SetCallbacksRequest{NotifyURL: "https://[fd00::1]/notify"}, []string{"notify_url"}},
+		{"link-local", busifavor.SetCallbacksRequest{NotifyURL: "https://169.254.169.254/notify"}, []string{"notify_url"}},
+		{"unspecified", busifavor.SetCallbacksRequest{NotifyURL: "https://0.0.0.0/notify"}, []string{"notify_url"}},
+		{"public IP", busifavor.SetCallbacksRequest{NotifyURL: "https://203.0.113.7/notify"}, nil},
+		{"public host with port", busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn:8443/notify"}, nil},
+		{"host named like localhost", busifavor.SetCallbacksRequest{NotifyURL: "https://localhost.example.com/n"}, nil},
+		{"both fields bad", busifavor.SetCallbacksRequest{Mchid: "123", NotifyURL: "http://a.cn/n?x=1"}, []string{"mchid", "notify_url", "notify_url"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.req.Validate()
+			if tt.fields == nil {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.ErrorIs(t, err, busifavor.ErrValidation)
+			var ve *busifavor.ValidationError
+			require.True(t, errors.As(err, &ve))
+			var got []string
+			for _, f := range ve.Fields {
+				got = append(got, f.Field)
+				assert.NotEmpty(t, f.Reason)
+				assert.Contains(t, err.Error(), f.Field+": "+f.Reason)
+			}
+			assert.Equal(t, tt.fields, got)
+		})
+	}
+}
+
+func TestValidateReasonsSayWhatToFix(t *testing.T) {
+	err := busifavor.SetCallbacksRequest{Mchid: "1234567", NotifyURL: "http://10.0.0.1/n?a=b"}.Validate()
+	require.Error(t, err)
+	msg := err.Error()
+	for _, want := range []string{"mchid: must be 8 to 15 bytes long, got 7", "must use https", "private address", "query parameters"} {
+		assert.Contains(t, msg, want)
+	}
+}
+
+func TestValidateGetCallbacksRequest(t *testing.T) {
+	assert.NoError(t, busifavor.GetCallbacksRequest{}.Validate())
+	assert.NoError(t, busifavor.GetCallbacksRequest{Mchid: "12345678"}.Validate())
+	assert.NoError(t, busifavor.GetCallbacksRequest{Mchid: "123456789012345"}.Validate())
+	for _, bad := range []string{"1234567", "1234567890123456", "1234 5678", "12345678\t"} {
+		err := busifavor.GetCallbacksRequest{Mchid: bad}.Validate()
+		var ve *busifavor.ValidationError
+		require.True(t, errors.As(err, &ve), "mchid %q", bad)
+		assert.Equal(t, "mchid", ve.Fields[0].Field)
+	}
+}
