@@ -87,6 +87,7 @@ type config struct {
 	merchants      map[string]*merchant
 	delegates      map[string][]string
 	platformCert   *platformCert
+	preset         map[string]string // mchid -> notify URL set before start
 }
 
 // Option configures a Server in NewServer.
@@ -134,6 +135,17 @@ func WithDelegation(caller string, mchIDs ...string) Option {
 	}
 }
 
+// WithNotifyURL starts the server with notifyURL already set for mchID, as if
+// an earlier SET had stored it.
+func WithNotifyURL(mchID, notifyURL string) Option {
+	return func(c *config) {
+		if c.preset == nil {
+			c.preset = map[string]string{}
+		}
+		c.preset[mchID] = notifyURL
+	}
+}
+
 // NewServer starts a fake WeChat Pay on loopback. Keys are generated per
 // server unless fixed with options. It panics if it cannot listen, like
 // httptest.NewServer.
@@ -164,6 +176,9 @@ func NewServer(opts ...Option) *Server {
 		cfg.platformCert = newPlatformCert(cfg.platformKey, cfg.platformCert.apiV3Key, cfg.clock())
 	}
 	s := &Server{cfg: cfg, state: map[string]stored{}, nonces: map[string]time.Time{}}
+	for id, u := range cfg.preset {
+		s.state[id] = stored{notifyURL: u, updateTime: cfg.clock()}
+	}
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.ts.URL
 	return s

@@ -1,0 +1,29 @@
+// Command busifavor sets and reads the URL that receives WeChat Pay
+// merchant-coupon (商家券) events, and receives those events.
+//
+//	busifavor set --notify-url URL [--mchid ID] [--json]
+//	busifavor get [--mchid ID] [--json]
+//
+// Credentials come from flags or the environment (WECHATPAY_MCHID,
+// WECHATPAY_CERT_SERIAL, WECHATPAY_PRIVATE_KEY_FILE, and either
+// WECHATPAY_PUBLIC_KEY_ID + WECHATPAY_PUBLIC_KEY_FILE or WECHATPAY_APIV3_KEY).
+// With none set, or with --sandbox, the command runs against an in-process
+// busifavortest server, so the whole signed round trip can be seen with
+// nothing configured.
+//
+// Exit status: 0 on success, 2 for a usage or validation error (nothing is
+// sent), 1 for an API or network error.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,103 @@
+// Package busifavor is a typed client for WeChat Pay APIv3's merchant-coupon
+// (商家券, "busifavor") event notifications: setting and reading the URL that
+// receives coupon events, and receiving those events verified, decrypted and
+// typed.
+//
+// It wraps the signed HTTP core of github.com/wechatpay-apiv3/wechatpay-go:
+// core.Client signs every request and verifies every answer; this package adds
+// typed models, the documented rules enforced before sending, the error table
+// as typed Go errors, retries with backup-domain failover, and a notification
+// receiver.
+//
+//	cc, err := core.NewClient(ctx,
+//		option.WithWechatPayPublicKeyAuthCipher(mchID, certSerial, privateKey, publicKeyID, publicKey))
+//	...
+//	client, err := busifavor.NewClient(cc)
+//	...
+//	resp, err := client.SetCallbacks(ctx, busifavor.SetCallbacksRequest{
+//		NotifyURL: "https://example.com/busifavor/notify",
+//	})
+//
+// For tests, package busifavortest runs a faithful fake WeChat Pay on
+// loopback.
+//
+// # Validation
+//
+// SetCallbacks and GetCallbacks call the request's Validate method first and
+// send nothing when it fails. Every broken rule is reported at once in one
+// *ValidationError, which matches ErrValidation; each FieldError names the
+// JSON field and says what to fix. The rules are the API page's and the
+// notification guide's, and no others:
+//
+//   - mchid is optional; when set it is 8 to 15 bytes with no white space or
+//     control characters. No alphabet is imposed: the docs state none.
+//   - notify_url is required; 10 to 256 bytes; an absolute https URL (the
+//     scheme in any case) with a host; no user info, no query string (the
+//     guide: 不能携带参数) and no fragment; the host is not localhost nor a
+//     loopback, private, link-local or unspecified IP literal, which WeChat Pay
+//     cannot reach. White space at either end is an error, not trimmed.
+//
+// Ports are not refused: that custom ports are unsupported is only reported
+// unofficially.
+//
+// # Errors
+//
+// Every error a call returns is one of:
+//
+//   - *ValidationError (errors.Is ErrValidation): nothing was sent.
+//   - *APIError: WeChat Pay answered with a non-2xx status. It carries the
+//     status, the Code (kept raw when unknown; empty when the body was not a
+//     JSON error), the message, the raw detail and the Request-ID that WeChat
+//     Pay support asks for. Description and Solution return the API page's
+//     描述 and 解决方案 for it. Match meanings with the sentinels:
+//     errors.Is(err, ErrFrequencyLimited) holds for FREQUENCY_LIMITED and
+//     RATELIMIT_EXCEEDED alike, ErrNoAuth for NOAUTH and NO_AUTH.
+//   - ErrResponseSignature: a 2xx answer failed the core client's signature
+//     check (including WeChat Pay's WECHATPAY/SIGNTEST/ probes). Nothing of
+//     it is trusted.
+//   - ErrMalformedResponse: a verified 2xx answer is not the documented JSON,
+//     lacks notify_url or mchid, or carries an unparsable update_time. A call
+//     never returns a zero-valued success.
+//   - ErrTransport: no HTTP answer arrived (refused, reset, timed out, cut
+//     short).
+//   - The context's error, when the call's context ended it:
+//     errors.Is(err, context.DeadlineExceeded) works, and errors.As still
+//     reaches the last *APIError if an attempt got one.
+//
+//	var apiErr *busifavor.APIError
+//	switch {
+//	case errors.Is(err, busifavor.ErrValidation):
+//		// fix the input
+//	case errors.As(err, &apiErr):
+//		log.Printf("%s: %s (request id %s)", apiErr.Code, apiErr.Solution(), apiErr.RequestID)
+//	}
+//
+// IsRetryable reports whether the same request may succeed later. Error
+// strings never contain keys, the Authorization header or a request dump.
+//
+// # Retries
+//
+// A call is retried, per the RetryPolicy (default DefaultRetryPolicy: 3
+// attempts, capped exponential backoff with full jitter), when IsRetryable
+// says so: SYSTEM_ERROR, FREQUENCY_LIMITED, RATELIMIT_EXCEEDED,
+// SERVICE_UNAVAILABLE, a 429, any 5xx, and transport failures. Validation
+// errors, other 4xx answers, malformed answers and ErrResponseSignature (a
+// security event, not a glitch) are never retried. Both endpoints are safe to
+// repeat: setting the same URL twice is harmless. Every attempt goes back
+// through core.Client, so it is signed afresh with a new nonce and timestamp.
+//
+// A Retry-After header on a 429 or 503 is honoured up to MaxBackoff; when it
+// asks for more, the error is returned at once instead of sleeping. The
+// context is watched throughout, also during a backoff wait.
+//
+// After a transport failure or a 5xx, the next attempt goes to the other
+// domain (WithBackupBaseURL, default api2.mch.weixin.qq.com, an access point
+// in another city); a 4xx never fails over, as it is about the request. Each
+// call starts on the primary again: it is the nearest access point, most
+// failures are brief, and a Client that remembered failures would need
+// health-checking to come back. When a call gives up after several attempts,
+// its error says how many were made and on which hosts, and errors.Is and
+// errors.As reach both the last error and the last *APIError.
+//
+// WithLogger logs one structured line per attempt.
+package busifavor
