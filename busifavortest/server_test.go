@@ -1,0 +1,334 @@
+package busifavortest_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/wechatpay-apiv3/wechatpay-go/core"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/option"
+	"github.com/wechatpay-apiv3/wechatpay-go/services/merchantexclusivecoupon"
+
+	"github.com/busifavor-go/busifavor"
+	"github.com/busifavor-go/busifavor/busifavortest"
+)
+
+var ctx = context.Background()
+
+// rawRequest is a hand-made request, signed or not, for the checks that
+// core.Client would never get wrong.
+type rawRequest struct {
+	method, uri, body string
+	auth              string // whole Authorization header; built from the fields below when empty
+	mchid, serial     string
+	timestamp         int64
+	nonce             string
+	key               *rsa.PrivateKey
+}
+
+func (r rawRequest) sign() string {
+	msg := fmt.Sprintf("%s\n%s\n%d\n%s\n%s\n", r.method, r.uri, r.timestamp, r.nonce, r.body)
+	h := sha256.Sum256([]byte(msg))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, r.key, crypto.SHA256, h[:])
+	if err != nil {
+		panic(err)
+	}
+	return base64.StdEncoding.EncodeToString(sig)
+}
+
+func (r rawRequest) send(t *testing.T, s *busifavortest.Server) (*http.Response, map[string]any) {
+	t.Helper()
+	auth := r.auth
+	if auth == "" {
+		auth = fmt.Sprintf(`WECHATPAY2-SHA256-RSA2048 mchid="%s",nonce_str="%s",timestamp="%d",serial_no="%s",signature="%s"`,
+			r.mchid, r.nonce, r.timestamp, r.serial, r.sign())
+	}
+	req, err := http.NewRequest(r.method, s.URL+r.uri, strings.NewReader(r.body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", auth)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.HTTPClient().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(b, &body), "every answer is JSON: %s", b)
+	return resp, body
+}
+
+// valid returns a correctly signed GET from s's merchant.
+func valid(s *busifavortest.Server) rawRequest {
+	key, serial := s.MerchantKey()
+	return rawRequest{
+		method: http.MethodGet, uri: busifavortest.CallbacksPath,
+		mchid: s.MchID(), serial: serial, key: key,
+		timestamp: time.Now().Unix(), nonce: fmt.Sprint(time.Now().UnixNano()),
+	}
+}
+
+func TestRequestVerification(t *testing.T) {
+	s := busifavortest.NewServer(busifavortest.WithNotifyURL(busifavortest.DefaultMchID, "https://a.cn/n"))
+	defer s.Close()
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+
+	good := valid(s)
+	resp, body := good.send(t, s)
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+
+	// The same five fields in another order are accepted.
+	reordered := valid(s)
+	reordered.auth = fmt.Sprintf(`WECHATPAY2-SHA256-RSA2048 signature="%s",serial_no="%s",timestamp="%d",nonce_str="%s",mchid="%s"`,
+		reordered.sign(), reordered.serial, reordered.timestamp, reordered.nonce, reordered.mchid)
+	resp, body = reordered.send(t, s)
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+
+	tests := []struct {
+		name   string
+		mutate func(*rawRequest)
+		says   string
+	}{
+		{"replayed nonce", func(r *rawRequest) { r.nonce = good.nonce }, "nonce_str was already used"},
+		{"no header", func(r *rawRequest) { r.auth = " " }, "Authorization"},
+		{"wrong scheme", func(r *rawRequest) { r.auth = `WECHATPAY2-SHA256-RSA1024 mchid="1"` }, "scheme must be WECHATPAY2-SHA256-RSA2048"},
+		{"missing field", func(r *rawRequest) {
+			r.auth = fmt.Sprintf(`WECHATPAY2-SHA256-RSA2048 mchid="%s",nonce_str="x",timestamp="%d",serial_no="%s"`, r.mchid, r.timestamp, r.serial)
+		}, "signature is missing"},
+		{"unknown mchid", func(r *rawRequest) { r.mchid = "19999999" }, "not a known merchant"},
+		{"unknown serial", func(r *rawRequest) { r.serial = "ABCDEF" }, "serial_no ABCDEF"},
+		{"timestamp 6 minutes old", func(r *rawRequest) { r.timestamp -= 360 }, "timestamp is"},
+		{"timestamp 6 minutes ahead", func(r *rawRequest) { r.timestamp += 360 }, "timestamp is"},
+		{"wrong key", func(r *rawRequest) { r.key = other }, "signature does not verify"},
+		{"signature over another URI", func(r *rawRequest) {
+			r.auth = fmt.Sprintf(`WECHATPAY2-SHA256-RSA2048 mchid="%s",nonce_str="%s",timestamp="%d",serial_no="%s",signature="%s"`,
+				r.mchid, r.nonce, r.timestamp, r.serial, rawRequest{method: "GET", uri: "/v3/other", timestamp: r.timestamp, nonce: r.nonce, key: r.key}.sign())
+		}, "signature does not verify"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := valid(s)
+			tt.mutate(&r)
+			resp, body := r.send(t, s)
+			assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+			assert.Equal(t, "SIGN_ERROR", body["code"])
+			assert.Contains(t, body["message"], tt.says)
+			assert.NotEmpty(t, resp.Header.Get("Wechatpay-Signature"), "errors are signed too")
+		})
+	}
+	reqs := s.Requests()
+	assert.True(t, reqs[0].Verified)
+	assert.False(t, reqs[len(reqs)-1].Verified)
+	assert.Contains(t, reqs[len(reqs)-1].VerifyError, "signature does not verify")
+}
+
+func TestTimestampWindowFollowsTheServerClock(t *testing.T) {
+	skew := 4 * time.Minute
+	s := busifavortest.NewServer(busifavortest.WithClock(func() time.Time { return time.Now().Add(skew) }),
+		busifavortest.WithNotifyURL(busifavortest.DefaultMchID, "https://a.cn/n"))
+	defer s.Close()
+	resp, _ := valid(s).send(t, s)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "4 minutes of skew is inside the window")
+
+	s2 := busifavortest.NewServer(busifavortest.WithClock(func() time.Time { return time.Now().Add(6 * time.Minute) }))
+	defer s2.Close()
+	resp, body := valid(s2).send(t, s2)
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Contains(t, body["message"], "timestamp")
+}
+
+// TestGeneratedServiceAgainstFake drives the fake with wechatpay-go's own
+// generated service, which hard-wires api.mch.weixin.qq.com: the fake's HTTP
+// client rewrites the host, and the answers verify with wechatpay-go's
+// validator.
+func TestGeneratedServiceAgainstFake(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	cc, err := core.NewClient(ctx, s.ClientOptions()...)
+	require.NoError(t, err)
+	svc := merchantexclusivecoupon.CallBackApiService{Client: cc}
+
+	set, _, err := svc.SetCouponNotify(ctx, merchantexclusivecoupon.SetCouponNotifyRequest{NotifyUrl: core.String("https://example.com/n")})
+	require.NoError(t, err)
+	assert.Equal(t, "https://example.com/n", *set.NotifyUrl)
+	assert.Equal(t, s.MchID(), *set.Mchid)
+	require.NotNil(t, set.UpdateTime)
+	got, _, err := svc.GetCouponNotify(ctx, merchantexclusivecoupon.GetCouponNotifyRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, "https://example.com/n", *got.NotifyUrl)
+
+	// A request signed with a key the fake does not know is refused.
+	wrong, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	_, serial := s.MerchantKey()
+	pub, id := s.PublicKey()
+	bad, err := core.NewClient(ctx,
+		option.WithWechatPayPublicKeyAuthCipher(s.MchID(), serial, wrong, id, pub),
+		option.WithHTTPClient(s.HTTPClient()))
+	require.NoError(t, err)
+	badSvc := merchantexclusivecoupon.CallBackApiService{Client: bad}
+	_, _, err = badSvc.GetCouponNotify(ctx, merchantexclusivecoupon.GetCouponNotifyRequest{})
+	require.Error(t, err)
+	assert.True(t, core.IsAPIError(err, "SIGN_ERROR"), err)
+}
+
+func TestPlatformCertificateMode(t *testing.T) {
+	apiV3Key := "0123456789abcdef0123456789abcdef"
+	s := busifavortest.NewServer(busifavortest.WithPlatformCertificate(apiV3Key))
+	defer s.Close()
+	c, err := s.Client()
+	require.NoError(t, err)
+	resp, err := c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{NotifyURL: "https://example.com/n"})
+	require.NoError(t, err)
+	assert.Equal(t, "https://example.com/n", resp.NotifyURL)
+
+	reqs := s.Requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, "/v3/certificates", reqs[0].Path, "the downloader fetched the certificates first")
+	assert.True(t, reqs[0].Verified && reqs[1].Verified)
+
+	// Answers are signed with the certificate's serial, not a PUB_KEY_ID_.
+	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultBadSignature})
+	_, err = c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+	assert.ErrorIs(t, err, busifavor.ErrResponseSignature)
+	assert.NotContains(t, err.Error(), "PUB_KEY_ID_")
+}
+
+func TestParamErrorsNameTheField(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	for body, field := range map[string]string{
+		`{"notify_url":"http://a.cn/n"}`:                     "notify_url",
+		`{"notify_url":"https://a.cn/n?x=1"}`:                "notify_url",
+		`{"mchid":"123","notify_url":"https://a.cn/n"}`:      "mchid",
+		`{"mchid":"19000001","notify_url":"https://a.cn/n"}`: "mchid",
+		`{}`: "notify_url",
+	} {
+		r := valid(s)
+		r.method, r.body = http.MethodPost, body
+		resp, got := r.send(t, s)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, body)
+		assert.Equal(t, "PARAM_ERROR", got["code"], body)
+		require.IsType(t, map[string]any{}, got["detail"], body)
+		assert.Equal(t, field, got["detail"].(map[string]any)["field"], body)
+	}
+	r := valid(s)
+	r.method, r.body = http.MethodPost, `not json`
+	resp, got := r.send(t, s)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Equal(t, "PARAM_ERROR", got["code"])
+}
+
+func TestGetBeforeSetAndUnknownRoutes(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	resp, body := valid(s).send(t, s)
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Equal(t, "RESOURCE_NOT_EXISTS", body["code"])
+
+	r := valid(s)
+	r.uri = "/v3/marketing/busifavor/nothing"
+	resp, body = r.send(t, s)
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Equal(t, "NOT_FOUND", body["code"])
+
+	r = valid(s)
+	r.method = http.MethodDelete
+	resp, body = r.send(t, s)
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+	assert.Equal(t, "METHOD_NOT_ALLOWED", body["code"])
+	assert.Equal(t, "GET, POST", resp.Header.Get("Allow"))
+
+	r = valid(s)
+	r.uri = "/v3/certificates"
+	resp, _ = r.send(t, s)
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "no certificates outside platform-certificate mode")
+}
+
+func TestFaultsTargetAnEndpointAndRunOut(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	c, err := s.Client(busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	require.NoError(t, err)
+	s.FailOn(http.MethodGet, busifavortest.CallbacksPath, 2, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeNoAuth})
+
+	_, err = c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn/n"})
+	require.NoError(t, err, "a GET fault leaves POST alone")
+	for range 2 {
+		_, err = c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+		assert.ErrorIs(t, err, busifavor.ErrNoAuth)
+	}
+	_, err = c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+	assert.NoError(t, err, "the fault ran out after 2 answers")
+
+	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 503, Body: `{"code":"SERVICE_UNAVAILABLE","message":"busy"}`,
+		Header: http.Header{"Retry-After": {"1"}}})
+	_, err = c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+	var apiErr *busifavor.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 503, apiErr.StatusCode)
+	assert.Equal(t, "busy", apiErr.Message)
+}
+
+func TestUpdateTimeComesFromTheClock(t *testing.T) {
+	at := time.Now().Truncate(time.Second)
+	s := busifavortest.NewServer(busifavortest.WithClock(func() time.Time { return at }))
+	defer s.Close()
+	c, err := s.Client()
+	require.NoError(t, err)
+	resp, err := c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn/n"})
+	require.NoError(t, err)
+	assert.True(t, at.Equal(resp.UpdateTime))
+	_, offset := resp.UpdateTime.Zone()
+	assert.Equal(t, 8*3600, offset, "stamped in China Standard Time")
+	assert.Equal(t, at.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02T15:04:05.000+08:00"), busifavortest.FormatTime(at))
+	u, ok := s.NotifyURL(s.MchID())
+	assert.True(t, ok)
+	assert.Equal(t, "https://a.cn/n", u)
+}
+
+func TestExtraMerchantsAndFixedKeys(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	platform, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	s := busifavortest.NewServer(
+		busifavortest.WithMchID("1230000109"),
+		busifavortest.WithMerchantKey(key, "SERIAL1"),
+		busifavortest.WithPlatformKey(platform, "PUB_KEY_ID_TEST"),
+		busifavortest.WithMerchant("1900000200", "SERIAL2", &other.PublicKey),
+	)
+	defer s.Close()
+	gotKey, serial := s.MerchantKey()
+	assert.Same(t, key, gotKey)
+	assert.Equal(t, "SERIAL1", serial)
+	pub, id := s.PublicKey()
+	assert.Equal(t, "PUB_KEY_ID_TEST", id)
+	assert.True(t, platform.PublicKey.Equal(pub))
+
+	cc, err := core.NewClient(ctx,
+		option.WithWechatPayPublicKeyAuthCipher("1900000200", "SERIAL2", other, id, pub),
+		option.WithHTTPClient(s.HTTPClient()))
+	require.NoError(t, err)
+	c, err := busifavor.NewClient(cc, busifavor.WithBaseURL(s.URL))
+	require.NoError(t, err)
+	resp, err := c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{NotifyURL: "https://second.example.com/n"})
+	require.NoError(t, err)
+	assert.Equal(t, "1900000200", resp.Mchid, "state is kept per calling merchant")
+	_, ok := s.NotifyURL("1230000109")
+	assert.False(t, ok)
+}
