@@ -45,6 +45,7 @@
 // Every error a call returns is one of:
 //
 //   - *ValidationError (errors.Is ErrValidation): nothing was sent.
+//
 //   - *APIError: WeChat Pay answered with a non-2xx status. It carries the
 //     status, the Code (kept raw when unknown; empty when the body was not a
 //     JSON error), the message, the raw detail and the Request-ID that WeChat
@@ -52,25 +53,29 @@
 //     描述 and 解决方案 for it. Match meanings with the sentinels:
 //     errors.Is(err, ErrFrequencyLimited) holds for FREQUENCY_LIMITED and
 //     RATELIMIT_EXCEEDED alike, ErrNoAuth for NOAUTH and NO_AUTH.
+//
 //   - ErrResponseSignature: a 2xx answer failed the core client's signature
 //     check (including WeChat Pay's WECHATPAY/SIGNTEST/ probes). Nothing of
 //     it is trusted.
+//
 //   - ErrMalformedResponse: a verified 2xx answer is not the documented JSON,
 //     lacks notify_url or mchid, or carries an unparsable update_time. A call
 //     never returns a zero-valued success.
+//
 //   - ErrTransport: no HTTP answer arrived (refused, reset, timed out, cut
 //     short).
+//
 //   - The context's error, when the call's context ended it:
 //     errors.Is(err, context.DeadlineExceeded) works, and errors.As still
 //     reaches the last *APIError if an attempt got one.
 //
-//	var apiErr *busifavor.APIError
-//	switch {
-//	case errors.Is(err, busifavor.ErrValidation):
-//		// fix the input
-//	case errors.As(err, &apiErr):
-//		log.Printf("%s: %s (request id %s)", apiErr.Code, apiErr.Solution(), apiErr.RequestID)
-//	}
+//     var apiErr *busifavor.APIError
+//     switch {
+//     case errors.Is(err, busifavor.ErrValidation):
+//     // fix the input
+//     case errors.As(err, &apiErr):
+//     log.Printf("%s: %s (request id %s)", apiErr.Code, apiErr.Solution(), apiErr.RequestID)
+//     }
 //
 // IsRetryable reports whether the same request may succeed later. Error
 // strings never contain keys, the Authorization header or a request dump.
