@@ -146,15 +146,15 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		if err == nil {
 			return a, nil
 		}
+		var apiErr *APIError
+		if errors.As(err, &apiErr) {
+			lastAPI = apiErr
+		}
 		if ctx.Err() != nil {
 			return nil, &contextError{ctxErr: ctx.Err(), last: lastReachable(lastAPI, lastErr)}
 		}
 		hosts = append(hosts, hostOf(base))
 		lastErr = err
-		var apiErr *APIError
-		if errors.As(err, &apiErr) {
-			lastAPI = apiErr
-		}
 		if !IsRetryable(err) || attempt >= c.retry.MaxAttempts {
 			break
 		}

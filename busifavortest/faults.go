@@ -14,7 +14,8 @@ type FaultKind int
 // The faults a Server can inject.
 const (
 	// FaultAPIError answers Code with the status the error table documents
-	// for it (400 for a code the table does not list), signed.
+	// for it (400 for a code the table does not list), signed. Status, when
+	// set, overrides it: SYSTEM_ERROR is listed at both 400 and 500.
 	FaultAPIError FaultKind = iota + 1
 	// FaultStatus answers Status with Body exactly as given, signed.
 	FaultStatus
@@ -42,7 +43,7 @@ const (
 type Fault struct {
 	Kind   FaultKind
 	Code   busifavor.Code // FaultAPIError
-	Status int            // FaultStatus
+	Status int            // FaultStatus; FaultAPIError when set
 	Body   string         // FaultStatus
 	Delay  time.Duration  // FaultDelay
 	Header http.Header
@@ -97,7 +98,10 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) (_
 	}
 	switch f.Kind {
 	case FaultAPIError:
-		status := busifavor.CodeStatus(f.Code)
+		status := f.Status
+		if status == 0 {
+			status = busifavor.CodeStatus(f.Code)
+		}
 		if status == 0 {
 			status = http.StatusBadRequest
 		}

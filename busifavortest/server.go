@@ -280,10 +280,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusBadRequest, "PARAM_ERROR", "could not read the request body", nil)
 		return
 	}
-	caller, verifyErr := s.verify(r, body)
+	f := s.takeFault(r)
+	// A dropped connection models a request lost before WeChat Pay processed
+	// it, so its nonce stays unused. That matters: Go's http.Transport
+	// silently resends a GET whose reused connection closes before an answer.
+	caller, verifyErr := s.verify(r, body, f == nil || f.Kind != FaultDrop)
 	s.record(r, body, verifyErr)
-
-	if f := s.takeFault(r); f != nil {
+	if f != nil {
 		var done bool
 		if w, done = s.applyFault(w, r, f); done {
 			return

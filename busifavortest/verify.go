@@ -52,8 +52,9 @@ func parseAuthorization(h string) (map[string]string, error) {
 }
 
 // verify checks a request the way WeChat Pay does and returns the calling
-// merchant's id. The error says which check failed.
-func (s *Server) verify(r *http.Request, body []byte) (string, error) {
+// merchant's id. The error says which check failed. With consume, a verified
+// request's nonce is remembered, so a replay of it is refused.
+func (s *Server) verify(r *http.Request, body []byte, consume bool) (string, error) {
 	f, err := parseAuthorization(r.Header.Get("Authorization"))
 	if err != nil {
 		return "", err
@@ -83,6 +84,9 @@ func (s *Server) verify(r *http.Request, body []byte) (string, error) {
 		return "", errors.New("signature does not verify over method, URI, timestamp, nonce and body with the merchant's key")
 	}
 	// Only a verified nonce is remembered, so forgeries cannot burn one.
+	if !consume {
+		return f["mchid"], nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if now.Sub(s.prunedAt) > time.Minute {
