@@ -95,3 +95,145 @@ func ParseTime(s string) (time.Time, error) {
 	}
 	return t, nil
 }
+
+// CouponEvent is a verified, decrypted coupon event notification. The same
+// notification can arrive more than once (WeChat Pay retries until it gets a
+// 2xx in time): make handlers idempotent on ID, for example with Deduplicate.
+type CouponEvent struct {
+	// ID identifies the notification; redeliveries carry the same ID.
+	ID string `json:"id"`
+	// CreateTime is when WeChat Pay created the notification.
+	CreateTime time.Time `json:"create_time"`
+	// EventType is the envelope's event_type, "COUPON.SEND" for a claimed
+	// coupon.
+	EventType string `json:"event_type"`
+	// ResourceType is "encrypt-resource".
+	ResourceType string `json:"resource_type"`
+	// Summary is WeChat Pay's description, such as "商家券领券通知".
+	Summary string `json:"summary"`
+	// Coupon is the decrypted resource of a COUPON.SEND event; it is zero for
+	// other event types, whose payload is in Plaintext.
+	Coupon CouponSend `json:"coupon"`
+	// Plaintext is the decrypted resource as it came. It may hold personal
+	// data (openid): do not log it.
+	Plaintext json.RawMessage `json:"-"`
+}
+
+// String identifies the event without personal data or the plaintext, so
+// that logging an event leaks nothing.
+func (e *CouponEvent) String() string {
+	return fmt.Sprintf("CouponEvent{ID:%s EventType:%s StockID:%s CouponCode:%s SendChannel:%s}",
+		e.ID, e.EventType, e.Coupon.StockID, e.Coupon.CouponCode, e.Coupon.SendChannel)
+}
+
+// CouponSend is the decrypted resource of a COUPON.SEND event (商家券领券通知).
+type CouponSend struct {
+	// EventType is "EVENT_TYPE_BUSICOUPON_SEND".
+	EventType string `json:"event_type"`
+	// CouponCode is the code of the claimed coupon.
+	CouponCode string `json:"coupon_code"`
+	// StockID is the coupon stock (批次号).
+	StockID string `json:"stock_id"`
+	// SendTime is when the coupon was claimed.
+	SendTime time.Time `json:"send_time"`
+	// OpenID is the user's openid; empty unless the stock was created with
+	// notify_appid.
+	OpenID string `json:"openid,omitempty"`
+	// UnionID is the user's unionid, when WeChat Pay sends one.
+	UnionID string `json:"unionid,omitempty"`
+	// SendChannel is how the coupon was sent: one of the SendChannel…
+	// constants, or a value newer than this package, kept as it came.
+	SendChannel string `json:"send_channel"`
+	// SendMerchant is the merchant that sent the coupon.
+	SendMerchant string `json:"send_merchant"`
+	// AttachInfo is present for some channels.
+	AttachInfo *AttachInfo `json:"attach_info,omitempty"`
+}
+
+// The documented send_channel values.
+const (
+	SendChannelMiniApp          = "BUSICOUPON_SEND_CHANNEL_MINIAPP"
+	SendChannelAPI              = "BUSICOUPON_SEND_CHANNEL_API"
+	SendChannelPayGift          = "BUSICOUPON_SEND_CHANNEL_PAYGIFT"
+	SendChannelH5               = "BUSICOUPON_SEND_CHANNEL_H5"
+	SendChannelFTOF             = "BUSICOUPON_SEND_CHANNEL_FTOF"
+	SendChannelMemberCardAct    = "BUSICOUPON_SEND_CHANNEL_MEMBERCARD_ACT"
+	SendChannelHall             = "BUSICOUPON_SEND_CHANNEL_HALL"
+	SendChannelJSAPI            = "BUSICOUPON_SEND_CHANNEL_JSAPI"
+	SendChannelMiniAppLive      = "BUSICOUPON_SEND_CHANNEL_MINI_APP_LIVE"
+	SendChannelWechatSearch     = "BUSICOUPON_SEND_CHANNEL_WECHAT_SEARCH"
+	SendChannelPayHasDiscount   = "BUSICOUPON_SEND_CHANNEL_PAY_HAS_DISCOUNT"
+	SendChannelWechatAd         = "BUSICOUPON_SEND_CHANNEL_WECHAT_AD"
+	SendChannelRightsPlatform   = "BUSICOUPON_SEND_CHANNEL_RIGHTS_PLATFORM"
+	SendChannelReceiveMoneyGift = "BUSICOUPON_SEND_CHANNEL_RECEIVE_MONEY_GIFT"
+	SendChannelMemberPayRight   = "BUSICOUPON_SEND_CHANNEL_MEMBER_PAY_RIGHT"
+	SendChannelBusiSmartRetail  = "BUSICOUPON_SEND_CHANNEL_BUSI_SMART_RETAIL"
+	SendChannelFinderLiveroom   = "BUSICOUPON_SEND_CHANNEL_FINDER_LIVEROOM"
+)
+
+// UnmarshalJSON reads send_time in any shape ParseTime accepts.
+func (c *CouponSend) UnmarshalJSON(b []byte) error {
+	type plain CouponSend
+	var w struct {
+		plain
+		SendTime *string `json:"send_time"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*c = CouponSend(w.plain)
+	if w.SendTime != nil && *w.SendTime != "" {
+		t, err := ParseTime(*w.SendTime)
+		if err != nil {
+			return fmt.Errorf("send_time: %w", err)
+		}
+		c.SendTime = t
+	}
+	return nil
+}
+
+// AttachInfo is the optional attach_info of a COUPON.SEND event.
+type AttachInfo struct {
+	// TransactionID is the payment that earned the coupon (pay gift).
+	TransactionID string `json:"transaction_id,omitempty"`
+	// ActCode is the activity code.
+	ActCode string `json:"act_code,omitempty"`
+	// HallCode is the coupon hall (券礼包/券中心) code.
+	HallCode string `json:"hall_code,omitempty"`
+	// HallBelongMchID is the merchant owning the hall. The docs say int and
+	// SDKs disagree, so a JSON number or string is accepted.
+	HallBelongMchID string `json:"hall_belong_mch_id,omitempty"`
+	// CardID is the member card id.
+	CardID string `json:"card_id,omitempty"`
+	// Code is the member card code.
+	Code string `json:"code,omitempty"`
+	// ActivityID is the activity id.
+	ActivityID string `json:"activity_id,omitempty"`
+}
+
+// UnmarshalJSON accepts hall_belong_mch_id as a JSON number or string.
+func (a *AttachInfo) UnmarshalJSON(b []byte) error {
+	type plain AttachInfo
+	var w struct {
+		plain
+		HallBelongMchID json.RawMessage `json:"hall_belong_mch_id"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*a = AttachInfo(w.plain)
+	switch raw := w.HallBelongMchID; {
+	case len(raw) == 0 || string(raw) == "null":
+	case raw[0] == '"':
+		if err := json.Unmarshal(raw, &a.HallBelongMchID); err != nil {
+			return fmt.Errorf("hall_belong_mch_id: %w", err)
+		}
+	default:
+		var n json.Number
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return fmt.Errorf("hall_belong_mch_id: not a number or string")
+		}
+		a.HallBelongMchID = n.String()
+	}
+	return nil
+}

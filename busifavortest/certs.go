@@ -10,7 +10,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
-	"fmt"
 	"math/big"
 	"net/http"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/downloader"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/option"
+	"github.com/wechatpay-apiv3/wechatpay-go/utils"
 )
 
 // certificatesPath is where WeChat Pay serves its platform certificates.
@@ -26,10 +26,10 @@ const certificatesPath = "/v3/certificates"
 // platformCert is the server's platform certificate in platform-certificate
 // mode.
 type platformCert struct {
+	cert     *x509.Certificate
 	key      *rsa.PrivateKey
 	serial   string
 	pem      []byte
-	apiV3Key string
 	notAfter time.Time
 	from     time.Time
 }
@@ -37,17 +37,19 @@ type platformCert struct {
 // WithPlatformCertificate switches the server to platform-certificate mode,
 // for merchants not yet on WeChat Pay public keys: it answers GET
 // /v3/certificates with a certificate encrypted under apiV3Key (32 bytes),
-// signs answers with that certificate's serial, and ClientOptions then builds
-// clients the way option.WithWechatPayAutoAuthCipher does.
+// signs answers and notifications with that certificate's serial, and
+// ClientOptions then builds clients the way option.WithWechatPayAutoAuthCipher
+// does.
 func WithPlatformCertificate(apiV3Key string) Option {
-	return func(c *config) { c.platformCert = &platformCert{apiV3Key: apiV3Key} }
+	return func(c *config) { c.apiV3Key, c.certMode = apiV3Key, true }
 }
 
+// WithAPIv3Key fixes the merchant's APIv3 key (32 bytes) instead of
+// generating it.
+func WithAPIv3Key(apiV3Key string) Option { return func(c *config) { c.apiV3Key = apiV3Key } }
+
 // newPlatformCert issues a self-signed certificate for key.
-func newPlatformCert(key *rsa.PrivateKey, apiV3Key string, now time.Time) *platformCert {
-	if len(apiV3Key) != 32 {
-		panic("busifavortest: the APIv3 key must be 32 bytes")
-	}
+func newPlatformCert(key *rsa.PrivateKey, now time.Time) *platformCert {
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 159))
 	if err != nil {
 		panic(err)
@@ -63,11 +65,15 @@ func newPlatformCert(key *rsa.PrivateKey, apiV3Key string, now time.Time) *platf
 	if err != nil {
 		panic(err)
 	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		panic(err)
+	}
 	return &platformCert{
+		cert:     cert,
 		key:      key,
-		serial:   fmt.Sprintf("%X", serial),
+		serial:   utils.GetCertificateSerialNumber(*cert), // as wechatpay-go keys certificates
 		pem:      pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		apiV3Key: apiV3Key,
 		from:     tmpl.NotBefore,
 		notAfter: tmpl.NotAfter,
 	}
@@ -76,7 +82,7 @@ func newPlatformCert(key *rsa.PrivateKey, apiV3Key string, now time.Time) *platf
 // certificates answers GET /v3/certificates as WeChat Pay does.
 func (s *Server) certificates(w http.ResponseWriter) {
 	pc := s.cfg.platformCert
-	nonce, ct := encryptAEAD(pc.apiV3Key, "certificate", pc.pem)
+	nonce, ct := encryptAEAD(s.cfg.apiV3Key, "certificate", pc.pem)
 	type encrypted struct {
 		Algorithm      string `json:"algorithm"`
 		Nonce          string `json:"nonce"`
@@ -132,7 +138,7 @@ func (s *Server) certClientOptions() core.ClientOption {
 			return
 		}
 		s.mgr = downloader.NewCertificateDownloaderMgr(ctx)
-		s.mgrErr = s.mgr.RegisterDownloaderWithClient(ctx, boot, s.cfg.mchID, s.cfg.platformCert.apiV3Key)
+		s.mgrErr = s.mgr.RegisterDownloaderWithClient(ctx, boot, s.cfg.mchID, s.cfg.apiV3Key)
 	})
 	if s.mgrErr != nil {
 		return core.ErrorOption{Error: s.mgrErr}

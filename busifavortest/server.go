@@ -86,7 +86,9 @@ type config struct {
 	clock          func() time.Time
 	merchants      map[string]*merchant
 	delegates      map[string][]string
-	platformCert   *platformCert
+	apiV3Key       string
+	certMode       bool              // WithPlatformCertificate was given
+	platformCert   *platformCert     // made in NewServer when certMode
 	preset         map[string]string // mchid -> notify URL set before start
 }
 
@@ -172,8 +174,14 @@ func NewServer(opts ...Option) *Server {
 			}
 		}
 	}
-	if cfg.platformCert != nil {
-		cfg.platformCert = newPlatformCert(cfg.platformKey, cfg.platformCert.apiV3Key, cfg.clock())
+	if cfg.apiV3Key == "" {
+		cfg.apiV3Key = randomHex(16)
+	}
+	if len(cfg.apiV3Key) != 32 {
+		panic("busifavortest: the APIv3 key must be 32 bytes")
+	}
+	if cfg.certMode {
+		cfg.platformCert = newPlatformCert(cfg.platformKey, cfg.clock())
 	}
 	s := &Server{cfg: cfg, state: map[string]stored{}, nonces: map[string]time.Time{}}
 	for id, u := range cfg.preset {

@@ -1,0 +1,332 @@
+package busifavor
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/wechatpay-apiv3/wechatpay-go/core/auth"
+)
+
+// Sentinels for notifications that EventParser refuses, stripe-go webhook
+// style. No error text contains the body, the key or the plaintext.
+var (
+	// ErrInvalidSignature: a Wechatpay-* header is missing or the signature
+	// does not verify (including WECHATPAY/SIGNTEST/ probes and an unknown
+	// Wechatpay-Serial).
+	ErrInvalidSignature = errors.New("busifavor: notification signature is invalid")
+	// ErrTimestampOutOfRange: the signed timestamp is too far from now.
+	ErrTimestampOutOfRange = errors.New("busifavor: notification timestamp is out of range")
+	// ErrDecrypt: the resource does not decrypt (wrong APIv3 key, or a
+	// tampered ciphertext, associated data or nonce).
+	ErrDecrypt = errors.New("busifavor: notification resource does not decrypt")
+	// ErrMalformedNotification: a verified body is not the documented
+	// envelope (bad JSON, another algorithm, missing fields) or its plaintext
+	// is not the documented resource.
+	ErrMalformedNotification = errors.New("busifavor: notification is malformed")
+	// ErrBodyTooLarge: the body is larger than WithMaxBodyBytes allows.
+	ErrBodyTooLarge = errors.New("busifavor: notification body is too large")
+)
+
+// Notification defaults.
+const (
+	// DefaultTimestampTolerance is how far a notification's timestamp may be
+	// from the parser's clock, as wechatpay-go checks answers.
+	DefaultTimestampTolerance = 5 * time.Minute
+	// DefaultMaxBodyBytes bounds a notification body. A COUPON.SEND
+	// notification is about 1 KiB; 64 KiB leaves room for new fields while
+	// keeping what a flood of hostile requests can make the server buffer
+	// small.
+	DefaultMaxBodyBytes = 64 << 10
+)
+
+const (
+	signatureType = "WECHATPAY2-SHA256-RSA2048"
+	aeadAlgorithm = "AEAD_AES_256_GCM"
+	// EventTypeCouponSend is the envelope event_type of a claimed coupon.
+	EventTypeCouponSend = "COUPON.SEND"
+)
+
+// EventParser verifies, decrypts and decodes coupon event notifications. It
+// needs no net/http request, so it serves fasthttp, fiber, hertz or a queue
+// consumer as well as net/http. It is safe for concurrent use.
+type EventParser struct {
+	aead      cipher.AEAD
+	verifier  auth.Verifier
+	now       func() time.Time
+	tolerance time.Duration
+	maxBody   int64
+	logger    *slog.Logger
+}
+
+// EventOption configures an EventParser in NewEventParser.
+type EventOption func(*EventParser) error
+
+// WithEventClock sets the clock timestamps are checked against (default
+// time.Now).
+func WithEventClock(now func() time.Time) EventOption {
+	return func(p *EventParser) error {
+		if now == nil {
+			return errors.New("busifavor: WithEventClock: nil clock")
+		}
+		p.now = now
+		return nil
+	}
+}
+
+// WithTimestampTolerance sets how far a notification's timestamp may be from
+// the clock (default DefaultTimestampTolerance).
+func WithTimestampTolerance(d time.Duration) EventOption {
+	return func(p *EventParser) error {
+		if d <= 0 {
+			return fmt.Errorf("busifavor: WithTimestampTolerance: %s is not positive", d)
+		}
+		p.tolerance = d
+		return nil
+	}
+}
+
+// WithMaxBodyBytes bounds the body a notification may have (default
+// DefaultMaxBodyBytes).
+func WithMaxBodyBytes(n int64) EventOption {
+	return func(p *EventParser) error {
+		if n <= 0 {
+			return fmt.Errorf("busifavor: WithMaxBodyBytes: %d is not positive", n)
+		}
+		p.maxBody = n
+		return nil
+	}
+}
+
+// WithEventLogger makes NewEventHandler log why it refused a notification
+// (the error, never the body). Without it refusals are silent.
+func WithEventLogger(l *slog.Logger) EventOption {
+	return func(p *EventParser) error {
+		p.logger = l
+		return nil
+	}
+}
+
+// NewEventParser returns a parser for notifications encrypted under apiV3Key
+// (32 bytes) and signed by a key verifier knows: a WeChat Pay public key
+// (verifiers.NewSHA256WithRSAPubkeyVerifier), platform certificates
+// (verifiers.NewSHA256WithRSAVerifier) or both while migrating
+// (verifiers.NewSHA256WithRSACombinedVerifier).
+func NewEventParser(apiV3Key string, verifier auth.Verifier, opts ...EventOption) (*EventParser, error) {
+	if len(apiV3Key) != 32 {
+		return nil, fmt.Errorf("busifavor: NewEventParser: the APIv3 key must be 32 bytes, got %d", len(apiV3Key))
+	}
+	if verifier == nil {
+		return nil, errors.New("busifavor: NewEventParser: verifier is nil")
+	}
+	block, err := aes.NewCipher([]byte(apiV3Key))
+	if err != nil {
+		return nil, fmt.Errorf("busifavor: NewEventParser: %v", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("busifavor: NewEventParser: %v", err)
+	}
+	p := &EventParser{aead: aead, verifier: verifier, now: time.Now,
+		tolerance: DefaultTimestampTolerance, maxBody: DefaultMaxBodyBytes}
+	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("busifavor: NewEventParser: nil EventOption")
+		}
+		if err := o(p); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// envelope is the notification body.
+type envelope struct {
+	ID           string `json:"id"`
+	CreateTime   string `json:"create_time"`
+	EventType    string `json:"event_type"`
+	ResourceType string `json:"resource_type"`
+	Summary      string `json:"summary"`
+	Resource     *struct {
+		Algorithm      string `json:"algorithm"`
+		Ciphertext     string `json:"ciphertext"`
+		AssociatedData string `json:"associated_data"`
+		Nonce          string `json:"nonce"`
+		OriginalType   string `json:"original_type"`
+	} `json:"resource"`
+}
+
+// Parse verifies a notification from its headers and body, then decrypts and
+// decodes it. The signature is checked before anything in the body is
+// trusted.
+func (p *EventParser) Parse(ctx context.Context, header http.Header, body []byte) (*CouponEvent, error) {
+	if int64(len(body)) > p.maxBody {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, p.maxBody)
+	}
+	if err := p.verify(ctx, header, body); err != nil {
+		return nil, err
+	}
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("%w: body is not a JSON envelope", ErrMalformedNotification)
+	}
+	if env.ID == "" || env.EventType == "" || env.CreateTime == "" || env.Resource == nil ||
+		env.Resource.Ciphertext == "" || env.Resource.Nonce == "" {
+		return nil, fmt.Errorf("%w: id, event_type, create_time and resource (ciphertext, nonce) are required", ErrMalformedNotification)
+	}
+	if env.Resource.Algorithm != aeadAlgorithm {
+		return nil, fmt.Errorf("%w: resource.algorithm %q is not %s", ErrMalformedNotification, env.Resource.Algorithm, aeadAlgorithm)
+	}
+	created, err := ParseTime(env.CreateTime)
+	if err != nil {
+		return nil, fmt.Errorf("%w: create_time: %v", ErrMalformedNotification, err)
+	}
+	plaintext, err := p.decrypt(env.Resource.Nonce, env.Resource.Ciphertext, env.Resource.AssociatedData)
+	if err != nil {
+		return nil, err
+	}
+	ev := &CouponEvent{ID: env.ID, CreateTime: created, EventType: env.EventType,
+		ResourceType: env.ResourceType, Summary: env.Summary, Plaintext: plaintext}
+	if env.EventType == EventTypeCouponSend {
+		if err := json.Unmarshal(plaintext, &ev.Coupon); err != nil {
+			return nil, fmt.Errorf("%w: resource plaintext is not a COUPON.SEND resource", ErrMalformedNotification)
+		}
+	}
+	return ev, nil
+}
+
+// ParseRequest reads at most the body limit from r and parses it.
+func (p *EventParser) ParseRequest(r *http.Request) (*CouponEvent, error) {
+	if r.ContentLength > p.maxBody {
+		return nil, fmt.Errorf("%w: Content-Length %d exceeds %d bytes", ErrBodyTooLarge, r.ContentLength, p.maxBody)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, p.maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("busifavor: reading notification body: %w", err)
+	}
+	return p.Parse(r.Context(), r.Header, body)
+}
+
+// verify checks the Wechatpay-* headers and the signature over
+// "timestamp\nnonce\nbody\n", then the timestamp window.
+func (p *EventParser) verify(ctx context.Context, h http.Header, body []byte) error {
+	if t := h.Get("Wechatpay-Signature-Type"); t != "" && t != signatureType {
+		return fmt.Errorf("%w: Wechatpay-Signature-Type %q is not %s", ErrInvalidSignature, t, signatureType)
+	}
+	var missing []string
+	get := func(k string) string {
+		v := h.Get(k)
+		if v == "" {
+			missing = append(missing, k)
+		}
+		return v
+	}
+	serial, sig, ts, nonce := get("Wechatpay-Serial"), get("Wechatpay-Signature"), get("Wechatpay-Timestamp"), get("Wechatpay-Nonce")
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: missing header %v", ErrInvalidSignature, missing)
+	}
+	secs, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: Wechatpay-Timestamp is not a Unix time", ErrInvalidSignature)
+	}
+	msg := make([]byte, 0, len(ts)+len(nonce)+len(body)+3)
+	msg = append(append(append(append(append(append(msg, ts...), '\n'), nonce...), '\n'), body...), '\n')
+	if err := p.verifier.Verify(ctx, serial, string(msg), sig); err != nil {
+		return fmt.Errorf("%w: serial %s: %v", ErrInvalidSignature, serial, err)
+	}
+	if d := p.now().Sub(time.Unix(secs, 0)); d > p.tolerance || d < -p.tolerance {
+		return fmt.Errorf("%w: %s from now, tolerance %s", ErrTimestampOutOfRange, d.Round(time.Second), p.tolerance)
+	}
+	return nil
+}
+
+// decrypt opens the AEAD_AES_256_GCM resource.
+func (p *EventParser) decrypt(nonce, ciphertext, associatedData string) ([]byte, error) {
+	if len(nonce) != p.aead.NonceSize() {
+		// cipher.AEAD.Open panics on a nonce of the wrong size.
+		return nil, fmt.Errorf("%w: nonce is %d bytes, not %d", ErrDecrypt, len(nonce), p.aead.NonceSize())
+	}
+	ct, err := base64.StdEncoding.DecodeString(ciphertext)
+	if err != nil {
+		return nil, fmt.Errorf("%w: ciphertext is not base64", ErrDecrypt)
+	}
+	plaintext, err := p.aead.Open(ct[:0], []byte(nonce), ct, []byte(associatedData))
+	if err != nil {
+		return nil, fmt.Errorf("%w: authentication failed (wrong APIv3 key, or tampered ciphertext, associated data or nonce)", ErrDecrypt)
+	}
+	return plaintext, nil
+}
+
+// NewEventHandler returns an http.Handler for the notify URL. It answers as
+// WeChat Pay expects: 204 once the notification is verified, decrypted and
+// accepted by fn; otherwise a 4xx or 5xx with {"code":"FAIL","message":…},
+// which makes WeChat Pay deliver it again (every 60 s, 11 times): 405 for a
+// method other than POST, 401 for a bad signature or timestamp, 413 for a
+// body that is too large, 400 for a malformed or undecryptable one, and 500
+// when fn returns an error.
+//
+// WeChat Pay waits 5 seconds for the answer: fn should record the event
+// (for example on a queue) and return, leaving slow work for later. The same
+// notification can arrive more than once; wrap fn with Deduplicate, or make it
+// idempotent on ev.ID.
+func NewEventHandler(p *EventParser, fn func(ctx context.Context, ev *CouponEvent) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			refuse(w, http.StatusMethodNotAllowed, "method not allowed")
+			return
+		}
+		ev, err := p.ParseRequest(r)
+		if err == nil {
+			if err = fn(r.Context(), ev); err != nil {
+				err = fmt.Errorf("busifavor: handler refused notification %s: %w", ev.ID, err)
+			}
+		}
+		if err == nil {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		status, message := refusal(err)
+		if p.logger != nil {
+			p.logger.LogAttrs(r.Context(), slog.LevelWarn, "busifavor notification refused",
+				slog.Int("status", status), slog.String("error", err.Error()))
+		}
+		refuse(w, status, message)
+	})
+}
+
+// refusal maps a parse or handler error to the status and message WeChat Pay
+// gets.
+func refusal(err error) (int, string) {
+	switch {
+	case errors.Is(err, ErrInvalidSignature):
+		return http.StatusUnauthorized, "invalid signature"
+	case errors.Is(err, ErrTimestampOutOfRange):
+		return http.StatusUnauthorized, "timestamp out of range"
+	case errors.Is(err, ErrBodyTooLarge):
+		return http.StatusRequestEntityTooLarge, "body too large"
+	case errors.Is(err, ErrDecrypt):
+		return http.StatusBadRequest, "resource does not decrypt"
+	case errors.Is(err, ErrMalformedNotification):
+		return http.StatusBadRequest, "malformed notification"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return http.StatusBadRequest, "body cut short"
+	}
+	return http.StatusInternalServerError, "notification not handled, please retry"
+}
+
+func refuse(w http.ResponseWriter, status int, message string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	b, _ := json.Marshal(map[string]string{"code": "FAIL", "message": message})
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,447 @@
+package busifavor_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/wechatpay-apiv3/wechatpay-go/core"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/verifiers"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/notify"
+
+	"github.com/busifavor-go/busifavor"
+	"github.com/busifavor-go/busifavor/busifavortest"
+)
+
+var sampleCoupon = busifavor.CouponSend{
+	CouponCode:   "sxxe34343434",
+	StockID:      "1234567891",
+	SendTime:     time.Date(2020, 12, 10, 11, 16, 29, 0, time.FixedZone("CST", 8*3600)),
+	OpenID:       "oh-394z-6CGkNoJrsDLTTUKiAnp4",
+	UnionID:      "o3wHE5qUbkT0C2KJ_Uq7Y8LoNcNk",
+	SendChannel:  busifavor.SendChannelPayGift,
+	SendMerchant: "17890",
+	AttachInfo: &busifavor.AttachInfo{
+		TransactionID:   "4200000811202012156426915869",
+		ActCode:         "8001000000001",
+		HallCode:        "9001000000001",
+		HallBelongMchID: "1234567890",
+		CardID:          "pY7ji5S2yFmLkTv3nYHGDSzkAuQ8",
+		Code:            "8032832983",
+		ActivityID:      "12345",
+	},
+}
+
+func newParser(t *testing.T, s *busifavortest.Server, opts ...busifavor.EventOption) *busifavor.EventParser {
+	t.Helper()
+	p, err := busifavor.NewEventParser(s.APIv3Key(), s.Verifier(), opts...)
+	require.NoError(t, err)
+	return p
+}
+
+func TestParseAcceptsWhatWechatpayGoAccepts(t *testing.T) {
+	s := busifavortest.NewServer()
+	t.Cleanup(s.Close)
+	header, body := s.CouponNotification(sampleCoupon)
+
+	ev, err := newParser(t, s).Parse(ctx, header, body)
+	require.NoError(t, err)
+	assert.Len(t, ev.ID, 36)
+	assert.Equal(t, busifavor.EventTypeCouponSend, ev.EventType)
+	assert.Equal(t, "encrypt-resource", ev.ResourceType)
+	assert.Equal(t, "商家券领券通知", ev.Summary)
+	assert.False(t, ev.CreateTime.IsZero())
+	want := sampleCoupon
+	want.EventType = "EVENT_TYPE_BUSICOUPON_SEND"
+	assert.True(t, want.SendTime.Equal(ev.Coupon.SendTime))
+	want.SendTime = ev.Coupon.SendTime
+	assert.Equal(t, want, ev.Coupon)
+
+	// wechatpay-go's own handler, a peer nobody here wrote, accepts the same
+	// notification and decrypts the same plaintext.
+	h, err := notify.NewRSANotifyHandler(s.APIv3Key(), s.Verifier())
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodPost, "/notify", bytes.NewReader(body))
+	req.Header = header
+	var content map[string]any
+	theirs, err := h.ParseNotifyRequest(ctx, req, &content)
+	require.NoError(t, err)
+	assert.JSONEq(t, theirs.Resource.Plaintext, string(ev.Plaintext))
+	assert.Equal(t, theirs.ID, ev.ID)
+	assert.EqualValues(t, 1234567890, content["attach_info"].(map[string]any)["hall_belong_mch_id"], "sent as a JSON number")
+}
+
+func TestParseWithPlatformCertificatesAndCombinedVerifier(t *testing.T) {
+	s := busifavortest.NewServer(busifavortest.WithPlatformCertificate("0123456789abcdef0123456789abcdef"))
+	t.Cleanup(s.Close)
+	header, body := s.CouponNotification(sampleCoupon)
+	_, err := newParser(t, s).Parse(ctx, header, body)
+	require.NoError(t, err)
+	assert.NotContains(t, header.Get("Wechatpay-Serial"), "PUB_KEY_ID_")
+
+	// A merchant migrating to public keys verifies both kinds at once.
+	pubSrv := busifavortest.NewServer(busifavortest.WithAPIv3Key(s.APIv3Key()))
+	t.Cleanup(pubSrv.Close)
+	pub, id := pubSrv.PublicKey()
+	certs := core.NewCertificateMapWithList([]*x509.Certificate{s.PlatformCertificate()})
+	combined := verifiers.NewSHA256WithRSACombinedVerifier(certs, id, *pub)
+	p, err := busifavor.NewEventParser(s.APIv3Key(), combined)
+	require.NoError(t, err)
+	_, err = p.Parse(ctx, header, body)
+	assert.NoError(t, err, "certificate-signed")
+	h2, b2 := pubSrv.CouponNotification(sampleCoupon)
+	_, err = p.Parse(ctx, h2, b2)
+	assert.NoError(t, err, "public-key-signed")
+}
+
+func TestParseRefusals(t *testing.T) {
+	s := busifavortest.NewServer()
+	t.Cleanup(s.Close)
+	other := busifavortest.NewServer()
+	t.Cleanup(other.Close)
+	p := newParser(t, s)
+
+	tests := []struct {
+		name   string
+		make   func() (http.Header, []byte)
+		target error
+	}{
+		{"tampered body", func() (http.Header, []byte) {
+			h, b := s.CouponNotification(sampleCoupon)
+			return h, bytes.Replace(b, []byte("商家券"), []byte("商家卷"), 1)
+		}, busifavor.ErrInvalidSignature},
+		{"tampered signature", func() (http.Header, []byte) {
+			h, b := s.CouponNotification(sampleCoupon)
+			sig := []byte(h.Get("Wechatpay-Signature"))
+			sig[10] ^= 1
+			h.Set("Wechatpay-Signature", string(sig))
+			return h, b
+		}, busifavor.ErrInvalidSignature},
+		{"SIGNTEST probe", func() (http.Header, []byte) {
+			h, b := s.CouponNotification(sampleCoupon)
+			h.Set("Wechatpay-Signature", "WECHATPAY/SIGNTEST/"+h.Get("Wechatpay-Signature"))
+			return h, b
+		}, busifavor.ErrInvalidSignature},
+		{"unknown serial", func() (http.Header, []byte) {
+			h, b := s.CouponNotification(sampleCoupon)
+			h.Set("Wechatpay-Serial", "PUB_KEY_ID_UNKNOWN")
+			return h, b
+		}, busifavor.ErrInvalidSignature},
+		{"signed by another key", func() (http.Header, []byte) { return other.CouponNotification(sampleCoupon) }, busifavor.ErrInvalidSignature},
+		{"missing header", func() (http.Header, []byte) {
+			h, b := s.CouponNotification(sampleCoupon)
+			h.Del("Wechatpay-Nonce")
+			return h, b
+		}, busifavor.ErrInvalidSignature},
+		{"other signature type", func() (http.Header, []byte) {
+			h, b := s.CouponNotification(sampleCoupon)
+			h.Set("Wechatpay-Signature-Type", "WECHATPAY2-SM2-WITH-SM3")
+			return h, b
+		}, busifavor.ErrInvalidSignature},
+		{"tampered ciphertext", func() (http.Header, []byte) {
+			return resign(t, s, func(r map[string]any) {
+				ct, _ := base64.StdEncoding.DecodeString(r["ciphertext"].(string))
+				ct[0] ^= 1
+				r["ciphertext"] = base64.StdEncoding.EncodeToString(ct)
+			})
+		}, busifavor.ErrDecrypt},
+		{"tampered associated data", func() (http.Header, []byte) {
+			return resign(t, s, func(r map[string]any) { r["associated_data"] = "certificate" })
+		}, busifavor.ErrDecrypt},
+		{"tampered nonce", func() (http.Header, []byte) {
+			return resign(t, s, func(r map[string]any) { r["nonce"] = "AAAAAAAAAAAA" })
+		}, busifavor.ErrDecrypt},
+		{"short nonce (would panic in AEAD.Open)", func() (http.Header, []byte) {
+			return resign(t, s, func(r map[string]any) { r["nonce"] = "short" })
+		}, busifavor.ErrDecrypt},
+		{"ciphertext not base64", func() (http.Header, []byte) {
+			return resign(t, s, func(r map[string]any) { r["ciphertext"] = "%%%" })
+		}, busifavor.ErrDecrypt},
+		{"other algorithm", func() (http.Header, []byte) {
+			return resign(t, s, func(r map[string]any) { r["algorithm"] = "AEAD_SM4_GCM" })
+		}, busifavor.ErrMalformedNotification},
+		{"missing ciphertext", func() (http.Header, []byte) {
+			return resign(t, s, func(r map[string]any) { delete(r, "ciphertext") })
+		}, busifavor.ErrMalformedNotification},
+		{"body not JSON", func() (http.Header, []byte) { return signRaw(t, s, []byte("<xml/>")) }, busifavor.ErrMalformedNotification},
+		{"envelope without resource", func() (http.Header, []byte) {
+			return signRaw(t, s, []byte(`{"id":"x","create_time":"2020-01-01T00:00:00+08:00","event_type":"COUPON.SEND"}`))
+		}, busifavor.ErrMalformedNotification},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, b := tt.make()
+			ev, err := p.Parse(ctx, h, b)
+			assert.Nil(t, ev)
+			require.ErrorIs(t, err, tt.target)
+			for _, secret := range []string{s.APIv3Key(), "oh-394z", "sxxe34343434", string(b)} {
+				assert.NotContains(t, err.Error(), secret)
+			}
+		})
+	}
+
+	// A parser with the wrong APIv3 key verifies but cannot decrypt.
+	wrongKey, err := busifavor.NewEventParser(strings.Repeat("k", 32), s.Verifier())
+	require.NoError(t, err)
+	h, b := s.CouponNotification(sampleCoupon)
+	_, err = wrongKey.Parse(ctx, h, b)
+	assert.ErrorIs(t, err, busifavor.ErrDecrypt)
+}
+
+func TestTimestampWindowBothWays(t *testing.T) {
+	s := busifavortest.NewServer()
+	t.Cleanup(s.Close)
+	h, b := s.CouponNotification(sampleCoupon)
+	sent := time.Now()
+	for _, skew := range []time.Duration{-5*time.Minute - time.Second, 5*time.Minute + time.Second} {
+		p := newParser(t, s, busifavor.WithEventClock(func() time.Time { return sent.Add(skew) }))
+		_, err := p.Parse(ctx, h, b)
+		assert.ErrorIs(t, err, busifavor.ErrTimestampOutOfRange, "skew %s", skew)
+	}
+	for _, skew := range []time.Duration{-4 * time.Minute, 4 * time.Minute} {
+		p := newParser(t, s, busifavor.WithEventClock(func() time.Time { return sent.Add(skew) }))
+		_, err := p.Parse(ctx, h, b)
+		assert.NoError(t, err, "skew %s", skew)
+	}
+	p := newParser(t, s, busifavor.WithTimestampTolerance(time.Hour), busifavor.WithEventClock(func() time.Time { return sent.Add(59 * time.Minute) }))
+	_, err := p.Parse(ctx, h, b)
+	assert.NoError(t, err)
+}
+
+func TestBodyLimit(t *testing.T) {
+	s := busifavortest.NewServer()
+	t.Cleanup(s.Close)
+	h, b := s.CouponNotification(sampleCoupon)
+	_, err := newParser(t, s, busifavor.WithMaxBodyBytes(int64(len(b)))).Parse(ctx, h, b)
+	assert.NoError(t, err, "exactly at the limit")
+	_, err = newParser(t, s, busifavor.WithMaxBodyBytes(int64(len(b)-1))).Parse(ctx, h, b)
+	assert.ErrorIs(t, err, busifavor.ErrBodyTooLarge)
+
+	req := httptest.NewRequest(http.MethodPost, "/n", io.MultiReader(bytes.NewReader(b), strings.NewReader(strings.Repeat(" ", busifavor.DefaultMaxBodyBytes))))
+	req.Header = h
+	_, err = newParser(t, s).ParseRequest(req)
+	assert.ErrorIs(t, err, busifavor.ErrBodyTooLarge, "a body without Content-Length is cut at the limit")
+}
+
+func TestNewEventParserRejects(t *testing.T) {
+	s := busifavortest.NewServer()
+	t.Cleanup(s.Close)
+	for _, key := range []string{"", strings.Repeat("s", 31), strings.Repeat("s", 33)} {
+		_, err := busifavor.NewEventParser(key, s.Verifier())
+		assert.ErrorContains(t, err, "32 bytes")
+		assert.NotContains(t, err.Error(), "sss", "the key is not echoed")
+	}
+	_, err := busifavor.NewEventParser(s.APIv3Key(), nil)
+	assert.Error(t, err)
+	for _, o := range []busifavor.EventOption{busifavor.WithTimestampTolerance(0), busifavor.WithMaxBodyBytes(0), busifavor.WithEventClock(nil), nil} {
+		_, err := busifavor.NewEventParser(s.APIv3Key(), s.Verifier(), o)
+		assert.Error(t, err)
+	}
+}
+
+func TestEventHandlerContract(t *testing.T) {
+	s := busifavortest.NewServer()
+	t.Cleanup(s.Close)
+	var got []*busifavor.CouponEvent
+	var fail atomic.Bool
+	handler := busifavor.NewEventHandler(newParser(t, s), func(ctx context.Context, ev *busifavor.CouponEvent) error {
+		if fail.Load() {
+			return errors.New("database down")
+		}
+		got = append(got, ev)
+		return nil
+	})
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+
+	resp, err := s.SendCouponEvent(ctx, srv.URL+"/busifavor/notify", sampleCoupon)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
+	require.Len(t, got, 1)
+	assert.Equal(t, sampleCoupon.CouponCode, got[0].Coupon.CouponCode)
+
+	send := func(method string, h http.Header, body []byte) (int, map[string]string) {
+		req, err := http.NewRequest(method, srv.URL, bytes.NewReader(body))
+		require.NoError(t, err)
+		for k, v := range h {
+			req.Header[k] = v
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var out map[string]string
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		return resp.StatusCode, out
+	}
+	h, b := s.CouponNotification(sampleCoupon)
+
+	status, out := send(http.MethodGet, h, nil)
+	assert.Equal(t, http.StatusMethodNotAllowed, status)
+	assert.Equal(t, "FAIL", out["code"])
+
+	bad := h.Clone()
+	bad.Set("Wechatpay-Signature", "WECHATPAY/SIGNTEST/x")
+	status, out = send(http.MethodPost, bad, b)
+	assert.Equal(t, http.StatusUnauthorized, status)
+	assert.Equal(t, "FAIL", out["code"])
+	assert.NotEmpty(t, out["message"])
+
+	stale := newParser(t, s, busifavor.WithEventClock(func() time.Time { return time.Now().Add(time.Hour) }))
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(b))
+	req.Header = h
+	busifavor.NewEventHandler(stale, nil).ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusUnauthorized, rec.Code)
+
+	hb, bb := resign(t, s, func(r map[string]any) { r["associated_data"] = "x" })
+	status, _ = send(http.MethodPost, hb, bb)
+	assert.Equal(t, http.StatusBadRequest, status)
+
+	hm, bm := signRaw(t, s, []byte("not json"))
+	status, _ = send(http.MethodPost, hm, bm)
+	assert.Equal(t, http.StatusBadRequest, status)
+
+	status, _ = send(http.MethodPost, h, append(b, bytes.Repeat([]byte(" "), busifavor.DefaultMaxBodyBytes)...))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, status)
+
+	fail.Store(true)
+	status, out = send(http.MethodPost, h, b)
+	assert.Equal(t, http.StatusInternalServerError, status)
+	assert.Equal(t, "FAIL", out["code"])
+	assert.NotContains(t, out["message"], "database", "the handler's error stays inside")
+}
+
+func TestDeduplicatedHandler(t *testing.T) {
+	s := busifavortest.NewServer()
+	t.Cleanup(s.Close)
+	d, err := busifavor.NewMemoryDeduplicator(100, time.Hour)
+	require.NoError(t, err)
+	var handled atomic.Int32
+	var fail atomic.Bool
+	handler := busifavor.NewEventHandler(newParser(t, s), busifavor.Deduplicate(d, func(ctx context.Context, ev *busifavor.CouponEvent) error {
+		if fail.Load() {
+			return errors.New("try later")
+		}
+		handled.Add(1)
+		return nil
+	}))
+	h, b := s.CouponNotification(sampleCoupon)
+	deliver := func() int {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(b))
+		req.Header = h.Clone()
+		handler.ServeHTTP(rec, req)
+		return rec.Code
+	}
+
+	fail.Store(true)
+	assert.Equal(t, http.StatusInternalServerError, deliver(), "first delivery fails")
+	assert.Equal(t, 0, d.Len(), "a failed delivery is released")
+	fail.Store(false)
+	for range 3 {
+		assert.Equal(t, http.StatusNoContent, deliver(), "every delivery is acknowledged")
+	}
+	assert.Equal(t, int32(1), handled.Load(), "but handled once")
+}
+
+// resign edits the envelope's resource and signs the edited body correctly,
+// so only decryption or decoding can catch the edit.
+func resign(t *testing.T, s *busifavortest.Server, edit func(map[string]any)) (http.Header, []byte) {
+	t.Helper()
+	_, b := s.CouponNotification(sampleCoupon)
+	var env map[string]any
+	require.NoError(t, json.Unmarshal(b, &env))
+	edit(env["resource"].(map[string]any))
+	nb, err := json.Marshal(env)
+	require.NoError(t, err)
+	return signRaw(t, s, nb)
+}
+
+// signRaw signs an arbitrary body as s would.
+func signRaw(t *testing.T, s *busifavortest.Server, body []byte) (http.Header, []byte) {
+	t.Helper()
+	return s.SignNotification(body), body
+}
+
+// decryptForTest is the reference AEAD open, kept to show the fake encrypts
+// the way the docs describe.
+func decryptForTest(key, nonce, ad, ciphertext string) ([]byte, error) {
+	block, err := aes.NewCipher([]byte(key))
+	if err != nil {
+		return nil, err
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	ct, err := base64.StdEncoding.DecodeString(ciphertext)
+	if err != nil {
+		return nil, err
+	}
+	return gcm.Open(nil, []byte(nonce), ct, []byte(ad))
+}
+
+func TestFakeEncryptsAsDocumented(t *testing.T) {
+	s := busifavortest.NewServer()
+	t.Cleanup(s.Close)
+	_, b := s.CouponNotification(sampleCoupon)
+	var env struct {
+		Resource struct{ Nonce, Ciphertext string } `json:"resource"`
+	}
+	require.NoError(t, json.Unmarshal(b, &env))
+	r := env.Resource
+	assert.Len(t, r.Nonce, 12)
+	plain, err := decryptForTest(s.APIv3Key(), r.Nonce, "coupon", r.Ciphertext)
+	require.NoError(t, err)
+	assert.Contains(t, string(plain), `"coupon_code":"sxxe34343434"`)
+}
+
+// FuzzParse checks that Parse never panics and never accepts a notification
+// whose body is not signed by the configured key.
+func FuzzParse(f *testing.F) {
+	s := busifavortest.NewServer()
+	f.Cleanup(s.Close)
+	h, b := s.CouponNotification(sampleCoupon)
+	f.Add(h.Get("Wechatpay-Timestamp"), h.Get("Wechatpay-Nonce"), h.Get("Wechatpay-Signature"), h.Get("Wechatpay-Serial"), b)
+	f.Add("0", "n", "WECHATPAY/SIGNTEST/", "PUB_KEY_ID_X", []byte("{}"))
+	pub, _ := s.PublicKey()
+	p, err := busifavor.NewEventParser(s.APIv3Key(), s.Verifier(), busifavor.WithTimestampTolerance(100*365*24*time.Hour))
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, ts, nonce, sig, serial string, body []byte) {
+		hdr := http.Header{}
+		hdr.Set("Wechatpay-Timestamp", ts)
+		hdr.Set("Wechatpay-Nonce", nonce)
+		hdr.Set("Wechatpay-Signature", sig)
+		hdr.Set("Wechatpay-Serial", serial)
+		ev, err := p.Parse(ctx, hdr, body)
+		if err != nil {
+			if ev != nil {
+				t.Fatal("an event with an error")
+			}
+			return
+		}
+		raw, derr := base64.StdEncoding.DecodeString(sig)
+		digest := sha256.Sum256([]byte(ts + "\n" + nonce + "\n" + string(body) + "\n"))
+		if derr != nil || rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], raw) != nil {
+			t.Fatalf("accepted a notification not signed by the configured key")
+		}
+	})
+}
