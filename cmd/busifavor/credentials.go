@@ -10,6 +10,9 @@ import (
 	"strings"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/auth"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/verifiers"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/downloader"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/option"
 	"github.com/wechatpay-apiv3/wechatpay-go/utils"
 
@@ -76,6 +79,10 @@ func (cr *credential) name() string {
 type environment struct {
 	client *busifavor.Client
 	close  func()
+	// verifier and apiV3Key check and decrypt notifications (listen);
+	// apiV3Key is "" when none was given.
+	verifier auth.Verifier
+	apiV3Key string
 	// sandbox is the in-process fake, nil against the real API.
 	sandbox *busifavortest.Server
 }
@@ -92,7 +99,7 @@ func newSandbox(baseURL string) (*environment, error) {
 		s.Close()
 		return nil, err
 	}
-	return &environment{client: c, close: s.Close, sandbox: s}, nil
+	return &environment{client: c, close: s.Close, sandbox: s, verifier: s.Verifier(), apiV3Key: s.APIv3Key()}, nil
 }
 
 // environment builds a client for the real API (or baseURL) from the
@@ -111,13 +118,20 @@ func (c *credentials) environment(ctx context.Context, baseURL string) (*environ
 	if err != nil {
 		return nil, fmt.Errorf("cannot load the merchant private key from %s (%s): %v", c.privateKeyFile.name(), c.privateKeyFile.value, err)
 	}
-	auth, err := c.authOption(key)
+	apiV3Key, err := c.readAPIv3Key()
 	if err != nil {
 		return nil, err
 	}
-	cc, err := core.NewClient(ctx, auth)
+	authOpt, verifier, err := c.auth(key, apiV3Key)
+	if err != nil {
+		return nil, err
+	}
+	cc, err := core.NewClient(ctx, authOpt)
 	if err != nil {
 		return nil, fmt.Errorf("cannot build the WeChat Pay client: %v", err)
+	}
+	if verifier == nil { // platform-certificate mode: the downloader now has them
+		verifier = verifiers.NewSHA256WithRSAVerifier(downloader.MgrInstance().GetCertificateVisitor(c.mchID.value))
 	}
 	var opts []busifavor.Option
 	if baseURL != "" {
@@ -127,37 +141,46 @@ func (c *credentials) environment(ctx context.Context, baseURL string) (*environ
 	if err != nil {
 		return nil, err
 	}
-	return &environment{client: cl, close: func() {}}, nil
+	return &environment{client: cl, close: func() {}, verifier: verifier, apiV3Key: apiV3Key}, nil
 }
 
-// authOption picks public-key mode or platform-certificate mode.
-func (c *credentials) authOption(key *rsa.PrivateKey) (core.ClientOption, error) {
-	if c.publicKeyID.value != "" || c.publicKeyFile.value != "" {
-		if c.publicKeyID.value == "" || c.publicKeyFile.value == "" {
-			return nil, fmt.Errorf("public-key mode needs both %s and %s", c.publicKeyID.name(), c.publicKeyFile.name())
-		}
-		pub, err := loadPublicKey(c.publicKeyFile)
-		if err != nil {
-			return nil, err
-		}
-		return option.WithWechatPayPublicKeyAuthCipher(c.mchID.value, c.serial.value, key, c.publicKeyID.value, pub), nil
-	}
-	apiV3Key := c.apiV3Key
+// readAPIv3Key reads the APIv3 key from --apiv3-key-file or
+// WECHATPAY_APIV3_KEY; "" when neither is set.
+func (c *credentials) readAPIv3Key() (string, error) {
+	key := c.apiV3Key
 	if c.apiV3KeyFile.value != "" {
 		b, err := os.ReadFile(c.apiV3KeyFile.value)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read the APIv3 key from %s (%s): %v", c.apiV3KeyFile.name(), c.apiV3KeyFile.value, errors.Unwrap(err))
+			return "", fmt.Errorf("cannot read the APIv3 key from %s (%s): %v", c.apiV3KeyFile.name(), c.apiV3KeyFile.value, errors.Unwrap(err))
 		}
-		apiV3Key = strings.TrimSpace(string(b))
+		key = strings.TrimSpace(string(b))
+	}
+	if key != "" && len(key) != 32 {
+		return "", fmt.Errorf("the APIv3 key must be 32 bytes, got %d", len(key))
+	}
+	return key, nil
+}
+
+// auth picks public-key mode, returning its verifier, or
+// platform-certificate mode, whose verifier exists only once the client is
+// built (nil here).
+func (c *credentials) auth(key *rsa.PrivateKey, apiV3Key string) (core.ClientOption, auth.Verifier, error) {
+	if c.publicKeyID.value != "" || c.publicKeyFile.value != "" {
+		if c.publicKeyID.value == "" || c.publicKeyFile.value == "" {
+			return nil, nil, fmt.Errorf("public-key mode needs both %s and %s", c.publicKeyID.name(), c.publicKeyFile.name())
+		}
+		pub, err := loadPublicKey(c.publicKeyFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		return option.WithWechatPayPublicKeyAuthCipher(c.mchID.value, c.serial.value, key, c.publicKeyID.value, pub),
+			verifiers.NewSHA256WithRSAPubkeyVerifier(c.publicKeyID.value, *pub), nil
 	}
 	if apiV3Key == "" {
-		return nil, fmt.Errorf("set %s and %s (WeChat Pay public key), or WECHATPAY_APIV3_KEY / --apiv3-key-file (platform certificates)",
+		return nil, nil, fmt.Errorf("set %s and %s (WeChat Pay public key), or WECHATPAY_APIV3_KEY / --apiv3-key-file (platform certificates)",
 			c.publicKeyID.name(), c.publicKeyFile.name())
 	}
-	if len(apiV3Key) != 32 {
-		return nil, fmt.Errorf("the APIv3 key must be 32 bytes, got %d", len(apiV3Key))
-	}
-	return option.WithWechatPayAutoAuthCipher(c.mchID.value, c.serial.value, key, apiV3Key), nil
+	return option.WithWechatPayAutoAuthCipher(c.mchID.value, c.serial.value, key, apiV3Key), nil, nil
 }
 
 func loadPublicKey(cr credential) (*rsa.PublicKey, error) {

@@ -3,6 +3,7 @@
 //
 //	busifavor set --notify-url URL [--mchid ID] [--json]
 //	busifavor get [--mchid ID] [--json]
+//	busifavor listen [--addr ADDR]
 //
 // Credentials come from flags or the environment (WECHATPAY_MCHID,
 // WECHATPAY_CERT_SERIAL, WECHATPAY_PRIVATE_KEY_FILE, and either

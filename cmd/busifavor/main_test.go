@@ -6,9 +6,14 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -186,4 +191,97 @@ func TestUsageErrors(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	code, _, _ = runCmd(t, nil, "--help")
 	assert.Equal(t, exitOK, code)
+}
+
+// syncBuffer is a bytes.Buffer safe for the listener's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitFor polls until buf holds want, failing after a generous deadline.
+func waitFor(t *testing.T, buf *syncBuffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(buf.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("never saw %q in %q", want, buf.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestListenInSandboxReceivesTheSampleEvent(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, []string{"listen", "--addr", "127.0.0.1:0"}, func(string) string { return "" }, &out, &errOut)
+	}()
+	waitFor(t, &out, "\n")
+	var ev busifavor.CouponEvent
+	require.NoError(t, json.Unmarshal([]byte(out.String()), &ev))
+	assert.Equal(t, busifavor.EventTypeCouponSend, ev.EventType)
+	assert.Equal(t, "sandbox-coupon-0001", ev.Coupon.CouponCode)
+	assert.Contains(t, errOut.String(), "answered 204 No Content")
+
+	// A forged event is refused and the reason logged, without the body.
+	addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(errOut.String())
+	require.NotEmpty(t, addr)
+	forger := busifavortest.NewServer()
+	defer forger.Close()
+	resp, err := forger.SendCouponEvent(ctx, addr, busifavor.CouponSend{CouponCode: "forged-coupon"})
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	waitFor(t, &errOut, "notification refused")
+	assert.NotContains(t, errOut.String(), "forged-coupon")
+	assert.Equal(t, 1, strings.Count(out.String(), "\n"), "only the genuine event was printed")
+
+	cancel()
+	assert.Equal(t, exitOK, <-exit)
+}
+
+func TestListenNeedsTheAPIv3Key(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	code, _, errOut := runCmd(t, credentialsFor(t, s), "listen", "--addr", "127.0.0.1:0", "--base-url", s.URL)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "WECHATPAY_APIV3_KEY")
+}
+
+func TestListenWithCredentialsVerifiesWithThePublicKey(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	env := credentialsFor(t, s)
+	env["WECHATPAY_APIV3_KEY"] = s.APIv3Key()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, []string{"listen", "--addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, &out, &errOut)
+	}()
+	waitFor(t, &errOut, "receiving coupon events at ")
+	addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(errOut.String())
+	resp, err := s.SendCouponEvent(ctx, addr, busifavor.CouponSend{CouponCode: "real-0001", StockID: "1234567891"})
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
+	waitFor(t, &out, "real-0001")
+	cancel()
+	assert.Equal(t, exitOK, <-exit)
 }

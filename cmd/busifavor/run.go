@@ -23,6 +23,7 @@ const (
 const usage = `usage:
   busifavor set --notify-url URL [--mchid ID] [--json] [credentials]
   busifavor get [--mchid ID] [--json] [credentials]
+  busifavor listen [--addr ADDR] [credentials]   (prints each verified event as a JSON line)
 
 credentials (flag, or environment variable):
   --merchant-id       WECHATPAY_MCHID             merchant id that signs requests
@@ -33,7 +34,8 @@ credentials (flag, or environment variable):
   --public-key-file   WECHATPAY_PUBLIC_KEY_FILE   WeChat Pay public key (PEM)
  or platform-certificate mode:
   --apiv3-key-file    WECHATPAY_APIV3_KEY         APIv3 key (the flag names a file,
-                                                  so the key stays out of ps)
+                                                  so the key stays out of ps;
+                                                  listen needs it in both modes)
 With no credentials set, or with --sandbox, the command runs against an
 in-process fake WeChat Pay (busifavortest).
 `
@@ -48,7 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitOK
 	}
 	cmd, args := args[0], args[1:]
-	if cmd != "set" && cmd != "get" {
+	if cmd != "set" && cmd != "get" && cmd != "listen" {
 		fmt.Fprintf(stderr, "busifavor: unknown command %q\n%s", cmd, usage)
 		return exitUsage
 	}
@@ -62,7 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		mchid     = fs.String("mchid", "", "merchant whose notify URL to set or read (default: the caller)")
 		notifyURL = fs.String("notify-url", "", "the https URL that receives coupon events (set)")
 		baseURL   = fs.String("base-url", "", "API base URL (default https://api.mch.weixin.qq.com)")
-		timeout   = fs.Duration("timeout", 30*time.Second, "give up after this long")
+		timeout   = fs.Duration("timeout", 30*time.Second, "give up after this long (set, get)")
+		addr      = fs.String("addr", "127.0.0.1:8080", "address to receive events on (listen)")
 	)
 	creds.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -93,6 +96,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer env.close()
 
+	if cmd == "listen" {
+		return listen(ctx, env, *addr, stdout, stderr)
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	if cmd == "set" {

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/busifavor-go/busifavor"
+)
+
+// listen serves the notification handler on addr until ctx is done, printing
+// each verified event as one JSON line. In the sandbox it then sends itself a
+// sample COUPON.SEND event, so a new user sees one arrive.
+func listen(ctx context.Context, env *environment, addr string, stdout, stderr io.Writer) int {
+	if env.apiV3Key == "" {
+		fmt.Fprintln(stderr, "busifavor listen: notifications are encrypted with the APIv3 key: set WECHATPAY_APIV3_KEY or --apiv3-key-file")
+		return exitUsage
+	}
+	parser, err := busifavor.NewEventParser(env.apiV3Key, env.verifier,
+		busifavor.WithEventLogger(slog.New(slog.NewTextHandler(stderr, nil))))
+	if err != nil {
+		fmt.Fprintf(stderr, "busifavor listen: %v\n", err)
+		return exitUsage
+	}
+	var mu sync.Mutex // one line at a time
+	enc := json.NewEncoder(stdout)
+	handler := busifavor.NewEventHandler(parser, func(_ context.Context, ev *busifavor.CouponEvent) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return enc.Encode(ev)
+	})
+
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "busifavor listen: %v\n", err)
+		return exitAPI
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(l) }()
+	url := "http://" + l.Addr().String() + "/"
+	fmt.Fprintf(stderr, "busifavor: receiving coupon events at %s (interrupt to stop)\n", url)
+
+	if env.sandbox != nil {
+		resp, err := env.sandbox.SendCouponEvent(ctx, url, busifavor.CouponSend{
+			CouponCode: "sandbox-coupon-0001", StockID: "1234567891",
+			SendChannel: busifavor.SendChannelAPI, SendMerchant: env.sandbox.MchID(),
+		})
+		if err != nil {
+			fmt.Fprintf(stderr, "busifavor: sending the sample event: %v\n", err)
+		} else {
+			resp.Body.Close()
+			fmt.Fprintf(stderr, "busifavor: the sandbox sent a sample COUPON.SEND event: answered %s\n", resp.Status)
+		}
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-done:
+		fmt.Fprintf(stderr, "busifavor listen: %v\n", err)
+		return exitAPI
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(stderr, "busifavor listen: %v\n", err)
+	}
+	return exitOK
+}
