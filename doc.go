@@ -105,4 +105,41 @@
 // errors.As reach both the last error and the last *APIError.
 //
 // WithLogger logs one structured line per attempt.
+//
+// # Notifications
+//
+// Once the notify URL is set, WeChat Pay POSTs coupon events to it: a JSON
+// envelope whose resource is encrypted with AEAD_AES_256_GCM under the APIv3
+// key, signed like an API answer. EventParser verifies the signature first
+// (Wechatpay-Serial, -Signature, -Timestamp, -Nonce; any auth.Verifier, so a
+// WeChat Pay public key, platform certificates, or both while migrating),
+// then checks the timestamp window, then decrypts and decodes into a
+// *CouponEvent with a typed CouponSend. Parse takes headers and bytes, so it
+// works with fasthttp, fiber, hertz or a queue consumer; ParseRequest takes
+// an *http.Request and reads at most WithMaxBodyBytes.
+//
+// Refusals match ErrInvalidSignature (WECHATPAY/SIGNTEST/ probes and unknown
+// serials included), ErrTimestampOutOfRange, ErrDecrypt,
+// ErrMalformedNotification or ErrBodyTooLarge. No error text contains the
+// body, the key or the plaintext, and CouponEvent.String leaves out personal
+// data.
+//
+// NewEventHandler answers WeChat Pay the way it expects: 204 when the event
+// is verified, decrypted and accepted by your function; otherwise a 4xx or
+// 5xx with {"code":"FAIL","message":…}, so WeChat Pay delivers it again
+// (every 60 s, 11 times). WeChat Pay waits 5 seconds: put slow work on a
+// queue. The same notification can arrive more than once, so handle it
+// idempotently on CouponEvent.ID: Deduplicate does that with any
+// Deduplicator, such as NewMemoryDeduplicator for a single instance or your
+// own over Redis or a database.
+//
+//	parser, err := busifavor.NewEventParser(apiV3Key,
+//		verifiers.NewSHA256WithRSAPubkeyVerifier(publicKeyID, *publicKey))
+//	...
+//	seen, err := busifavor.NewMemoryDeduplicator(100_000, time.Hour)
+//	...
+//	http.Handle("/busifavor/notify", busifavor.NewEventHandler(parser,
+//		busifavor.Deduplicate(seen, func(ctx context.Context, ev *busifavor.CouponEvent) error {
+//			return queue.Publish(ctx, ev.Coupon) // quick; the real work happens later
+//		})))
 package busifavor
