@@ -32,13 +32,25 @@ func (s *Server) record(r *http.Request, body []byte, verifyErr error) {
 		rec.VerifyError = verifyErr.Error()
 	}
 	s.mu.Lock()
+	if n := s.cfg.maxRecorded; len(s.requests) >= 2*n {
+		// Drop the oldest in one move, so recording stays O(1) amortized.
+		s.requests = append(s.requests[:0], s.requests[len(s.requests)-n+1:]...)
+	}
 	s.requests = append(s.requests, rec)
 	s.mu.Unlock()
 }
 
-// Requests returns every request that has arrived, oldest first.
+// DefaultMaxRecorded is how many requests a Server keeps for Requests.
+const DefaultMaxRecorded = 10_000
+
+// WithMaxRecorded keeps only the n most recent requests for Requests
+// (default DefaultMaxRecorded), so long load runs stay in bounded memory.
+func WithMaxRecorded(n int) Option { return func(c *config) { c.maxRecorded = max(n, 1) } }
+
+// Requests returns the requests that have arrived, oldest first: all of
+// them, or the most recent WithMaxRecorded.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
+	return append([]Request(nil), s.requests[max(0, len(s.requests)-s.cfg.maxRecorded):]...)
 }

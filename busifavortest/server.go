@@ -90,6 +90,7 @@ type config struct {
 	certMode       bool              // WithPlatformCertificate was given
 	platformCert   *platformCert     // made in NewServer when certMode
 	preset         map[string]string // mchid -> notify URL set before start
+	maxRecorded    int
 }
 
 // Option configures a Server in NewServer.
@@ -152,7 +153,7 @@ func WithNotifyURL(mchID, notifyURL string) Option {
 // server unless fixed with options. It panics if it cannot listen, like
 // httptest.NewServer.
 func NewServer(opts ...Option) *Server {
-	cfg := config{mchID: DefaultMchID, clock: time.Now}
+	cfg := config{mchID: DefaultMchID, clock: time.Now, maxRecorded: DefaultMaxRecorded}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -332,3 +332,16 @@ func TestExtraMerchantsAndFixedKeys(t *testing.T) {
 	_, ok := s.NotifyURL("1230000109")
 	assert.False(t, ok)
 }
+
+func TestRecordingIsBounded(t *testing.T) {
+	s := busifavortest.NewServer(busifavortest.WithMaxRecorded(3), busifavortest.WithNotifyURL(busifavortest.DefaultMchID, "https://a.cn/n"))
+	defer s.Close()
+	for i := range 10 {
+		r := valid(s)
+		r.uri = fmt.Sprintf("%s?mchid=%d", busifavortest.CallbacksPath, 10000000+i)
+		r.send(t, s)
+		got := s.Requests()
+		require.Len(t, got, min(i+1, 3))
+		assert.Equal(t, fmt.Sprint(10000000+i), got[len(got)-1].Query.Get("mchid"), "the newest is last")
+	}
+}
