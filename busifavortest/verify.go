@@ -27,25 +27,25 @@ var authFields = []string{"mchid", "nonce_str", "timestamp", "serial_no", "signa
 func parseAuthorization(h string) (map[string]string, error) {
 	scheme, params, ok := strings.Cut(strings.TrimSpace(h), " ")
 	if h == "" {
-		return nil, errors.New("Authorization header is missing")
+		return nil, errors.New("no Authorization header")
 	}
 	if !ok || scheme != authScheme {
-		return nil, fmt.Errorf("Authorization scheme must be %s", authScheme)
+		return nil, fmt.Errorf("the Authorization scheme must be %s", authScheme)
 	}
 	fields := map[string]string{}
 	for _, part := range strings.Split(params, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok || len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-			return nil, fmt.Errorf("Authorization parameter %q is not key=\"value\"", k)
+			return nil, fmt.Errorf("the Authorization parameter %q is not key=\"value\"", k)
 		}
 		if _, dup := fields[k]; dup {
-			return nil, fmt.Errorf("Authorization parameter %s appears twice", k)
+			return nil, fmt.Errorf("the Authorization parameter %s appears twice", k)
 		}
 		fields[k] = v[1 : len(v)-1]
 	}
 	for _, k := range authFields {
 		if fields[k] == "" {
-			return nil, fmt.Errorf("Authorization parameter %s is missing", k)
+			return nil, fmt.Errorf("the Authorization parameter %s is missing", k)
 		}
 	}
 	return fields, nil
