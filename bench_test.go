@@ -97,7 +97,8 @@ func BenchmarkSetCallbacks(b *testing.B) {
 		}
 		req := busifavor.SetCallbacksRequest{Mchid: "10000098", NotifyURL: "https://pay.weixin.qq.com"}
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			if _, err := c.SetCallbacks(ctx, req); err != nil {
 				b.Fatal(err)
 			}
@@ -107,7 +108,8 @@ func BenchmarkSetCallbacks(b *testing.B) {
 		svc := merchantexclusivecoupon.CallBackApiService{Client: cc}
 		req := merchantexclusivecoupon.SetCouponNotifyRequest{Mchid: core.String("10000098"), NotifyUrl: core.String("https://pay.weixin.qq.com")}
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			if _, _, err := svc.SetCouponNotify(ctx, req); err != nil {
 				b.Fatal(err)
 			}
@@ -124,7 +126,8 @@ func BenchmarkGetCallbacks(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			if _, err := c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{Mchid: "10000098"}); err != nil {
 				b.Fatal(err)
 			}
@@ -134,7 +137,8 @@ func BenchmarkGetCallbacks(b *testing.B) {
 		svc := merchantexclusivecoupon.CallBackApiService{Client: cc}
 		req := merchantexclusivecoupon.GetCouponNotifyRequest{Mchid: core.String("10000098")}
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			if _, _, err := svc.GetCouponNotify(ctx, req); err != nil {
 				b.Fatal(err)
 			}
@@ -149,7 +153,8 @@ func BenchmarkGetCallbacks(b *testing.B) {
 func rsaFloor(b *testing.B) {
 	msg := []byte("POST\n/v3/marketing/busifavor/callbacks\n1700000000\nNONCE\n{\"notify_url\":\"https://pay.weixin.qq.com\"}\n")
 	b.ReportAllocs()
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N {
 		d := sha256.Sum256(msg)
 		sig, err := rsa.SignPKCS1v15(rand.Reader, benchKeys.merchant, crypto.SHA256, d[:])
 		if err != nil {
@@ -171,7 +176,8 @@ func BenchmarkParseEvent(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			if _, err := p.Parse(ctx, h, body); err != nil {
 				b.Fatal(err)
 			}
@@ -183,7 +189,8 @@ func BenchmarkParseEvent(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			req, _ := http.NewRequest(http.MethodPost, "/notify", bytes.NewReader(body))
 			req.Header = h
 			if _, err := p.ParseRequest(req); err != nil {
@@ -197,7 +204,8 @@ func BenchmarkParseEvent(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			req, _ := http.NewRequest(http.MethodPost, "/notify", bytes.NewReader(body))
 			req.Header = h
 			var content map[string]any
@@ -211,7 +219,8 @@ func BenchmarkParseEvent(b *testing.B) {
 func BenchmarkValidate(b *testing.B) {
 	req := busifavor.SetCallbacksRequest{Mchid: "10000098", NotifyURL: "https://example.com/busifavor/notify"}
 	b.ReportAllocs()
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N {
 		if err := req.Validate(); err != nil {
 			b.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"io"
 	"log/slog"
 	mrand "math/rand/v2"
 	"net"
@@ -201,7 +202,7 @@ func (h cancelOnAttempt) Handle(ctx context.Context, r slog.Record) error {
 func TestContextCancelledDuringBackoff(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	logger := slog.New(cancelOnAttempt{Handler: slog.DiscardHandler, cancel: cancel})
+	logger := slog.New(cancelOnAttempt{Handler: slog.NewTextHandler(io.Discard, nil), cancel: cancel})
 	s, c := newFake(t, nil, busifavor.WithLogger(logger), noBackup,
 		busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Hour, MaxBackoff: time.Hour}))
 	s.Fail(3, systemError500)
