@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/verifiers"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/option"
 	"github.com/wechatpay-apiv3/wechatpay-go/utils"
 
@@ -43,6 +44,42 @@ func ExampleNewClient() {
 		log.Fatal(err)
 	}
 	_ = client
+}
+
+// Build the notification parser from real credentials: the APIv3 key and
+// WeChat Pay's public key. This example is compiled, not run.
+func ExampleNewEventParser() {
+	apiV3Key, publicKeyID := os.Getenv("WECHATPAY_APIV3_KEY"), os.Getenv("WECHATPAY_PUBLIC_KEY_ID")
+	publicKey, err := utils.LoadPublicKeyWithPath(os.Getenv("WECHATPAY_PUBLIC_KEY_FILE"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	parser, err := busifavor.NewEventParser(apiV3Key,
+		verifiers.NewSHA256WithRSAPubkeyVerifier(publicKeyID, *publicKey))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = parser
+}
+
+// Tune retries and failover; a 5xx is retried here on the same domain.
+func ExampleWithRetry() {
+	fake := busifavortest.NewServer(busifavortest.WithNotifyURL("10000098", "https://example.com/busifavor/notify"))
+	defer fake.Close()
+	client, err := fake.Client(
+		busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 4, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second}),
+		busifavor.WithBackupBaseURL(""), // turn failover off
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500})
+	got, err := client.GetCallbacks(context.Background(), busifavor.GetCallbacksRequest{}) // succeeds on the retry
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(got.NotifyURL, "after", len(fake.Requests()), "attempts")
+	// Output: https://example.com/busifavor/notify after 2 attempts
 }
 
 func ExampleClient_SetCallbacks() {
