@@ -46,8 +46,9 @@ type Server struct {
 	// busifavor.WithBaseURL.
 	URL string
 
-	ts  *httptest.Server
-	cfg config
+	ts         *httptest.Server
+	httpClient *http.Client // sends WeChat Pay's domains to ts
+	cfg        config
 
 	reqSeq atomic.Uint64
 
@@ -190,6 +191,7 @@ func NewServer(opts ...Option) *Server {
 	}
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.ts.URL
+	s.httpClient = &http.Client{Transport: &rewriter{host: s.ts.Listener.Addr().String(), next: s.ts.Client().Transport}}
 	return s
 }
 
@@ -220,11 +222,7 @@ func (s *Server) PublicKey() (*rsa.PublicKey, string) {
 // domains (api.mch.weixin.qq.com, api2.mch.weixin.qq.com) to the server, so
 // code that hard-wires them, such as wechatpay-go's generated services and
 // certificate downloader, reaches the fake. Other hosts are left alone.
-func (s *Server) HTTPClient() *http.Client {
-	c := s.ts.Client()
-	c.Transport = &rewriter{host: s.ts.Listener.Addr().String(), next: c.Transport}
-	return c
-}
+func (s *Server) HTTPClient() *http.Client { return s.httpClient }
 
 // rewriter sends requests for WeChat Pay's domains to host over plain HTTP.
 // The request signature covers the path and query, not the host, so it
@@ -232,6 +230,13 @@ func (s *Server) HTTPClient() *http.Client {
 type rewriter struct {
 	host string
 	next http.RoundTripper
+}
+
+// CloseIdleConnections closes the underlying transport's idle connections.
+func (t *rewriter) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 // RoundTrip implements http.RoundTripper.

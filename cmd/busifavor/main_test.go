@@ -236,7 +236,7 @@ func TestListenInSandboxReceivesTheSampleEvent(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out.String()), &ev))
 	assert.Equal(t, busifavor.EventTypeCouponSend, ev.EventType)
 	assert.Equal(t, "sandbox-coupon-0001", ev.Coupon.CouponCode)
-	assert.Contains(t, errOut.String(), "answered 204 No Content")
+	waitFor(t, &errOut, "answered 204 No Content")
 
 	// A forged event is refused and the reason logged, without the body.
 	addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(errOut.String())
