@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -365,11 +364,7 @@ func TestTransportFailures(t *testing.T) {
 	}
 
 	// A closed port: connection refused.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	dead := "http://" + l.Addr().String()
-	require.NoError(t, l.Close())
-	c2, err := s.Client(busifavor.WithBaseURL(dead), busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	c2, err := s.Client(busifavor.WithBaseURL(closedPort(t)), busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
 	require.NoError(t, err)
 	_, err = c2.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
 	assert.ErrorIs(t, err, busifavor.ErrTransport)
