@@ -1,14 +1,17 @@
 package busifavor_test
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -497,25 +500,63 @@ func TestOversizedSuccessBodyIsRefused(t *testing.T) {
 	assert.ErrorIs(t, err, busifavor.ErrMalformedResponse)
 }
 
-func TestErrorsCarryNoSecrets(t *testing.T) {
-	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
-	key, _ := s.MerchantKey()
-	secrets := []string{"WECHATPAY2-SHA256-RSA2048", "signature=", "PRIVATE KEY", key.D.String()[:20]}
-	faults := []busifavortest.Fault{
-		{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSignError},
-		{Kind: busifavortest.FaultBadSignature},
-		{Kind: busifavortest.FaultSignTest},
-		{Kind: busifavortest.FaultDrop},
-		{Kind: busifavortest.FaultTruncated},
-		{Kind: busifavortest.FaultMalformed},
-		{Kind: busifavortest.FaultStatus, Status: 500, Body: "oops"},
-	}
-	for _, f := range faults {
-		s.Fail(1, f)
-		_, err := c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn/n"})
-		require.Error(t, err)
-		for _, secret := range secrets {
-			assert.NotContains(t, err.Error(), secret, "fault %d", f.Kind)
-		}
+// TestErrorsAndLogsCarryNoSecrets drives every error path, in both
+// signature modes, and checks that neither the error strings nor the log
+// lines hold the private key, the APIv3 key or an Authorization header.
+func TestErrorsAndLogsCarryNoSecrets(t *testing.T) {
+	for _, mode := range []string{"public key", "platform certificate"} {
+		t.Run(mode, func(t *testing.T) {
+			var serverOpts []busifavortest.Option
+			if mode == "platform certificate" {
+				serverOpts = append(serverOpts, busifavortest.WithPlatformCertificate("0123456789abcdef0123456789abcdef"))
+			}
+			var logs bytes.Buffer
+			s, c := newFake(t, serverOpts,
+				busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}),
+				busifavor.WithBackupBaseURL(closedPort(t)),
+				busifavor.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+			key, _ := s.MerchantKey()
+			der, err := x509.MarshalPKCS8PrivateKey(key)
+			require.NoError(t, err)
+			secrets := []string{"WECHATPAY2-SHA256-RSA2048", "signature=", "PRIVATE KEY", s.APIv3Key(),
+				base64.StdEncoding.EncodeToString(der)[40:80], key.D.String()[:20]}
+
+			var errs []error
+			call := func(ctx context.Context, req busifavor.SetCallbacksRequest) {
+				_, err := c.SetCallbacks(ctx, req)
+				require.Error(t, err)
+				errs = append(errs, err)
+			}
+			for _, f := range []busifavortest.Fault{
+				{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSignError},
+				{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500},
+				{Kind: busifavortest.FaultBadSignature},
+				{Kind: busifavortest.FaultSignTest},
+				{Kind: busifavortest.FaultDrop},
+				{Kind: busifavortest.FaultTruncated},
+				{Kind: busifavortest.FaultMalformed},
+				{Kind: busifavortest.FaultStatus, Status: 500, Body: "oops"},
+			} {
+				s.Fail(2, f)
+				call(ctx, busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn/n"})
+			}
+			call(ctx, busifavor.SetCallbacksRequest{Mchid: "1", NotifyURL: "http://a"})
+			cancelled, cancel := context.WithCancel(ctx)
+			cancel()
+			call(cancelled, busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn/n"})
+
+			for _, r := range s.Requests() {
+				secrets = append(secrets, r.Header.Get("Authorization"))
+			}
+			for _, err := range errs {
+				for _, secret := range secrets {
+					assert.NotContains(t, err.Error(), secret)
+				}
+			}
+			require.NotEmpty(t, logs.String())
+			for _, secret := range secrets {
+				assert.NotContains(t, logs.String(), secret)
+			}
+		})
 	}
 }

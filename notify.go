@@ -278,7 +278,12 @@ func (p *EventParser) decrypt(nonce, ciphertext, associatedData string) ([]byte,
 // (for example on a queue) and return, leaving slow work for later. The same
 // notification can arrive more than once; wrap fn with Deduplicate, or make it
 // idempotent on ev.ID.
+//
+// It panics if p or fn is nil, as http.Handle does for a nil handler.
 func NewEventHandler(p *EventParser, fn func(ctx context.Context, ev *CouponEvent) error) http.Handler {
+	if p == nil || fn == nil {
+		panic("busifavor: NewEventHandler: nil parser or function")
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)

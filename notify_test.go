@@ -308,7 +308,7 @@ func TestEventHandlerContract(t *testing.T) {
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(b))
 	req.Header = h
-	busifavor.NewEventHandler(stale, nil).ServeHTTP(rec, req)
+	busifavor.NewEventHandler(stale, func(context.Context, *busifavor.CouponEvent) error { return nil }).ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusUnauthorized, rec.Code)
 
 	hb, bb := resign(t, s, func(r map[string]any) { r["associated_data"] = "x" })
@@ -327,6 +327,15 @@ func TestEventHandlerContract(t *testing.T) {
 	assert.Equal(t, http.StatusInternalServerError, status)
 	assert.Equal(t, "FAIL", out["code"])
 	assert.NotContains(t, out["message"], "database", "the handler's error stays inside")
+}
+
+func TestNewEventHandlerRefusesNil(t *testing.T) {
+	s := busifavortest.NewServer()
+	t.Cleanup(s.Close)
+	assert.Panics(t, func() { busifavor.NewEventHandler(newParser(t, s), nil) })
+	assert.Panics(t, func() {
+		busifavor.NewEventHandler(nil, func(context.Context, *busifavor.CouponEvent) error { return nil })
+	})
 }
 
 func TestDeduplicatedHandler(t *testing.T) {
