@@ -122,11 +122,11 @@ func encryptAEAD(apiV3Key, associatedData string, plaintext []byte) (nonce, ciph
 	return nonce, base64.StdEncoding.EncodeToString(sealed)
 }
 
-// certClientOptions builds clients the way option.WithWechatPayAutoAuthCipher
+// certAuthOption builds clients the way option.WithWechatPayAutoAuthCipher
 // does, with a certificate downloader that reaches this server. Its
 // bootstrap client has no validator, exactly as wechatpay-go's own
 // downloader: the first download is checked by the certificates it yields.
-func (s *Server) certClientOptions() core.ClientOption {
+func (s *Server) certAuthOption() core.ClientOption {
 	s.mgrOnce.Do(func() {
 		ctx := context.Background()
 		boot, err := core.NewClient(ctx,

@@ -256,7 +256,7 @@ func (t *rewriter) RoundTrip(r *http.Request) (*http.Response, error) {
 func (s *Server) ClientOptions() []core.ClientOption {
 	var auth core.ClientOption
 	if s.cfg.platformCert != nil {
-		auth = s.certClientOptions()
+		auth = s.certAuthOption()
 	} else {
 		pub, id := s.PublicKey()
 		auth = option.WithWechatPayPublicKeyAuthCipher(s.cfg.mchID, s.cfg.merchantSerial, s.cfg.merchantKey, id, pub)
@@ -265,7 +265,8 @@ func (s *Server) ClientOptions() []core.ClientOption {
 }
 
 // Client returns a busifavor.Client wired to this server. opts come after
-// busifavor.WithBaseURL(s.URL), so they may override it.
+// busifavor.WithBaseURL(s.URL), so they may override it. Failover to the
+// default backup domain reaches this server too, through HTTPClient.
 func (s *Server) Client(opts ...busifavor.Option) (*busifavor.Client, error) {
 	c, err := core.NewClient(context.Background(), s.ClientOptions()...)
 	if err != nil {
