@@ -149,6 +149,11 @@ func NewEventParser(apiV3Key string, verifier auth.Verifier, opts ...EventOption
 	return p, nil
 }
 
+// String describes the parser's settings and never its key.
+func (p *EventParser) String() string {
+	return fmt.Sprintf("busifavor.EventParser{tolerance: %s, maxBody: %d}", p.tolerance, p.maxBody)
+}
+
 // envelope is the notification body.
 type envelope struct {
 	ID           string `json:"id"`

@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -73,6 +74,10 @@ func TestParseAcceptsWhatWechatpayGoAccepts(t *testing.T) {
 	assert.True(t, want.SendTime.Equal(ev.Coupon.SendTime))
 	want.SendTime = ev.Coupon.SendTime
 	assert.Equal(t, want, ev.Coupon)
+	for _, printed := range []string{ev.String(), fmt.Sprint(ev)} {
+		assert.Contains(t, printed, ev.ID)
+		assert.NotContains(t, printed, sampleCoupon.OpenID, "no personal data when logged")
+	}
 
 	// wechatpay-go's own handler, a peer nobody here wrote, accepts the same
 	// notification and decrypts the same plaintext.
@@ -250,6 +255,11 @@ func TestNewEventParserRejects(t *testing.T) {
 	}
 	_, err := busifavor.NewEventParser(s.APIv3Key(), nil)
 	assert.Error(t, err)
+	p := newParser(t, s)
+	for _, printed := range []string{p.String(), fmt.Sprintf("%v", p), fmt.Sprintf("%+v", p)} {
+		assert.NotContains(t, printed, s.APIv3Key())
+	}
+	assert.Equal(t, "busifavor.EventParser{tolerance: 5m0s, maxBody: 65536}", p.String())
 	for _, o := range []busifavor.EventOption{busifavor.WithTimestampTolerance(0), busifavor.WithMaxBodyBytes(0), busifavor.WithEventClock(nil), nil} {
 		_, err := busifavor.NewEventParser(s.APIv3Key(), s.Verifier(), o)
 		assert.Error(t, err)
