@@ -464,3 +464,50 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestAttachInfoAndChannelsAsTheyCome(t *testing.T) {
+	for raw, want := range map[string]string{
+		`{"hall_belong_mch_id":1900000109}`:   "1900000109",
+		`{"hall_belong_mch_id":"1900000109"}`: "1900000109",
+		`{"hall_belong_mch_id":null}`:         "",
+		`{}`:                                  "",
+	} {
+		var a busifavor.AttachInfo
+		require.NoError(t, json.Unmarshal([]byte(raw), &a), raw)
+		assert.Equal(t, want, a.HallBelongMchID, raw)
+	}
+	for _, bad := range []string{`{"hall_belong_mch_id":true}`, `{"hall_belong_mch_id":{}}`} {
+		var a busifavor.AttachInfo
+		assert.Error(t, json.Unmarshal([]byte(bad), &a), bad)
+	}
+
+	var c busifavor.CouponSend
+	require.NoError(t, json.Unmarshal([]byte(`{"send_channel":"BUSICOUPON_SEND_CHANNEL_FROM_THE_FUTURE","send_time":"2020-12-10T11:16:29:123+08:00"}`), &c))
+	assert.Equal(t, "BUSICOUPON_SEND_CHANNEL_FROM_THE_FUTURE", c.SendChannel, "unknown channels are kept")
+	assert.Equal(t, 123*time.Millisecond, time.Duration(c.SendTime.Nanosecond()))
+	assert.Error(t, json.Unmarshal([]byte(`{"send_time":"yesterday"}`), &c))
+}
+
+func TestOtherEventTypesKeepTheirPlaintext(t *testing.T) {
+	s := busifavortest.NewServer()
+	t.Cleanup(s.Close)
+	block, err := aes.NewCipher([]byte(s.APIv3Key()))
+	require.NoError(t, err)
+	gcm, err := cipher.NewGCM(block)
+	require.NoError(t, err)
+	plaintext := `{"event_type":"EVENT_TYPE_BUSICOUPON_SOMETHING_NEW","coupon_code":"X"}`
+	env, err := json.Marshal(map[string]any{
+		"id": "11111111-2222-3333-4444-555555555555", "create_time": "2026-01-01T00:00:00+08:00",
+		"event_type": "COUPON.SOMETHING_NEW", "resource_type": "encrypt-resource", "summary": "new",
+		"resource": map[string]string{
+			"algorithm": "AEAD_AES_256_GCM", "nonce": "0123456789ab", "associated_data": "coupon",
+			"ciphertext": base64.StdEncoding.EncodeToString(gcm.Seal(nil, []byte("0123456789ab"), []byte(plaintext), []byte("coupon"))),
+		},
+	})
+	require.NoError(t, err)
+	ev, err := newParser(t, s).Parse(ctx, s.SignNotification(env), env)
+	require.NoError(t, err)
+	assert.Equal(t, "COUPON.SOMETHING_NEW", ev.EventType)
+	assert.Equal(t, busifavor.CouponSend{}, ev.Coupon, "only COUPON.SEND is decoded")
+	assert.JSONEq(t, plaintext, string(ev.Plaintext))
+}
