@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"regexp"
 
@@ -97,13 +96,9 @@ func (s *Server) CouponNotification(c busifavor.CouponSend) (http.Header, []byte
 // clock, the signing key's serial, and the signature type. Tests use it to
 // sign bodies of their own making.
 func (s *Server) SignNotification(body []byte) http.Header {
-	ts, nonce := fmt.Sprint(s.now().Unix()), randomHex(16)
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
-	h.Set("Wechatpay-Timestamp", ts)
-	h.Set("Wechatpay-Nonce", nonce)
-	h.Set("Wechatpay-Signature", s.sign(ts+"\n"+nonce+"\n"+string(body)+"\n"))
-	h.Set("Wechatpay-Serial", s.signingSerial())
+	s.setSignature(h, body, signNormal)
 	h.Set("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048")
 	return h
 }

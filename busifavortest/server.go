@@ -431,42 +431,46 @@ const (
 	signProbe
 )
 
-// writeSigned answers body with WeChat Pay's response headers: a signature
-// over "timestamp\nnonce\nbody\n", the signing key's serial, and a unique
-// Request-ID. A resigner writer gets the signature it asks for instead.
+// writeSigned answers body with WeChat Pay's response headers (see
+// setSignature) and a unique Request-ID. A resigner writer gets the
+// signature it asks for instead.
 func (s *Server) writeSigned(w http.ResponseWriter, status int, body []byte) {
-	h := w.Header()
-	ts := fmt.Sprint(s.now().Unix())
-	nonce := randomHex(16)
-	sig := s.sign(ts + "\n" + nonce + "\n" + string(body) + "\n")
 	how := signNormal
 	if rs, ok := w.(*resigner); ok {
 		how = rs.how
 	}
-	switch how {
-	case signBad:
-		sig = s.sign("tampered\n" + string(body))
-	case signProbe:
-		sig = "WECHATPAY/SIGNTEST/" + sig
-	}
+	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Wechatpay-Timestamp", ts)
-	h.Set("Wechatpay-Nonce", nonce)
-	h.Set("Wechatpay-Signature", sig)
-	h.Set("Wechatpay-Serial", s.signingSerial())
+	s.setSignature(h, body, how)
 	h.Set("Request-ID", s.newRequestID())
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
 
-// sign signs message with WeChat Pay's key (SHA256withRSA, base64).
-func (s *Server) sign(message string) string {
-	return signWith(s.signingKey(), message)
+// setSignature sets the headers WeChat Pay signs answers and notifications
+// with: Wechatpay-Timestamp and -Nonce from the server's clock, -Signature
+// over "timestamp\nnonce\nbody\n" with the signing key (or the broken
+// signature how asks for), and -Serial.
+func (s *Server) setSignature(h http.Header, body []byte, how signing) {
+	ts, nonce := fmt.Sprint(s.now().Unix()), randomHex(16)
+	message := ts + "\n" + nonce + "\n" + string(body) + "\n"
+	if how == signBad {
+		message = "tampered\n" + message
+	}
+	sig := s.sign(message)
+	if how == signProbe {
+		sig = "WECHATPAY/SIGNTEST/" + sig
+	}
+	h.Set("Wechatpay-Timestamp", ts)
+	h.Set("Wechatpay-Nonce", nonce)
+	h.Set("Wechatpay-Signature", sig)
+	h.Set("Wechatpay-Serial", s.signingSerial())
 }
 
-func signWith(key *rsa.PrivateKey, message string) string {
+// sign signs message with WeChat Pay's key (SHA256withRSA, base64).
+func (s *Server) sign(message string) string {
 	h := sha256.Sum256([]byte(message))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, h[:])
+	sig, err := rsa.SignPKCS1v15(rand.Reader, s.signingKey(), crypto.SHA256, h[:])
 	if err != nil {
 		panic(err)
 	}
