@@ -33,8 +33,8 @@ const maxResponseBody = 1 << 20
 // concurrent use; it keeps no state between calls.
 type Client struct {
 	core   *core.Client
-	base   string // no trailing slash
-	backup string // "" when failover is off
+	base   endpoint
+	backup endpoint // zero when failover is off
 	retry  RetryPolicy
 	logger *slog.Logger // nil: no logging
 }
@@ -63,7 +63,7 @@ func WithBaseURL(rawURL string) Option {
 func WithBackupBaseURL(rawURL string) Option {
 	return func(c *Client) error {
 		if rawURL == "" {
-			c.backup = ""
+			c.backup = endpoint{}
 			return nil
 		}
 		backup, err := parseBaseURL(rawURL)
@@ -84,22 +84,29 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// parseBaseURL checks a base URL and returns it without a trailing slash.
-func parseBaseURL(rawURL string) (string, error) {
+// endpoint is a checked base URL and its host, which names it in errors and
+// logs.
+type endpoint struct {
+	url  string // no trailing slash
+	host string
+}
+
+// parseBaseURL checks a base URL.
+func parseBaseURL(rawURL string) (endpoint, error) {
 	if rawURL == "" {
-		return "", errors.New("base URL is empty")
+		return endpoint{}, errors.New("base URL is empty")
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return "", fmt.Errorf("base URL %q is not a URL: %v", rawURL, urlErrReason(err))
+		return endpoint{}, fmt.Errorf("base URL %q is not a URL: %v", rawURL, urlErrReason(err))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return "", fmt.Errorf("base URL %q must be absolute, as in https://api.mch.weixin.qq.com", rawURL)
+		return endpoint{}, fmt.Errorf("base URL %q must be absolute, as in https://api.mch.weixin.qq.com", rawURL)
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("base URL %q must not carry user info, a query or a fragment", rawURL)
+		return endpoint{}, fmt.Errorf("base URL %q must not carry user info, a query or a fragment", rawURL)
 	}
-	return strings.TrimSuffix(u.String(), "/"), nil
+	return endpoint{url: strings.TrimSuffix(u.String(), "/"), host: u.Host}, nil
 }
 
 // NewClient returns a Client that sends its requests through c. c must be
@@ -110,7 +117,9 @@ func NewClient(c *core.Client, opts ...Option) (*Client, error) {
 	if c == nil {
 		return nil, errors.New("busifavor: NewClient: core client is nil; build one with core.NewClient")
 	}
-	cl := &Client{core: c, base: DefaultBaseURL, backup: DefaultBackupBaseURL, retry: DefaultRetryPolicy}
+	cl := &Client{core: c, retry: DefaultRetryPolicy,
+		base:   endpoint{url: DefaultBaseURL, host: "api.mch.weixin.qq.com"},
+		backup: endpoint{url: DefaultBackupBaseURL, host: "api2.mch.weixin.qq.com"}}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, errors.New("busifavor: NewClient: nil Option")
@@ -153,7 +162,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		if ctx.Err() != nil {
 			return nil, &contextError{ctxErr: ctx.Err(), last: lastReachable(lastAPI, lastErr)}
 		}
-		hosts = append(hosts, hostOf(base))
+		hosts = append(hosts, base.host)
 		lastErr = err
 		if !IsRetryable(err) || attempt >= c.retry.MaxAttempts {
 			break
@@ -165,7 +174,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			}
 			wait = apiErr.retryAfter
 		}
-		if c.backup != "" && failsOver(err) {
+		if c.backup.url != "" && failsOver(err) {
 			if base == c.base {
 				base = c.backup
 			} else {
@@ -208,15 +217,15 @@ func failsOver(err error) bool {
 // attempt sends one request through the core client, which signs it afresh,
 // and returns the verified answer or a typed error: *APIError,
 // ErrResponseSignature, ErrTransport or ErrMalformedResponse.
-func (c *Client) attempt(ctx context.Context, method, base, path string, query url.Values, body any) (*answer, error) {
-	res, err := c.core.Request(ctx, method, base+path, nil, query, body, "application/json")
+func (c *Client) attempt(ctx context.Context, method string, base endpoint, path string, query url.Values, body any) (*answer, error) {
+	res, err := c.core.Request(ctx, method, base.url+path, nil, query, body, "application/json")
 	if err != nil {
-		return nil, classify(base, res, err)
+		return nil, classify(base.host, res, err)
 	}
 	defer res.Response.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(res.Response.Body, maxResponseBody+1))
 	if err != nil {
-		return nil, &transportError{host: hostOf(base), err: err}
+		return nil, &transportError{host: base.host, err: err}
 	}
 	if len(b) > maxResponseBody {
 		return nil, fmt.Errorf("%w: body is larger than %d bytes", ErrMalformedResponse, maxResponseBody)
@@ -225,7 +234,7 @@ func (c *Client) attempt(ctx context.Context, method, base, path string, query u
 }
 
 // classify turns what core.Client returned into one of this package's errors.
-func classify(base string, res *core.APIResult, err error) error {
+func classify(host string, res *core.APIResult, err error) error {
 	var coreErr *core.APIError
 	if errors.As(err, &coreErr) {
 		return newAPIError(coreErr.StatusCode, coreErr.Header, []byte(coreErr.Body))
@@ -235,20 +244,20 @@ func classify(base string, res *core.APIResult, err error) error {
 		return fmt.Errorf("busifavor: preparing request: %w", err)
 	}
 	if res.Response == nil {
-		return &transportError{host: hostOf(base), err: err}
+		return &transportError{host: host, err: err}
 	}
 	// A 2xx answer the validator refused. If its body cannot be read again,
 	// the validator never got the whole body: the answer was cut short.
 	defer res.Response.Body.Close()
 	if _, rerr := io.Copy(io.Discard, res.Response.Body); rerr != nil {
-		return &transportError{host: hostOf(base), err: rerr}
+		return &transportError{host: host, err: rerr}
 	}
 	return fmt.Errorf("%w (status %d, request id %s): %w", ErrResponseSignature,
 		res.Response.StatusCode, requestID(res.Response.Header), err)
 }
 
 // log writes one line for an attempt, if a logger is set.
-func (c *Client) log(ctx context.Context, method, path, base string, attempt int, a *answer, err error, d time.Duration) {
+func (c *Client) log(ctx context.Context, method, path string, base endpoint, attempt int, a *answer, err error, d time.Duration) {
 	if c.logger == nil {
 		return
 	}
@@ -268,7 +277,7 @@ func (c *Client) log(ctx context.Context, method, path, base string, attempt int
 		level = slog.LevelWarn
 	}
 	attrs := []slog.Attr{
-		slog.String("method", method), slog.String("path", path), slog.String("host", hostOf(base)),
+		slog.String("method", method), slog.String("path", path), slog.String("host", base.host),
 		slog.Int("attempt", attempt), slog.Int("status", status), slog.String("code", string(code)),
 		slog.String("request_id", reqID), slog.Duration("duration", d),
 	}
@@ -276,14 +285,6 @@ func (c *Client) log(ctx context.Context, method, path, base string, attempt int
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
 	c.logger.LogAttrs(ctx, level, "busifavor attempt", attrs...)
-}
-
-// hostOf names the domain of a base URL, for errors and logs.
-func hostOf(base string) string {
-	if u, err := url.Parse(base); err == nil {
-		return u.Host
-	}
-	return base
 }
 
 // RetryPolicy says how often and how patiently a call is retried. Only
