@@ -439,21 +439,29 @@ func newMockWechat(t *testing.T, opts ...busifavor.Option) *mockWechat {
 // signed answers status with body, signed as WeChat Pay signs.
 func (m *mockWechat) signed(status int, body string) httpmock.Responder {
 	return func(*http.Request) (*http.Response, error) {
-		ts := fmt.Sprint(time.Now().Unix())
-		nonce := "n" + fmt.Sprint(time.Now().UnixNano())
-		h := sha256.Sum256([]byte(ts + "\n" + nonce + "\n" + body + "\n"))
-		sig, err := rsa.SignPKCS1v15(rand.Reader, m.key, crypto.SHA256, h[:])
-		if err != nil {
-			return nil, err
-		}
 		r := httpmock.NewStringResponse(status, body)
-		r.Header.Set("Wechatpay-Timestamp", ts)
-		r.Header.Set("Wechatpay-Nonce", nonce)
-		r.Header.Set("Wechatpay-Signature", base64.StdEncoding.EncodeToString(sig))
-		r.Header.Set("Wechatpay-Serial", "PUB_KEY_ID_0000")
+		r.Header = signedHeader(m.key, "PUB_KEY_ID_0000", body)
 		r.Header.Set("Request-ID", "08CANNED")
 		return r, nil
 	}
+}
+
+// signedHeader returns the Wechatpay-* headers of an answer with body, signed
+// now with key under serial, for canned answers made without busifavortest.
+func signedHeader(key *rsa.PrivateKey, serial, body string) http.Header {
+	ts, nonce := fmt.Sprint(time.Now().Unix()), fmt.Sprint("n", time.Now().UnixNano())
+	digest := sha256.Sum256([]byte(ts + "\n" + nonce + "\n" + body + "\n"))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
+	if err != nil {
+		panic(err)
+	}
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("Wechatpay-Timestamp", ts)
+	h.Set("Wechatpay-Nonce", nonce)
+	h.Set("Wechatpay-Signature", base64.StdEncoding.EncodeToString(sig))
+	h.Set("Wechatpay-Serial", serial)
+	return h
 }
 
 func TestDefaultBaseURLAndEscapedQuery(t *testing.T) {
