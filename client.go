@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -24,19 +25,16 @@ const (
 	DefaultBackupBaseURL = "https://api2.mch.weixin.qq.com"
 )
 
-// maxResponseBody caps how much of a verified answer is decoded. Both
-// endpoints answer a few hundred bytes; 1 MiB is go-github's cap too.
-const maxResponseBody = 1 << 20
-
 // Client calls the busifavor callbacks API through a wechatpay-go core.Client,
 // which signs every request and verifies every answer. A Client is safe for
 // concurrent use; it keeps no state between calls.
 type Client struct {
-	core   *core.Client
-	base   endpoint
-	backup endpoint // zero when failover is off
-	retry  RetryPolicy
-	logger *slog.Logger // nil: no logging
+	core      *core.Client
+	base      endpoint
+	backup    endpoint // zero when failover is off
+	backupSet bool     // WithBackupBaseURL was given
+	retry     RetryPolicy
+	logger    *slog.Logger // nil: no logging
 }
 
 // Option configures a Client in NewClient.
@@ -46,6 +44,10 @@ type Option func(*Client) error
 // DefaultBaseURL: a proxy, a fake, or busifavortest. http is allowed here so
 // that loopback fakes work; an empty, unparsable or relative URL makes
 // NewClient fail.
+//
+// A base URL other than DefaultBaseURL turns failover off: a request meant
+// for a proxy or a fake is never sent to WeChat Pay's backup domain. Name a
+// backup with WithBackupBaseURL to fail over anyway.
 func WithBaseURL(rawURL string) Option {
 	return func(c *Client) error {
 		base, err := parseBaseURL(rawURL)
@@ -59,9 +61,11 @@ func WithBaseURL(rawURL string) Option {
 
 // WithBackupBaseURL sets the domain tried after the primary fails with no
 // answer or a 5xx (see the package documentation, # Retries). The default is
-// DefaultBackupBaseURL; "" turns failover off.
+// DefaultBackupBaseURL when the base URL is DefaultBaseURL, and no failover
+// when WithBaseURL set another; "" turns failover off.
 func WithBackupBaseURL(rawURL string) Option {
 	return func(c *Client) error {
+		c.backupSet = true
 		if rawURL == "" {
 			c.backup = endpoint{}
 			return nil
@@ -127,6 +131,9 @@ func NewClient(c *core.Client, opts ...Option) (*Client, error) {
 		if err := opt(cl); err != nil {
 			return nil, err
 		}
+	}
+	if cl.base.url != DefaultBaseURL && !cl.backupSet {
+		cl.backup = endpoint{}
 	}
 	return cl, nil
 }
@@ -216,21 +223,46 @@ func failsOver(err error) bool {
 
 // attempt sends one request through the core client, which signs it afresh,
 // and returns the verified answer or a typed error: *APIError,
-// ErrResponseSignature, ErrTransport or ErrMalformedResponse.
+// ErrResponseSignature, ErrRedirect, ErrTransport or ErrMalformedResponse.
 func (c *Client) attempt(ctx context.Context, method string, base endpoint, path string, query url.Values, body any) (*answer, error) {
 	res, err := c.core.Request(ctx, method, base.url+path, nil, query, body, "application/json")
+	if res != nil && res.Response != nil {
+		if rerr := redirected(res.Response); rerr != nil {
+			res.Response.Body.Close()
+			return nil, rerr
+		}
+	}
 	if err != nil {
 		return nil, classify(base.host, res, err)
 	}
 	defer res.Response.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Response.Body, maxResponseBody+1))
+	b, err := io.ReadAll(io.LimitReader(res.Response.Body, MaxResponseBytes+1))
 	if err != nil {
 		return nil, &transportError{host: base.host, err: err}
 	}
-	if len(b) > maxResponseBody {
-		return nil, fmt.Errorf("%w: body is larger than %d bytes", ErrMalformedResponse, maxResponseBody)
+	if len(b) > MaxResponseBytes {
+		return nil, fmt.Errorf("%w: body is larger than %d bytes", ErrMalformedResponse, MaxResponseBytes)
 	}
 	return &answer{status: res.Response.StatusCode, body: b, requestID: requestID(res.Response.Header)}, nil
+}
+
+// redirected reports an answer that is not to the request that was sent: a
+// 3xx the HTTP client stopped at, or the end of a redirect it followed.
+func redirected(res *http.Response) error {
+	followed := res.Request != nil && res.Request.Response != nil
+	if !followed && (res.StatusCode < 300 || res.StatusCode > 399) {
+		return nil
+	}
+	first := res
+	for first.Request != nil && first.Request.Response != nil {
+		first = first.Request.Response
+	}
+	how := "stopped at"
+	if followed {
+		how = "followed"
+	}
+	return fmt.Errorf("%w: %d to %q (%s by the HTTP client; use busifavor.NewHTTPClient)",
+		ErrRedirect, first.StatusCode, headerValue(first.Header, "Location"), how)
 }
 
 // classify turns what core.Client returned into one of this package's errors.
@@ -238,6 +270,9 @@ func classify(host string, res *core.APIResult, err error) error {
 	var coreErr *core.APIError
 	if errors.As(err, &coreErr) {
 		return newAPIError(coreErr.StatusCode, coreErr.Header, []byte(coreErr.Body))
+	}
+	if errors.Is(err, ErrMalformedResponse) { // NewHTTPClient's body limit, on an error answer
+		return tooLarge(host)
 	}
 	if res == nil {
 		// Failed before sending: the request could not be built or signed.
@@ -250,10 +285,19 @@ func classify(host string, res *core.APIResult, err error) error {
 	// the validator never got the whole body: the answer was cut short.
 	defer res.Response.Body.Close()
 	if _, rerr := io.Copy(io.Discard, res.Response.Body); rerr != nil {
+		if errors.Is(rerr, ErrMalformedResponse) { // NewHTTPClient's body limit, on a 2xx
+			return tooLarge(host)
+		}
 		return &transportError{host: host, err: rerr}
 	}
-	return fmt.Errorf("%w (status %d, request id %s): %w", ErrResponseSignature,
-		res.Response.StatusCode, requestID(res.Response.Header), err)
+	// The validator's text echoes header values: clip it.
+	return fmt.Errorf("%w (status %d, request id %s): %s", ErrResponseSignature,
+		res.Response.StatusCode, requestID(res.Response.Header), clip(err.Error(), maxErrorMessage))
+}
+
+// tooLarge is an answer cut off by NewHTTPClient's body limit.
+func tooLarge(host string) error {
+	return fmt.Errorf("%w: the answer from %s is larger than %d bytes", ErrMalformedResponse, host, MaxResponseBytes)
 }
 
 // log writes one line for an attempt, if a logger is set.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Code is an APIv3 error code, the "code" field of an error body.
@@ -77,6 +78,13 @@ var (
 	// body is not what the API documents: not JSON, a required field missing,
 	// an unparsable time, or larger than the client reads.
 	ErrMalformedResponse = errors.New("busifavor: malformed response")
+
+	// ErrRedirect is matched when an answer was a redirect (3xx), whether the
+	// HTTP client stopped at it (NewHTTPClient does) or followed it. WeChat
+	// Pay's API never redirects, so the call fails: an answer to any request
+	// but the one that was signed and sent is never taken for success. Never
+	// retried.
+	ErrRedirect = errors.New("busifavor: WeChat Pay's API does not redirect; the redirect was not trusted")
 )
 
 // codeSentinels maps each code to the sentinel it matches.
@@ -177,19 +185,53 @@ type APIError struct {
 	// Code is the "code" of the body; empty when the body was not a JSON
 	// error. Unknown codes are kept as they came.
 	Code Code
-	// Message is WeChat Pay's human-readable explanation.
+	// Message is WeChat Pay's human-readable explanation, cut to
+	// MaxErrorFieldBytes (the cut is marked).
 	Message string
-	// Detail is the raw "detail" object (field, value, issue, location), if any.
+	// Detail is the raw "detail" object (field, value, issue, location), if
+	// any; nil when it is larger than MaxErrorFieldBytes.
 	Detail json.RawMessage
-	// RequestID is the Request-ID header, which WeChat Pay support asks for.
+	// RequestID is the Request-ID header, which WeChat Pay support asks for,
+	// cut to MaxHeaderValueBytes.
 	RequestID string
 
 	retryAfter time.Duration // from a Retry-After header on a 429 or 503
 }
 
-// maxErrorMessage caps how much of a server's message goes into Error(), so a
-// hostile answer cannot flood logs.
-const maxErrorMessage = 512
+// Bounds on what an error keeps of an answer, so that a hostile or broken
+// server cannot make errors or log lines large.
+const (
+	// MaxErrorFieldBytes bounds APIError.Message and APIError.Detail. An
+	// error body larger than MaxResponseBytes is not decoded at all. Real
+	// WeChat Pay error bodies are a few hundred bytes.
+	MaxErrorFieldBytes = 8 << 10
+	// MaxHeaderValueBytes bounds every header value (Request-ID,
+	// Wechatpay-Serial, Location, …) that goes into an error or a log line;
+	// longer values are cut and marked.
+	MaxHeaderValueBytes = 256
+	// maxErrorMessage caps how much of a server's message goes into Error().
+	maxErrorMessage = 512
+)
+
+// cutMark ends every value this package shortened.
+const cutMark = "…(cut)"
+
+// clip returns s cut to at most n bytes plus cutMark, on a UTF-8 boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + cutMark
+}
+
+// headerValue is h's value for key, clipped to MaxHeaderValueBytes: the only
+// way a header value reaches an error or a log line.
+func headerValue(h http.Header, key string) string {
+	return clip(h.Get(key), MaxHeaderValueBytes)
+}
 
 // Error reports the status, code, message and request id. It never includes
 // headers or the request.
@@ -200,11 +242,7 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, " %s", e.Code)
 	}
 	if e.Message != "" {
-		msg := e.Message
-		if len(msg) > maxErrorMessage {
-			msg = msg[:maxErrorMessage] + "…"
-		}
-		fmt.Fprintf(&b, ": %s", msg)
+		fmt.Fprintf(&b, ": %s", clip(e.Message, maxErrorMessage))
 	}
 	if e.RequestID != "" {
 		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
@@ -255,21 +293,25 @@ func newAPIError(status int, header http.Header, body []byte) *APIError {
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		e.retryAfter = parseRetryAfter(header.Get("Retry-After"), time.Now())
 	}
+	if len(body) > MaxResponseBytes {
+		e.Message = fmt.Sprintf("error body of %d bytes not decoded (limit %d)", len(body), MaxResponseBytes)
+		return e
+	}
 	var wire struct {
 		Code    string          `json:"code"`
 		Message string          `json:"message"`
 		Detail  json.RawMessage `json:"detail"`
 	}
 	if json.Unmarshal(body, &wire) == nil {
-		e.Code, e.Message = Code(wire.Code), wire.Message
-		if len(wire.Detail) > 0 && string(wire.Detail) != "null" {
+		e.Code, e.Message = Code(clip(wire.Code, MaxHeaderValueBytes)), clip(wire.Message, MaxErrorFieldBytes)
+		if len(wire.Detail) > 0 && len(wire.Detail) <= MaxErrorFieldBytes && string(wire.Detail) != "null" {
 			e.Detail = wire.Detail
 		}
 	}
 	return e
 }
 
-func requestID(h http.Header) string { return h.Get("Request-Id") }
+func requestID(h http.Header) string { return headerValue(h, "Request-Id") }
 
 // parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
 // It returns 0 when absent or unreadable.

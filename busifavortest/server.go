@@ -191,7 +191,7 @@ func NewServer(opts ...Option) *Server {
 	}
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.ts.URL
-	s.httpClient = &http.Client{Transport: &rewriter{host: s.ts.Listener.Addr().String(), next: s.ts.Client().Transport}}
+	s.httpClient = busifavor.NewHTTPClient(&http.Client{Transport: &rewriter{host: s.ts.Listener.Addr().String(), next: s.ts.Client().Transport}})
 	return s
 }
 
@@ -221,7 +221,9 @@ func (s *Server) PublicKey() (*rsa.PublicKey, string) {
 // HTTPClient returns an HTTP client that sends requests for WeChat Pay's
 // domains (api.mch.weixin.qq.com, api2.mch.weixin.qq.com) to the server, so
 // code that hard-wires them, such as wechatpay-go's generated services and
-// certificate downloader, reaches the fake. Other hosts are left alone.
+// certificate downloader, reaches the fake. Other hosts are left alone. It is
+// built with busifavor.NewHTTPClient: it follows no redirect and reads at
+// most busifavor.MaxResponseBytes of an answer.
 func (s *Server) HTTPClient() *http.Client { return s.httpClient }
 
 // rewriter sends requests for WeChat Pay's domains to host over plain HTTP.
@@ -265,8 +267,10 @@ func (s *Server) ClientOptions() []core.ClientOption {
 }
 
 // Client returns a busifavor.Client wired to this server. opts come after
-// busifavor.WithBaseURL(s.URL), so they may override it. Failover to the
-// default backup domain reaches this server too, through HTTPClient.
+// busifavor.WithBaseURL(s.URL), so they may override it. As for any base URL
+// other than WeChat Pay's, failover is off unless
+// busifavor.WithBackupBaseURL names a backup (busifavor.DefaultBackupBaseURL
+// reaches this server too, through HTTPClient).
 func (s *Server) Client(opts ...busifavor.Option) (*busifavor.Client, error) {
 	c, err := core.NewClient(context.Background(), s.ClientOptions()...)
 	if err != nil {
