@@ -3,6 +3,8 @@ package busifavor
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"time"
 )
 
@@ -121,10 +123,44 @@ type CouponEvent struct {
 
 // String identifies the event without personal data or the plaintext, so
 // that logging an event leaks nothing.
-func (e *CouponEvent) String() string {
+func (e CouponEvent) String() string {
 	return fmt.Sprintf("CouponEvent{ID:%s EventType:%s StockID:%s CouponCode:%s SendChannel:%s}",
 		e.ID, e.EventType, e.Coupon.StockID, e.Coupon.CouponCode, e.Coupon.SendChannel)
 }
+
+// Masked returns a copy of e for logs and displays: OpenID and UnionID
+// masked (see MaskID) and Plaintext dropped. json.Marshal of e itself is
+// unchanged, for queues that need the data.
+func (e CouponEvent) Masked() CouponEvent {
+	e.Coupon = e.Coupon.Masked()
+	e.Plaintext = nil
+	return e
+}
+
+// Format prints e with fmt as usual (%v, %+v, %#v, …) but masked (see
+// Masked), and String for %s, so that printing an event never shows the
+// user's openid or unionid.
+func (e CouponEvent) Format(f fmt.State, verb rune) {
+	if verb == 's' {
+		_, _ = io.WriteString(f, e.String())
+		return
+	}
+	type CouponEvent couponEvent // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), CouponEvent(e.Masked()))
+}
+
+// LogValue makes slog log the event masked, as a group of its identifying
+// fields.
+func (e CouponEvent) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("id", e.ID),
+		slog.String("event_type", e.EventType),
+		slog.Time("create_time", e.CreateTime),
+		slog.Any("coupon", e.Coupon),
+	)
+}
+
+type couponEvent = CouponEvent
 
 // CouponSend is the decrypted resource of a COUPON.SEND event (商家券领券通知).
 type CouponSend struct {
@@ -148,6 +184,53 @@ type CouponSend struct {
 	SendMerchant string `json:"send_merchant"`
 	// AttachInfo is present for some channels.
 	AttachInfo *AttachInfo `json:"attach_info,omitempty"`
+}
+
+// Masked returns a copy of c with OpenID and UnionID masked (see MaskID).
+func (c CouponSend) Masked() CouponSend {
+	c.OpenID, c.UnionID = MaskID(c.OpenID), MaskID(c.UnionID)
+	return c
+}
+
+// Format prints c with fmt as usual (%v, %+v, %#v, …) but with OpenID and
+// UnionID masked.
+func (c CouponSend) Format(f fmt.State, verb rune) {
+	type CouponSend couponSend // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), CouponSend(c.Masked()))
+}
+
+// LogValue makes slog log the coupon with OpenID and UnionID masked.
+func (c CouponSend) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.String("stock_id", c.StockID),
+		slog.String("coupon_code", c.CouponCode),
+		slog.String("send_channel", c.SendChannel),
+		slog.String("send_merchant", c.SendMerchant),
+		slog.Time("send_time", c.SendTime),
+	}
+	if c.OpenID != "" {
+		attrs = append(attrs, slog.String("openid", MaskID(c.OpenID)))
+	}
+	if c.UnionID != "" {
+		attrs = append(attrs, slog.String("unionid", MaskID(c.UnionID)))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+type couponSend = CouponSend
+
+// MaskID masks a personal identifier (openid, unionid) for logs: the first
+// three and last two characters stay, to tell users apart, and the rest becomes
+// "***". Identifiers under 8 characters become "***" whole; "" stays "".
+func MaskID(id string) string {
+	r := []rune(id)
+	switch {
+	case len(r) == 0:
+		return ""
+	case len(r) < 8:
+		return "***"
+	}
+	return string(r[:3]) + "***" + string(r[len(r)-2:])
 }
 
 // The documented send_channel values.

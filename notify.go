@@ -150,9 +150,13 @@ func NewEventParser(apiV3Key string, verifier auth.Verifier, opts ...EventOption
 }
 
 // String describes the parser's settings and never its key.
-func (p *EventParser) String() string {
+func (p EventParser) String() string {
 	return fmt.Sprintf("busifavor.EventParser{tolerance: %s, maxBody: %d}", p.tolerance, p.maxBody)
 }
+
+// Format prints String for every verb (%v, %+v, %#v, %s, %x, …), on a value
+// as on a pointer, so that no formatting path reaches the key schedule.
+func (p EventParser) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, p.String()) }
 
 // envelope is the notification body.
 type envelope struct {
@@ -209,8 +213,12 @@ func (p *EventParser) Parse(ctx context.Context, header http.Header, body []byte
 	return ev, nil
 }
 
-// ParseRequest reads at most the body limit from r and parses it.
+// ParseRequest reads at most the body limit from r and parses it. A request
+// without a body is ErrMalformedNotification.
 func (p *EventParser) ParseRequest(r *http.Request) (*CouponEvent, error) {
+	if r.Body == nil {
+		return nil, fmt.Errorf("%w: the request has no body", ErrMalformedNotification)
+	}
 	if r.ContentLength > p.maxBody {
 		return nil, fmt.Errorf("%w: Content-Length %d exceeds %d bytes", ErrBodyTooLarge, r.ContentLength, p.maxBody)
 	}
@@ -225,7 +233,7 @@ func (p *EventParser) ParseRequest(r *http.Request) (*CouponEvent, error) {
 // "timestamp\nnonce\nbody\n", then the timestamp window.
 func (p *EventParser) verify(ctx context.Context, h http.Header, body []byte) error {
 	if t := h.Get("Wechatpay-Signature-Type"); t != "" && t != signatureType {
-		return fmt.Errorf("%w: Wechatpay-Signature-Type %q is not %s", ErrInvalidSignature, t, signatureType)
+		return fmt.Errorf("%w: Wechatpay-Signature-Type %q is not %s", ErrInvalidSignature, clip(t, MaxHeaderValueBytes), signatureType)
 	}
 	var missing []string
 	get := func(k string) string {
@@ -246,7 +254,9 @@ func (p *EventParser) verify(ctx context.Context, h http.Header, body []byte) er
 	msg := make([]byte, 0, len(ts)+len(nonce)+len(body)+3)
 	msg = append(append(append(append(append(append(msg, ts...), '\n'), nonce...), '\n'), body...), '\n')
 	if err := p.verifier.Verify(ctx, serial, string(msg), sig); err != nil {
-		return fmt.Errorf("%w: serial %s: %v", ErrInvalidSignature, serial, err)
+		// The verifier's text repeats the serial: clip both.
+		return fmt.Errorf("%w: serial %s: %s", ErrInvalidSignature,
+			clip(serial, MaxHeaderValueBytes), clip(err.Error(), maxErrorMessage))
 	}
 	if d := p.now().Sub(time.Unix(secs, 0)); d > p.tolerance || d < -p.tolerance {
 		return fmt.Errorf("%w: %s from now, tolerance %s", ErrTimestampOutOfRange, d.Round(time.Second), p.tolerance)

@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -510,4 +511,65 @@ func TestOtherEventTypesKeepTheirPlaintext(t *testing.T) {
 	assert.Equal(t, "COUPON.SOMETHING_NEW", ev.EventType)
 	assert.Equal(t, busifavor.CouponSend{}, ev.Coupon, "only COUPON.SEND is decoded")
 	assert.JSONEq(t, plaintext, string(ev.Plaintext))
+}
+
+// FuzzParseSigned fuzzes what lies behind the signature: the envelope and the
+// decrypted resource. Each input is made into a real notification: the
+// plaintext is encrypted under the APIv3 key and put where the envelope says
+// $CIPHERTEXT ($NONCE and $AD likewise), and the body is signed with the
+// fake's key, so decryption and decoding are reached on every run.
+func FuzzParseSigned(f *testing.F) {
+	key1024, err := rsa.GenerateKey(rand.Reader, 1024) // a fast key keeps the fuzzer fast; the size is not under test
+	require.NoError(f, err)
+	s := busifavortest.NewServer(busifavortest.WithPlatformKey(key1024, "PUB_KEY_ID_FUZZ"))
+	f.Cleanup(s.Close)
+	p, err := busifavor.NewEventParser(s.APIv3Key(), s.Verifier())
+	require.NoError(f, err)
+	block, err := aes.NewCipher([]byte(s.APIv3Key()))
+	require.NoError(f, err)
+	gcm, err := cipher.NewGCM(block)
+	require.NoError(f, err)
+	const nonce = "0123456789ab"
+
+	envelope := `{"id":"EV-1","create_time":"2020-12-10T11:16:29+08:00","event_type":"COUPON.SEND","resource_type":"encrypt-resource","summary":"商家券领券通知",` +
+		`"resource":{"original_type":"coupon","algorithm":"AEAD_AES_256_GCM","ciphertext":"$CIPHERTEXT","associated_data":"$AD","nonce":"$NONCE"}}`
+	coupon, err := json.Marshal(map[string]any{"event_type": "EVENT_TYPE_BUSICOUPON_SEND", "coupon_code": "C1", "stock_id": "S1",
+		"send_time": "2020-12-10T11:16:29+08:00", "openid": "o1", "send_channel": "BUSICOUPON_SEND_CHANNEL_API", "send_merchant": "10000098",
+		"attach_info": map[string]any{"hall_belong_mch_id": 1900000109, "transaction_id": "42"}})
+	require.NoError(f, err)
+	f.Add(envelope, coupon, "coupon")
+	f.Add(envelope, []byte(`{"send_time":"2019-05-20T13:29:35:120+08:00","attach_info":{"hall_belong_mch_id":"x"}}`), "")
+	f.Add(envelope, []byte(`{"send_time":"yesterday"}`), "coupon")
+	f.Add(envelope, []byte(`{"attach_info":{"hall_belong_mch_id":[1]}}`), "coupon")
+	f.Add(envelope, []byte(`null`), "coupon")
+	f.Add(strings.Replace(envelope, "COUPON.SEND", "COUPON.OTHER", 1), []byte(`not json`), "coupon")
+	f.Add(strings.Replace(envelope, `"create_time":"2020-12-10T11:16:29+08:00"`, `"create_time":1`, 1), coupon, "coupon")
+	f.Add(strings.Replace(envelope, "AEAD_AES_256_GCM", "AES_CBC", 1), coupon, "coupon")
+
+	f.Fuzz(func(t *testing.T, envelope string, plaintext []byte, ad string) {
+		ct := gcm.Seal(nil, []byte(nonce), plaintext, []byte(ad))
+		adJSON, _ := json.Marshal(ad)
+		body := strings.NewReplacer("$CIPHERTEXT", base64.StdEncoding.EncodeToString(ct),
+			"$NONCE", nonce, `"$AD"`, string(adJSON)).Replace(envelope)
+		ev, err := p.Parse(ctx, s.SignNotification([]byte(body)), []byte(body))
+		if err != nil {
+			if ev != nil {
+				t.Fatal("an event with an error")
+			}
+			if !errors.Is(err, busifavor.ErrMalformedNotification) && !errors.Is(err, busifavor.ErrDecrypt) &&
+				!errors.Is(err, busifavor.ErrBodyTooLarge) {
+				t.Fatalf("a signed notification refused with an untyped error: %v", err)
+			}
+			if strings.Contains(err.Error(), string(plaintext)) && len(plaintext) > 8 {
+				t.Fatalf("the error shows the plaintext: %v", err)
+			}
+			return
+		}
+		if ev.ID == "" || ev.EventType == "" || ev.CreateTime.IsZero() {
+			t.Fatalf("accepted an event without id, type or time: %+v", ev)
+		}
+		if !bytes.Equal(ev.Plaintext, plaintext) {
+			t.Fatalf("plaintext %q, encrypted %q", ev.Plaintext, plaintext)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package busifavortest
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -22,7 +23,12 @@ const (
 	// FaultDelay waits Delay (or until the client gives up), then answers
 	// normally.
 	FaultDelay
-	// FaultDrop closes the connection without answering.
+	// FaultDrop closes the connection without answering, after reading the
+	// whole request. On a reused (warm) connection, Go's http.Transport
+	// cannot tell this from a connection the server closed while idle, so it
+	// silently resends an idempotent request (a GET, or one with an
+	// Idempotency-Key header): the fault is used up and the caller sees
+	// success. Use FaultGarbled for a transport error on any connection.
 	FaultDrop
 	// FaultMalformed answers 200 with a correctly signed body that is not
 	// JSON.
@@ -36,6 +42,11 @@ const (
 	// FaultSignTest answers normally with a signature prefixed
 	// WECHATPAY/SIGNTEST/, as WeChat Pay's probes are.
 	FaultSignTest
+	// FaultGarbled answers with bytes that are not HTTP and closes the
+	// connection. The client has received an answer, so no transport resends
+	// the request: the caller gets a transport error (busifavor.ErrTransport)
+	// on a new or a reused connection alike.
+	FaultGarbled
 )
 
 // Fault is one way to break an answer. Header, when set, is added to the
@@ -118,7 +129,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) (_
 		}
 		return w, false
 	case FaultDrop:
-		drop(w)
+		drop(w, "")
+	case FaultGarbled:
+		drop(w, "BUSIFAVORTEST GARBLED ANSWER\r\n\r\n")
 	case FaultMalformed:
 		s.writeSigned(w, http.StatusOK, []byte(`<html>upstream error`))
 	case FaultTruncated:
@@ -143,14 +156,16 @@ type resigner struct {
 	how signing
 }
 
-// drop closes the client's connection without an answer.
-func drop(w http.ResponseWriter) {
+// drop writes raw (which may be empty) on the client's connection instead of
+// an answer and closes it.
+func drop(w http.ResponseWriter, raw string) {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		panic("busifavortest: ResponseWriter cannot be hijacked")
 	}
 	conn, _, err := hj.Hijack()
 	if err == nil {
+		_, _ = io.WriteString(conn, raw)
 		_ = conn.Close()
 	}
 }

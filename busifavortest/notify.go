@@ -99,7 +99,6 @@ func (s *Server) SignNotification(body []byte) http.Header {
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	s.setSignature(h, body, signNormal)
-	h.Set("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048")
 	return h
 }
 

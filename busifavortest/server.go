@@ -46,6 +46,20 @@ type Server struct {
 	// busifavor.WithBaseURL.
 	URL string
 
+	// Everything else sits behind a pointer, so that printing a Server value
+	// cannot reach its keys even through fmt's reflection.
+	*server
+}
+
+// String names the server by its URL; no key is ever shown.
+func (s Server) String() string { return "busifavortest.Server{URL: " + s.URL + "}" }
+
+// Format prints String for every verb (%v, %+v, %#v, %s, …), on a value as on
+// a pointer.
+func (s Server) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// server is a Server's state.
+type server struct {
 	ts         *httptest.Server
 	httpClient *http.Client // sends WeChat Pay's domains to ts
 	cfg        config
@@ -185,7 +199,7 @@ func NewServer(opts ...Option) *Server {
 	if cfg.certMode {
 		cfg.platformCert = newPlatformCert(cfg.platformKey, cfg.clock())
 	}
-	s := &Server{cfg: cfg, state: map[string]stored{}, nonces: map[string]time.Time{}}
+	s := &Server{server: &server{cfg: cfg, state: map[string]stored{}, nonces: map[string]time.Time{}}}
 	for id, u := range cfg.preset {
 		s.state[id] = stored{notifyURL: u, updateTime: cfg.clock()}
 	}
@@ -454,7 +468,8 @@ func (s *Server) writeSigned(w http.ResponseWriter, status int, body []byte) {
 // setSignature sets the headers WeChat Pay signs answers and notifications
 // with: Wechatpay-Timestamp and -Nonce from the server's clock, -Signature
 // over "timestamp\nnonce\nbody\n" with the signing key (or the broken
-// signature how asks for), and -Serial.
+// signature how asks for), -Serial, and -Signature-Type, which WeChat Pay
+// sends on every signed answer and some clients require.
 func (s *Server) setSignature(h http.Header, body []byte, how signing) {
 	ts, nonce := fmt.Sprint(s.now().Unix()), randomHex(16)
 	message := ts + "\n" + nonce + "\n" + string(body) + "\n"
@@ -469,6 +484,7 @@ func (s *Server) setSignature(h http.Header, body []byte, how signing) {
 	h.Set("Wechatpay-Nonce", nonce)
 	h.Set("Wechatpay-Signature", sig)
 	h.Set("Wechatpay-Serial", s.signingSerial())
+	h.Set("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048")
 }
 
 // sign signs message with WeChat Pay's key (SHA256withRSA, base64).

@@ -57,6 +57,7 @@ func (r rawRequest) send(t *testing.T, s *busifavortest.Server) (*http.Response,
 	}
 	req, err := http.NewRequest(r.method, s.URL+r.uri, strings.NewReader(r.body))
 	require.NoError(t, err)
+	req.URL.Opaque, _, _ = strings.Cut(r.uri, "?") // the path is sent exactly as given, not re-escaped
 	req.Header.Set("Authorization", auth)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := s.HTTPClient().Do(req)
@@ -343,5 +344,104 @@ func TestRecordingIsBounded(t *testing.T) {
 		got := s.Requests()
 		require.Len(t, got, min(i+1, 3))
 		assert.Equal(t, fmt.Sprint(10000000+i), got[len(got)-1].Query.Get("mchid"), "the newest is last")
+	}
+}
+
+func TestEverySignedAnswerCarriesTheSignatureType(t *testing.T) {
+	for _, mode := range []string{"public key", "platform certificate"} {
+		var opts []busifavortest.Option
+		if mode == "platform certificate" {
+			opts = append(opts, busifavortest.WithPlatformCertificate("0123456789abcdef0123456789abcdef"))
+		}
+		s := busifavortest.NewServer(opts...)
+		defer s.Close()
+		check := func(what string, r rawRequest) {
+			resp, body := r.send(t, s)
+			assert.Equal(t, "WECHATPAY2-SHA256-RSA2048", resp.Header.Get("Wechatpay-Signature-Type"), "%s, %s: %v", mode, what, body)
+		}
+		check("404 before any SET", valid(s))
+		bad := valid(s)
+		bad.serial = "WRONG"
+		check("401 SIGN_ERROR", bad)
+		certs := valid(s)
+		certs.uri = "/v3/certificates"
+		check("/v3/certificates", certs)
+		post := valid(s)
+		post.method, post.body = http.MethodPost, `{"notify_url":"https://a.cn/n"}`
+		check("200 SET", post)
+	}
+}
+
+func TestSignatureCoversTheRequestTargetAsSent(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	target := busifavortest.CallbacksPath + "/{x}?mchid={10000098}"
+	// Signed over an escaped form, sent raw: refused.
+	for _, signed := range []string{
+		busifavortest.CallbacksPath + "/%7Bx%7D?mchid={10000098}",
+		busifavortest.CallbacksPath + "/{x}?mchid=%7B10000098%7D",
+	} {
+		r := valid(s)
+		r.auth = fmt.Sprintf(`WECHATPAY2-SHA256-RSA2048 mchid="%s",nonce_str="%s",timestamp="%d",serial_no="%s",signature="%s"`,
+			r.mchid, r.nonce, r.timestamp, r.serial,
+			rawRequest{method: "GET", uri: signed, timestamp: r.timestamp, nonce: r.nonce, key: r.key}.sign())
+		r.uri = target
+		resp, body := r.send(t, s)
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "signed over %s: %v", signed, body)
+		assert.Equal(t, "SIGN_ERROR", body["code"])
+	}
+	// Signed over exactly what is sent: verified (then 404: no such route).
+	ok := valid(s)
+	ok.uri = target
+	resp, body := ok.send(t, s)
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, body)
+	reqs := s.Requests()
+	assert.True(t, reqs[len(reqs)-1].Verified)
+}
+
+func TestTransportFaultsOnAWarmConnection(t *testing.T) {
+	s := busifavortest.NewServer(busifavortest.WithNotifyURL(busifavortest.DefaultMchID, "https://a.cn/n"))
+	defer s.Close()
+	c, err := s.Client(busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	require.NoError(t, err)
+	_, err = c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{}) // warms the connection
+	require.NoError(t, err)
+
+	// FaultDrop on a warm connection: Go's transport resends the GET by
+	// itself, as FaultDrop documents.
+	before := len(s.Requests())
+	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultDrop})
+	_, err = c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+	assert.NoError(t, err)
+	assert.Len(t, s.Requests(), before+2, "the transport sent the GET twice")
+
+	// FaultGarbled on a warm connection, and on a fresh one: a transport error.
+	for _, conn := range []string{"warm", "fresh"} {
+		if conn == "fresh" {
+			s.HTTPClient().CloseIdleConnections()
+		} else {
+			_, err = c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+			require.NoError(t, err)
+		}
+		before = len(s.Requests())
+		s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
+		_, err = c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+		assert.ErrorIs(t, err, busifavor.ErrTransport, conn)
+		assert.Len(t, s.Requests(), before+1, "%s: sent once", conn)
+	}
+}
+
+func TestFormattingAServerShowsNoKey(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	key, _ := s.MerchantKey()
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x", "%q"} {
+		for _, v := range []any{s, *s} {
+			out := fmt.Sprintf(verb, v)
+			assert.NotContains(t, out, s.APIv3Key(), verb)
+			assert.NotContains(t, out, fmt.Sprintf("%x", s.APIv3Key()), verb)
+			assert.NotContains(t, out, key.D.String()[:20], verb)
+			assert.Contains(t, out, s.URL, verb)
+		}
 	}
 }

@@ -78,7 +78,9 @@ func (s *Server) verify(r *http.Request, body []byte, consume bool) (string, err
 	if err != nil {
 		return "", errors.New("signature is not base64")
 	}
-	msg := r.Method + "\n" + r.URL.RequestURI() + "\n" + f["timestamp"] + "\n" + f["nonce_str"] + "\n" + string(body) + "\n"
+	// The request-target exactly as it arrived: WeChat Pay checks the bytes
+	// that were signed, not a re-escaped form of them.
+	msg := r.Method + "\n" + r.RequestURI + "\n" + f["timestamp"] + "\n" + f["nonce_str"] + "\n" + string(body) + "\n"
 	h := sha256.Sum256([]byte(msg))
 	if rsa.VerifyPKCS1v15(m.key, crypto.SHA256, h[:], sig) != nil {
 		return "", errors.New("signature does not verify over method, URI, timestamp, nonce and body with the merchant's key")
