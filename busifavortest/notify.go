@@ -5,7 +5,10 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
@@ -129,4 +132,37 @@ func (s *Server) SendCouponEvent(ctx context.Context, notifyURL string, c busifa
 func newEventID() string {
 	h := randomHex(16)
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// WriteCredentials writes the calling merchant's private key
+// (apiclient_key.pem, PKCS#8) and WeChat Pay's public key (pub_key.pem) into
+// dir and returns the environment a merchant's program reads them from:
+// WECHATPAY_MCHID, WECHATPAY_CERT_SERIAL, WECHATPAY_PRIVATE_KEY_FILE,
+// WECHATPAY_PUBLIC_KEY_ID, WECHATPAY_PUBLIC_KEY_FILE and WECHATPAY_APIV3_KEY,
+// the names cmd/busifavor and the example backend use. It is for testing a
+// whole program (a built binary) against the fake.
+func (s *Server) WriteCredentials(dir string) (map[string]string, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(s.cfg.merchantKey)
+	if err != nil {
+		return nil, err
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(&s.cfg.platformKey.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	keyFile, pubFile := filepath.Join(dir, "apiclient_key.pem"), filepath.Join(dir, "pub_key.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(pubFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o600); err != nil {
+		return nil, err
+	}
+	return map[string]string{
+		"WECHATPAY_MCHID":            s.cfg.mchID,
+		"WECHATPAY_CERT_SERIAL":      s.cfg.merchantSerial,
+		"WECHATPAY_PRIVATE_KEY_FILE": keyFile,
+		"WECHATPAY_PUBLIC_KEY_ID":    s.cfg.publicKeyID,
+		"WECHATPAY_PUBLIC_KEY_FILE":  pubFile,
+		"WECHATPAY_APIV3_KEY":        s.cfg.apiV3Key,
+	}, nil
 }

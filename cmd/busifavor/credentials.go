@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 
@@ -23,7 +25,7 @@ import (
 // credential is one setting that comes from a flag or, failing that, an
 // environment variable.
 type credential struct {
-	flag, env, value string
+	flag, env, help, value string
 }
 
 // credentials are what a merchant signs and verifies with.
@@ -37,14 +39,18 @@ func (c *credentials) all() []*credential {
 }
 
 func (c *credentials) register(fs *flag.FlagSet) {
-	c.mchID = credential{flag: "merchant-id", env: "WECHATPAY_MCHID"}
-	c.serial = credential{flag: "cert-serial", env: "WECHATPAY_CERT_SERIAL"}
-	c.privateKeyFile = credential{flag: "private-key-file", env: "WECHATPAY_PRIVATE_KEY_FILE"}
-	c.publicKeyID = credential{flag: "public-key-id", env: "WECHATPAY_PUBLIC_KEY_ID"}
-	c.publicKeyFile = credential{flag: "public-key-file", env: "WECHATPAY_PUBLIC_KEY_FILE"}
-	c.apiV3KeyFile = credential{flag: "apiv3-key-file"}
+	c.mchID = credential{flag: "merchant-id", env: "WECHATPAY_MCHID", help: "the merchant that signs requests"}
+	c.serial = credential{flag: "cert-serial", env: "WECHATPAY_CERT_SERIAL", help: "its API certificate serial"}
+	c.privateKeyFile = credential{flag: "private-key-file", env: "WECHATPAY_PRIVATE_KEY_FILE", help: "its API private key file (apiclient_key.pem)"}
+	c.publicKeyID = credential{flag: "public-key-id", env: "WECHATPAY_PUBLIC_KEY_ID", help: "WeChat Pay public key id (PUB_KEY_ID_…)"}
+	c.publicKeyFile = credential{flag: "public-key-file", env: "WECHATPAY_PUBLIC_KEY_FILE", help: "WeChat Pay public key file (pub_key.pem)"}
+	c.apiV3KeyFile = credential{flag: "apiv3-key-file", help: "file holding the APIv3 key (or set WECHATPAY_APIV3_KEY)"}
 	for _, cr := range c.all() {
-		fs.StringVar(&cr.value, cr.flag, "", "credential; see usage")
+		help := cr.help
+		if cr.env != "" {
+			help += "; default $" + cr.env
+		}
+		fs.StringVar(&cr.value, cr.flag, "", help)
 	}
 }
 
@@ -102,6 +108,13 @@ func newSandbox(baseURL string) (*environment, error) {
 	return &environment{client: c, close: s.Close, sandbox: s, verifier: s.Verifier(), apiV3Key: s.APIv3Key()}, nil
 }
 
+// networkError is a failure to reach WeChat Pay while getting ready (the
+// platform-certificate download): exit status 1, not a usage error.
+type networkError struct{ err error }
+
+func (e *networkError) Error() string { return e.err.Error() }
+func (e *networkError) Unwrap() error { return e.err }
+
 // environment builds a client for the real API (or baseURL) from the
 // credentials.
 func (c *credentials) environment(ctx context.Context, baseURL string) (*environment, error) {
@@ -114,34 +127,57 @@ func (c *credentials) environment(ctx context.Context, baseURL string) (*environ
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("credentials incomplete: set %s (or unset them all to use the sandbox)", strings.Join(missing, ", "))
 	}
-	key, err := utils.LoadPrivateKeyWithPath(c.privateKeyFile.value)
+	var base *url.URL
+	var opts []busifavor.Option
+	if baseURL != "" {
+		opts = append(opts, busifavor.WithBaseURL(baseURL))
+		var err error
+		if base, err = url.Parse(baseURL); err != nil || base.Host == "" {
+			return nil, fmt.Errorf("--base-url %q is not an absolute URL such as https://proxy.example.com", baseURL)
+		}
+	}
+	key, err := loadPrivateKey(c.privateKeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("cannot load the merchant private key from %s (%s): %v", c.privateKeyFile.name(), c.privateKeyFile.value, err)
+		return nil, err
 	}
 	apiV3Key, err := c.readAPIv3Key()
 	if err != nil {
 		return nil, err
 	}
-	authOpt, verifier, err := c.auth(key, apiV3Key)
+	env := &environment{close: func() {}, apiV3Key: apiV3Key}
+	// Every request, the certificate download included, goes through an
+	// HTTP client that follows no redirect and bounds what it reads, and to
+	// --base-url when one is given.
+	hc := busifavor.NewHTTPClient(&http.Client{Transport: &toBase{base: base}})
+	authOpt, err := c.auth(ctx, key, apiV3Key, hc, env)
 	if err != nil {
 		return nil, err
 	}
-	cc, err := core.NewClient(ctx, authOpt)
+	cc, err := core.NewClient(ctx, authOpt, option.WithHTTPClient(hc))
 	if err != nil {
+		env.close()
 		return nil, fmt.Errorf("cannot build the WeChat Pay client: %v", err)
 	}
-	if verifier == nil { // platform-certificate mode: the downloader now has them
-		verifier = verifiers.NewSHA256WithRSAVerifier(downloader.MgrInstance().GetCertificateVisitor(c.mchID.value))
-	}
-	var opts []busifavor.Option
-	if baseURL != "" {
-		opts = append(opts, busifavor.WithBaseURL(baseURL), busifavor.WithBackupBaseURL(""))
-	}
-	cl, err := busifavor.NewClient(cc, opts...)
-	if err != nil {
+	if env.client, err = busifavor.NewClient(cc, opts...); err != nil {
+		env.close()
 		return nil, err
 	}
-	return &environment{client: cl, close: func() {}, verifier: verifier, apiV3Key: apiV3Key}, nil
+	return env, nil
+}
+
+// toBase sends requests for WeChat Pay's primary domain to base (when set),
+// as busifavor.WithBaseURL does for the client's own requests: wechatpay-go's
+// certificate downloader always asks https://api.mch.weixin.qq.com.
+type toBase struct{ base *url.URL }
+
+// RoundTrip implements http.RoundTripper.
+func (t *toBase) RoundTrip(r *http.Request) (*http.Response, error) {
+	if t.base != nil && r.URL.Host == "api.mch.weixin.qq.com" {
+		r = r.Clone(r.Context())
+		r.URL.Scheme, r.URL.Host, r.Host = t.base.Scheme, t.base.Host, ""
+		r.URL.Path = strings.TrimSuffix(t.base.Path, "/") + r.URL.Path
+	}
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // readAPIv3Key reads the APIv3 key from --apiv3-key-file or
@@ -161,26 +197,59 @@ func (c *credentials) readAPIv3Key() (string, error) {
 	return key, nil
 }
 
-// auth picks public-key mode, returning its verifier, or
-// platform-certificate mode, whose verifier exists only once the client is
-// built (nil here).
-func (c *credentials) auth(key *rsa.PrivateKey, apiV3Key string) (core.ClientOption, auth.Verifier, error) {
+// auth picks public-key mode, or platform-certificate mode, whose
+// certificates it downloads through hc. It sets env's verifier (and, for the
+// downloader, its close).
+func (c *credentials) auth(ctx context.Context, key *rsa.PrivateKey, apiV3Key string, hc *http.Client, env *environment) (core.ClientOption, error) {
 	if c.publicKeyID.value != "" || c.publicKeyFile.value != "" {
 		if c.publicKeyID.value == "" || c.publicKeyFile.value == "" {
-			return nil, nil, fmt.Errorf("public-key mode needs both %s and %s", c.publicKeyID.name(), c.publicKeyFile.name())
+			return nil, fmt.Errorf("public-key mode needs both %s and %s", c.publicKeyID.name(), c.publicKeyFile.name())
 		}
 		pub, err := loadPublicKey(c.publicKeyFile)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return option.WithWechatPayPublicKeyAuthCipher(c.mchID.value, c.serial.value, key, c.publicKeyID.value, pub),
-			verifiers.NewSHA256WithRSAPubkeyVerifier(c.publicKeyID.value, *pub), nil
+		env.verifier = verifiers.NewSHA256WithRSAPubkeyVerifier(c.publicKeyID.value, *pub)
+		return option.WithWechatPayPublicKeyAuthCipher(c.mchID.value, c.serial.value, key, c.publicKeyID.value, pub), nil
 	}
 	if apiV3Key == "" {
-		return nil, nil, fmt.Errorf("set %s and %s (WeChat Pay public key), or WECHATPAY_APIV3_KEY / --apiv3-key-file (platform certificates)",
+		return nil, fmt.Errorf("set %s and %s (WeChat Pay public key), or WECHATPAY_APIV3_KEY / --apiv3-key-file (platform certificates)",
 			c.publicKeyID.name(), c.publicKeyFile.name())
 	}
-	return option.WithWechatPayAutoAuthCipher(c.mchID.value, c.serial.value, key, apiV3Key), nil, nil
+	// What option.WithWechatPayAutoAuthCipher does, through hc: the bootstrap
+	// client has no validator, as in wechatpay-go; the download is checked by
+	// the certificates it yields.
+	boot, err := core.NewClient(ctx, option.WithMerchantCredential(c.mchID.value, c.serial.value, key),
+		option.WithoutValidator(), option.WithHTTPClient(hc))
+	if err != nil {
+		return nil, fmt.Errorf("cannot build the certificate download client: %v", err)
+	}
+	mgr := downloader.NewCertificateDownloaderMgr(ctx)
+	if err := mgr.RegisterDownloaderWithClient(ctx, boot, c.mchID.value, apiV3Key); err != nil {
+		mgr.Stop()
+		return nil, &networkError{fmt.Errorf("cannot download the platform certificates: %v", err)}
+	}
+	env.close = mgr.Stop
+	env.verifier = verifiers.NewSHA256WithRSAVerifier(mgr.GetCertificateVisitor(c.mchID.value))
+	return option.WithWechatPayAutoAuthCipherUsingDownloaderMgr(c.mchID.value, c.serial.value, key, mgr), nil
+}
+
+// pemHelp says what a valid key file looks like.
+const pemHelp = "a PEM file starting -----BEGIN %s-----, as downloaded from the merchant platform (%s)"
+
+// loadPrivateKey reads the merchant's private key, explaining a bad file
+// without echoing it.
+func loadPrivateKey(cr credential) (*rsa.PrivateKey, error) {
+	b, err := os.ReadFile(cr.value)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the merchant private key from %s (%s): %v", cr.name(), cr.value, errors.Unwrap(err))
+	}
+	key, err := utils.LoadPrivateKey(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("the file given by %s (%s) is not the merchant API private key: expected "+pemHelp,
+			cr.name(), cr.value, "PRIVATE KEY", "apiclient_key.pem, PKCS#8 RSA")
+	}
+	return key, nil
 }
 
 func loadPublicKey(cr credential) (*rsa.PublicKey, error) {
@@ -190,7 +259,8 @@ func loadPublicKey(cr credential) (*rsa.PublicKey, error) {
 	}
 	pub, err := utils.LoadPublicKey(string(b))
 	if err != nil {
-		return nil, fmt.Errorf("the file given by %s (%s) is not an RSA public key in PEM (BEGIN PUBLIC KEY)", cr.name(), cr.value)
+		return nil, fmt.Errorf("the file given by %s (%s) is not the WeChat Pay public key: expected "+pemHelp,
+			cr.name(), cr.value, "PUBLIC KEY", "pub_key.pem, RSA")
 	}
 	return pub, nil
 }

@@ -15,10 +15,21 @@ import (
 	"github.com/busifavor-go/busifavor"
 )
 
+// Server timeouts. WeChat Pay waits 5 s for an answer, so a notification
+// that has not arrived whole within 10 s is not a real one: the timeouts stop
+// a slow client from holding a connection (and a goroutine) open.
+// Variables so that a test can shorten them.
+var (
+	readTimeout  = 10 * time.Second
+	writeTimeout = 10 * time.Second
+	idleTimeout  = 60 * time.Second
+)
+
 // listen serves the notification handler on addr until ctx is done, printing
-// each verified event as one JSON line. In the sandbox it then sends itself a
-// sample COUPON.SEND event, so a new user sees one arrive.
-func listen(ctx context.Context, env *environment, addr string, stdout, stderr io.Writer) int {
+// each verified event as one JSON line, openid and unionid masked unless
+// showOpenID. In the sandbox it then sends itself a sample COUPON.SEND event,
+// so a new user sees one arrive.
+func listen(ctx context.Context, env *environment, addr string, showOpenID bool, stdout, stderr io.Writer) int {
 	if env.apiV3Key == "" {
 		fmt.Fprintln(stderr, "busifavor listen: notifications are encrypted with the APIv3 key: set WECHATPAY_APIV3_KEY or --apiv3-key-file")
 		return exitUsage
@@ -32,6 +43,10 @@ func listen(ctx context.Context, env *environment, addr string, stdout, stderr i
 	var mu sync.Mutex // one line at a time
 	enc := json.NewEncoder(stdout)
 	handler := busifavor.NewEventHandler(parser, func(_ context.Context, ev *busifavor.CouponEvent) error {
+		if !showOpenID {
+			masked := ev.Masked()
+			ev = &masked
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		return enc.Encode(ev)
@@ -39,10 +54,11 @@ func listen(ctx context.Context, env *environment, addr string, stdout, stderr i
 
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		fmt.Fprintf(stderr, "busifavor listen: %v\n", err)
-		return exitAPI
+		fmt.Fprintf(stderr, "busifavor listen: cannot listen on --addr %q: %v\n", addr, err)
+		return exitUsage
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
 	url := "http://" + l.Addr().String() + "/"

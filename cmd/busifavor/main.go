@@ -3,7 +3,8 @@
 //
 //	busifavor set --notify-url URL [--mchid ID] [--json]
 //	busifavor get [--mchid ID] [--json]
-//	busifavor listen [--addr ADDR]
+//	busifavor listen [--addr ADDR] [--show-openid]
+//	busifavor COMMAND --help
 //
 // Credentials come from flags or the environment (WECHATPAY_MCHID,
 // WECHATPAY_CERT_SERIAL, WECHATPAY_PRIVATE_KEY_FILE, and either
@@ -12,18 +13,20 @@
 // busifavortest server, so the whole signed round trip can be seen with
 // nothing configured.
 //
-// Exit status: 0 on success, 2 for a usage or validation error (nothing is
-// sent), 1 for an API or network error.
+// Exit status: 0 on success, 2 for a usage, credential or validation error
+// (nothing is sent), 1 for an API or network error.
 package main
 
 import (
 	"context"
 	"os"
 	"os/signal"
+	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM is what containers and service managers send to stop.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

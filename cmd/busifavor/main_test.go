@@ -3,15 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,27 +34,14 @@ func runCmd(t *testing.T, env map[string]string, args ...string) (code int, stdo
 }
 
 // credentialsFor writes s's merchant key and WeChat Pay public key to files
-// and returns the environment a merchant would set.
+// and returns the environment a merchant would set for public-key mode,
+// without the APIv3 key.
 func credentialsFor(t *testing.T, s *busifavortest.Server) map[string]string {
 	t.Helper()
-	dir := t.TempDir()
-	key, serial := s.MerchantKey()
-	der, err := x509.MarshalPKCS8PrivateKey(key)
+	env, err := s.WriteCredentials(t.TempDir())
 	require.NoError(t, err)
-	keyFile := filepath.Join(dir, "apiclient_key.pem")
-	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
-	pub, id := s.PublicKey()
-	pubDER, err := x509.MarshalPKIXPublicKey(pub)
-	require.NoError(t, err)
-	pubFile := filepath.Join(dir, "pub_key.pem")
-	require.NoError(t, os.WriteFile(pubFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o600))
-	return map[string]string{
-		"WECHATPAY_MCHID":            s.MchID(),
-		"WECHATPAY_CERT_SERIAL":      serial,
-		"WECHATPAY_PRIVATE_KEY_FILE": keyFile,
-		"WECHATPAY_PUBLIC_KEY_ID":    id,
-		"WECHATPAY_PUBLIC_KEY_FILE":  pubFile,
-	}
+	delete(env, "WECHATPAY_APIV3_KEY")
+	return env
 }
 
 func TestSandboxIsTheDefault(t *testing.T) {
@@ -132,7 +122,7 @@ func TestAPIErrorExits1WithSolution(t *testing.T) {
 	assert.Empty(t, out)
 	assert.Contains(t, errOut, "NOAUTH")
 	assert.Contains(t, errOut, "解决方案: 查看具体错误信息, 确认是否有权限")
-	assert.Contains(t, errOut, "request id: 08")
+	assert.Equal(t, 1, strings.Count(errOut, "request id"), "the request id once: %s", errOut)
 	assert.Len(t, s.Requests(), 1, "NOAUTH is not retried")
 }
 
@@ -282,6 +272,227 @@ func TestListenWithCredentialsVerifiesWithThePublicKey(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
 	waitFor(t, &out, "real-0001")
+	cancel()
+	assert.Equal(t, exitOK, <-exit)
+}
+
+// withEnv returns a copy of env with the given changes ("" deletes).
+func withEnv(env map[string]string, kv ...string) map[string]string {
+	out := map[string]string{}
+	for k, v := range env {
+		out[k] = v
+	}
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			delete(out, kv[i])
+		} else {
+			out[kv[i]] = kv[i+1]
+		}
+	}
+	return out
+}
+
+// closedPort is a loopback URL nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	u := "http://" + l.Addr().String()
+	require.NoError(t, l.Close())
+	return u
+}
+
+// TestEveryExitStatus walks every error path: 0 success, 1 API or network,
+// 2 usage, credentials or validation.
+func TestEveryExitStatus(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	env := credentialsFor(t, s)
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "not.pem")
+	require.NoError(t, os.WriteFile(notPEM, []byte("hello"), 0o600))
+	cert := busifavortest.NewServer(busifavortest.WithPlatformCertificate("0123456789abcdef0123456789abcdef"))
+	defer cert.Close()
+	certEnv := withEnv(credentialsFor(t, cert), "WECHATPAY_PUBLIC_KEY_ID", "", "WECHATPAY_PUBLIC_KEY_FILE", "",
+		"WECHATPAY_APIV3_KEY", "0123456789abcdef0123456789abcdef")
+	closed := closedPort(t)
+
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want int
+		says string
+	}{
+		{"no arguments", nil, nil, exitUsage, "usage:"},
+		{"unknown command", nil, []string{"delete"}, exitUsage, `unknown command "delete"`},
+		{"unknown flag", nil, []string{"get", "--no-such-flag"}, exitUsage, "no-such-flag"},
+		{"flag of another command", nil, []string{"get", "--notify-url", "https://a.cn/n"}, exitUsage, "notify-url"},
+		{"listen has no --json", nil, []string{"listen", "--json"}, exitUsage, "json"},
+		{"extra argument", nil, []string{"get", "extra"}, exitUsage, `unexpected argument "extra"`},
+		{"sandbox with --base-url", nil, []string{"get", "--sandbox", "--base-url", s.URL}, exitUsage, "--base-url does not go with the sandbox"},
+		{"validation", nil, []string{"set", "--notify-url", "http://a"}, exitUsage, "nothing was sent"},
+		{"incomplete credentials", map[string]string{"WECHATPAY_MCHID": "10000098"}, []string{"get"}, exitUsage, "credentials incomplete"},
+		{"absent key file", withEnv(env, "WECHATPAY_PRIVATE_KEY_FILE", filepath.Join(dir, "absent.pem")), []string{"get", "--base-url", s.URL}, exitUsage, "cannot read the merchant private key"},
+		{"key file not PEM", withEnv(env, "WECHATPAY_PRIVATE_KEY_FILE", notPEM), []string{"get", "--base-url", s.URL}, exitUsage, "-----BEGIN PRIVATE KEY-----"},
+		{"public key file not PEM", withEnv(env, "WECHATPAY_PUBLIC_KEY_FILE", notPEM), []string{"get", "--base-url", s.URL}, exitUsage, "-----BEGIN PUBLIC KEY-----"},
+		{"half of public-key mode", withEnv(env, "WECHATPAY_PUBLIC_KEY_ID", ""), []string{"get", "--base-url", s.URL}, exitUsage, "needs both"},
+		{"no verification key", withEnv(env, "WECHATPAY_PUBLIC_KEY_ID", "", "WECHATPAY_PUBLIC_KEY_FILE", ""), []string{"get", "--base-url", s.URL}, exitUsage, "WECHATPAY_APIV3_KEY"},
+		{"short APIv3 key", withEnv(env, "WECHATPAY_APIV3_KEY", "short"), []string{"get", "--base-url", s.URL}, exitUsage, "32 bytes"},
+		{"relative --base-url", env, []string{"get", "--base-url", "proxy"}, exitUsage, "--base-url"},
+		{"API error", env, []string{"get", "--base-url", s.URL, "--mchid", "19999999"}, exitAPI, "PARAM_ERROR"},
+		{"no network", env, []string{"get", "--base-url", closed}, exitAPI, "no answer"},
+		{"certificate download without network", certEnv, []string{"get", "--base-url", closed}, exitAPI, "cannot download the platform certificates"},
+		{"listen without the APIv3 key", env, []string{"listen", "--base-url", s.URL}, exitUsage, "WECHATPAY_APIV3_KEY"},
+		{"listen on a bogus address", nil, []string{"listen", "--addr", "bogus"}, exitUsage, `--addr "bogus"`},
+		{"timeout", env, []string{"get", "--base-url", s.URL, "--timeout", "1ns"}, exitAPI, "deadline exceeded"},
+		{"success", env, []string{"set", "--base-url", s.URL, "--notify-url", "https://a.cn/n"}, exitOK, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runCmd(t, tc.env, tc.args...)
+			assert.Equal(t, tc.want, code, errOut)
+			assert.Contains(t, errOut, tc.says)
+		})
+	}
+}
+
+func TestPlatformCertificateModeFollowsBaseURL(t *testing.T) {
+	s := busifavortest.NewServer(busifavortest.WithPlatformCertificate("0123456789abcdef0123456789abcdef"))
+	defer s.Close()
+	env := withEnv(credentialsFor(t, s), "WECHATPAY_PUBLIC_KEY_ID", "", "WECHATPAY_PUBLIC_KEY_FILE", "",
+		"WECHATPAY_APIV3_KEY", "0123456789abcdef0123456789abcdef")
+	code, out, errOut := runCmd(t, env, "set", "--base-url", s.URL, "--notify-url", "https://shop.example.com/n")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "https://shop.example.com/n")
+	var paths []string
+	for _, r := range s.Requests() {
+		paths = append(paths, r.Method+" "+r.Path)
+		assert.True(t, r.Verified, r.VerifyError)
+	}
+	assert.Equal(t, []string{"GET /v3/certificates", "POST " + busifavortest.CallbacksPath}, paths)
+}
+
+func TestHelp(t *testing.T) {
+	code, out, errOut := runCmd(t, nil, "--help")
+	assert.Equal(t, exitOK, code)
+	assert.Empty(t, errOut)
+	assert.Contains(t, out, "busifavor COMMAND --help")
+	seen := map[string]bool{}
+	for _, cmd := range []string{"set", "get", "listen"} {
+		code, out, errOut := runCmd(t, nil, cmd, "--help")
+		assert.Equal(t, exitOK, code, cmd)
+		assert.Empty(t, errOut, cmd)
+		assert.Contains(t, out, "usage: busifavor "+cmd, cmd)
+		assert.Contains(t, out, "example:\n  busifavor "+cmd, cmd)
+		assert.Contains(t, out, "-base-url", cmd)
+		assert.False(t, seen[out], "%s has its own help", cmd)
+		seen[out] = true
+	}
+	_, out, _ = runCmd(t, nil, "set", "-h")
+	assert.Contains(t, out, "-notify-url")
+	assert.Contains(t, out, "signing merchant", "--mchid is told apart from --merchant-id")
+	assert.Contains(t, out, "-timeout")
+	_, out, _ = runCmd(t, nil, "listen", "--help")
+	assert.Contains(t, out, "-addr")
+	assert.Contains(t, out, "APIv3 key")
+	assert.Contains(t, out, "busifavortest")
+	assert.NotContains(t, out, "-notify-url")
+}
+
+func TestSandboxGetSaysItForgets(t *testing.T) {
+	code, _, errOut := runCmd(t, nil, "get", "--sandbox")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, errOut, "starts afresh on every run")
+}
+
+func TestListenMasksTheOpenIDUnlessAsked(t *testing.T) {
+	for _, show := range []bool{false, true} {
+		s := busifavortest.NewServer()
+		defer s.Close()
+		env := credentialsFor(t, s)
+		env["WECHATPAY_APIV3_KEY"] = s.APIv3Key()
+		ctx, cancel := context.WithCancel(context.Background())
+		var out, errOut syncBuffer
+		exit := make(chan int, 1)
+		args := []string{"listen", "--addr", "127.0.0.1:0"}
+		if show {
+			args = append(args, "--show-openid")
+		}
+		go func() { exit <- run(ctx, args, func(k string) string { return env[k] }, &out, &errOut) }()
+		waitFor(t, &errOut, "receiving coupon events at ")
+		addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(errOut.String())
+		const openid = "oh-394z-6CGkNoJrsDLTTUKiAnp4"
+		resp, err := s.SendCouponEvent(ctx, addr, busifavor.CouponSend{CouponCode: "C1", OpenID: openid, UnionID: "o3wHE5qUbkT0C2KJ_Uq7Y8LoNcNk"})
+		require.NoError(t, err)
+		resp.Body.Close()
+		waitFor(t, &out, "C1")
+		if show {
+			assert.Contains(t, out.String(), openid)
+		} else {
+			assert.NotContains(t, out.String(), openid)
+			assert.NotContains(t, out.String(), "o3wHE5qUbkT0C2KJ_Uq7Y8LoNcNk")
+			assert.Contains(t, out.String(), busifavor.MaskID(openid))
+		}
+		cancel()
+		assert.Equal(t, exitOK, <-exit)
+	}
+}
+
+// TestSIGTERMStopsListenGracefully builds the command and stops it as a
+// container runtime would.
+func TestSIGTERMStopsListenGracefully(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command")
+	}
+	bin := filepath.Join(t.TempDir(), "busifavor")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+	var errOut syncBuffer
+	cmd := exec.Command(bin, "listen", "--addr", "127.0.0.1:0")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	cmd.Stderr = &errOut
+	require.NoError(t, cmd.Start())
+	waitFor(t, &errOut, "answered 204")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	err := cmd.Wait()
+	assert.NoError(t, err, "exit status 0 after SIGTERM, not 143: %s", errOut.String())
+}
+
+// TestListenCutsOffADrippingBody sends a notification one byte at a time,
+// slower than the read timeout allows: the server must close the connection
+// instead of waiting the body out.
+func TestListenCutsOffADrippingBody(t *testing.T) {
+	defer func(d time.Duration) { readTimeout = d }(readTimeout)
+	readTimeout = 300 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, []string{"listen", "--addr", "127.0.0.1:0"}, func(string) string { return "" }, &out, &errOut)
+	}()
+	waitFor(t, &errOut, "answered 204") // the sample event, before the drip
+	addr := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)/`).FindStringSubmatch(errOut.String())[1]
+	conn, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	body := strings.Repeat("x", 200)
+	_, err = fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", addr, len(body))
+	require.NoError(t, err)
+	var writeErr error
+	for i := 0; i < len(body) && writeErr == nil; i++ {
+		_, writeErr = conn.Write([]byte{body[i]})
+		time.Sleep(20 * time.Millisecond) // 200 bytes would take 4 s; the timeout is far shorter
+		if i%10 == 0 {
+			_ = conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+			var one [1]byte
+			if _, rerr := conn.Read(one[:]); rerr != nil && !errors.Is(rerr, os.ErrDeadlineExceeded) {
+				writeErr = rerr // the server closed the connection
+			}
+		}
+	}
+	assert.Error(t, writeErr, "the server waited out a body dripping for 4 s")
 	cancel()
 	assert.Equal(t, exitOK, <-exit)
 }

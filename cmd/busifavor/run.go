@@ -17,102 +17,202 @@ import (
 const (
 	exitOK    = 0
 	exitAPI   = 1 // the API or the network failed
-	exitUsage = 2 // bad flags or a request that breaks a rule; nothing was sent
+	exitUsage = 2 // bad flags, credentials or a request that breaks a rule; nothing was sent
 )
 
-const usage = `usage:
-  busifavor set --notify-url URL [--mchid ID] [--json] [credentials]
-  busifavor get [--mchid ID] [--json] [credentials]
-  busifavor listen [--addr ADDR] [credentials]   (prints each verified event as a JSON line)
+const usage = `busifavor sets and reads the URL that receives WeChat Pay merchant-coupon
+(商家券) events, and receives those events.
 
-credentials (flag, or environment variable):
-  --merchant-id       WECHATPAY_MCHID             merchant id that signs requests
-  --cert-serial       WECHATPAY_CERT_SERIAL       merchant API certificate serial
-  --private-key-file  WECHATPAY_PRIVATE_KEY_FILE  merchant API private key (PEM)
+usage:
+  busifavor set --notify-url URL [--mchid ID] [--json]   set the notify URL
+  busifavor get [--mchid ID] [--json]                     read the notify URL
+  busifavor listen [--addr ADDR] [--show-openid]          receive events, print them as JSON lines
+  busifavor COMMAND --help                                a command's flags and an example
+
+With no WECHATPAY_* credentials set, or with --sandbox, every command runs
+against an in-process fake WeChat Pay (busifavortest): nothing leaves the
+machine. Credentials come from flags or the environment:
+
+  --merchant-id       WECHATPAY_MCHID             the merchant that signs requests
+  --cert-serial       WECHATPAY_CERT_SERIAL       its API certificate serial
+  --private-key-file  WECHATPAY_PRIVATE_KEY_FILE  its API private key (apiclient_key.pem)
  and either WeChat Pay public-key mode:
   --public-key-id     WECHATPAY_PUBLIC_KEY_ID     PUB_KEY_ID_…
-  --public-key-file   WECHATPAY_PUBLIC_KEY_FILE   WeChat Pay public key (PEM)
+  --public-key-file   WECHATPAY_PUBLIC_KEY_FILE   WeChat Pay public key (pub_key.pem)
  or platform-certificate mode:
-  --apiv3-key-file    WECHATPAY_APIV3_KEY         APIv3 key (the flag names a file,
-                                                  so the key stays out of ps;
-                                                  listen needs it in both modes)
-With no credentials set, or with --sandbox, the command runs against an
-in-process fake WeChat Pay (busifavortest).
+  --apiv3-key-file    WECHATPAY_APIV3_KEY         APIv3 key (the flag names a file, so
+                                                  the key stays out of ps; listen
+                                                  needs it in both modes)
+
+Exit status: 0 success, 1 API or network error, 2 usage, credential or
+validation error (nothing was sent).
 `
+
+// command is one subcommand: its flags beyond the common ones, and its help.
+type command struct {
+	name, synopsis, help string
+	// flags registers the command's own flags.
+	flags func(fs *flag.FlagSet, o *options)
+}
+
+// options are every flag's value.
+type options struct {
+	creds      credentials
+	sandbox    bool
+	baseURL    string
+	asJSON     bool
+	mchid      string
+	notifyURL  string
+	timeout    time.Duration
+	addr       string
+	showOpenID bool
+}
+
+func apiFlags(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.mchid, "mchid", "", "the merchant whose notify URL this is, when it is not the signing merchant\n(--merchant-id): a service provider acting for a sub-merchant (default: the signing merchant)")
+	fs.BoolVar(&o.asJSON, "json", false, "print WeChat Pay's answer as JSON")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "give up on the call, retries included, after this long")
+}
+
+var commands = []command{
+	{
+		name: "set", synopsis: "set --notify-url URL [--mchid ID] [--json]",
+		help: `Sets the https URL that WeChat Pay POSTs the merchant's coupon events to.
+The URL is checked first (https, 10 to 256 bytes, a public host, no query);
+if it breaks a rule nothing is sent and the exit status is 2.
+
+example:
+  busifavor set --notify-url https://shop.example.com/busifavor/notify
+`,
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.notifyURL, "notify-url", "", "the https URL that receives coupon events (required)")
+			apiFlags(fs, o)
+		},
+	},
+	{
+		name: "get", synopsis: "get [--mchid ID] [--json]",
+		help: `Reads the notify URL WeChat Pay has for the merchant.
+
+example:
+  busifavor get --json
+`,
+		flags: apiFlags,
+	},
+	{
+		name: "listen", synopsis: "listen [--addr ADDR] [--show-openid]",
+		help: `Serves the notification handler on ADDR and prints each verified, decrypted
+coupon event as one JSON line on stdout; refusals are logged on stderr.
+Openid and unionid are masked unless --show-openid is given.
+
+Events are encrypted with the APIv3 key, so listen needs it in every mode
+(WECHATPAY_APIV3_KEY or --apiv3-key-file), also with a WeChat Pay public key.
+
+Test events: in the sandbox, listen sends itself a sample COUPON.SEND event
+at start. Outside it only WeChat Pay can sign an event the listener accepts;
+to test a handler, drive it with busifavortest (see its package guide).
+WeChat Pay only calls https URLs: put TLS in front of ADDR.
+
+example:
+  busifavor listen --addr 127.0.0.1:8080
+`,
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "host:port to receive events on")
+			fs.BoolVar(&o.showOpenID, "show-openid", false, "print openid and unionid unmasked (personal data)")
+		},
+	},
+}
 
 // run is the whole command, callable in-process from tests.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	cmd, args := args[0], args[1:]
-	if cmd != "set" && cmd != "get" && cmd != "listen" {
-		fmt.Fprintf(stderr, "busifavor: unknown command %q\n%s", cmd, usage)
 		return exitUsage
 	}
-	fs := flag.NewFlagSet("busifavor "+cmd, flag.ContinueOnError)
+	if a := args[0]; a == "-h" || a == "-help" || a == "--help" || a == "help" {
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	var cmd *command
+	for i := range commands {
+		if commands[i].name == args[0] {
+			cmd = &commands[i]
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(stderr, "busifavor: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+	var o options
+	fs := flag.NewFlagSet("busifavor "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
-	var (
-		creds     credentials
-		sandbox   = fs.Bool("sandbox", false, "run against an in-process fake WeChat Pay")
-		asJSON    = fs.Bool("json", false, "print the response as JSON")
-		mchid     = fs.String("mchid", "", "merchant whose notify URL to set or read (default: the caller)")
-		notifyURL = fs.String("notify-url", "", "the https URL that receives coupon events (set)")
-		baseURL   = fs.String("base-url", "", "API base URL (default https://api.mch.weixin.qq.com)")
-		timeout   = fs.Duration("timeout", 30*time.Second, "give up after this long (set, get)")
-		addr      = fs.String("addr", "127.0.0.1:8080", "address to receive events on (listen)")
-	)
-	creds.register(fs)
-	if err := fs.Parse(args); err != nil {
+	cmd.flags(fs, &o)
+	fs.BoolVar(&o.sandbox, "sandbox", false, "run against an in-process fake WeChat Pay (the default when no credentials are set)")
+	fs.StringVar(&o.baseURL, "base-url", "", "send requests (and the platform-certificate download) to this URL instead of\nhttps://api.mch.weixin.qq.com, e.g. a proxy; failover to the backup domain is then off")
+	o.creds.register(fs)
+	fs.Usage = func() {} // help goes to stdout, below; errors get a pointer to it
+	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			commandUsage(stdout, cmd, fs)
 			return exitOK
 		}
+		// The flag package has printed what was wrong.
+		fmt.Fprintf(stderr, "see busifavor %s --help\n", cmd.name)
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "busifavor %s: unexpected argument %q\n%s", cmd, fs.Arg(0), usage)
+		fmt.Fprintf(stderr, "busifavor %s: unexpected argument %q; see busifavor %s --help\n", cmd.name, fs.Arg(0), cmd.name)
 		return exitUsage
 	}
-	creds.fromEnv(getenv)
+	o.creds.fromEnv(getenv)
 
 	var env *environment
 	var err error
-	if *sandbox || creds.empty() {
-		if !*sandbox {
+	if o.sandbox || o.creds.empty() {
+		if !o.sandbox {
 			fmt.Fprintln(stderr, "busifavor: no WECHATPAY_* credentials set: using the in-process sandbox (busifavortest), nothing leaves this machine")
 		}
-		env, err = newSandbox(*baseURL)
+		env, err = newSandbox(o.baseURL)
 	} else {
-		env, err = creds.environment(ctx, *baseURL)
+		env, err = o.creds.environment(ctx, o.baseURL)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "busifavor: %v\n", err)
+		fmt.Fprintf(stderr, "busifavor %s: %v\n", cmd.name, err)
+		var ne *networkError
+		if errors.As(err, &ne) {
+			return exitAPI
+		}
 		return exitUsage
 	}
 	defer env.close()
 
-	if cmd == "listen" {
-		return listen(ctx, env, *addr, stdout, stderr)
+	if cmd.name == "listen" {
+		return listen(ctx, env, o.addr, o.showOpenID, stdout, stderr)
 	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	if cmd == "set" {
-		resp, err := env.client.SetCallbacks(ctx, busifavor.SetCallbacksRequest{Mchid: *mchid, NotifyURL: *notifyURL})
+	if cmd.name == "set" {
+		resp, err := env.client.SetCallbacks(ctx, busifavor.SetCallbacksRequest{Mchid: o.mchid, NotifyURL: o.notifyURL})
 		if err != nil {
 			return report(stderr, err)
 		}
-		return print(stdout, *asJSON, resp, resp.NotifyURL, resp.Mchid, resp.UpdateTime, resp.RequestID)
+		return print(stdout, o.asJSON, resp, resp.NotifyURL, resp.Mchid, resp.UpdateTime, resp.RequestID)
 	}
-	resp, err := env.client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{Mchid: *mchid})
+	resp, err := env.client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{Mchid: o.mchid})
 	if err != nil {
 		return report(stderr, err)
 	}
-	return print(stdout, *asJSON, resp, resp.NotifyURL, resp.Mchid, time.Time{}, resp.RequestID)
+	if env.sandbox != nil {
+		fmt.Fprintln(stderr, "busifavor: the sandbox starts afresh on every run, with an example URL set; what an earlier `set` stored is gone")
+	}
+	return print(stdout, o.asJSON, resp, resp.NotifyURL, resp.Mchid, time.Time{}, resp.RequestID)
+}
+
+// commandUsage prints a command's help and its flags.
+func commandUsage(w io.Writer, cmd *command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: busifavor %s [credentials]\n\n%s\nflags:\n", cmd.synopsis, cmd.help)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprint(w, "\nCredentials are described in busifavor --help.\n")
 }
 
 // print writes a response for people or, with asJSON, as JSON.
@@ -132,7 +232,8 @@ func print(w io.Writer, asJSON bool, v any, notifyURL, mchid string, updated tim
 	return exitOK
 }
 
-// report explains a failed call and picks the exit status.
+// report explains a failed call and picks the exit status. The error text
+// already carries the request id.
 func report(w io.Writer, err error) int {
 	var ve *busifavor.ValidationError
 	if errors.As(err, &ve) {
@@ -147,9 +248,6 @@ func report(w io.Writer, err error) int {
 	if errors.As(err, &apiErr) {
 		if s := apiErr.Solution(); s != "" {
 			fmt.Fprintf(w, "  解决方案: %s\n", s)
-		}
-		if apiErr.RequestID != "" {
-			fmt.Fprintf(w, "  request id: %s\n", apiErr.RequestID)
 		}
 	}
 	return exitAPI

@@ -69,7 +69,7 @@ func TestBackend(t *testing.T) {
 		t.Fatalf("%d SETs, want 1", sets)
 	}
 
-	// A WeChat Pay outage at start-up is retried on the backup domain.
+	// A WeChat Pay outage at start-up is retried.
 	fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500})
 	if err := b.Start(ctx); err != nil {
 		t.Fatal(err)

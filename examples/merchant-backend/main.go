@@ -4,8 +4,18 @@
 //
 //	WECHATPAY_MCHID=… WECHATPAY_CERT_SERIAL=… WECHATPAY_PRIVATE_KEY_FILE=… \
 //	WECHATPAY_PUBLIC_KEY_ID=… WECHATPAY_PUBLIC_KEY_FILE=… WECHATPAY_APIV3_KEY=… \
-//	NOTIFY_URL=https://shop.example.com/busifavor/notify ADDR=:8443 \
+//	NOTIFY_URL=https://shop.example.com/busifavor/notify ADDR=:8080 \
 //	go run ./examples/merchant-backend
+//
+// WECHATPAY_BASE_URL, when set, replaces https://api.mch.weixin.qq.com (a
+// proxy; main_test.go sets it to busifavortest).
+//
+// WeChat Pay only calls https URLs. By default the backend serves plain HTTP
+// on ADDR and TLS ends in front of it (a load balancer or reverse proxy that
+// owns NOTIFY_URL's certificate). Set TLS_CERT_FILE and TLS_KEY_FILE to serve
+// https on ADDR itself. It stops gracefully on SIGINT or SIGTERM.
+//
+// Coupon events are printed on stdout with openid and unionid masked.
 //
 // Its test, backend_test.go, is an integration test against busifavortest
 // that you can copy too.
@@ -19,6 +29,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
@@ -30,7 +41,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.Default()
 	env := os.Getenv
@@ -47,11 +58,16 @@ func main() {
 		log.Fatalf("WECHATPAY_PUBLIC_KEY_FILE: %v", err)
 	}
 	cc, err := core.NewClient(ctx, option.WithWechatPayPublicKeyAuthCipher(
-		env("WECHATPAY_MCHID"), env("WECHATPAY_CERT_SERIAL"), privateKey, env("WECHATPAY_PUBLIC_KEY_ID"), publicKey))
+		env("WECHATPAY_MCHID"), env("WECHATPAY_CERT_SERIAL"), privateKey, env("WECHATPAY_PUBLIC_KEY_ID"), publicKey),
+		option.WithHTTPClient(busifavor.NewHTTPClient(&http.Client{Timeout: 30 * time.Second})))
 	if err != nil {
 		log.Fatal(err)
 	}
-	client, err := busifavor.NewClient(cc, busifavor.WithLogger(logger))
+	opts := []busifavor.Option{busifavor.WithLogger(logger)}
+	if base := env("WECHATPAY_BASE_URL"); base != "" { // a proxy, or busifavortest in tests
+		opts = append(opts, busifavor.WithBaseURL(base))
+	}
+	client, err := busifavor.NewClient(cc, opts...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -70,8 +86,9 @@ func main() {
 		Client: client, Parser: parser, Seen: seen, Log: logger,
 		NotifyURL: env("NOTIFY_URL"),
 		Record: func(ctx context.Context, ev *busifavor.CouponEvent) error {
-			// Replace with your queue or table. Keep it quick.
-			return json.NewEncoder(os.Stdout).Encode(ev.Coupon)
+			// Replace with your queue or table (which gets ev.Coupon whole).
+			// Keep it quick.
+			return json.NewEncoder(os.Stdout).Encode(ev.Coupon.Masked())
 		},
 	}
 	if err := b.Start(ctx); err != nil {
@@ -79,13 +96,23 @@ func main() {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /busifavor/notify", b.Handler())
-	srv := &http.Server{Addr: env("ADDR"), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	// WeChat Pay waits 5 s for an answer: a notification still arriving after
+	// 10 s is not a real one, and the timeouts keep slow clients from holding
+	// connections open.
+	srv := &http.Server{Addr: env("ADDR"), Handler: mux, ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
 	go func() {
 		<-ctx.Done()
-		_ = srv.Shutdown(context.Background())
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
 	}()
-	// WeChat Pay only calls https URLs: terminate TLS here or in front.
-	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
+	if certFile, keyFile := env("TLS_CERT_FILE"), env("TLS_KEY_FILE"); certFile != "" || keyFile != "" {
+		err = srv.ListenAndServeTLS(certFile, keyFile)
+	} else {
+		err = srv.ListenAndServe() // TLS ends in front of this server
+	}
+	if err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
 }
