@@ -65,17 +65,29 @@
 //   - ErrTransport: no HTTP answer arrived (refused, reset, timed out, cut
 //     short).
 //
+//   - ErrRedirect: the answer was a redirect, which WeChat Pay's API never
+//     sends. Build the core client's HTTP client with NewHTTPClient so that
+//     the request is not re-sent to the redirect's target at all.
+//
 //   - The context's error, when the call's context ended it:
 //     errors.Is(err, context.DeadlineExceeded) works, and errors.As still
 //     reaches the last *APIError if an attempt got one.
 //
-//     var apiErr *busifavor.APIError
-//     switch {
-//     case errors.Is(err, busifavor.ErrValidation):
-//     // fix the input
-//     case errors.As(err, &apiErr):
-//     log.Printf("%s: %s (request id %s)", apiErr.Code, apiErr.Solution(), apiErr.RequestID)
-//     }
+// Branching on them:
+//
+//	var apiErr *busifavor.APIError
+//	switch {
+//	case errors.Is(err, busifavor.ErrValidation):
+//		// fix the input
+//	case errors.As(err, &apiErr):
+//		log.Printf("%s: %s (request id %s)", apiErr.Code, apiErr.Solution(), apiErr.RequestID)
+//	}
+//
+// What an error keeps of an answer is bounded: APIError.Message and Detail
+// to MaxErrorFieldBytes, header values such as the request id to
+// MaxHeaderValueBytes (cut values end in "…(cut)"). wechatpay-go's core reads
+// a whole error body before this package sees it; NewHTTPClient bounds that
+// read to MaxResponseBytes.
 //
 // IsRetryable reports whether the same request may succeed later. Error
 // strings never contain keys, the Authorization header or a request dump.
@@ -97,7 +109,9 @@
 //
 // After a transport failure or a 5xx, the next attempt goes to the other
 // domain (WithBackupBaseURL, default api2.mch.weixin.qq.com, an access point
-// in another city); a 4xx never fails over, as it is about the request. Each
+// in another city); a 4xx never fails over, as it is about the request. With
+// WithBaseURL set to anything but DefaultBaseURL (a proxy, a fake) there is
+// no failover unless WithBackupBaseURL names a backup. Each
 // call starts on the primary again: it is the nearest access point, most
 // failures are brief, and a Client that remembered failures would need
 // health-checking to come back. When a call gives up after several attempts,
@@ -121,8 +135,16 @@
 // Refusals match ErrInvalidSignature (WECHATPAY/SIGNTEST/ probes and unknown
 // serials included), ErrTimestampOutOfRange, ErrDecrypt,
 // ErrMalformedNotification or ErrBodyTooLarge. No error text contains the
-// body, the key or the plaintext, and CouponEvent.String leaves out personal
-// data.
+// body, the key or the plaintext, and header values in them are cut to
+// MaxHeaderValueBytes. Printing a CouponEvent or CouponSend, with any fmt verb
+// or through slog, masks openid and unionid (see MaskID; Masked returns a
+// masked copy); json.Marshal keeps them, for queues.
+//
+// WeChat Pay waits 5 seconds for the answer. In front of NewEventHandler, set
+// the http.Server's ReadHeaderTimeout (5 s), ReadTimeout and WriteTimeout
+// (10 s) and IdleTimeout (60 s): a notification still arriving after that is
+// not WeChat Pay's, and without them a client dripping a body holds a
+// connection and a goroutine for as long as it likes.
 //
 // NewEventHandler answers WeChat Pay the way it expects: 204 when the event
 // is verified, decrypted and accepted by your function; otherwise a 4xx or

@@ -18,9 +18,24 @@
 // written against wechatpay-go's generated services, or a platform
 // certificate downloader, works against it unchanged.
 //
-// A complete integration test of a merchant's setup and notification code:
+// A complete integration test of a merchant's setup and notification code,
+// a file that compiles as pasted into a package of its own (it is
+// couponflow_test.go in this package, which a test keeps equal to this text):
+//
+//	package busifavortest_test
+//
+//	import (
+//		"context"
+//		"net/http"
+//		"net/http/httptest"
+//		"testing"
+//
+//		"github.com/busifavor-go/busifavor"
+//		"github.com/busifavor-go/busifavor/busifavortest"
+//	)
 //
 //	func TestCouponFlow(t *testing.T) {
+//		ctx := context.Background()
 //		fake := busifavortest.NewServer()
 //		defer fake.Close()
 //
@@ -35,28 +50,34 @@
 //			t.Fatal(err)
 //		}
 //
-//		// WeChat Pay retries 5xx answers: the code under test must too.
+//		// The client retries a 5xx answer, as WeChat Pay advises.
 //		fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500})
 //		if _, err := client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{}); err != nil {
 //			t.Fatal(err)
 //		}
 //
 //		// The merchant's real notification handler, served locally.
-//		parser, _ := busifavor.NewEventParser(fake.APIv3Key(), fake.Verifier())
-//		var got []string
+//		parser, err := busifavor.NewEventParser(fake.APIv3Key(), fake.Verifier())
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//		got := make(chan string, 1)
 //		srv := httptest.NewServer(busifavor.NewEventHandler(parser,
 //			func(ctx context.Context, ev *busifavor.CouponEvent) error {
-//				got = append(got, ev.Coupon.CouponCode)
+//				got <- ev.Coupon.CouponCode
 //				return nil
 //			}))
 //		defer srv.Close()
 //		resp, err := fake.SendCouponEvent(ctx, srv.URL, busifavor.CouponSend{CouponCode: "C1", StockID: "S1"})
-//		if err != nil || resp.StatusCode != http.StatusNoContent {
-//			t.Fatalf("event refused: %v %v", resp, err)
+//		if err != nil {
+//			t.Fatal(err)
 //		}
 //		resp.Body.Close()
-//		if len(got) != 1 || got[0] != "C1" {
-//			t.Fatalf("handled %v", got)
+//		if resp.StatusCode != http.StatusNoContent {
+//			t.Fatalf("event answered %s", resp.Status)
+//		}
+//		if code := <-got; code != "C1" {
+//			t.Fatalf("handled %q", code)
 //		}
 //	}
 package busifavortest

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -444,4 +445,29 @@ func TestFormattingAServerShowsNoKey(t *testing.T) {
 			assert.Contains(t, out, s.URL, verb)
 		}
 	}
+}
+
+// TestPackageGuideTestIsARealFile keeps the package guide's copy-paste
+// integration test equal to couponflow_test.go, which go test compiles and
+// runs.
+func TestPackageGuideTestIsARealFile(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	file, err := os.ReadFile("couponflow_test.go")
+	require.NoError(t, err)
+	var block []string
+	in := false
+	for _, line := range strings.Split(string(doc), "\n") {
+		switch {
+		case strings.HasPrefix(line, "//\tpackage busifavortest_test"):
+			in = true
+		case in && line != "//" && !strings.HasPrefix(line, "//\t"):
+			in = false
+		}
+		if in {
+			block = append(block, strings.TrimPrefix(strings.TrimPrefix(line, "//"), "\t"))
+		}
+	}
+	require.NotEmpty(t, block, "doc.go has no code block starting with the package clause")
+	assert.Equal(t, string(file), strings.Join(block, "\n")+"\n")
 }
