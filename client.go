@@ -227,15 +227,16 @@ func failsOver(err error) bool {
 func (c *Client) attempt(ctx context.Context, method string, base endpoint, path string, query url.Values, body any) (*answer, error) {
 	res, err := c.core.Request(ctx, method, base.url+path, nil, query, body, "application/json")
 	if res != nil && res.Response != nil {
+		// Whatever happens next: wechatpay-go leaves the body open when it
+		// fails to read it.
+		defer res.Response.Body.Close()
 		if rerr := redirected(res.Response); rerr != nil {
-			res.Response.Body.Close()
 			return nil, rerr
 		}
 	}
 	if err != nil {
 		return nil, classify(base.host, res, err)
 	}
-	defer res.Response.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(res.Response.Body, MaxResponseBytes+1))
 	if err != nil {
 		return nil, &transportError{host: base.host, err: err}
@@ -283,7 +284,6 @@ func classify(host string, res *core.APIResult, err error) error {
 	}
 	// A 2xx answer the validator refused. If its body cannot be read again,
 	// the validator never got the whole body: the answer was cut short.
-	defer res.Response.Body.Close()
 	if _, rerr := io.Copy(io.Discard, res.Response.Body); rerr != nil {
 		if errors.Is(rerr, ErrMalformedResponse) { // NewHTTPClient's body limit, on a 2xx
 			return tooLarge(host)

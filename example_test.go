@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
@@ -35,7 +36,9 @@ func ExampleNewClient() {
 	}
 	cc, err := core.NewClient(ctx, option.WithWechatPayPublicKeyAuthCipher(
 		os.Getenv("WECHATPAY_MCHID"), os.Getenv("WECHATPAY_CERT_SERIAL"), privateKey,
-		os.Getenv("WECHATPAY_PUBLIC_KEY_ID"), publicKey))
+		os.Getenv("WECHATPAY_PUBLIC_KEY_ID"), publicKey),
+		// Follows no redirect and reads at most 1 MiB of an answer.
+		option.WithHTTPClient(busifavor.NewHTTPClient(&http.Client{Timeout: 30 * time.Second})))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -60,6 +63,40 @@ func ExampleNewEventParser() {
 		log.Fatal(err)
 	}
 	_ = parser
+}
+
+// NewHTTPClient makes the HTTP client under core.Client safe for WeChat
+// Pay's API: a redirect is never followed (ErrRedirect), and an answer larger
+// than MaxResponseBytes is cut off (ErrMalformedResponse) instead of being
+// read into memory whole.
+func ExampleNewHTTPClient() {
+	fake := busifavortest.NewServer() // stands in for WeChat Pay
+	defer fake.Close()
+	merchantKey, certSerial := fake.MerchantKey()
+	publicKey, publicKeyID := fake.PublicKey()
+
+	cc, err := core.NewClient(context.Background(),
+		option.WithWechatPayPublicKeyAuthCipher(fake.MchID(), certSerial, merchantKey, publicKeyID, publicKey),
+		option.WithHTTPClient(busifavor.NewHTTPClient(&http.Client{Timeout: 30 * time.Second})))
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := busifavor.NewClient(cc, busifavor.WithBaseURL(fake.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: http.StatusFound,
+		Header: http.Header{"Location": {"https://elsewhere.example.com/"}}})
+	_, err = client.GetCallbacks(context.Background(), busifavor.GetCallbacksRequest{})
+	fmt.Println("redirect refused:", errors.Is(err, busifavor.ErrRedirect))
+
+	fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 500, Body: strings.Repeat("x", 8<<20)})
+	_, err = client.GetCallbacks(context.Background(), busifavor.GetCallbacksRequest{})
+	fmt.Println("8 MiB answer cut off:", errors.Is(err, busifavor.ErrMalformedResponse))
+	// Output:
+	// redirect refused: true
+	// 8 MiB answer cut off: true
 }
 
 // Tune retries and failover; a 5xx is retried here on the same domain.
@@ -193,4 +230,28 @@ func ExampleNewEventHandler() {
 	// Output:
 	// COUPON.SEND 1234567891 sxxe34343434 BUSICOUPON_SEND_CHANNEL_MINIAPP
 	// true
+}
+
+// In production, serve the handler with timeouts: WeChat Pay waits 5 s for
+// the answer, so a notification still arriving after 10 s is not WeChat
+// Pay's, and a client dripping its body must not hold a connection open.
+// This example is compiled, not run.
+func ExampleNewEventHandler_production() {
+	var parser *busifavor.EventParser // from NewEventParser
+	var record func(context.Context, *busifavor.CouponEvent) error
+	seen, err := busifavor.NewMemoryDeduplicator(100_000, time.Hour)
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /busifavor/notify", busifavor.NewEventHandler(parser, busifavor.Deduplicate(seen, record)))
+	srv := &http.Server{
+		Addr:              ":8080", // TLS ends at the load balancer in front
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
+	log.Fatal(srv.ListenAndServe())
 }
