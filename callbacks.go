@@ -14,7 +14,7 @@ const callbacksPath = "/v3/marketing/busifavor/callbacks"
 // rule, a *ValidationError is returned and nothing is sent.
 //
 // WeChat Pay API: POST /v3/marketing/busifavor/callbacks
-// https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/busifavor/chapter3_7.shtml
+// https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/call-back/set-coupon-notify.html
 func (c *Client) SetCallbacks(ctx context.Context, req SetCallbacksRequest) (*SetCallbacksResponse, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
@@ -35,7 +35,7 @@ func (c *Client) SetCallbacks(ctx context.Context, req SetCallbacksRequest) (*Se
 // empty means the calling merchant.
 //
 // WeChat Pay API: GET /v3/marketing/busifavor/callbacks
-// https://pay.weixin.qq.com/doc/v3/merchant/4012465507
+// https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/call-back/get-coupon-notify.html
 func (c *Client) GetCallbacks(ctx context.Context, req GetCallbacksRequest) (*GetCallbacksResponse, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
