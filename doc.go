@@ -10,7 +10,8 @@
 // receiver.
 //
 //	cc, err := core.NewClient(ctx,
-//		option.WithWechatPayPublicKeyAuthCipher(mchID, certSerial, privateKey, publicKeyID, publicKey))
+//		option.WithWechatPayPublicKeyAuthCipher(mchID, certSerial, privateKey, publicKeyID, publicKey),
+//		option.WithHTTPClient(busifavor.NewHTTPClient(&http.Client{Timeout: 30 * time.Second})))
 //	...
 //	client, err := busifavor.NewClient(cc)
 //	...

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
@@ -104,7 +105,7 @@ func TestRedirectIsNeverSuccess(t *testing.T) {
 
 func TestNewHTTPClientKeepsTheBaseClient(t *testing.T) {
 	mt := httpmock.NewMockTransport()
-	base := &http.Client{Transport: mt, Timeout: 7}
+	base := &http.Client{Transport: mt, Timeout: 7 * time.Second}
 	c := busifavor.NewHTTPClient(base)
 	assert.Equal(t, base.Timeout, c.Timeout)
 	assert.Nil(t, base.CheckRedirect, "the base client is not changed")

@@ -206,7 +206,9 @@ func (p *EventParser) Parse(ctx context.Context, header http.Header, body []byte
 	ev := &CouponEvent{ID: env.ID, CreateTime: created, EventType: env.EventType,
 		ResourceType: env.ResourceType, Summary: env.Summary, Plaintext: plaintext}
 	if env.EventType == EventTypeCouponSend {
-		if err := json.Unmarshal(plaintext, &ev.Coupon); err != nil {
+		// UnmarshalJSON directly: json.Unmarshal would validate the plaintext
+		// once more before calling it.
+		if err := ev.Coupon.UnmarshalJSON(plaintext); err != nil {
 			return nil, fmt.Errorf("%w: resource plaintext is not a COUPON.SEND resource", ErrMalformedNotification)
 		}
 	}

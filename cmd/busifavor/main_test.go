@@ -213,36 +213,57 @@ func waitFor(t *testing.T, buf *syncBuffer, want string) {
 	}
 }
 
-func TestListenInSandboxReceivesTheSampleEvent(t *testing.T) {
+// listening is a `busifavor listen` running in-process.
+type listening struct {
+	out, errOut *syncBuffer
+	url         string // where it receives events, http://127.0.0.1:port/
+	stop        func() int
+}
+
+// startListen runs `busifavor listen --addr 127.0.0.1:0 extra…` with env as
+// its environment and waits until it receives events.
+func startListen(t *testing.T, env map[string]string, extra ...string) *listening {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errOut syncBuffer
+	l := &listening{out: &syncBuffer{}, errOut: &syncBuffer{}}
 	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, []string{"listen", "--addr", "127.0.0.1:0"}, func(string) string { return "" }, &out, &errOut)
-	}()
-	waitFor(t, &out, "\n")
+	args := append([]string{"listen", "--addr", "127.0.0.1:0"}, extra...)
+	go func() { exit <- run(ctx, args, func(k string) string { return env[k] }, l.out, l.errOut) }()
+	stopped := false
+	l.stop = func() int {
+		if stopped {
+			return -1
+		}
+		stopped = true
+		cancel()
+		return <-exit
+	}
+	t.Cleanup(func() { l.stop() })
+	waitFor(t, l.errOut, "receiving coupon events at ")
+	l.url = regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(l.errOut.String())
+	return l
+}
+
+func TestListenInSandboxReceivesTheSampleEvent(t *testing.T) {
+	l := startListen(t, nil)
+	waitFor(t, l.out, "\n")
 	var ev busifavor.CouponEvent
-	require.NoError(t, json.Unmarshal([]byte(out.String()), &ev))
+	require.NoError(t, json.Unmarshal([]byte(l.out.String()), &ev))
 	assert.Equal(t, busifavor.EventTypeCouponSend, ev.EventType)
 	assert.Equal(t, "sandbox-coupon-0001", ev.Coupon.CouponCode)
-	waitFor(t, &errOut, "answered 204 No Content")
+	waitFor(t, l.errOut, "answered 204 No Content")
 
 	// A forged event is refused and the reason logged, without the body.
-	addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(errOut.String())
-	require.NotEmpty(t, addr)
 	forger := busifavortest.NewServer()
 	defer forger.Close()
-	resp, err := forger.SendCouponEvent(ctx, addr, busifavor.CouponSend{CouponCode: "forged-coupon"})
+	resp, err := forger.SendCouponEvent(context.Background(), l.url, busifavor.CouponSend{CouponCode: "forged-coupon"})
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
-	waitFor(t, &errOut, "notification refused")
-	assert.NotContains(t, errOut.String(), "forged-coupon")
-	assert.Equal(t, 1, strings.Count(out.String(), "\n"), "only the genuine event was printed")
-
-	cancel()
-	assert.Equal(t, exitOK, <-exit)
+	waitFor(t, l.errOut, "notification refused")
+	assert.NotContains(t, l.errOut.String(), "forged-coupon")
+	assert.Equal(t, 1, strings.Count(l.out.String(), "\n"), "only the genuine event was printed")
+	assert.Equal(t, exitOK, l.stop())
 }
 
 func TestListenNeedsTheAPIv3Key(t *testing.T) {
@@ -258,22 +279,13 @@ func TestListenWithCredentialsVerifiesWithThePublicKey(t *testing.T) {
 	defer s.Close()
 	env := credentialsFor(t, s)
 	env["WECHATPAY_APIV3_KEY"] = s.APIv3Key()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errOut syncBuffer
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, []string{"listen", "--addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, &out, &errOut)
-	}()
-	waitFor(t, &errOut, "receiving coupon events at ")
-	addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(errOut.String())
-	resp, err := s.SendCouponEvent(ctx, addr, busifavor.CouponSend{CouponCode: "real-0001", StockID: "1234567891"})
+	l := startListen(t, env)
+	resp, err := s.SendCouponEvent(context.Background(), l.url, busifavor.CouponSend{CouponCode: "real-0001", StockID: "1234567891"})
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
-	waitFor(t, &out, "real-0001")
-	cancel()
-	assert.Equal(t, exitOK, <-exit)
+	waitFor(t, l.out, "real-0001")
+	assert.Equal(t, exitOK, l.stop())
 }
 
 // withEnv returns a copy of env with the given changes ("" deletes).
@@ -406,35 +418,29 @@ func TestSandboxGetSaysItForgets(t *testing.T) {
 }
 
 func TestListenMasksTheOpenIDUnlessAsked(t *testing.T) {
+	const openid, unionid = "oh-394z-6CGkNoJrsDLTTUKiAnp4", "o3wHE5qUbkT0C2KJ_Uq7Y8LoNcNk"
 	for _, show := range []bool{false, true} {
 		s := busifavortest.NewServer()
 		defer s.Close()
 		env := credentialsFor(t, s)
 		env["WECHATPAY_APIV3_KEY"] = s.APIv3Key()
-		ctx, cancel := context.WithCancel(context.Background())
-		var out, errOut syncBuffer
-		exit := make(chan int, 1)
-		args := []string{"listen", "--addr", "127.0.0.1:0"}
+		var extra []string
 		if show {
-			args = append(args, "--show-openid")
+			extra = append(extra, "--show-openid")
 		}
-		go func() { exit <- run(ctx, args, func(k string) string { return env[k] }, &out, &errOut) }()
-		waitFor(t, &errOut, "receiving coupon events at ")
-		addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(errOut.String())
-		const openid = "oh-394z-6CGkNoJrsDLTTUKiAnp4"
-		resp, err := s.SendCouponEvent(ctx, addr, busifavor.CouponSend{CouponCode: "C1", OpenID: openid, UnionID: "o3wHE5qUbkT0C2KJ_Uq7Y8LoNcNk"})
+		l := startListen(t, env, extra...)
+		resp, err := s.SendCouponEvent(context.Background(), l.url, busifavor.CouponSend{CouponCode: "C1", OpenID: openid, UnionID: unionid})
 		require.NoError(t, err)
 		resp.Body.Close()
-		waitFor(t, &out, "C1")
+		waitFor(t, l.out, "C1")
 		if show {
-			assert.Contains(t, out.String(), openid)
+			assert.Contains(t, l.out.String(), openid)
 		} else {
-			assert.NotContains(t, out.String(), openid)
-			assert.NotContains(t, out.String(), "o3wHE5qUbkT0C2KJ_Uq7Y8LoNcNk")
-			assert.Contains(t, out.String(), busifavor.MaskID(openid))
+			assert.NotContains(t, l.out.String(), openid)
+			assert.NotContains(t, l.out.String(), unionid)
+			assert.Contains(t, l.out.String(), busifavor.MaskID(openid))
 		}
-		cancel()
-		assert.Equal(t, exitOK, <-exit)
+		assert.Equal(t, exitOK, l.stop())
 	}
 }
 
@@ -465,15 +471,9 @@ func TestSIGTERMStopsListenGracefully(t *testing.T) {
 func TestListenCutsOffADrippingBody(t *testing.T) {
 	defer func(d time.Duration) { readTimeout = d }(readTimeout)
 	readTimeout = 300 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errOut syncBuffer
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, []string{"listen", "--addr", "127.0.0.1:0"}, func(string) string { return "" }, &out, &errOut)
-	}()
-	waitFor(t, &errOut, "answered 204") // the sample event, before the drip
-	addr := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)/`).FindStringSubmatch(errOut.String())[1]
+	l := startListen(t, nil)
+	waitFor(t, l.errOut, "answered 204") // the sample event, before the drip
+	addr := strings.TrimSuffix(strings.TrimPrefix(l.url, "http://"), "/")
 	conn, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	defer conn.Close()
@@ -493,6 +493,5 @@ func TestListenCutsOffADrippingBody(t *testing.T) {
 		}
 	}
 	assert.Error(t, writeErr, "the server waited out a body dripping for 4 s")
-	cancel()
-	assert.Equal(t, exitOK, <-exit)
+	assert.Equal(t, exitOK, l.stop())
 }
