@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -286,10 +287,25 @@ func (p *EventParser) decrypt(nonce, ciphertext, associatedData string) ([]byte,
 // NewEventHandler returns an http.Handler for the notify URL. It answers as
 // WeChat Pay expects: 204 once the notification is verified, decrypted and
 // accepted by fn; otherwise a 4xx or 5xx with {"code":"FAIL","message":…},
-// which makes WeChat Pay deliver it again (every 60 s, 11 times): 405 for a
-// method other than POST, 401 for a bad signature or timestamp, 413 for a
-// body that is too large, 400 for a malformed or undecryptable one, and 500
-// when fn returns an error.
+// which makes WeChat Pay deliver it again (every 60 s, 11 times):
+//
+//	situation                                  answer  WeChat Pay then
+//	fn accepted the event (or it was done)     204     stops delivering it
+//	method other than POST                     405     delivers again
+//	bad signature or timestamp                 401     delivers again
+//	body too large                             413     delivers again
+//	malformed or undecryptable body            400     delivers again
+//	the same event is in flight (ErrInFlight)  409     delivers again later
+//	fn returned an error or panicked           500     delivers again
+//	deduplicator unavailable (ErrDeduplicator) 503     delivers again later
+//
+// An event in flight gets 409, not 2xx: if the delivery handling it fails,
+// WeChat Pay must still come back. A panic in fn is recovered and logged
+// (without the body); the request gets 500. When fn succeeded but the
+// deduplicator could not record it (ErrHandledNotRecorded), the answer is 204
+// and the failure is logged. Refusals are logged with WithEventLogger's
+// logger; server-side failures (500, 503, a failed record) are logged with
+// slog.Default() when no logger was given.
 //
 // WeChat Pay waits 5 seconds for the answer: fn should record the event
 // (for example on a queue) and return, leaving slow work for later. The same
@@ -307,27 +323,77 @@ func NewEventHandler(p *EventParser, fn func(ctx context.Context, ev *CouponEven
 			refuse(w, http.StatusMethodNotAllowed, "method not allowed")
 			return
 		}
+		var status int
+		var message string
 		ev, err := p.ParseRequest(r)
-		if err == nil {
-			if err = fn(r.Context(), ev); err != nil {
-				err = fmt.Errorf("busifavor: handler refused notification %s: %w", ev.ID, err)
-			}
+		if err != nil {
+			status, message = refusal(err)
+		} else if err = callHandler(r.Context(), fn, ev); err != nil {
+			err = fmt.Errorf("busifavor: handler refused notification %s: %w", ev.ID, err)
+			status, message = handlerRefusal(err)
 		}
-		if err == nil {
+		if err == nil || errors.Is(err, ErrHandledNotRecorded) {
+			if err != nil {
+				p.serverLogger().LogAttrs(r.Context(), slog.LevelError, "busifavor notification handled but not recorded",
+					slog.String("error", err.Error()))
+			}
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		status, message := refusal(err)
-		if p.logger != nil {
-			p.logger.LogAttrs(r.Context(), slog.LevelWarn, "busifavor notification refused",
+		if l := p.logger; l != nil || status >= 500 {
+			level := slog.LevelWarn
+			if status >= 500 {
+				l, level = p.serverLogger(), slog.LevelError
+			}
+			l.LogAttrs(r.Context(), level, "busifavor notification refused",
 				slog.Int("status", status), slog.String("error", err.Error()))
 		}
 		refuse(w, status, message)
 	})
 }
 
-// refusal maps a parse or handler error to the status and message WeChat Pay
-// gets.
+// serverLogger is where server-side failures are logged: the parser's
+// logger, or slog.Default().
+func (p *EventParser) serverLogger() *slog.Logger {
+	if p.logger != nil {
+		return p.logger
+	}
+	return slog.Default()
+}
+
+// panicError is a handler function's panic, recovered.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string {
+	return fmt.Sprintf("panic: %s\n%s", clip(fmt.Sprint(e.value), maxErrorMessage), clip(string(e.stack), 4<<10))
+}
+
+// callHandler calls fn, turning a panic into a *panicError.
+func callHandler(ctx context.Context, fn func(context.Context, *CouponEvent) error, ev *CouponEvent) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicError{value: v, stack: debug.Stack()}
+		}
+	}()
+	return fn(ctx, ev)
+}
+
+// handlerRefusal maps the handler function's error to the status and
+// message WeChat Pay gets.
+func handlerRefusal(err error) (int, string) {
+	switch {
+	case errors.Is(err, ErrInFlight):
+		return http.StatusConflict, "the event is being handled, please retry later"
+	case errors.Is(err, ErrDeduplicator):
+		return http.StatusServiceUnavailable, "temporarily unavailable, please retry"
+	}
+	return http.StatusInternalServerError, "notification not handled, please retry"
+}
+
+// refusal maps a parse error to the status and message WeChat Pay gets.
 func refusal(err error) (int, string) {
 	switch {
 	case errors.Is(err, ErrInvalidSignature):
@@ -343,7 +409,7 @@ func refusal(err error) (int, string) {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return http.StatusBadRequest, "body cut short"
 	}
-	return http.StatusInternalServerError, "notification not handled, please retry"
+	return http.StatusInternalServerError, "notification not read, please retry"
 }
 
 func refuse(w http.ResponseWriter, status int, message string) {

@@ -349,39 +349,6 @@ func TestNewEventHandlerRefusesNil(t *testing.T) {
 	})
 }
 
-func TestDeduplicatedHandler(t *testing.T) {
-	s := busifavortest.NewServer()
-	t.Cleanup(s.Close)
-	d, err := busifavor.NewMemoryDeduplicator(100, time.Hour)
-	require.NoError(t, err)
-	var handled atomic.Int32
-	var fail atomic.Bool
-	handler := busifavor.NewEventHandler(newParser(t, s), busifavor.Deduplicate(d, func(ctx context.Context, ev *busifavor.CouponEvent) error {
-		if fail.Load() {
-			return errors.New("try later")
-		}
-		handled.Add(1)
-		return nil
-	}))
-	h, b := s.CouponNotification(sampleCoupon)
-	deliver := func() int {
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(b))
-		req.Header = h.Clone()
-		handler.ServeHTTP(rec, req)
-		return rec.Code
-	}
-
-	fail.Store(true)
-	assert.Equal(t, http.StatusInternalServerError, deliver(), "first delivery fails")
-	assert.Equal(t, 0, d.Len(), "a failed delivery is released")
-	fail.Store(false)
-	for range 3 {
-		assert.Equal(t, http.StatusNoContent, deliver(), "every delivery is acknowledged")
-	}
-	assert.Equal(t, int32(1), handled.Load(), "but handled once")
-}
-
 // resign edits the envelope's resource and signs the edited body correctly,
 // so only decryption or decoding can catch the edit.
 func resign(t *testing.T, s *busifavortest.Server, edit func(map[string]any)) (http.Header, []byte) {
