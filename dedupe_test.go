@@ -85,9 +85,15 @@ func TestMemoryDeduplicatorStates(t *testing.T) {
 	for _, bad := range []func() error{
 		func() error { _, err := busifavor.NewMemoryDeduplicator(0, time.Minute); return err },
 		func() error { _, err := busifavor.NewMemoryDeduplicator(1, 0); return err },
-		func() error { _, err := busifavor.NewMemoryDeduplicator(1, time.Minute, busifavor.WithLease(0)); return err },
+		func() error {
+			_, err := busifavor.NewMemoryDeduplicator(1, time.Minute, busifavor.WithLease(0))
+			return err
+		},
 		func() error { _, err := busifavor.NewMemoryDeduplicator(1, time.Minute, nil); return err },
-		func() error { _, err := busifavor.NewMemoryDeduplicator(1, time.Minute, busifavor.WithMemoryClock(nil)); return err },
+		func() error {
+			_, err := busifavor.NewMemoryDeduplicator(1, time.Minute, busifavor.WithMemoryClock(nil))
+			return err
+		},
 	} {
 		assert.Error(t, bad())
 	}
