@@ -43,6 +43,13 @@ var digits = regexp.MustCompile(`^[0-9]{1,18}$`)
 // the headers and body without sending them, for consumers that do not
 // speak HTTP (a queue, fasthttp).
 func (s *Server) CouponNotification(c busifavor.CouponSend) (http.Header, []byte) {
+	_, body := s.couponBody(c)
+	return s.SignNotification(body), body
+}
+
+// couponBody builds a COUPON.SEND notification body for c with a new event
+// id, and returns both.
+func (s *Server) couponBody(c busifavor.CouponSend) (id string, body []byte) {
 	now := s.now()
 	if c.EventType == "" {
 		c.EventType = "EVENT_TYPE_BUSICOUPON_SEND"
@@ -74,8 +81,9 @@ func (s *Server) CouponNotification(c busifavor.CouponSend) (http.Header, []byte
 		panic(err)
 	}
 	nonce, ciphertext := encryptAEAD(s.cfg.apiV3Key, "coupon", plaintext)
-	body, err := json.Marshal(map[string]any{
-		"id":            newEventID(),
+	id = newEventID()
+	body, err = json.Marshal(map[string]any{
+		"id":            id,
 		"create_time":   FormatTime(now),
 		"event_type":    busifavor.EventTypeCouponSend,
 		"resource_type": "encrypt-resource",
@@ -91,7 +99,7 @@ func (s *Server) CouponNotification(c busifavor.CouponSend) (http.Header, []byte
 	if err != nil {
 		panic(err)
 	}
-	return s.SignNotification(body), body
+	return id, body
 }
 
 // SignNotification returns the headers WeChat Pay sends with a notification

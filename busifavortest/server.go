@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,6 +77,8 @@ type server struct {
 	prunedAt time.Time            // when nonces older than clockSkew were last dropped
 	faults   []*pendingFault
 	requests []Request
+
+	dl deliveries // ClaimCoupon's event deliveries
 }
 
 // stored is one merchant's notify URL.
@@ -106,6 +109,7 @@ type config struct {
 	platformCert   *platformCert     // made in NewServer when certMode
 	preset         map[string]string // mchid -> notify URL set before start
 	maxRecorded    int
+	delivery       DeliveryPolicy
 }
 
 // Option configures a Server in NewServer.
@@ -168,7 +172,7 @@ func WithNotifyURL(mchID, notifyURL string) Option {
 // server unless fixed with options. It panics if it cannot listen, like
 // httptest.NewServer.
 func NewServer(opts ...Option) *Server {
-	cfg := config{mchID: DefaultMchID, clock: time.Now, maxRecorded: DefaultMaxRecorded}
+	cfg := config{mchID: DefaultMchID, clock: time.Now, maxRecorded: DefaultMaxRecorded, delivery: DefaultDeliveryPolicy}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -200,6 +204,9 @@ func NewServer(opts ...Option) *Server {
 		cfg.platformCert = newPlatformCert(cfg.platformKey, cfg.clock())
 	}
 	s := &Server{server: &server{cfg: cfg, state: map[string]stored{}, nonces: map[string]time.Time{}}}
+	s.dl.ctx, s.dl.cancel = context.WithCancel(context.Background())
+	s.dl.routes, s.dl.events = map[string][]*url.URL{}, map[string]*delivery{}
+	s.dl.client = &http.Client{CheckRedirect: busifavor.RefuseRedirect} // WeChat Pay follows no redirect either
 	for id, u := range cfg.preset {
 		s.state[id] = stored{notifyURL: u, updateTime: cfg.clock()}
 	}
@@ -209,8 +216,11 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
-// Close shuts the server down and blocks until its requests are done.
+// Close stops delivering events, shuts the server down and blocks until its
+// requests are done.
 func (s *Server) Close() {
+	s.dl.cancel()
+	s.dl.wg.Wait()
 	s.ts.Close()
 	if s.mgr != nil {
 		s.mgr.Stop()
