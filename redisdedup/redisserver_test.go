@@ -21,7 +21,7 @@ const requireRedisEnv = "BUSIFAVOR_REQUIRE_REDIS"
 // redisServer is a real redis-server that a test starts on a free loopback
 // port, with persistence off, in a temporary directory.
 type redisServer struct {
-	t    *testing.T
+	t    testing.TB
 	path string
 	dir  string
 	port int
@@ -30,7 +30,12 @@ type redisServer struct {
 
 // startRedis starts a redis-server for t and stops it when t ends. Without
 // redis-server on PATH the test is skipped (or fails under .ci/run).
-func startRedis(t *testing.T) *redisServer {
+func startRedis(t *testing.T) *redisServer { return startRedisTB(t) }
+
+// startRedisB is startRedis for a benchmark.
+func startRedisB(b *testing.B) *redisServer { return startRedisTB(b) }
+
+func startRedisTB(t testing.TB) *redisServer {
 	t.Helper()
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
