@@ -151,10 +151,29 @@
 // is verified, decrypted and accepted by your function; otherwise a 4xx or
 // 5xx with {"code":"FAIL","message":…}, so WeChat Pay delivers it again
 // (every 60 s, 11 times). WeChat Pay waits 5 seconds: put slow work on a
-// queue. The same notification can arrive more than once, so handle it
-// idempotently on CouponEvent.ID: Deduplicate does that with any
-// Deduplicator, such as NewMemoryDeduplicator for a single instance or your
-// own over Redis or a database.
+// queue.
+//
+// The same notification can arrive more than once, at any instance of a
+// backend. Deduplicate keeps the promise that each event id is handled to
+// completion once, and none is lost while WeChat Pay still redelivers. An id
+// is unseen, in flight (claimed with a lease) or done (remembered for a
+// TTL):
+//
+//	situation                             answer  WeChat Pay then
+//	unseen: claimed, fn succeeds          204     stops; the id is done
+//	done                                  204     stops; fn is not called
+//	in flight (another delivery has it)   409     delivers again later
+//	fn returns an error or panics         500     delivers again; the claim is released
+//	the deduplicator fails                503     delivers again later; fn is not called
+//
+// An event in flight gets 409, never 2xx, because the delivery handling it
+// may still fail. A claim left by a crashed process, or one whose release
+// failed, lapses with its lease (DefaultLease: longer than WeChat Pay's 5 s
+// wait, shorter than its 60 s between deliveries), and the next delivery is
+// handled. NewMemoryDeduplicator serves a single instance;
+// github.com/busifavor-go/busifavor/redisdedup serves several sharing a
+// Redis. busifavortest.Server.ClaimCoupon delivers events the way WeChat Pay
+// does, so the whole loop can be tested offline.
 //
 //	parser, err := busifavor.NewEventParser(apiV3Key,
 //		verifiers.NewSHA256WithRSAPubkeyVerifier(publicKeyID, *publicKey))

@@ -13,6 +13,15 @@
 // records every request (Requests), fails on demand (Fail, FailOn), and signs
 // and sends COUPON.SEND notifications (SendCouponEvent, CouponNotification).
 //
+// It also delivers events the way WeChat Pay does: ClaimCoupon makes a user
+// claim a coupon, and the fake delivers the COUPON.SEND event to the notify
+// URL the merchant set through the API (Route maps that public URL to local
+// servers), waits for the answer and redelivers the same event, freshly
+// signed, on anything but a 2xx, per the DeliveryPolicy (WeChat Pay's 5 s
+// wait and 11 deliveries 60 s apart, compressible with WithDeliveryPolicy).
+// WaitEvent waits for an event's outcome and Deliveries lists every
+// delivery.
+//
 // Keys are generated per server. ClientOptions gives core.NewClient all it
 // needs, and HTTPClient sends WeChat Pay's own domains to the fake, so code
 // written against wechatpay-go's generated services, or a platform

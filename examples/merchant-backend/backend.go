@@ -15,7 +15,7 @@ import (
 type Backend struct {
 	Client    *busifavor.Client
 	Parser    *busifavor.EventParser
-	Seen      busifavor.Deduplicator // NewMemoryDeduplicator for one instance; Redis or SQL for several
+	Seen      busifavor.Deduplicator // NewMemoryDeduplicator for one instance; redisdedup.New for several
 	NotifyURL string
 	// Record stores an event for later processing. It must be quick:
 	// WeChat Pay waits 5 seconds for the answer.
