@@ -260,9 +260,9 @@ func (m *MemoryDeduplicator) Claim(_ context.Context, id string) (Claim, error) 
 func (m *MemoryDeduplicator) Complete(_ context.Context, id, token string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e, ok := m.entries[id]
-	if !ok || e.token == "" || e.token != token {
-		return ErrNotOwner
+	e, err := m.owned(id, token)
+	if err != nil {
+		return err
 	}
 	e.token, e.until = "", m.now().Add(m.ttl)
 	e.elem = m.done.PushBack(e)
@@ -273,12 +273,22 @@ func (m *MemoryDeduplicator) Complete(_ context.Context, id, token string) error
 func (m *MemoryDeduplicator) Release(_ context.Context, id, token string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e, ok := m.entries[id]
-	if !ok || e.token == "" || e.token != token {
-		return ErrNotOwner
+	e, err := m.owned(id, token)
+	if err != nil {
+		return err
 	}
 	m.remove(e)
 	return nil
+}
+
+// owned returns id's entry if token holds it in flight, else ErrNotOwner.
+// A lapsed lease not yet taken over still counts as held.
+func (m *MemoryDeduplicator) owned(id, token string) (*memEntry, error) {
+	e, ok := m.entries[id]
+	if !ok || e.token == "" || e.token != token {
+		return nil, ErrNotOwner
+	}
+	return e, nil
 }
 
 // Len reports how many ids are remembered, in flight and done.
