@@ -242,7 +242,7 @@ func (c *Client) attempt(ctx context.Context, method string, base endpoint, path
 		return nil, &transportError{host: base.host, err: err}
 	}
 	if len(b) > MaxResponseBytes {
-		return nil, fmt.Errorf("%w: body is larger than %d bytes", ErrMalformedResponse, MaxResponseBytes)
+		return nil, tooLarge(base.host)
 	}
 	return &answer{status: res.Response.StatusCode, body: b, requestID: requestID(res.Response.Header)}, nil
 }
@@ -295,7 +295,8 @@ func classify(host string, res *core.APIResult, err error) error {
 		res.Response.StatusCode, requestID(res.Response.Header), clip(err.Error(), maxErrorMessage))
 }
 
-// tooLarge is an answer cut off by NewHTTPClient's body limit.
+// tooLarge is an answer larger than MaxResponseBytes, whether cut off by
+// NewHTTPClient or read whole by another client.
 func tooLarge(host string) error {
 	return fmt.Errorf("%w: the answer from %s is larger than %d bytes", ErrMalformedResponse, host, MaxResponseBytes)
 }
