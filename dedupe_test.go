@@ -303,3 +303,45 @@ func TestDeduplicatedDeliveries(t *testing.T) {
 		assert.True(t, left > 0 && left <= 30*time.Second, "%s left of a 30s lease", left)
 	})
 }
+
+// TestMemoryDeduplicatorUnderConcurrency has goroutines race over a few ids,
+// claiming, then completing or releasing at random: at no moment do two
+// hold the same id, an id is completed at most once, and a completed id
+// stays done.
+func TestMemoryDeduplicatorUnderConcurrency(t *testing.T) {
+	d, err := busifavor.NewMemoryDeduplicator(100, time.Hour)
+	require.NoError(t, err)
+	const ids = 8
+	var holders, completions [ids]atomic.Int32
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				n := (g*7 + i) % ids
+				id := string(rune('a' + n))
+				c, err := d.Claim(ctx, id)
+				if !assert.NoError(t, err) {
+					return
+				}
+				switch c.Status {
+				case busifavor.Done:
+					assert.EqualValues(t, 1, completions[n].Load(), "done only after a completion")
+				case busifavor.Claimed:
+					if h := holders[n].Add(1); h != 1 {
+						t.Errorf("%d holders of %s", h, id)
+					}
+					holders[n].Add(-1)
+					if i%5 == 0 {
+						assert.EqualValues(t, 1, completions[n].Add(1), "completed once")
+						assert.NoError(t, d.Complete(ctx, id, c.Token))
+					} else {
+						assert.NoError(t, d.Release(ctx, id, c.Token))
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
