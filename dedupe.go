@@ -126,8 +126,9 @@ func Deduplicate(d Deduplicator, fn func(ctx context.Context, ev *CouponEvent) e
 			return fmt.Errorf("%w: claiming event %s: unknown status %v", ErrDeduplicator, ev.ID, c.Status)
 		}
 		// The deduplicator is told the outcome even when the delivery's own
-		// context has ended (WeChat Pay hung up).
-		record := context.WithoutCancel(ctx)
+		// context has ended (WeChat Pay hung up), within a bound of its own.
+		record, cancelRecord := context.WithTimeout(context.WithoutCancel(ctx), c.Lease)
+		defer cancelRecord()
 		handled := false
 		defer func() {
 			if handled {
