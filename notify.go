@@ -340,13 +340,12 @@ func NewEventHandler(p *EventParser, fn func(ctx context.Context, ev *CouponEven
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		if l := p.logger; l != nil || status >= 500 {
-			level := slog.LevelWarn
-			if status >= 500 {
-				l, level = p.serverLogger(), slog.LevelError
-			}
-			l.LogAttrs(r.Context(), level, "busifavor notification refused",
-				slog.Int("status", status), slog.String("error", err.Error()))
+		attrs := []slog.Attr{slog.Int("status", status), slog.String("error", err.Error())}
+		switch {
+		case status >= 500: // a server-side failure: always logged
+			p.serverLogger().LogAttrs(r.Context(), slog.LevelError, "busifavor notification refused", attrs...)
+		case p.logger != nil:
+			p.logger.LogAttrs(r.Context(), slog.LevelWarn, "busifavor notification refused", attrs...)
 		}
 		refuse(w, status, message)
 	})

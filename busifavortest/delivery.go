@@ -191,10 +191,7 @@ func (s *Server) deliver(d *delivery, notifyURL string, targets []*url.URL, body
 		rec.EventID, rec.Attempt = d.outcome.EventID, attempt
 		s.dl.mu.Lock()
 		d.outcome.Statuses = append(d.outcome.Statuses, rec.Status)
-		if n := s.cfg.maxRecorded; len(s.dl.log) >= 2*n {
-			s.dl.log = append(s.dl.log[:0], s.dl.log[len(s.dl.log)-n+1:]...)
-		}
-		s.dl.log = append(s.dl.log, rec)
+		s.dl.log = appendBounded(s.dl.log, rec, s.cfg.maxRecorded)
 		s.dl.mu.Unlock()
 		if rec.Status >= 200 && rec.Status <= 299 {
 			d.outcome.Acknowledged = true

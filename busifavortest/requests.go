@@ -32,12 +32,18 @@ func (s *Server) record(r *http.Request, body []byte, verifyErr error) {
 		rec.VerifyError = verifyErr.Error()
 	}
 	s.mu.Lock()
-	if n := s.cfg.maxRecorded; len(s.requests) >= 2*n {
-		// Drop the oldest in one move, so recording stays O(1) amortized.
-		s.requests = append(s.requests[:0], s.requests[len(s.requests)-n+1:]...)
-	}
-	s.requests = append(s.requests, rec)
+	s.requests = appendBounded(s.requests, rec, s.cfg.maxRecorded)
 	s.mu.Unlock()
+}
+
+// appendBounded appends v to list, keeping at least the n most recent
+// entries: at 2n it drops the oldest in one move, so recording stays O(1)
+// amortized. Readers take the last n.
+func appendBounded[T any](list []T, v T, n int) []T {
+	if len(list) >= 2*n {
+		list = append(list[:0], list[len(list)-n+1:]...)
+	}
+	return append(list, v)
 }
 
 // DefaultMaxRecorded is how many requests a Server keeps for Requests.

@@ -234,33 +234,28 @@ func (c *credentials) auth(ctx context.Context, key *rsa.PrivateKey, apiV3Key st
 	return option.WithWechatPayAutoAuthCipherUsingDownloaderMgr(c.mchID.value, c.serial.value, key, mgr), nil
 }
 
-// pemHelp says what a valid key file looks like.
-const pemHelp = "a PEM file starting -----BEGIN %s-----, as downloaded from the merchant platform (%s)"
-
-// loadPrivateKey reads the merchant's private key, explaining a bad file
-// without echoing it.
+// loadPrivateKey reads the merchant's private key.
 func loadPrivateKey(cr credential) (*rsa.PrivateKey, error) {
+	return loadKey(cr, "the merchant private key", "PRIVATE KEY", "apiclient_key.pem, PKCS#8 RSA", utils.LoadPrivateKey)
+}
+
+// loadKey reads a PEM key file named by cr and parses it, explaining a bad
+// file (what, and what a valid one looks like) without echoing it.
+func loadKey[K any](cr credential, what, pemType, example string, parse func(string) (K, error)) (K, error) {
+	var zero K
 	b, err := os.ReadFile(cr.value)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the merchant private key from %s (%s): %v", cr.name(), cr.value, errors.Unwrap(err))
+		return zero, fmt.Errorf("cannot read %s from %s (%s): %v", what, cr.name(), cr.value, errors.Unwrap(err))
 	}
-	key, err := utils.LoadPrivateKey(string(b))
+	key, err := parse(string(b))
 	if err != nil {
-		return nil, fmt.Errorf("the file given by %s (%s) is not the merchant API private key: expected "+pemHelp,
-			cr.name(), cr.value, "PRIVATE KEY", "apiclient_key.pem, PKCS#8 RSA")
+		return zero, fmt.Errorf("the file given by %s (%s) is not %s: expected a PEM file starting -----BEGIN %s-----, as downloaded from the merchant platform (%s)",
+			cr.name(), cr.value, what, pemType, example)
 	}
 	return key, nil
 }
 
+// loadPublicKey reads WeChat Pay's public key.
 func loadPublicKey(cr credential) (*rsa.PublicKey, error) {
-	b, err := os.ReadFile(cr.value)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the WeChat Pay public key from %s (%s): %v", cr.name(), cr.value, errors.Unwrap(err))
-	}
-	pub, err := utils.LoadPublicKey(string(b))
-	if err != nil {
-		return nil, fmt.Errorf("the file given by %s (%s) is not the WeChat Pay public key: expected "+pemHelp,
-			cr.name(), cr.value, "PUBLIC KEY", "pub_key.pem, RSA")
-	}
-	return pub, nil
+	return loadKey(cr, "the WeChat Pay public key", "PUBLIC KEY", "pub_key.pem, RSA", utils.LoadPublicKey)
 }
