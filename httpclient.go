@@ -33,7 +33,11 @@ func NewHTTPClient(base *http.Client) *http.Client {
 		*c = *base
 	}
 	c.CheckRedirect = RefuseRedirect
-	c.Transport = &limitTransport{next: c.Transport, max: MaxResponseBytes}
+	next := c.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	c.Transport = &limitTransport{next: next, max: MaxResponseBytes}
 	return c
 }
 
@@ -45,17 +49,13 @@ func RefuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLa
 
 // limitTransport cuts every answer's body at max bytes with an error.
 type limitTransport struct {
-	next http.RoundTripper // nil: http.DefaultTransport
+	next http.RoundTripper
 	max  int64
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	next := t.next
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	res, err := next.RoundTrip(r)
+	res, err := t.next.RoundTrip(r)
 	if err != nil {
 		return res, err
 	}
@@ -66,11 +66,7 @@ func (t *limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // CloseIdleConnections closes the wrapped transport's idle connections, so
 // http.Client.CloseIdleConnections still works.
 func (t *limitTransport) CloseIdleConnections() {
-	next := t.next
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	if c, ok := next.(interface{ CloseIdleConnections() }); ok {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
 }
