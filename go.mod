@@ -1,6 +1,6 @@
 module github.com/busifavor-go/busifavor
 
-go 1.22
+go 1.24
 
 require github.com/wechatpay-apiv3/wechatpay-go v0.2.21
 

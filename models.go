@@ -320,3 +320,57 @@ func (a *AttachInfo) UnmarshalJSON(b []byte) error {
 	}
 	return nil
 }
+
+// flexTime decodes a JSON string in any shape ParseTime accepts; null and ""
+// leave it zero. Response types decode their time.Time fields through it.
+type flexTime time.Time
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *flexTime) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if s == "" {
+		return nil
+	}
+	t, err := ParseTime(s)
+	if err != nil {
+		return err
+	}
+	*f = flexTime(t)
+	return nil
+}
+
+// answerBody is a response type that can say which of its required fields
+// a decoded answer lacks.
+type answerBody interface {
+	missing() []string
+}
+
+// decodeAnswer decodes a verified 2xx body into v and refuses an answer
+// that lacks a required field, so that a broken answer never becomes a
+// zero-valued success.
+func decodeAnswer(body []byte, v answerBody) error {
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("%w: body is not the documented JSON object: %v", ErrMalformedResponse, err)
+	}
+	if m := v.missing(); len(m) > 0 {
+		return fmt.Errorf("%w: required field %v missing or empty", ErrMalformedResponse, m)
+	}
+	return nil
+}
+
+// missingOf lists the names whose value is empty, from name, value pairs.
+func missingOf(pairs ...string) []string {
+	var out []string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			out = append(out, pairs[i])
+		}
+	}
+	return out
+}

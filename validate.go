@@ -80,14 +80,18 @@ func (r GetCallbacksRequest) Validate() error {
 // mchid checks an optional merchant id: string(15), minimum length 8. The
 // docs state no alphabet, so none is imposed beyond printable, unspaced text.
 func (v *validator) mchid(s string) {
-	if s == "" {
-		return
+	if s != "" {
+		v.merchantID("mchid", s)
 	}
+}
+
+// merchantID checks a merchant id in field f: 8 to 15 bytes, printable.
+func (v *validator) merchantID(f, s string) {
 	if n := len(s); n < MchIDMinLen || n > MchIDMaxLen {
-		v.add("mchid", "must be %d to %d bytes long, got %d", MchIDMinLen, MchIDMaxLen, n)
+		v.add(f, "must be %d to %d bytes long, got %d", MchIDMinLen, MchIDMaxLen, n)
 	}
 	if hasSpaceOrControl(s) {
-		v.add("mchid", "must be printable text without white space or control characters")
+		v.add(f, "must be printable text without white space or control characters")
 	}
 }
 

@@ -79,6 +79,10 @@ type server struct {
 	requests []Request
 
 	dl deliveries // ClaimCoupon's event deliveries
+
+	stocks         map[string]*stock // stock_id -> stock
+	stockByRequest map[string]string // caller + "\x00" + out_request_no -> stock_id
+	stockSeq       int
 }
 
 // stored is one merchant's notify URL.
@@ -203,7 +207,8 @@ func NewServer(opts ...Option) *Server {
 	if cfg.certMode {
 		cfg.platformCert = newPlatformCert(cfg.platformKey, cfg.clock())
 	}
-	s := &Server{server: &server{cfg: cfg, state: map[string]stored{}, nonces: map[string]time.Time{}}}
+	s := &Server{server: &server{cfg: cfg, state: map[string]stored{}, nonces: map[string]time.Time{},
+		stocks: map[string]*stock{}, stockByRequest: map[string]string{}}}
 	s.dl.ctx, s.dl.cancel = context.WithCancel(context.Background())
 	s.dl.routes, s.dl.events = map[string][]*url.URL{}, map[string]*delivery{}
 	s.dl.client = &http.Client{CheckRedirect: busifavor.RefuseRedirect} // WeChat Pay follows no redirect either
@@ -358,6 +363,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, caller string, bo
 		s.writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "该资源不支持 "+r.Method+" 方法", nil)
 	case r.URL.Path == certificatesPath && r.Method == http.MethodGet && s.cfg.platformCert != nil:
 		s.certificates(w)
+	case s.stockRoute(w, r, caller, body):
 	default:
 		s.writeError(w, http.StatusNotFound, "NOT_FOUND", "请求的资源不存在", nil)
 	}

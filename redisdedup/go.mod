@@ -1,6 +1,6 @@
 module github.com/busifavor-go/busifavor/redisdedup
 
-go 1.22
+go 1.24
 
 require (
 	github.com/busifavor-go/busifavor v0.0.0

@@ -1,0 +1,361 @@
+package busifavor
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// codesPath is a stock's uploaded codes; codePath names one.
+func codesPath(stockID string) string { return stockPath(stockID) + "/couponcodes" }
+
+func codePath(stockID, code string) string { return codesPath(stockID) + "/" + url.PathEscape(code) }
+
+// CouponCodeStatus is an uploaded code's state (商户上传code分配状态). Values
+// newer than this package are kept as they came.
+type CouponCodeStatus string
+
+// The documented code states.
+const (
+	CouponCodeAvailable  CouponCodeStatus = "AVAILABLE"  // not sent yet (可用)
+	CouponCodeDispatched CouponCodeStatus = "DISPATCHED" // sent to a user (已分配)
+)
+
+// UploadCouponCodesRequest uploads codes to a MERCHANT_UPLOAD stock
+// (上传预存code). Use UploadAllCouponCodes for more than MaxCodesPerUpload
+// codes.
+type UploadCouponCodesRequest struct {
+	// StockID is the stock, 1 to 20 bytes; it goes in the path.
+	StockID string `json:"-"`
+	// CouponCodeList is 1 to 200 distinct codes, each 1 to 32 bytes of
+	// 0-9 a-z A-Z, space and - _ \ / = |.
+	CouponCodeList []string `json:"coupon_code_list"`
+	// UploadRequestNo is the merchant's unique number for this upload, 1 to
+	// 128 bytes. It makes the upload safe to retry.
+	UploadRequestNo string `json:"upload_request_no"`
+}
+
+// UploadCouponCodesResponse is WeChat Pay's answer to UploadCouponCodes.
+type UploadCouponCodesResponse struct {
+	// StockID is the stock.
+	StockID string `json:"stock_id"`
+	// TotalCount is the codes uploaded after removing repeats.
+	TotalCount int64 `json:"total_count"`
+	// SuccessCount is the codes newly stored.
+	SuccessCount int64 `json:"success_count"`
+	// SuccessCodes lists them.
+	SuccessCodes []string `json:"success_codes,omitempty"`
+	// SuccessTime is when the upload finished.
+	SuccessTime time.Time `json:"success_time"`
+	// FailCount is the codes refused.
+	FailCount int64 `json:"fail_count,omitempty"`
+	// FailCodes says why each was refused.
+	FailCodes []CouponCodeFailure `json:"fail_codes,omitempty"`
+	// ExistCodes were stored by an earlier upload and are not stored again.
+	ExistCodes []string `json:"exist_codes,omitempty"`
+	// DuplicateCodes were repeated in this upload; one of each was kept.
+	DuplicateCodes []string `json:"duplicate_codes,omitempty"`
+	// RequestID is the answer's Request-ID header, for WeChat Pay support.
+	RequestID string `json:"-"`
+}
+
+// CouponCodeFailure is a code an upload refused, and why.
+type CouponCodeFailure struct {
+	// CouponCode is the refused code.
+	CouponCode string `json:"coupon_code"`
+	// Code is WeChat Pay's error code for it.
+	Code string `json:"code"`
+	// Message explains it.
+	Message string `json:"message"`
+}
+
+// UnmarshalJSON reads success_time in any shape ParseTime accepts.
+func (r *UploadCouponCodesResponse) UnmarshalJSON(b []byte) error {
+	type plain UploadCouponCodesResponse
+	w := struct {
+		*plain
+		SuccessTime flexTime `json:"success_time"`
+	}{plain: (*plain)(r)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	r.SuccessTime = time.Time(w.SuccessTime)
+	return nil
+}
+
+func (r *UploadCouponCodesResponse) missing() []string {
+	m := missingOf("stock_id", r.StockID)
+	if r.SuccessTime.IsZero() {
+		m = append(m, "success_time")
+	}
+	return m
+}
+
+// ListCouponCodesRequest selects a page of a stock's uploaded codes
+// (查询预存code列表).
+type ListCouponCodesRequest struct {
+	// StockID is the stock, 1 to 20 bytes; it goes in the path.
+	StockID string
+	// Limit is the page size; 0 leaves it to WeChat Pay.
+	Limit int64
+	// Offset is where the page starts, 0 for the first.
+	Offset int64
+	// Appid, when set, makes WeChat Pay return openids for that appid.
+	Appid string
+	// Status selects codes in one state; empty selects all.
+	Status CouponCodeStatus
+}
+
+// ListCouponCodesResponse is one page of a stock's uploaded codes.
+type ListCouponCodesResponse struct {
+	// StockID is the stock.
+	StockID string `json:"stock_id"`
+	// TotalCount is every code of the stock that matches.
+	TotalCount int64 `json:"total_count"`
+	// Data is this page.
+	Data []UploadedCode `json:"data,omitempty"`
+	// Offset is where the page starts, as asked.
+	Offset int64 `json:"offset"`
+	// Limit is the page size WeChat Pay used.
+	Limit int64 `json:"limit"`
+	// RequestID is the answer's Request-ID header, for WeChat Pay support.
+	RequestID string `json:"-"`
+}
+
+func (r *ListCouponCodesResponse) missing() []string { return missingOf("stock_id", r.StockID) }
+
+// UploadedCode is a code a merchant uploaded, with its state. Once sent it
+// names the user who received it: OpenID and UnionID are personal data.
+type UploadedCode struct {
+	// Code is the uploaded code.
+	Code string `json:"code"`
+	// CodeStatus is its state; unknown values are kept.
+	CodeStatus CouponCodeStatus `json:"code_status"`
+	// UploadTime is when it was uploaded.
+	UploadTime time.Time `json:"upload_time,omitzero"`
+	// DispatchedTime is when it was sent to a user.
+	DispatchedTime time.Time `json:"dispatched_time,omitzero"`
+	// OpenID is the receiving user's openid, for the appid asked with.
+	OpenID string `json:"openid,omitempty"`
+	// UnionID is the receiving user's unionid.
+	UnionID string `json:"unionid,omitempty"`
+	// CouponCode is the user coupon made from this code.
+	CouponCode string `json:"coupon_code,omitempty"`
+}
+
+// UnmarshalJSON reads the code's times in any shape ParseTime accepts.
+func (c *UploadedCode) UnmarshalJSON(b []byte) error {
+	type plain UploadedCode
+	w := struct {
+		*plain
+		UploadTime     flexTime `json:"upload_time"`
+		DispatchedTime flexTime `json:"dispatched_time"`
+	}{plain: (*plain)(c)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	c.UploadTime, c.DispatchedTime = time.Time(w.UploadTime), time.Time(w.DispatchedTime)
+	return nil
+}
+
+// GetCouponCodeRequest names an uploaded code (查询预存code详情).
+type GetCouponCodeRequest struct {
+	// StockID is the stock, 1 to 20 bytes.
+	StockID string
+	// CouponCode is the uploaded code, 1 to 32 bytes.
+	CouponCode string
+	// Appid, when set, makes WeChat Pay return the openid for that appid.
+	Appid string
+}
+
+// GetCouponCodeResponse is WeChat Pay's answer to GetCouponCode.
+type GetCouponCodeResponse struct {
+	// CodeInformation is the code and its state.
+	CodeInformation UploadedCode `json:"code_information"`
+	// CouponInformation is the user coupon made from it, once DISPATCHED.
+	CouponInformation *UserCoupon `json:"coupon_information,omitempty"`
+	// RequestID is the answer's Request-ID header, for WeChat Pay support.
+	RequestID string `json:"-"`
+}
+
+func (r *GetCouponCodeResponse) missing() []string {
+	return missingOf("code_information.code", r.CodeInformation.Code, "code_information.code_status", string(r.CodeInformation.CodeStatus))
+}
+
+// DeleteCouponCodeRequest deletes an unsent uploaded code (删除预存code).
+type DeleteCouponCodeRequest struct {
+	// StockID is the stock, 1 to 20 bytes.
+	StockID string
+	// CouponCode is the code, 1 to 32 bytes.
+	CouponCode string
+	// DeleteRequestNo is the merchant's unique number for this deletion, 1 to
+	// 128 bytes. It makes the deletion safe to retry.
+	DeleteRequestNo string
+}
+
+// DeleteCouponCodeResponse is WeChat Pay's answer to DeleteCouponCode.
+type DeleteCouponCodeResponse struct {
+	// StockID is the stock.
+	StockID string `json:"stock_id"`
+	// DeleteTime is when the code was deleted.
+	DeleteTime time.Time `json:"delete_time"`
+	// RequestID is the answer's Request-ID header, for WeChat Pay support.
+	RequestID string `json:"-"`
+}
+
+// UnmarshalJSON reads delete_time in any shape ParseTime accepts.
+func (r *DeleteCouponCodeResponse) UnmarshalJSON(b []byte) error {
+	var w struct {
+		StockID    string   `json:"stock_id"`
+		DeleteTime flexTime `json:"delete_time"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	r.StockID, r.DeleteTime = w.StockID, time.Time(w.DeleteTime)
+	return nil
+}
+
+func (r *DeleteCouponCodeResponse) missing() []string {
+	m := missingOf("stock_id", r.StockID)
+	if r.DeleteTime.IsZero() {
+		m = append(m, "delete_time")
+	}
+	return m
+}
+
+// UploadCouponCodes uploads up to MaxCodesPerUpload codes to a
+// MERCHANT_UPLOAD stock (上传预存code). Codes stored before come back in
+// ExistCodes, refused ones in FailCodes: a 2xx answer does not mean every
+// code was stored. It is retried like a GET: UploadRequestNo makes a repeated
+// upload store the codes once. A stock in another code mode answers
+// ErrInvalidRequest (发券模式不合法), and so does a stock whose code quota is
+// full (上传的自定义code已达上限).
+//
+// WeChat Pay API: POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes
+// https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/upload-coupon-code.html
+func (c *Client) UploadCouponCodes(ctx context.Context, req UploadCouponCodesRequest) (*UploadCouponCodesResponse, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	a, err := c.do(ctx, http.MethodPost, codesPath(req.StockID), nil, req)
+	if err != nil {
+		return nil, err
+	}
+	out := &UploadCouponCodesResponse{RequestID: a.requestID}
+	if err := decodeAnswer(a.body, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListCouponCodes reads one page of a stock's uploaded codes (查询预存code
+// 列表). AllCouponCodes walks every page.
+//
+// WeChat Pay API: GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes
+// https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/query-coupon-code-list.html
+func (c *Client) ListCouponCodes(ctx context.Context, req ListCouponCodesRequest) (*ListCouponCodesResponse, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	// The order of wechatpay-go's generated service: limit, offset, appid, status.
+	q := url.Values{}
+	if req.Limit > 0 {
+		q.Set("limit", strconv.FormatInt(req.Limit, 10))
+	}
+	if req.Offset > 0 {
+		q.Set("offset", strconv.FormatInt(req.Offset, 10))
+	}
+	if req.Appid != "" {
+		q.Set("appid", req.Appid)
+	}
+	if req.Status != "" {
+		q.Set("status", string(req.Status))
+	}
+	a, err := c.do(ctx, http.MethodGet, codesPath(req.StockID), q, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := &ListCouponCodesResponse{RequestID: a.requestID}
+	if err := decodeAnswer(a.body, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AllCouponCodes yields every code ListCouponCodes would page through,
+// starting at req.Offset, one page of req.Limit at a time. It stops after
+// the first error, which it yields with a zero UploadedCode, and when the
+// caller stops ranging. Codes uploaded or sent while it runs may be missed or
+// seen twice, as with any offset paging.
+func (c *Client) AllCouponCodes(ctx context.Context, req ListCouponCodesRequest) iter.Seq2[UploadedCode, error] {
+	return func(yield func(UploadedCode, error) bool) {
+		for {
+			page, err := c.ListCouponCodes(ctx, req)
+			if err != nil {
+				yield(UploadedCode{}, err)
+				return
+			}
+			for _, code := range page.Data {
+				if !yield(code, nil) {
+					return
+				}
+			}
+			req.Offset += int64(len(page.Data))
+			if len(page.Data) == 0 || req.Offset >= page.TotalCount {
+				return
+			}
+		}
+	}
+}
+
+// GetCouponCode reads an uploaded code and, once it was sent, the user
+// coupon made from it (查询预存code详情). errors.Is(err,
+// ErrResourceNotExists) means the stock has no such code.
+//
+// WeChat Pay API: GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}
+// https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/coupon-code-info.html
+func (c *Client) GetCouponCode(ctx context.Context, req GetCouponCodeRequest) (*GetCouponCodeResponse, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	var q url.Values
+	if req.Appid != "" {
+		q = url.Values{"appid": {req.Appid}}
+	}
+	a, err := c.do(ctx, http.MethodGet, codePath(req.StockID, req.CouponCode), q, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := &GetCouponCodeResponse{RequestID: a.requestID}
+	if err := decodeAnswer(a.body, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteCouponCode deletes an uploaded code that was not sent yet (删除预存
+// code). It is retried like a GET: DeleteRequestNo makes a repeated deletion
+// act once.
+//
+// WeChat Pay API: DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}
+// https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/delete-coupon-code.html
+func (c *Client) DeleteCouponCode(ctx context.Context, req DeleteCouponCodeRequest) (*DeleteCouponCodeResponse, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	q := url.Values{"delete_request_no": {req.DeleteRequestNo}}
+	a, err := c.do(ctx, http.MethodDelete, codePath(req.StockID, req.CouponCode), q, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := &DeleteCouponCodeResponse{RequestID: a.requestID}
+	if err := decodeAnswer(a.body, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,178 @@
+package busifavor
+
+import (
+	"context"
+	"fmt"
+)
+
+// CodeOutcome is what an upload did with one code.
+type CodeOutcome string
+
+// The outcomes UploadAllCouponCodes reports.
+const (
+	CodeUploaded   CodeOutcome = "UPLOADED"   // stored by this upload
+	CodeExists     CodeOutcome = "EXISTS"     // stored by an earlier upload; not stored again
+	CodeDuplicate  CodeOutcome = "DUPLICATE"  // repeats an earlier code of the same list; the first was uploaded
+	CodeFailed     CodeOutcome = "FAILED"     // refused by WeChat Pay; Reason says why
+	CodeNotSent    CodeOutcome = "NOT_SENT"   // its batch was not sent because an earlier call failed
+	CodeUnreported CodeOutcome = "UNREPORTED" // sent, but the answer did not name it; check with GetCouponCode
+)
+
+// UploadAllCouponCodesRequest uploads any number of codes to a
+// MERCHANT_UPLOAD stock, in batches of MaxCodesPerUpload.
+type UploadAllCouponCodesRequest struct {
+	// StockID is the stock, 1 to 20 bytes.
+	StockID string
+	// Codes are the codes, each checked as UploadCouponCodesRequest checks
+	// them. A code repeated in the list is uploaded once and reported
+	// DUPLICATE after the first.
+	Codes []string
+	// UploadRequestNoPrefix names the batches: batch i (from 1) is sent with
+	// upload_request_no "<prefix>_<i>". Keep it for a list: running the same
+	// list again with the same prefix, after a crash or an error, repeats
+	// each batch with its own number, so nothing is stored twice. At most
+	// RequestNoMaxLen minus 8 bytes.
+	UploadRequestNoPrefix string
+	// Progress, when set, is called after each batch with the number of
+	// codes done (answered or skipped as repeats) and the total.
+	Progress func(done, total int)
+}
+
+// CodeResult is what happened to one code of an UploadAllCouponCodes list.
+type CodeResult struct {
+	// Code is the code.
+	Code string
+	// Outcome is what happened to it.
+	Outcome CodeOutcome
+	// Batch is the batch it was sent in (from 1); 0 for a DUPLICATE.
+	Batch int
+	// FailCode and Reason are WeChat Pay's code and message for a FAILED
+	// code.
+	FailCode, Reason string
+}
+
+// UploadAllCouponCodesResponse reports every code of the list, in list
+// order, and counts the outcomes.
+type UploadAllCouponCodesResponse struct {
+	// Results has one entry per code of the list, in the same order.
+	Results []CodeResult
+	// Counts counts Results by outcome.
+	Counts map[CodeOutcome]int
+	// RequestIDs are the Request-ID headers of the batches sent, in order.
+	RequestIDs []string
+}
+
+// UploadAllCouponCodes uploads any number of codes in batches of
+// MaxCodesPerUpload, each with its own upload_request_no, so that every
+// batch is safe to retry (UploadCouponCodes retries it like a GET, with the
+// same number). Every code is checked before anything is sent: a bad code
+// fails the whole call with a *ValidationError naming it by its index
+// (codes[12]).
+//
+// When a batch fails after its retries, the error is returned together with
+// the report so far: the codes of the batches not sent are NOT_SENT. Run the
+// same list with the same prefix again to finish; batches already done are
+// answered again without storing anything twice.
+func (c *Client) UploadAllCouponCodes(ctx context.Context, req UploadAllCouponCodesRequest) (*UploadAllCouponCodesResponse, error) {
+	batches, results, err := req.plan()
+	if err != nil {
+		return nil, err
+	}
+	out := &UploadAllCouponCodesResponse{Results: results, Counts: map[CodeOutcome]int{}}
+	done := len(req.Codes) - countUnique(batches)
+	for i, b := range batches {
+		a, err := c.UploadCouponCodes(ctx, UploadCouponCodesRequest{
+			StockID: req.StockID, CouponCodeList: b.codes, UploadRequestNo: batchRequestNo(req.UploadRequestNoPrefix, i+1),
+		})
+		if err != nil {
+			out.count()
+			return out, fmt.Errorf("busifavor: batch %d of %d (%d codes from codes[%d]) failed; run the same list with the same prefix again to finish: %w",
+				i+1, len(batches), len(b.codes), b.at[0], err)
+		}
+		out.RequestIDs = append(out.RequestIDs, a.RequestID)
+		b.record(out.Results, a, i+1)
+		done += len(b.codes)
+		if req.Progress != nil {
+			req.Progress(done, len(req.Codes))
+		}
+	}
+	out.count()
+	return out, nil
+}
+
+// batch is one call's codes and their indexes in the list.
+type batch struct {
+	codes []string
+	at    []int
+}
+
+// plan checks the list and splits its distinct codes into batches; results
+// start NOT_SENT, with repeats already DUPLICATE.
+func (r UploadAllCouponCodesRequest) plan() ([]batch, []CodeResult, error) {
+	var v validator
+	v.stockID(r.StockID)
+	v.identifier("upload_request_no_prefix", r.UploadRequestNoPrefix, RequestNoMaxLen-8)
+	if len(r.Codes) == 0 {
+		v.add("codes", "is required: at least one code")
+	}
+	results := make([]CodeResult, len(r.Codes))
+	first := make(map[string]bool, len(r.Codes))
+	var batches []batch
+	for i, code := range r.Codes {
+		v.couponCode("codes"+index(i), code)
+		results[i] = CodeResult{Code: code, Outcome: CodeNotSent}
+		if first[code] {
+			results[i].Outcome = CodeDuplicate
+			continue
+		}
+		first[code] = true
+		if len(batches) == 0 || len(batches[len(batches)-1].codes) == MaxCodesPerUpload {
+			batches = append(batches, batch{})
+		}
+		b := &batches[len(batches)-1]
+		b.codes, b.at = append(b.codes, code), append(b.at, i)
+	}
+	return batches, results, v.err()
+}
+
+// record sets the outcome of each code of b from WeChat Pay's answer.
+func (b batch) record(results []CodeResult, a *UploadCouponCodesResponse, n int) {
+	outcome := make(map[string]CodeResult, len(b.codes))
+	for _, c := range a.SuccessCodes {
+		outcome[c] = CodeResult{Outcome: CodeUploaded}
+	}
+	for _, c := range a.ExistCodes {
+		outcome[c] = CodeResult{Outcome: CodeExists}
+	}
+	for _, c := range a.DuplicateCodes {
+		outcome[c] = CodeResult{Outcome: CodeDuplicate}
+	}
+	for _, f := range a.FailCodes {
+		outcome[f.CouponCode] = CodeResult{Outcome: CodeFailed, FailCode: f.Code, Reason: f.Message}
+	}
+	for k, i := range b.at {
+		r, ok := outcome[b.codes[k]]
+		if !ok {
+			r.Outcome = CodeUnreported
+		}
+		r.Code, r.Batch = b.codes[k], n
+		results[i] = r
+	}
+}
+
+func (r *UploadAllCouponCodesResponse) count() {
+	for _, x := range r.Results {
+		r.Counts[x.Outcome]++
+	}
+}
+
+func countUnique(batches []batch) int {
+	n := 0
+	for _, b := range batches {
+		n += len(b.codes)
+	}
+	return n
+}
+
+// batchRequestNo is the upload_request_no of batch n.
+func batchRequestNo(prefix string, n int) string { return fmt.Sprintf("%s_%d", prefix, n) }
