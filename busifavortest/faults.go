@@ -47,6 +47,12 @@ const (
 	// the request: the caller gets a transport error (busifavor.ErrTransport)
 	// on a new or a reused connection alike.
 	FaultGarbled
+	// FaultLostAnswer processes the request normally, state changes
+	// included, then answers with bytes that are not HTTP and closes the
+	// connection: the request took effect but its answer was lost on the way
+	// back. The caller gets a transport error; a retry must not make the
+	// change twice.
+	FaultLostAnswer
 )
 
 // Fault is one way to break an answer. Header, when set, is added to the
@@ -131,7 +137,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) (_
 	case FaultDrop:
 		drop(w, "")
 	case FaultGarbled:
-		drop(w, "BUSIFAVORTEST GARBLED ANSWER\r\n\r\n")
+		drop(w, garbled)
 	case FaultMalformed:
 		s.writeSigned(w, http.StatusOK, []byte(`<html>upstream error`))
 	case FaultTruncated:
@@ -140,6 +146,8 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) (_
 		s.writeSigned(w, http.StatusOK, body[:len(body)/2])
 		// Ending the handler short of Content-Length makes the server close
 		// the connection: the client reads an unexpected EOF.
+	case FaultLostAnswer:
+		return &lostAnswer{conn: w, header: http.Header{}}, false
 	case FaultBadSignature:
 		return &resigner{ResponseWriter: w, how: signBad}, false
 	case FaultSignTest:
@@ -155,6 +163,19 @@ type resigner struct {
 	http.ResponseWriter
 	how signing
 }
+
+// lostAnswer takes the answer to a request it then loses (FaultLostAnswer).
+type lostAnswer struct {
+	conn   http.ResponseWriter
+	header http.Header
+}
+
+func (l *lostAnswer) Header() http.Header         { return l.header }
+func (l *lostAnswer) Write(b []byte) (int, error) { return len(b), nil }
+func (l *lostAnswer) WriteHeader(int)             {}
+
+// garbled is what FaultGarbled and FaultLostAnswer answer instead of HTTP.
+const garbled = "BUSIFAVORTEST GARBLED ANSWER\r\n\r\n"
 
 // drop writes raw (which may be empty) on the client's connection instead of
 // an answer and closes it.

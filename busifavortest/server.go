@@ -349,6 +349,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.route(w, r, caller, body)
+	if l, ok := w.(*lostAnswer); ok {
+		drop(l.conn, garbled)
+	}
 }
 
 // route answers a verified request.
