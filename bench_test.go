@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/json"
 	"io"
 	"net/http"
 	"testing"
@@ -211,6 +212,90 @@ func BenchmarkValidate(b *testing.B) {
 	req := busifavor.SetCallbacksRequest{Mchid: "10000098", NotifyURL: "https://example.com/busifavor/notify"}
 	b.ReportAllocs()
 	b.ResetTimer()
+	for range b.N {
+		if err := req.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchStockAnswer is a GetStock answer for sampleStock, as the fake writes
+// it.
+var benchStockAnswer = func() string {
+	r := sampleStock("")
+	b, err := json.Marshal(busifavor.Stock{StockID: "1200000001", StockName: r.StockName, BelongMerchant: r.BelongMerchant,
+		Comment: r.Comment, GoodsName: r.GoodsName, StockType: r.StockType, CouponUseRule: r.CouponUseRule,
+		StockSendRule: r.StockSendRule, CustomEntrance: r.CustomEntrance, DisplayPatternInfo: r.DisplayPatternInfo,
+		StockState: busifavor.StockStateRunning, CouponCodeMode: r.CouponCodeMode, NotifyConfig: r.NotifyConfig,
+		CouponCodeCount: &busifavor.CouponCodeCount{TotalCount: 100, AvailableCount: 40}, SendCountInformation: &busifavor.SendCount{TotalSendNum: 60}})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
+
+func BenchmarkCreateStock(b *testing.B) {
+	cc := benchCore(b, `{"stock_id":"1200000001","create_time":"2026-11-27T10:00:00.000+08:00"}`)
+	b.Run("impl=busifavor", func(b *testing.B) {
+		c, err := busifavor.NewClient(cc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req := sampleStock("1000009820261127001")
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if _, err := c.CreateStock(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=wechatpay-go", func(b *testing.B) {
+		svc := merchantexclusivecoupon.BusiFavorApiService{Client: cc}
+		req := refStock("1000009820261127001")
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if _, _, err := svc.CreateBusifavorStock(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=rsa-floor", rsaFloor)
+}
+
+func BenchmarkGetStock(b *testing.B) {
+	cc := benchCore(b, benchStockAnswer)
+	b.Run("impl=busifavor", func(b *testing.B) {
+		c, err := busifavor.NewClient(cc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if _, err := c.GetStock(ctx, busifavor.GetStockRequest{StockID: "1200000001"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=wechatpay-go", func(b *testing.B) {
+		svc := merchantexclusivecoupon.BusiFavorApiService{Client: cc}
+		req := merchantexclusivecoupon.QueryStockRequest{StockId: core.String("1200000001")}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if _, _, err := svc.QueryStock(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=rsa-floor", rsaFloor)
+}
+
+func BenchmarkValidateCreateStock(b *testing.B) {
+	req := sampleStock("1000009820261127001")
+	b.ReportAllocs()
 	for range b.N {
 		if err := req.Validate(); err != nil {
 			b.Fatal(err)
