@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,6 +26,10 @@ usage:
   busifavor set --notify-url URL [--mchid ID] [--json]   set the notify URL
   busifavor get [--mchid ID] [--json]                     read the notify URL
   busifavor listen [--addr ADDR] [--show-openid]          receive events, print them as JSON lines
+  busifavor stock create --file stock.json [--json]       create a coupon stock
+  busifavor stock get STOCK_ID [--json]                   read a stock
+  busifavor codes upload STOCK_ID --file codes.txt        upload coupon codes, in batches
+  busifavor codes list STOCK_ID [--status S] [--json]     list a stock's uploaded codes
   busifavor COMMAND --help                                a command's flags and an example
 
 With no WECHATPAY_* credentials set, or with --sandbox, every command runs
@@ -48,11 +51,16 @@ Exit status: 0 success, 1 API or network error, 2 usage, credential or
 validation error (nothing was sent).
 `
 
-// command is one subcommand: its flags beyond the common ones, and its help.
+// command is one subcommand: its flags beyond the common ones, its help and
+// what it does.
 type command struct {
 	name, synopsis, help string
+	// arg names the one positional argument the command takes, if any.
+	arg string
 	// flags registers the command's own flags.
 	flags func(fs *flag.FlagSet, o *options)
+	// run does the command's work with a ready environment.
+	run func(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int
 }
 
 // options are every flag's value.
@@ -66,15 +74,24 @@ type options struct {
 	timeout    time.Duration
 	addr       string
 	showOpenID bool
+	arg        string // the positional argument (a stock id)
+	file       string // --file
+	status     string // --status
+	prefix     string // --request-no-prefix
 }
 
 func apiFlags(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.mchid, "mchid", "", "the merchant whose notify URL this is, when it is not the signing merchant\n(--merchant-id): a service provider acting for a sub-merchant (default: the signing merchant)")
-	fs.BoolVar(&o.asJSON, "json", false, "print WeChat Pay's answer as JSON")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "give up on the call, retries included, after this long")
+	callFlags(fs, o, 30*time.Second)
 }
 
-var commands = []command{
+// callFlags are the flags of every command that calls the API.
+func callFlags(fs *flag.FlagSet, o *options, timeout time.Duration) {
+	fs.BoolVar(&o.asJSON, "json", false, "print WeChat Pay's answer as JSON")
+	fs.DurationVar(&o.timeout, "timeout", timeout, "give up on the call, retries included, after this long")
+}
+
+var commands = append([]command{
 	{
 		name: "set", synopsis: "set --notify-url URL [--mchid ID] [--json]",
 		help: `Sets the https URL that WeChat Pay POSTs the merchant's coupon events to.
@@ -88,6 +105,7 @@ example:
 			fs.StringVar(&o.notifyURL, "notify-url", "", "the https URL that receives coupon events (required)")
 			apiFlags(fs, o)
 		},
+		run: setCallbacks,
 	},
 	{
 		name: "get", synopsis: "get [--mchid ID] [--json]",
@@ -97,6 +115,7 @@ example:
   busifavor get --json
 `,
 		flags: apiFlags,
+		run:   getCallbacks,
 	},
 	{
 		name: "listen", synopsis: "listen [--addr ADDR] [--show-openid]",
@@ -119,8 +138,11 @@ example:
 			fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "host:port to receive events on")
 			fs.BoolVar(&o.showOpenID, "show-openid", false, "print openid and unionid unmasked (personal data)")
 		},
+		run: func(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
+			return listen(ctx, env, o.addr, o.showOpenID, stdout, stderr)
+		},
 	},
-}
+}, stockCommands...)
 
 // run is the whole command, callable in-process from tests.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -132,14 +154,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	var cmd *command
-	for i := range commands {
-		if commands[i].name == args[0] {
-			cmd = &commands[i]
-		}
-	}
+	cmd, rest := findCommand(args)
 	if cmd == nil {
-		fmt.Fprintf(stderr, "busifavor: unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "busifavor: unknown command %q\n\n%s", strings.Join(args[:min(2, len(args))], " "), usage)
 		return exitUsage
 	}
 	var o options
@@ -150,7 +167,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.StringVar(&o.baseURL, "base-url", "", "send requests (and the platform-certificate download) to this URL instead of\nhttps://api.mch.weixin.qq.com, e.g. a proxy; failover to the backup domain is then off")
 	o.creds.register(fs)
 	fs.Usage = func() {} // help goes to stdout, below; errors get a pointer to it
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseArgs(fs, rest, cmd, &o); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			commandUsage(stdout, cmd, fs)
 			return exitOK
@@ -159,8 +176,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "see busifavor %s --help\n", cmd.name)
 		return exitUsage
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "busifavor %s: unexpected argument %q; see busifavor %s --help\n", cmd.name, fs.Arg(0), cmd.name)
+	if msg := o.argProblem(fs, cmd); msg != "" {
+		fmt.Fprintf(stderr, "busifavor %s: %s; see busifavor %s --help\n", cmd.name, msg, cmd.name)
 		return exitUsage
 	}
 	o.creds.fromEnv(getenv)
@@ -186,20 +203,61 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer env.close()
 
 	if cmd.name == "listen" {
-		return listen(ctx, env, o.addr, o.showOpenID, stdout, stderr)
+		return cmd.run(ctx, env, &o, stdout, stderr)
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	if cmd.name == "set" {
-		resp, err := env.client.SetCallbacks(ctx, busifavor.SetCallbacksRequest{Mchid: o.mchid, NotifyURL: o.notifyURL})
-		if err != nil {
-			return report(stderr, err)
+	return cmd.run(ctx, env, &o, stdout, stderr)
+}
+
+// findCommand finds the command args start with, one word (set) or two
+// (stock create), and returns it with the arguments after its name.
+func findCommand(args []string) (*command, []string) {
+	for i := range commands {
+		words := strings.Fields(commands[i].name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == commands[i].name {
+			return &commands[i], args[len(words):]
 		}
-		return print(stdout, o.asJSON, resp, resp.NotifyURL, resp.Mchid, resp.UpdateTime, resp.RequestID)
 	}
+	return nil, nil
+}
+
+// parseArgs parses flags before and after the positional argument, so that
+// both "stock get ID --json" and "stock get --json ID" work.
+func parseArgs(fs *flag.FlagSet, args []string, cmd *command, o *options) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cmd.arg == "" || fs.NArg() == 0 {
+		return nil
+	}
+	o.arg = fs.Arg(0)
+	return fs.Parse(fs.Args()[1:])
+}
+
+// argProblem says what is wrong with the positional arguments, or "".
+func (o *options) argProblem(fs *flag.FlagSet, cmd *command) string {
+	switch {
+	case fs.NArg() > 0:
+		return fmt.Sprintf("unexpected argument %q", fs.Arg(0))
+	case cmd.arg != "" && o.arg == "":
+		return cmd.arg + " is required"
+	}
+	return ""
+}
+
+func setCallbacks(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
+	resp, err := env.client.SetCallbacks(ctx, busifavor.SetCallbacksRequest{Mchid: o.mchid, NotifyURL: o.notifyURL})
+	if err != nil {
+		return report(stderr, err, true)
+	}
+	return print(stdout, o.asJSON, resp, resp.NotifyURL, resp.Mchid, resp.UpdateTime, resp.RequestID)
+}
+
+func getCallbacks(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
 	resp, err := env.client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{Mchid: o.mchid})
 	if err != nil {
-		return report(stderr, err)
+		return report(stderr, err, true)
 	}
 	if env.sandbox != nil {
 		fmt.Fprintln(stderr, "busifavor: the sandbox starts afresh on every run, with an example URL set; what an earlier `set` stored is gone")
@@ -218,28 +276,30 @@ func commandUsage(w io.Writer, cmd *command, fs *flag.FlagSet) {
 // print writes a response for people or, with asJSON, as JSON.
 func print(w io.Writer, asJSON bool, v any, notifyURL, mchid string, updated time.Time, requestID string) int {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(v)
-		return exitOK
+		return printJSON(w, v)
 	}
 	fmt.Fprintf(w, "notify URL:  %s\n", notifyURL)
 	fmt.Fprintf(w, "mchid:       %s\n", mchid)
 	if !updated.IsZero() {
-		fmt.Fprintf(w, "updated:     %s\n", updated.Local().Format("2006-01-02 15:04:05 MST"))
+		fmt.Fprintf(w, "updated:     %s\n", localTime(updated))
 	}
 	fmt.Fprintf(w, "request id:  %s\n", requestID)
 	return exitOK
 }
 
 // report explains a failed call and picks the exit status. The error text
-// already carries the request id.
-func report(w io.Writer, err error) int {
+// already carries the request id. asFlags names invalid fields as the flags
+// that set them (--notify-url); otherwise by their JSON path.
+func report(w io.Writer, err error, asFlags bool) int {
 	var ve *busifavor.ValidationError
 	if errors.As(err, &ve) {
 		fmt.Fprintln(w, "busifavor: invalid request, nothing was sent:")
 		for _, f := range ve.Fields {
-			fmt.Fprintf(w, "  --%s: %s\n", strings.ReplaceAll(f.Field, "_", "-"), f.Reason)
+			name := f.Field
+			if asFlags {
+				name = "--" + strings.ReplaceAll(f.Field, "_", "-")
+			}
+			fmt.Fprintf(w, "  %s: %s\n", name, f.Reason)
 		}
 		return exitUsage
 	}

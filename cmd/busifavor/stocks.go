@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/busifavor-go/busifavor"
+)
+
+// stockCommands create and read stocks and manage their uploaded codes.
+var stockCommands = []command{
+	{
+		name: "stock create", synopsis: "stock create --file stock.json [--json]",
+		help: `Creates a coupon stock (商家券批次) from a JSON file holding the request
+body of POST /v3/marketing/busifavor/stocks, as WeChat Pay documents it.
+The file is checked first: an unknown field, or any broken rule, is listed
+with its JSON path, nothing is sent and the exit status is 2. The file's
+out_request_no makes running the command again safe: the same number
+creates one stock.
+
+example:
+  busifavor stock create --file stock.json
+`,
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.file, "file", "", "the JSON request body (required; - reads stdin)")
+			callFlags(fs, o, 30*time.Second)
+		},
+		run: createStock,
+	},
+	{
+		name: "stock get", synopsis: "stock get STOCK_ID [--json]", arg: "STOCK_ID",
+		help: `Reads a coupon stock: its rules, state, caps and code counts.
+
+example:
+  busifavor stock get 1200000001 --json
+`,
+		flags: func(fs *flag.FlagSet, o *options) { callFlags(fs, o, 30*time.Second) },
+		run:   getStock,
+	},
+	{
+		name: "codes upload", synopsis: "codes upload STOCK_ID --file codes.txt [--request-no-prefix P] [--json]", arg: "STOCK_ID",
+		help: `Uploads coupon codes to a MERCHANT_UPLOAD stock, one code per line of the
+file (blank lines skipped), in batches of 200. Every code is checked first;
+a bad one is named with its line and nothing is sent. A progress line goes
+to stderr after each batch of a long upload.
+
+Each batch carries upload_request_no PREFIX_N. The prefix defaults to a
+digest of the stock id and the codes, so running the same command again
+after an interruption finishes the upload without storing a code twice.
+
+example:
+  busifavor codes upload 1200000001 --file codes.txt
+`,
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.file, "file", "", "the codes, one per line (required; - reads stdin)")
+			fs.StringVar(&o.prefix, "request-no-prefix", "", "upload_request_no prefix for the batches (default: a digest of the stock id and codes)")
+			callFlags(fs, o, 10*time.Minute)
+		},
+		run: uploadCodes,
+	},
+	{
+		name: "codes list", synopsis: "codes list STOCK_ID [--status AVAILABLE|DISPATCHED] [--show-openid] [--json]", arg: "STOCK_ID",
+		help: `Lists every code uploaded to a stock, page by page, with its state.
+Openids are masked unless --show-openid is given.
+
+example:
+  busifavor codes list 1200000001 --status AVAILABLE
+`,
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.status, "status", "", "list only codes in this state: AVAILABLE or DISPATCHED")
+			fs.BoolVar(&o.showOpenID, "show-openid", false, "print openid and unionid unmasked (personal data)")
+			callFlags(fs, o, 2*time.Minute)
+		},
+		run: listCodes,
+	},
+}
+
+// readInput reads --file, or stdin for "-".
+func readInput(file string) ([]byte, error) {
+	if file == "" {
+		return nil, errors.New("--file is required")
+	}
+	if file == "-" {
+		return io.ReadAll(os.Stdin)
+	}
+	return os.ReadFile(file)
+}
+
+func createStock(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
+	b, err := readInput(o.file)
+	if err != nil {
+		fmt.Fprintf(stderr, "busifavor stock create: %v\n", err)
+		return exitUsage
+	}
+	var req busifavor.CreateStockRequest
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		fmt.Fprintf(stderr, "busifavor stock create: %s is not a stock request: %v; nothing was sent\n", o.file, err)
+		return exitUsage
+	}
+	resp, err := env.client.CreateStock(ctx, req)
+	if err != nil {
+		return report(stderr, err, false)
+	}
+	if o.asJSON {
+		return printJSON(stdout, resp)
+	}
+	fmt.Fprintf(stdout, "stock id:    %s\ncreated:     %s\nrequest id:  %s\n", resp.StockID, localTime(resp.CreateTime), resp.RequestID)
+	return exitOK
+}
+
+func getStock(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
+	resp, err := env.client.GetStock(ctx, busifavor.GetStockRequest{StockID: o.arg})
+	if err != nil {
+		if env.sandbox != nil {
+			fmt.Fprintln(stderr, "busifavor: the sandbox starts afresh on every run: stocks created by earlier runs are gone")
+		}
+		return report(stderr, err, false)
+	}
+	if o.asJSON {
+		return printJSON(stdout, resp)
+	}
+	at := resp.CouponUseRule.CouponAvailableTime
+	fmt.Fprintf(stdout, "stock id:    %s\nname:        %s\ntype:        %s\nstate:       %s\ncode mode:   %s\navailable:   %s to %s\nmax coupons: %d (%d per user)\n",
+		resp.StockID, resp.StockName, resp.StockType, resp.StockState, resp.CouponCodeMode,
+		localTime(at.AvailableBeginTime), localTime(at.AvailableEndTime), resp.StockSendRule.MaxCoupons, resp.StockSendRule.MaxCouponsPerUser)
+	if n := resp.CouponCodeCount; n != nil {
+		fmt.Fprintf(stdout, "codes:       %d uploaded, %d available\n", n.TotalCount, n.AvailableCount)
+	}
+	fmt.Fprintf(stdout, "request id:  %s\n", resp.RequestID)
+	return exitOK
+}
+
+func uploadCodes(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
+	b, err := readInput(o.file)
+	if err != nil {
+		fmt.Fprintf(stderr, "busifavor codes upload: %v\n", err)
+		return exitUsage
+	}
+	var codes []string
+	var lines []int // the file line of each code, for error messages
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for n := 1; sc.Scan(); n++ {
+		if line := strings.TrimRight(sc.Text(), "\r"); line != "" {
+			codes, lines = append(codes, line), append(lines, n)
+		}
+	}
+	prefix := o.prefix
+	if prefix == "" {
+		sum := sha256.Sum256([]byte(o.arg + "\n" + strings.Join(codes, "\n")))
+		prefix = "codes-" + hex.EncodeToString(sum[:12])
+	}
+	req := busifavor.UploadAllCouponCodesRequest{StockID: o.arg, Codes: codes, UploadRequestNoPrefix: prefix}
+	if len(codes) > busifavor.MaxCodesPerUpload {
+		req.Progress = func(done, total int) { fmt.Fprintf(stderr, "busifavor: %d of %d codes done\n", done, total) }
+	}
+	resp, err := env.client.UploadAllCouponCodes(ctx, req)
+	var ve *busifavor.ValidationError
+	if errors.As(err, &ve) {
+		for i, f := range ve.Fields {
+			var k int
+			if _, scanErr := fmt.Sscanf(f.Field, "codes[%d]", &k); scanErr == nil && k < len(lines) {
+				ve.Fields[i].Field = fmt.Sprintf("%s line %d", o.file, lines[k])
+			}
+		}
+	}
+	if resp == nil {
+		return report(stderr, err, false)
+	}
+	if o.asJSON {
+		printJSON(stdout, resp)
+	} else {
+		fmt.Fprintf(stdout, "uploaded:    %d\nexisting:    %d\nrepeats:     %d\nfailed:      %d\nnot sent:    %d\n",
+			resp.Counts[busifavor.CodeUploaded], resp.Counts[busifavor.CodeExists], resp.Counts[busifavor.CodeDuplicate],
+			resp.Counts[busifavor.CodeFailed], resp.Counts[busifavor.CodeNotSent])
+		for _, r := range resp.Results {
+			if r.Outcome == busifavor.CodeFailed || r.Outcome == busifavor.CodeUnreported {
+				fmt.Fprintf(stdout, "  %s %s %s %s\n", r.Outcome, r.Code, r.FailCode, r.Reason)
+			}
+		}
+	}
+	if err != nil {
+		return report(stderr, err, false)
+	}
+	return exitOK
+}
+
+func listCodes(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
+	req := busifavor.ListCouponCodesRequest{StockID: o.arg, Status: busifavor.CouponCodeStatus(o.status)}
+	if err := req.Validate(); err != nil {
+		return report(stderr, err, false)
+	}
+	enc := json.NewEncoder(stdout)
+	n := 0
+	for c, err := range env.client.AllCouponCodes(ctx, req) {
+		if err != nil {
+			return report(stderr, err, false)
+		}
+		if !o.showOpenID {
+			c.OpenID, c.UnionID = busifavor.MaskID(c.OpenID), busifavor.MaskID(c.UnionID)
+		}
+		n++
+		if o.asJSON {
+			_ = enc.Encode(c)
+			continue
+		}
+		fmt.Fprintf(stdout, "%-32s %-10s %s", c.Code, c.CodeStatus, localTime(c.UploadTime))
+		if c.CouponCode != "" {
+			fmt.Fprintf(stdout, "  coupon %s %s", c.CouponCode, c.OpenID)
+		}
+		fmt.Fprintln(stdout)
+	}
+	if !o.asJSON {
+		fmt.Fprintf(stderr, "busifavor: %d codes\n", n)
+	}
+	return exitOK
+}
+
+// printJSON writes v as indented JSON.
+func printJSON(w io.Writer, v any) int {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+	return exitOK
+}
+
+// localTime formats t for people, or "-" when it is unset.
+func localTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04:05 MST")
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/busifavor-go/busifavor"
+	"github.com/busifavor-go/busifavor/busifavortest"
+)
+
+// stockFile writes a MERCHANT_UPLOAD stock request to a file and returns its
+// path; edit changes the JSON object before it is written.
+func stockFile(t *testing.T, edit func(map[string]any)) string {
+	t.Helper()
+	begin := time.Now().Truncate(time.Second)
+	req := busifavor.CreateStockRequest{
+		StockName: "命令行券", BelongMerchant: busifavortest.DefaultMchID, GoodsName: "全场", StockType: busifavor.StockTypeNormal,
+		CouponUseRule: busifavor.CouponUseRule{
+			CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 1, 0)},
+			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 100, TransactionMinimum: 1000},
+			UseMethod:           busifavor.UseMethodOffline,
+		},
+		StockSendRule: busifavor.StockSendRule{MaxCoupons: 10, MaxCouponsPerUser: 1},
+		OutRequestNo:  "cli-1", CouponCodeMode: busifavor.CouponCodeModeMerchantUpload,
+	}
+	b, err := json.Marshal(req)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m))
+	if edit != nil {
+		edit(m)
+	}
+	b, err = json.Marshal(m)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "stock.json")
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+	return path
+}
+
+func TestStockAndCodesCommands(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	env := credentialsFor(t, s)
+
+	code, out, errOut := runCmd(t, env, "stock", "create", "--file", stockFile(t, nil), "--base-url", s.URL, "--json")
+	require.Equal(t, exitOK, code, errOut)
+	var created busifavor.CreateStockResponse
+	require.NoError(t, json.Unmarshal([]byte(out), &created))
+	require.NotEmpty(t, created.StockID)
+
+	code, out, errOut = runCmd(t, env, "stock", "get", created.StockID, "--base-url", s.URL)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "name:        命令行券")
+	assert.Contains(t, out, "state:       RUNNING")
+
+	var lines []string
+	for i := range 450 {
+		lines = append(lines, fmt.Sprintf("CLI %04d", i))
+	}
+	codes := filepath.Join(t.TempDir(), "codes.txt")
+	require.NoError(t, os.WriteFile(codes, []byte(strings.Join(lines, "\r\n")+"\n\nCLI 0001\n"), 0o600))
+	upload := []string{"codes", "upload", created.StockID, "--file", codes, "--base-url", s.URL}
+	code, out, errOut = runCmd(t, env, upload...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "uploaded:    450")
+	assert.Contains(t, out, "repeats:     1")
+	assert.Equal(t, "busifavor: 201 of 451 codes done\nbusifavor: 401 of 451 codes done\nbusifavor: 451 of 451 codes done\n", errOut)
+	code, out, errOut = runCmd(t, env, upload...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "uploaded:    450", "the same file again reuses the batch numbers: answered from the first upload")
+	assert.Len(t, s.CouponCodes(created.StockID), 450)
+
+	code, out, errOut = runCmd(t, env, "codes", "list", "--base-url", s.URL, created.StockID, "--status", "AVAILABLE")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Equal(t, 450, strings.Count(out, "AVAILABLE"))
+	assert.Contains(t, errOut, "450 codes")
+	code, out, errOut = runCmd(t, env, "codes", "list", created.StockID, "--base-url", s.URL, "--json")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Equal(t, 450, strings.Count(out, "\n"), "one JSON line per code")
+}
+
+func TestStockCommandsRefuseBadInputAndSendNothing(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	env := credentialsFor(t, s)
+	bad := stockFile(t, func(m map[string]any) {
+		m["stock_name"] = strings.Repeat("长", 22)
+		m["stock_send_rule"] = map[string]any{"max_coupons_per_user": 101}
+	})
+	code, _, errOut := runCmd(t, env, "stock", "create", "--file", bad, "--base-url", s.URL)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "stock_name: must be at most 21 characters")
+	assert.Contains(t, errOut, "stock_send_rule.max_coupons_per_user: must be 1 to 100, got 101")
+
+	typo := stockFile(t, func(m map[string]any) { m["stock_nmae"] = "x" })
+	code, _, errOut = runCmd(t, env, "stock", "create", "--file", typo, "--base-url", s.URL)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, `unknown field "stock_nmae"`)
+
+	codes := filepath.Join(t.TempDir(), "codes.txt")
+	require.NoError(t, os.WriteFile(codes, []byte("GOOD1\n\nBAD\tCODE\n"), 0o600))
+	code, _, errOut = runCmd(t, env, "codes", "upload", "1200000001", "--file", codes, "--base-url", s.URL)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, codes+" line 3:")
+
+	for _, args := range [][]string{
+		{"stock", "get"},
+		{"stock", "get", "1", "2"},
+		{"stock", "create"},
+		{"codes", "list", "1", "--status", "USED"},
+		{"stock"},
+	} {
+		code, _, errOut := runCmd(t, env, append(args, "--base-url", s.URL)...)
+		assert.Equal(t, exitUsage, code, "%v: %s", args, errOut)
+	}
+	assert.Empty(t, s.Requests())
+
+	code, _, errOut = runCmd(t, env, "stock", "get", "404", "--base-url", s.URL)
+	assert.Equal(t, exitAPI, code)
+	assert.Contains(t, errOut, "RESOURCE_NOT_EXISTS")
+}
