@@ -142,7 +142,7 @@ func TestStockWireMatchesWechatpayGo(t *testing.T) {
 			}},
 		{"UpdateStock", func() error {
 			_, err := ours.UpdateStock(ctx, busifavor.UpdateStockRequest{StockID: id, OutRequestNo: "upd-1", Comment: "改", GoodsName: "部分商品",
-				CustomEntrance: &busifavor.UpdateCustomEntrance{MiniProgramsInfo: &busifavor.UpdateMiniProgramsInfo{EntranceWords: "进店"}, HallID: "9"},
+				CustomEntrance:     &busifavor.UpdateCustomEntrance{MiniProgramsInfo: &busifavor.UpdateMiniProgramsInfo{EntranceWords: "进店"}, HallID: "9"},
 				DisplayPatternInfo: &busifavor.DisplayPatternInfo{Description: "新说明"},
 				CouponUseRule:      &busifavor.UpdateCouponUseRule{UseMethod: busifavor.UseMethodOffline},
 				StockSendRule:      &busifavor.UpdateStockSendRule{PreventAPIAbuse: core.Bool(false)},
@@ -476,7 +476,9 @@ func fieldsOf(err error) []string {
 func TestCreateStockValidation(t *testing.T) {
 	type change func(*busifavor.CreateStockRequest)
 	begin := sampleStock("").CouponUseRule.CouponAvailableTime.AvailableBeginTime
-	at := func(r *busifavor.CreateStockRequest) *busifavor.AvailableTime { return &r.CouponUseRule.CouponAvailableTime }
+	at := func(r *busifavor.CreateStockRequest) *busifavor.AvailableTime {
+		return &r.CouponUseRule.CouponAvailableTime
+	}
 	tests := []struct {
 		field   string
 		ok, bad change
@@ -499,8 +501,12 @@ func TestCreateStockValidation(t *testing.T) {
 		{"coupon_code_mode", func(r *busifavor.CreateStockRequest) { r.CouponCodeMode = busifavor.CouponCodeModeMerchantAPI },
 			func(r *busifavor.CreateStockRequest) { r.CouponCodeMode = "" }},
 		{"coupon_use_rule.fixed_normal_coupon.discount_amount",
-			func(r *busifavor.CreateStockRequest) { r.CouponUseRule.FixedNormalCoupon.DiscountAmount = busifavor.MaxAmount },
-			func(r *busifavor.CreateStockRequest) { r.CouponUseRule.FixedNormalCoupon.DiscountAmount = busifavor.MaxAmount + 1 }},
+			func(r *busifavor.CreateStockRequest) {
+				r.CouponUseRule.FixedNormalCoupon.DiscountAmount = busifavor.MaxAmount
+			},
+			func(r *busifavor.CreateStockRequest) {
+				r.CouponUseRule.FixedNormalCoupon.DiscountAmount = busifavor.MaxAmount + 1
+			}},
 		{"coupon_use_rule.fixed_normal_coupon.discount_amount",
 			func(r *busifavor.CreateStockRequest) { r.CouponUseRule.FixedNormalCoupon.DiscountAmount = 1 },
 			func(r *busifavor.CreateStockRequest) { r.CouponUseRule.FixedNormalCoupon.DiscountAmount = 0 }},
@@ -535,7 +541,9 @@ func TestCreateStockValidation(t *testing.T) {
 		}},
 		{"coupon_use_rule.coupon_available_time.available_end_time",
 			func(r *busifavor.CreateStockRequest) { at(r).AvailableEndTime = begin.AddDate(1, 0, 0) },
-			func(r *busifavor.CreateStockRequest) { at(r).AvailableEndTime = begin.AddDate(1, 0, 0).Add(time.Second) }},
+			func(r *busifavor.CreateStockRequest) {
+				at(r).AvailableEndTime = begin.AddDate(1, 0, 0).Add(time.Second)
+			}},
 		{"coupon_use_rule.coupon_available_time.available_end_time",
 			func(r *busifavor.CreateStockRequest) { at(r).AvailableEndTime = begin.Add(time.Second) },
 			func(r *busifavor.CreateStockRequest) { at(r).AvailableEndTime = begin }},
@@ -545,7 +553,9 @@ func TestCreateStockValidation(t *testing.T) {
 			func(r *busifavor.CreateStockRequest) { at(r).WaitDaysAfterReceive = 30 },
 			func(r *busifavor.CreateStockRequest) { at(r).WaitDaysAfterReceive = 31 }},
 		{"coupon_use_rule.coupon_available_time.wait_days_after_receive",
-			func(r *busifavor.CreateStockRequest) { at(r).WaitDaysAfterReceive, at(r).AvailableDayAfterReceive = 0, 0 },
+			func(r *busifavor.CreateStockRequest) {
+				at(r).WaitDaysAfterReceive, at(r).AvailableDayAfterReceive = 0, 0
+			},
 			func(r *busifavor.CreateStockRequest) { at(r).AvailableDayAfterReceive = 0 }},
 		{"coupon_use_rule.coupon_available_time.available_week.available_day_time",
 			func(r *busifavor.CreateStockRequest) {},
@@ -591,11 +601,19 @@ func TestCreateStockValidation(t *testing.T) {
 			r.StockSendRule.MaxCouponsByDay = 10
 		}, func(r *busifavor.CreateStockRequest) { r.StockSendRule.MaxCouponsByDay = 10 }},
 		{"custom_entrance.mini_programs_info.entrance_words",
-			func(r *busifavor.CreateStockRequest) { r.CustomEntrance.MiniProgramsInfo.EntranceWords = "一二三四五" },
-			func(r *busifavor.CreateStockRequest) { r.CustomEntrance.MiniProgramsInfo.EntranceWords = "一二三四五六" }},
+			func(r *busifavor.CreateStockRequest) {
+				r.CustomEntrance.MiniProgramsInfo.EntranceWords = "一二三四五"
+			},
+			func(r *busifavor.CreateStockRequest) {
+				r.CustomEntrance.MiniProgramsInfo.EntranceWords = "一二三四五六"
+			}},
 		{"custom_entrance.mini_programs_info.guiding_words",
-			func(r *busifavor.CreateStockRequest) { r.CustomEntrance.MiniProgramsInfo.GuidingWords = "一二三四五六" },
-			func(r *busifavor.CreateStockRequest) { r.CustomEntrance.MiniProgramsInfo.GuidingWords = "一二三四五六七" }},
+			func(r *busifavor.CreateStockRequest) {
+				r.CustomEntrance.MiniProgramsInfo.GuidingWords = "一二三四五六"
+			},
+			func(r *busifavor.CreateStockRequest) {
+				r.CustomEntrance.MiniProgramsInfo.GuidingWords = "一二三四五六七"
+			}},
 		{"custom_entrance.mini_programs_info.mini_programs_path", func(r *busifavor.CreateStockRequest) {},
 			func(r *busifavor.CreateStockRequest) { r.CustomEntrance.MiniProgramsInfo.MiniProgramsPath = "" }},
 		{"custom_entrance.code_display_mode", func(r *busifavor.CreateStockRequest) { r.CustomEntrance.CodeDisplayMode = "" },
@@ -624,7 +642,10 @@ func TestValidationListsEveryProblemAndSendsNothing(t *testing.T) {
 		"out_request_no", "coupon_code_mode"}, fieldsOf(err))
 	assert.False(t, busifavor.IsRetryable(err))
 	calls := []error{
-		func() error { _, err := c.GetStock(ctx, busifavor.GetStockRequest{StockID: strings.Repeat("1", 21)}); return err }(),
+		func() error {
+			_, err := c.GetStock(ctx, busifavor.GetStockRequest{StockID: strings.Repeat("1", 21)})
+			return err
+		}(),
 		func() error {
 			_, err := c.UpdateStock(ctx, busifavor.UpdateStockRequest{StockID: "1", OutRequestNo: "u", DisplayPatternInfo: &busifavor.DisplayPatternInfo{MerchantName: "x"}})
 			return err
@@ -683,7 +704,9 @@ func TestCodeAndBudgetValidationBoundaries(t *testing.T) {
 		f(&r)
 		return r.Validate()
 	}
-	assert.NoError(t, budget(func(r *busifavor.UpdateStockBudgetRequest) { r.TargetMaxCoupons, r.CurrentMaxCoupons = busifavor.MaxCoupons, 1 }))
+	assert.NoError(t, budget(func(r *busifavor.UpdateStockBudgetRequest) {
+		r.TargetMaxCoupons, r.CurrentMaxCoupons = busifavor.MaxCoupons, 1
+	}))
 	assert.Equal(t, []string{"target_max_coupons"}, fieldsOf(budget(func(r *busifavor.UpdateStockBudgetRequest) {
 		r.TargetMaxCoupons, r.CurrentMaxCoupons = busifavor.MaxCoupons+1, 1
 	})))
