@@ -1,7 +1,7 @@
-// Package busifavor is a typed client for WeChat Pay APIv3's merchant-coupon
-// (商家券, "busifavor") event notifications: setting and reading the URL that
-// receives coupon events, and receiving those events verified, decrypted and
-// typed.
+// Package busifavor is a typed client for WeChat Pay APIv3's merchant coupons
+// (商家券, "busifavor"): setting and reading the URL that receives coupon
+// events, receiving those events verified, decrypted and typed, and creating
+// and managing coupon stocks (批次) and their uploaded codes.
 //
 // It wraps the signed HTTP core of github.com/wechatpay-apiv3/wechatpay-go:
 // core.Client signs every request and verifies every answer; this package adds
@@ -24,8 +24,8 @@
 //
 // # Validation
 //
-// SetCallbacks and GetCallbacks call the request's Validate method first and
-// send nothing when it fails. Every broken rule is reported at once in one
+// Every method calls the request's Validate method first and sends nothing
+// when it fails. Every broken rule is reported at once in one
 // *ValidationError, which matches ErrValidation; each FieldError names the
 // JSON field and says what to fix. The rules are the API page's and the
 // notification guide's, and no others:
@@ -40,6 +40,16 @@
 //
 // Ports are not refused: that custom ports are unsupported is only reported
 // unofficially.
+//
+// The stock and code requests carry the rules of their pages and of
+// wechatpay-go's generated models (each rule's source is noted beside it in
+// validate_stocks.go): 字数 limits count characters, byte limits bytes; the
+// coupon rule must match the stock type; the available time is at most a
+// year, with ordered, non-overlapping weekday and irregular ranges; amounts in
+// 分 and caps stay within their documented ranges. Nested fields are named by
+// their JSON path, as coupon_use_rule.fixed_normal_coupon.discount_amount.
+// Fields WeChat Pay marks 暂未开放 (not open yet), or as unchangeable after
+// creation, are left out of the request types.
 //
 // # Errors
 //
@@ -100,8 +110,12 @@
 // says so: SYSTEM_ERROR, FREQUENCY_LIMITED, RATELIMIT_EXCEEDED,
 // SERVICE_UNAVAILABLE, a 429, any 5xx, and transport failures. Validation
 // errors, other 4xx answers, malformed answers and ErrResponseSignature (a
-// security event, not a glitch) are never retried. Both endpoints are safe to
-// repeat: setting the same URL twice is harmless. Every attempt goes back
+// security event, not a glitch) are never retried. Every endpoint so far is
+// safe to repeat with the same body: setting the same URL twice is harmless,
+// reads change nothing, and each stock and code write carries the merchant's
+// request number (out_request_no, modify_budget_request_no,
+// upload_request_no, delete_request_no), with which WeChat Pay applies it
+// once and answers a repeat with the first result. Every attempt goes back
 // through core.Client, so it is signed afresh with a new nonce and timestamp.
 //
 // A Retry-After header on a 429 or 503 is honoured up to MaxBackoff; when it
