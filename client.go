@@ -145,6 +145,20 @@ type answer struct {
 	requestID string
 }
 
+// send validates req, sends it as do does, and decodes the verified answer
+// into out, which also gets the answer's Request-ID.
+func (c *Client) send(ctx context.Context, req interface{ Validate() error }, method, path string, query url.Values, body any, out answerBody) error {
+	if err := req.Validate(); err != nil {
+		return err
+	}
+	a, err := c.do(ctx, method, path, query, body)
+	if err != nil {
+		return err
+	}
+	out.setRequestID(a.requestID)
+	return decodeAnswer(a.body, out)
+}
+
 // do sends a request to path, retrying and failing over as the RetryPolicy
 // and the package documentation (# Retries) say, and returns the verified
 // answer or a typed error.

@@ -95,6 +95,8 @@ func (r *UploadCouponCodesResponse) missing() []string {
 	return m
 }
 
+func (r *UploadCouponCodesResponse) setRequestID(id string) { r.RequestID = id }
+
 // ListCouponCodesRequest selects a page of a stock's uploaded codes
 // (查询预存code列表).
 type ListCouponCodesRequest struct {
@@ -147,6 +149,8 @@ type UploadedCode struct {
 	CouponCode string `json:"coupon_code,omitempty"`
 }
 
+func (r *ListCouponCodesResponse) setRequestID(id string) { r.RequestID = id }
+
 // UnmarshalJSON reads the code's times in any shape ParseTime accepts.
 func (c *UploadedCode) UnmarshalJSON(b []byte) error {
 	type plain UploadedCode
@@ -185,6 +189,8 @@ type GetCouponCodeResponse struct {
 func (r *GetCouponCodeResponse) missing() []string {
 	return missingOf("code_information.code", r.CodeInformation.Code, "code_information.code_status", string(r.CodeInformation.CodeStatus))
 }
+
+func (r *GetCouponCodeResponse) setRequestID(id string) { r.RequestID = id }
 
 // DeleteCouponCodeRequest deletes an unsent uploaded code (删除预存code).
 type DeleteCouponCodeRequest struct {
@@ -228,6 +234,8 @@ func (r *DeleteCouponCodeResponse) missing() []string {
 	return m
 }
 
+func (r *DeleteCouponCodeResponse) setRequestID(id string) { r.RequestID = id }
+
 // UploadCouponCodes uploads up to MaxCodesPerUpload codes to a
 // MERCHANT_UPLOAD stock (上传预存code). Codes stored before come back in
 // ExistCodes, refused ones in FailCodes: a 2xx answer does not mean every
@@ -239,15 +247,8 @@ func (r *DeleteCouponCodeResponse) missing() []string {
 // WeChat Pay API: POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/upload-coupon-code.html
 func (c *Client) UploadCouponCodes(ctx context.Context, req UploadCouponCodesRequest) (*UploadCouponCodesResponse, error) {
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
-	a, err := c.do(ctx, http.MethodPost, codesPath(req.StockID), nil, req)
-	if err != nil {
-		return nil, err
-	}
-	out := &UploadCouponCodesResponse{RequestID: a.requestID}
-	if err := decodeAnswer(a.body, out); err != nil {
+	out := &UploadCouponCodesResponse{}
+	if err := c.send(ctx, req, http.MethodPost, codesPath(req.StockID), nil, req, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -259,10 +260,6 @@ func (c *Client) UploadCouponCodes(ctx context.Context, req UploadCouponCodesReq
 // WeChat Pay API: GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/query-coupon-code-list.html
 func (c *Client) ListCouponCodes(ctx context.Context, req ListCouponCodesRequest) (*ListCouponCodesResponse, error) {
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
-	// The order of wechatpay-go's generated service: limit, offset, appid, status.
 	q := url.Values{}
 	if req.Limit > 0 {
 		q.Set("limit", strconv.FormatInt(req.Limit, 10))
@@ -276,12 +273,8 @@ func (c *Client) ListCouponCodes(ctx context.Context, req ListCouponCodesRequest
 	if req.Status != "" {
 		q.Set("status", string(req.Status))
 	}
-	a, err := c.do(ctx, http.MethodGet, codesPath(req.StockID), q, nil)
-	if err != nil {
-		return nil, err
-	}
-	out := &ListCouponCodesResponse{RequestID: a.requestID}
-	if err := decodeAnswer(a.body, out); err != nil {
+	out := &ListCouponCodesResponse{}
+	if err := c.send(ctx, req, http.MethodGet, codesPath(req.StockID), q, nil, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -320,19 +313,12 @@ func (c *Client) AllCouponCodes(ctx context.Context, req ListCouponCodesRequest)
 // WeChat Pay API: GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/coupon-code-info.html
 func (c *Client) GetCouponCode(ctx context.Context, req GetCouponCodeRequest) (*GetCouponCodeResponse, error) {
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
 	var q url.Values
 	if req.Appid != "" {
 		q = url.Values{"appid": {req.Appid}}
 	}
-	a, err := c.do(ctx, http.MethodGet, codePath(req.StockID, req.CouponCode), q, nil)
-	if err != nil {
-		return nil, err
-	}
-	out := &GetCouponCodeResponse{RequestID: a.requestID}
-	if err := decodeAnswer(a.body, out); err != nil {
+	out := &GetCouponCodeResponse{}
+	if err := c.send(ctx, req, http.MethodGet, codePath(req.StockID, req.CouponCode), q, nil, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -345,16 +331,9 @@ func (c *Client) GetCouponCode(ctx context.Context, req GetCouponCodeRequest) (*
 // WeChat Pay API: DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/delete-coupon-code.html
 func (c *Client) DeleteCouponCode(ctx context.Context, req DeleteCouponCodeRequest) (*DeleteCouponCodeResponse, error) {
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
 	q := url.Values{"delete_request_no": {req.DeleteRequestNo}}
-	a, err := c.do(ctx, http.MethodDelete, codePath(req.StockID, req.CouponCode), q, nil)
-	if err != nil {
-		return nil, err
-	}
-	out := &DeleteCouponCodeResponse{RequestID: a.requestID}
-	if err := decodeAnswer(a.body, out); err != nil {
+	out := &DeleteCouponCodeResponse{}
+	if err := c.send(ctx, req, http.MethodDelete, codePath(req.StockID, req.CouponCode), q, nil, out); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -346,9 +346,10 @@ func (f *flexTime) UnmarshalJSON(b []byte) error {
 }
 
 // answerBody is a response type that can say which of its required fields
-// a decoded answer lacks.
+// a decoded answer lacks, and that keeps the answer's Request-ID.
 type answerBody interface {
 	missing() []string
+	setRequestID(id string)
 }
 
 // decodeAnswer decodes a verified 2xx body into v and refuses an answer

@@ -341,6 +341,8 @@ func (r *CreateStockResponse) missing() []string {
 	return m
 }
 
+func (r *CreateStockResponse) setRequestID(id string) { r.RequestID = id }
+
 // Stock is a coupon stock as GetStock reads it.
 type Stock struct {
 	// StockID is the stock's id.
@@ -414,6 +416,8 @@ func (r *GetStockResponse) missing() []string {
 	return missingOf("stock_id", r.StockID, "stock_name", r.StockName, "stock_type", string(r.StockType),
 		"stock_state", string(r.StockState), "coupon_code_mode", string(r.CouponCodeMode))
 }
+
+func (r *GetStockResponse) setRequestID(id string) { r.RequestID = id }
 
 // UpdateStockRequest changes a stock's details (修改商家券基本信息). Only the
 // fields set are sent; empty strings and nil pointers leave a detail as it
@@ -530,6 +534,8 @@ func (r *UpdateStockBudgetResponse) missing() []string {
 	return nil
 }
 
+func (r *UpdateStockBudgetResponse) setRequestID(id string) { r.RequestID = id }
+
 // CreateStock creates a coupon stock (创建商家券). The request is validated
 // first; when it breaks a rule, a *ValidationError is returned and nothing is
 // sent. It is retried like a GET (see # Retries): OutRequestNo makes a
@@ -540,15 +546,8 @@ func (r *UpdateStockBudgetResponse) missing() []string {
 // WeChat Pay API: POST /v3/marketing/busifavor/stocks
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/create-busifavor-stock.html
 func (c *Client) CreateStock(ctx context.Context, req CreateStockRequest) (*CreateStockResponse, error) {
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
-	a, err := c.do(ctx, http.MethodPost, stocksPath, nil, req)
-	if err != nil {
-		return nil, err
-	}
-	out := &CreateStockResponse{RequestID: a.requestID}
-	if err := decodeAnswer(a.body, out); err != nil {
+	out := &CreateStockResponse{}
+	if err := c.send(ctx, req, http.MethodPost, stocksPath, nil, req, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -560,15 +559,8 @@ func (c *Client) CreateStock(ctx context.Context, req CreateStockRequest) (*Crea
 // WeChat Pay API: GET /v3/marketing/busifavor/stocks/{stock_id}
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/query-stock.html
 func (c *Client) GetStock(ctx context.Context, req GetStockRequest) (*GetStockResponse, error) {
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
-	a, err := c.do(ctx, http.MethodGet, stockPath(req.StockID), nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	out := &GetStockResponse{RequestID: a.requestID}
-	if err := decodeAnswer(a.body, out); err != nil {
+	out := &GetStockResponse{}
+	if err := c.send(ctx, req, http.MethodGet, stockPath(req.StockID), nil, nil, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -598,15 +590,8 @@ func (c *Client) UpdateStock(ctx context.Context, req UpdateStockRequest) (*Upda
 // WeChat Pay API: PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/modify-budget.html
 func (c *Client) UpdateStockBudget(ctx context.Context, req UpdateStockBudgetRequest) (*UpdateStockBudgetResponse, error) {
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
-	a, err := c.do(ctx, http.MethodPatch, stockPath(req.StockID)+"/budget", nil, req)
-	if err != nil {
-		return nil, err
-	}
-	out := &UpdateStockBudgetResponse{RequestID: a.requestID}
-	if err := decodeAnswer(a.body, out); err != nil {
+	out := &UpdateStockBudgetResponse{}
+	if err := c.send(ctx, req, http.MethodPatch, stockPath(req.StockID)+"/budget", nil, req, out); err != nil {
 		return nil, err
 	}
 	return out, nil
