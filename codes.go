@@ -151,6 +151,13 @@ type UploadedCode struct {
 
 func (r *ListCouponCodesResponse) setRequestID(id string) { r.RequestID = id }
 
+// Masked returns a copy of c with OpenID and UnionID masked (see MaskID),
+// for logs and displays.
+func (c UploadedCode) Masked() UploadedCode {
+	c.OpenID, c.UnionID = MaskID(c.OpenID), MaskID(c.UnionID)
+	return c
+}
+
 // UnmarshalJSON reads the code's times in any shape ParseTime accepts.
 func (c *UploadedCode) UnmarshalJSON(b []byte) error {
 	type plain UploadedCode

@@ -724,3 +724,34 @@ func TestCodeAndBudgetValidationBoundaries(t *testing.T) {
 	assert.Equal(t, []string{"limit"}, fieldsOf(busifavor.ListCouponCodesRequest{StockID: "1", Limit: -1}.Validate()))
 	assert.Equal(t, []string{"status"}, fieldsOf(busifavor.ListCouponCodesRequest{StockID: "1", Status: "USED"}.Validate()))
 }
+
+// TestAllCouponCodesStopsAtTheFirstError fails the second page: the
+// iterator yields the codes of the first, then the error, then stops.
+func TestAllCouponCodesStopsAtTheFirstError(t *testing.T) {
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	id := createUploadStock(ctx, c, s.MchID())
+	_, err := c.UploadCouponCodes(ctx, busifavor.UploadCouponCodesRequest{StockID: id, CouponCodeList: []string{"A", "B", "C"}, UploadRequestNo: "u"})
+	require.NoError(t, err)
+	var got []string
+	var errs []error
+	for code, err := range c.AllCouponCodes(ctx, busifavor.ListCouponCodesRequest{StockID: id, Limit: 2}) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		got = append(got, code.Code)
+		if len(got) == 2 {
+			s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500})
+		}
+	}
+	assert.Equal(t, []string{"A", "B"}, got)
+	require.Len(t, errs, 1)
+	assert.ErrorIs(t, errs[0], busifavor.ErrSystemError)
+
+	// A caller that stops early sends no further request.
+	before := len(s.Requests())
+	for range c.AllCouponCodes(ctx, busifavor.ListCouponCodesRequest{StockID: id, Limit: 1}) {
+		break
+	}
+	assert.Len(t, s.Requests(), before+1, "an early stop reads no further page")
+}

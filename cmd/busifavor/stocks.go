@@ -209,7 +209,7 @@ func listCodes(ctx context.Context, env *environment, o *options, stdout, stderr
 			return report(stderr, err, false)
 		}
 		if !o.showOpenID {
-			c.OpenID, c.UnionID = busifavor.MaskID(c.OpenID), busifavor.MaskID(c.UnionID)
+			c = c.Masked()
 		}
 		n++
 		if o.asJSON {
