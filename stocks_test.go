@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -754,4 +755,31 @@ func TestAllCouponCodesStopsAtTheFirstError(t *testing.T) {
 		break
 	}
 	assert.Len(t, s.Requests(), before+1, "an early stop reads no further page")
+}
+
+// TestFakeGuardsStockOwnershipAndPaging checks the fake's refusals: a stock
+// for a merchant the caller may not act for, and extreme paging values.
+func TestFakeGuardsStockOwnershipAndPaging(t *testing.T) {
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	other := sampleStock("own-1")
+	other.BelongMerchant = "19999999"
+	_, err := c.CreateStock(ctx, other)
+	var apiErr *busifavor.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, busifavor.CodeParamError, apiErr.Code)
+	assert.Contains(t, string(apiErr.Detail), `"field":"belong_merchant"`)
+
+	id := createUploadStock(ctx, c, s.MchID())
+	_, err = c.UploadCouponCodes(ctx, busifavor.UploadCouponCodesRequest{StockID: id, CouponCodeList: []string{"A"}, UploadRequestNo: "u"})
+	require.NoError(t, err)
+	for _, req := range []busifavor.ListCouponCodesRequest{
+		{StockID: id, Limit: math.MaxInt64},
+		{StockID: id, Offset: math.MaxInt64, Limit: math.MaxInt64},
+		{StockID: id, Offset: 5},
+	} {
+		page, err := c.ListCouponCodes(ctx, req)
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), page.TotalCount)
+		assert.LessOrEqual(t, len(page.Data), 1)
+	}
 }

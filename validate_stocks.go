@@ -13,15 +13,15 @@ import (
 // merchantexclusivecoupon models ("models"). 字数 limits count characters
 // (runes), string[a,b] limits count bytes.
 const (
-	StockIDMaxLen         = 20  // stock_id string[1,20] (page: query stock)
-	RequestNoMaxLen       = 128 // out_request_no string(128), upload_request_no string[1,128], … (pages)
-	StockNameMaxRunes     = 21  // stock_name 字数上限21 (page, models)
-	CommentMaxRunes       = 20  // comment 字数上限20 (page, models)
-	GoodsNameMaxRunes     = 15  // goods_name 字数上限15 (page, models)
-	EntranceWordsMaxRunes = 5   // entrance_words 字数上限5 (models)
-	GuidingWordsMaxRunes  = 6   // guiding_words 字数上限6 (models)
-	DescriptionMaxLen     = 1000
-	MerchantNameMaxLen    = 16
+	StockIDMaxLen         = 20            // stock_id string[1,20] (page: query stock)
+	RequestNoMaxLen       = 128           // out_request_no string(128), upload_request_no string[1,128], … (pages)
+	StockNameMaxRunes     = 21            // stock_name 字数上限21 (page, models)
+	CommentMaxRunes       = 20            // comment 字数上限20 (page, models)
+	GoodsNameMaxRunes     = 15            // goods_name 字数上限15 (page, models)
+	EntranceWordsMaxRunes = 5             // entrance_words 字数上限5 (models)
+	GuidingWordsMaxRunes  = 6             // guiding_words 字数上限6 (models)
+	DescriptionMaxLen     = 1000          // display_pattern_info.description string(1000) (page: modify stock)
+	MerchantNameMaxLen    = 16            // display_pattern_info.merchant_name string(16) (page: modify stock)
 	MaxAmount             = 10_000_000    // discount_amount, transaction_minimum, exchange_price ≤ 10000000 分 (models)
 	MaxCoupons            = 1_000_000_000 // max_coupons, max_coupons_by_day ≤ 1000000000 (models)
 	MaxCouponsPerUser     = 100           // 每个用户最多100张券 (models)

@@ -385,7 +385,7 @@ func (s *Server) setCallbacks(w http.ResponseWriter, caller string, body []byte)
 		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeParamError), "请求体不是合法的 JSON", nil)
 		return
 	}
-	if !s.paramsOK(w, caller, req.Mchid, req.Validate()) {
+	if !s.paramsOK(w, req.Validate()) || !s.mayActFor(w, caller, "mchid", req.Mchid) {
 		return
 	}
 	target := req.Mchid
@@ -405,7 +405,7 @@ func (s *Server) setCallbacks(w http.ResponseWriter, caller string, body []byte)
 
 func (s *Server) getCallbacks(w http.ResponseWriter, r *http.Request, caller string) {
 	req := busifavor.GetCallbacksRequest{Mchid: r.URL.Query().Get("mchid")}
-	if !s.paramsOK(w, caller, req.Mchid, req.Validate()) {
+	if !s.paramsOK(w, req.Validate()) || !s.mayActFor(w, caller, "mchid", req.Mchid) {
 		return
 	}
 	target := req.Mchid
@@ -423,19 +423,24 @@ func (s *Server) getCallbacks(w http.ResponseWriter, r *http.Request, caller str
 }
 
 // paramsOK answers 400 PARAM_ERROR, naming the first bad field in detail,
-// when the request breaks a rule or names a merchant the caller may not act
-// for.
-func (s *Server) paramsOK(w http.ResponseWriter, caller, mchID string, verr error) bool {
+// when the request breaks a rule.
+func (s *Server) paramsOK(w http.ResponseWriter, verr error) bool {
 	if ve, ok := verr.(*busifavor.ValidationError); ok {
 		f := ve.Fields[0]
 		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeParamError), "参数错误: "+f.String(),
 			map[string]string{"field": f.Field, "issue": f.Reason, "location": "body"})
 		return false
 	}
+	return true
+}
+
+// mayActFor answers 400 PARAM_ERROR when field names a merchant, mchID,
+// that is neither the caller nor one it was delegated (WithDelegation).
+func (s *Server) mayActFor(w http.ResponseWriter, caller, field, mchID string) bool {
 	if mchID != "" && mchID != caller && !s.cfg.merchants[caller].actFor[mchID] {
 		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeParamError),
-			"参数错误: mchid 与调用方商户号不一致, 且调用方无权代其操作",
-			map[string]string{"field": "mchid", "value": mchID, "issue": "not the caller and not delegated", "location": "body"})
+			"参数错误: "+field+" 与调用方商户号不一致, 且调用方无权代其操作",
+			map[string]string{"field": field, "value": mchID, "issue": "not the caller and not delegated", "location": "body"})
 		return false
 	}
 	return true

@@ -134,7 +134,7 @@ func (s *Server) stockFor(w http.ResponseWriter, caller, id string) *stock {
 
 func (s *Server) createStock(w http.ResponseWriter, caller string, body []byte) {
 	var req busifavor.CreateStockRequest
-	if !s.decode(w, body, &req) || !s.paramsOK(w, caller, req.BelongMerchant, req.Validate()) {
+	if !s.decode(w, body, &req) || !s.paramsOK(w, req.Validate()) || !s.mayActFor(w, caller, "belong_merchant", req.BelongMerchant) {
 		return
 	}
 	canonical, _ := json.Marshal(req)
@@ -189,7 +189,7 @@ func (st *stock) view(now time.Time) busifavor.Stock {
 }
 
 func (s *Server) getStock(w http.ResponseWriter, caller, id string) {
-	if !s.paramsOK(w, caller, "", busifavor.GetStockRequest{StockID: id}.Validate()) {
+	if !s.paramsOK(w, busifavor.GetStockRequest{StockID: id}.Validate()) {
 		return
 	}
 	s.mu.Lock()
@@ -205,7 +205,7 @@ func (s *Server) updateStock(w http.ResponseWriter, caller, id string, body []by
 		return
 	}
 	req.StockID = id
-	if !s.paramsOK(w, caller, "", req.Validate()) {
+	if !s.paramsOK(w, req.Validate()) {
 		return
 	}
 	s.mu.Lock()
@@ -288,7 +288,7 @@ func (s *Server) updateBudget(w http.ResponseWriter, caller, id string, body []b
 		return
 	}
 	req.StockID = id
-	if !s.paramsOK(w, caller, "", req.Validate()) {
+	if !s.paramsOK(w, req.Validate()) {
 		return
 	}
 	s.mu.Lock()
@@ -344,7 +344,7 @@ func (s *Server) uploadCodes(w http.ResponseWriter, caller, id string, body []by
 	}
 	checked := req
 	checked.CouponCodeList = distinct
-	if !s.paramsOK(w, caller, "", checked.Validate()) {
+	if !s.paramsOK(w, checked.Validate()) {
 		return
 	}
 	now := s.now()
@@ -405,7 +405,7 @@ func (s *Server) listCodes(w http.ResponseWriter, r *http.Request, caller, id st
 			map[string]string{"field": bad[0], "location": "query"})
 		return
 	}
-	if !s.paramsOK(w, caller, "", req.Validate()) {
+	if !s.paramsOK(w, req.Validate()) {
 		return
 	}
 	if req.Limit == 0 {
@@ -423,7 +423,8 @@ func (s *Server) listCodes(w http.ResponseWriter, r *http.Request, caller, id st
 			match = append(match, x.UploadedCode)
 		}
 	}
-	page := match[min(int(req.Offset), len(match)):min(int(req.Offset+req.Limit), len(match))]
+	from := int(min(req.Offset, int64(len(match))))
+	page := match[from : from+int(min(req.Limit, int64(len(match)-from)))]
 	data := make([]any, len(page))
 	for i, c := range page {
 		data[i] = codeWire(c)
@@ -448,7 +449,7 @@ func codeWire(c busifavor.UploadedCode) any {
 }
 
 func (s *Server) getCode(w http.ResponseWriter, caller, id, c string) {
-	if !s.paramsOK(w, caller, "", busifavor.GetCouponCodeRequest{StockID: id, CouponCode: c}.Validate()) {
+	if !s.paramsOK(w, busifavor.GetCouponCodeRequest{StockID: id, CouponCode: c}.Validate()) {
 		return
 	}
 	s.mu.Lock()
@@ -467,7 +468,7 @@ func (s *Server) getCode(w http.ResponseWriter, caller, id, c string) {
 
 func (s *Server) deleteCode(w http.ResponseWriter, r *http.Request, caller, id, c string) {
 	req := busifavor.DeleteCouponCodeRequest{StockID: id, CouponCode: c, DeleteRequestNo: r.URL.Query().Get("delete_request_no")}
-	if !s.paramsOK(w, caller, "", req.Validate()) {
+	if !s.paramsOK(w, req.Validate()) {
 		return
 	}
 	now := s.now()
