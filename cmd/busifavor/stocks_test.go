@@ -127,3 +127,11 @@ func TestStockCommandsRefuseBadInputAndSendNothing(t *testing.T) {
 	assert.Equal(t, exitAPI, code)
 	assert.Contains(t, errOut, "RESOURCE_NOT_EXISTS")
 }
+
+// TestShippedStockExampleCreatesInTheSandbox keeps examples/stock/stock.json
+// valid: it creates a stock in the sandbox as shipped.
+func TestShippedStockExampleCreatesInTheSandbox(t *testing.T) {
+	code, out, errOut := runCmd(t, nil, "stock", "create", "--file", "../../examples/stock/stock.json")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "stock id:")
+}
