@@ -19,7 +19,7 @@ func (c *Client) SetCallbacks(ctx context.Context, req SetCallbacksRequest) (*Se
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	a, err := c.do(ctx, http.MethodPost, callbacksPath, nil, req)
+	a, err := c.do(ctx, "SetCallbacks", http.MethodPost, callbacksPath, nil, req)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func (c *Client) GetCallbacks(ctx context.Context, req GetCallbacksRequest) (*Ge
 	if req.Mchid != "" {
 		query = url.Values{"mchid": {req.Mchid}}
 	}
-	a, err := c.do(ctx, http.MethodGet, callbacksPath, query, nil)
+	a, err := c.do(ctx, "GetCallbacks", http.MethodGet, callbacksPath, query, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -147,11 +147,11 @@ type answer struct {
 
 // send validates req, sends it as do does, and decodes the verified answer
 // into out, which also gets the answer's Request-ID.
-func (c *Client) send(ctx context.Context, req interface{ Validate() error }, method, path string, query url.Values, body any, out answerBody) error {
+func (c *Client) send(ctx context.Context, op string, req interface{ Validate() error }, method, path string, query url.Values, body any, out answerBody) error {
 	if err := req.Validate(); err != nil {
 		return err
 	}
-	a, err := c.do(ctx, method, path, query, body)
+	a, err := c.do(ctx, op, method, path, query, body)
 	if err != nil {
 		return err
 	}
@@ -161,8 +161,9 @@ func (c *Client) send(ctx context.Context, req interface{ Validate() error }, me
 
 // do sends a request to path, retrying and failing over as the RetryPolicy
 // and the package documentation (# Retries) say, and returns the verified
-// answer or a typed error.
-func (c *Client) do(ctx context.Context, method, path string, query url.Values, body any) (*answer, error) {
+// answer or a typed error. op names the method (UseCoupon), which an
+// *APIError keeps so that sentinels can follow the page that answered.
+func (c *Client) do(ctx context.Context, op, method, path string, query url.Values, body any) (*answer, error) {
 	var (
 		hosts   []string  // host of each attempt, for the final error
 		lastErr error     // error of the latest attempt
@@ -178,6 +179,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}
 		var apiErr *APIError
 		if errors.As(err, &apiErr) {
+			apiErr.op = op
 			lastAPI = apiErr
 		}
 		if ctx.Err() != nil {
@@ -336,7 +338,7 @@ func (c *Client) log(ctx context.Context, method, path string, base endpoint, at
 		level = slog.LevelWarn
 	}
 	attrs := []slog.Attr{
-		slog.String("method", method), slog.String("path", path), slog.String("host", base.host),
+		slog.String("method", method), slog.String("path", maskPath(path)), slog.String("host", base.host),
 		slog.Int("attempt", attempt), slog.Int("status", status), slog.String("code", string(code)),
 		slog.String("request_id", reqID), slog.Duration("duration", d),
 	}

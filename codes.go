@@ -255,7 +255,7 @@ func (r *DeleteCouponCodeResponse) setRequestID(id string) { r.RequestID = id }
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/upload-coupon-code.html
 func (c *Client) UploadCouponCodes(ctx context.Context, req UploadCouponCodesRequest) (*UploadCouponCodesResponse, error) {
 	out := &UploadCouponCodesResponse{}
-	if err := c.send(ctx, req, http.MethodPost, codesPath(req.StockID), nil, req, out); err != nil {
+	if err := c.send(ctx, "UploadCouponCodes", req, http.MethodPost, codesPath(req.StockID), nil, req, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -281,7 +281,7 @@ func (c *Client) ListCouponCodes(ctx context.Context, req ListCouponCodesRequest
 		q.Set("status", string(req.Status))
 	}
 	out := &ListCouponCodesResponse{}
-	if err := c.send(ctx, req, http.MethodGet, codesPath(req.StockID), q, nil, out); err != nil {
+	if err := c.send(ctx, "ListCouponCodes", req, http.MethodGet, codesPath(req.StockID), q, nil, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -325,7 +325,7 @@ func (c *Client) GetCouponCode(ctx context.Context, req GetCouponCodeRequest) (*
 		q = url.Values{"appid": {req.Appid}}
 	}
 	out := &GetCouponCodeResponse{}
-	if err := c.send(ctx, req, http.MethodGet, codePath(req.StockID, req.CouponCode), q, nil, out); err != nil {
+	if err := c.send(ctx, "GetCouponCode", req, http.MethodGet, codePath(req.StockID, req.CouponCode), q, nil, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -340,7 +340,7 @@ func (c *Client) GetCouponCode(ctx context.Context, req GetCouponCodeRequest) (*
 func (c *Client) DeleteCouponCode(ctx context.Context, req DeleteCouponCodeRequest) (*DeleteCouponCodeResponse, error) {
 	q := url.Values{"delete_request_no": {req.DeleteRequestNo}}
 	out := &DeleteCouponCodeResponse{}
-	if err := c.send(ctx, req, http.MethodDelete, codePath(req.StockID, req.CouponCode), q, nil, out); err != nil {
+	if err := c.send(ctx, "DeleteCouponCode", req, http.MethodDelete, codePath(req.StockID, req.CouponCode), q, nil, out); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +87,35 @@ var (
 	// retried.
 	ErrRedirect = errors.New("busifavor: WeChat Pay's API does not redirect; the redirect was not trusted")
 )
+
+// Sentinels for the coupon states a till branches on. An *APIError matches
+// one only when the endpoint that answered gives its code that meaning (the
+// busifavor error table's rows); it matches the code's general sentinel too.
+var (
+	// ErrCouponUsed: UseCoupon answered RESOURCE_ALREADY_EXISTS, "券已被其他
+	// 订单核销": the coupon was redeemed with another use_request_no.
+	ErrCouponUsed = errors.New("busifavor: coupon already used")
+	// ErrCouponNotUsable: UseCoupon answered RULELIMIT, "券不在有效期": the
+	// coupon cannot be redeemed now (expired, not yet valid, or no longer
+	// valid).
+	ErrCouponNotUsable = errors.New("busifavor: coupon cannot be used now")
+	// ErrCouponNotFound: a coupon endpoint (UseCoupon, GetUserCoupon,
+	// ReturnCoupon, DeactivateCoupon, AssociateTradeInfo,
+	// DisassociateTradeInfo) answered RESOURCE_NOT_EXISTS: no such coupon
+	// for this merchant.
+	ErrCouponNotFound = errors.New("busifavor: no such coupon")
+)
+
+// stateSentinels says which endpoints give a code a state's meaning.
+var stateSentinels = []struct {
+	err  error
+	code Code
+	ops  []string
+}{
+	{ErrCouponUsed, CodeResourceAlreadyExists, []string{"UseCoupon"}},
+	{ErrCouponNotUsable, CodeRuleLimit, []string{"UseCoupon"}},
+	{ErrCouponNotFound, CodeResourceNotExists, []string{"UseCoupon", "GetUserCoupon", "ReturnCoupon", "DeactivateCoupon", "AssociateTradeInfo", "DisassociateTradeInfo"}},
+}
 
 // codeSentinels maps each code to the sentinel it matches.
 var codeSentinels = map[Code]error{
@@ -196,6 +226,7 @@ type APIError struct {
 	RequestID string
 
 	retryAfter time.Duration // from a Retry-After header on a 429 or 503
+	op         string        // the method that got the answer, as "UseCoupon"
 }
 
 // Bounds on what an error keeps of an answer, so that a hostile or broken
@@ -250,11 +281,19 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is the sentinel for e's code, so that
+// Is reports whether target is the sentinel for e's code, or the state
+// sentinel the answering endpoint gives it (ErrCouponUsed, …), so that
 // errors.Is(err, ErrFrequencyLimited) works on a wrapped *APIError.
 func (e *APIError) Is(target error) bool {
-	s, ok := codeSentinels[e.Code]
-	return ok && s == target
+	if s, ok := codeSentinels[e.Code]; ok && s == target {
+		return true
+	}
+	for _, st := range stateSentinels {
+		if st.err == target && st.code == e.Code && slices.Contains(st.ops, e.op) {
+			return true
+		}
+	}
+	return false
 }
 
 // Retryable reports whether the same request may succeed later: SYSTEM_ERROR,
@@ -337,8 +376,27 @@ type transportError struct {
 	err  error
 }
 
+// Error names the host and the failure. The HTTP client's text repeats the
+// URL, whose path can hold an openid: that is masked.
 func (e *transportError) Error() string {
-	return fmt.Sprintf("busifavor: no answer from %s: %v", e.host, e.err)
+	return maskPath(fmt.Sprintf("busifavor: no answer from %s: %v", e.host, e.err))
+}
+
+// maskPath masks the openid in a path or text that holds
+// /users/{openid}/… (see MaskID), so that it never reaches a log line or an
+// error.
+func maskPath(p string) string {
+	const seg = "/users/"
+	i := strings.Index(p, seg)
+	if i < 0 {
+		return p
+	}
+	rest := p[i+len(seg):]
+	j := strings.IndexAny(rest, "/?\" \t")
+	if j < 0 {
+		j = len(rest)
+	}
+	return p[:i+len(seg)] + MaskID(rest[:j]) + rest[j:]
 }
 func (e *transportError) Unwrap() error        { return e.err }
 func (e *transportError) Is(target error) bool { return target == ErrTransport }

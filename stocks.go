@@ -547,7 +547,7 @@ func (r *UpdateStockBudgetResponse) setRequestID(id string) { r.RequestID = id }
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/create-busifavor-stock.html
 func (c *Client) CreateStock(ctx context.Context, req CreateStockRequest) (*CreateStockResponse, error) {
 	out := &CreateStockResponse{}
-	if err := c.send(ctx, req, http.MethodPost, stocksPath, nil, req, out); err != nil {
+	if err := c.send(ctx, "CreateStock", req, http.MethodPost, stocksPath, nil, req, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -560,7 +560,7 @@ func (c *Client) CreateStock(ctx context.Context, req CreateStockRequest) (*Crea
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/query-stock.html
 func (c *Client) GetStock(ctx context.Context, req GetStockRequest) (*GetStockResponse, error) {
 	out := &GetStockResponse{}
-	if err := c.send(ctx, req, http.MethodGet, stockPath(req.StockID), nil, nil, out); err != nil {
+	if err := c.send(ctx, "GetStock", req, http.MethodGet, stockPath(req.StockID), nil, nil, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -575,7 +575,7 @@ func (c *Client) UpdateStock(ctx context.Context, req UpdateStockRequest) (*Upda
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	a, err := c.do(ctx, http.MethodPatch, stockPath(req.StockID), nil, req)
+	a, err := c.do(ctx, "UpdateStock", http.MethodPatch, stockPath(req.StockID), nil, req)
 	if err != nil {
 		return nil, err
 	}
@@ -591,7 +591,7 @@ func (c *Client) UpdateStock(ctx context.Context, req UpdateStockRequest) (*Upda
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/modify-budget.html
 func (c *Client) UpdateStockBudget(ctx context.Context, req UpdateStockBudgetRequest) (*UpdateStockBudgetResponse, error) {
 	out := &UpdateStockBudgetResponse{}
-	if err := c.send(ctx, req, http.MethodPatch, stockPath(req.StockID)+"/budget", nil, req, out); err != nil {
+	if err := c.send(ctx, "UpdateStockBudget", req, http.MethodPatch, stockPath(req.StockID)+"/budget", nil, req, out); err != nil {
 		return nil, err
 	}
 	return out, nil

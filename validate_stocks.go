@@ -29,7 +29,7 @@ const (
 	MaxDayTimeRanges      = 2             // available_day_time 最多不超过2个 (models)
 	MaxIrregularRanges    = 2             // irregular ranges (page: coupon_available_time rules)
 	LastSecondOfDay       = 86399         // 86399代表当天23点59分59秒 (models)
-	CouponCodeMaxLen      = 32            // 单个券code长度为【1，32】 (page: upload codes)
+	CouponCodeMaxLen      = 32            // 单个券code长度为【1，32】 (page: upload codes); coupon_code string[1,32] (page: use coupon)
 	MaxCodesPerUpload     = 200           // 条目个数限制为【1，200】 (page: upload codes)
 )
 
@@ -408,13 +408,13 @@ func (v *validator) requestNo(f, s string) {
 	v.identifier(f, s, RequestNoMaxLen)
 }
 
-// identifier checks a required id of 1 to max bytes without white space or
-// control characters.
+// identifier checks a required id of 1 to max bytes (any length when max is
+// 0: the page gives none) without white space or control characters.
 func (v *validator) identifier(f, s string, max int) {
 	if !v.required(f, s) {
 		return
 	}
-	if len(s) > max {
+	if max > 0 && len(s) > max {
 		v.add(f, "must be 1 to %d bytes long, got %d", max, len(s))
 	}
 	if hasSpaceOrControl(s) {

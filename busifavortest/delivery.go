@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"time"
 
@@ -137,12 +138,40 @@ func (s *Server) ClaimCoupon(mchID string, c busifavor.CouponSend) (string, erro
 	if c.SendMerchant == "" {
 		c.SendMerchant = mchID
 	}
+	if err := s.claim(mchID, &c); err != nil {
+		return "", err
+	}
 	id, body := s.couponBody(c)
 	d := &delivery{done: make(chan struct{}), outcome: Outcome{EventID: id}}
 	s.dl.events[id] = d
 	s.dl.wg.Add(1)
 	go s.deliver(d, notifyURL, targets, body)
 	return id, nil
+}
+
+// claim issues the coupon of a stock the server keeps, within its time and
+// caps as SendCoupon would, and fills in the code and send time. Coupons of
+// stocks the server does not keep only make the event.
+func (s *Server) claim(mchID string, c *busifavor.CouponSend) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stocks[c.StockID]
+	if st == nil {
+		return nil
+	}
+	now := s.now()
+	uc, ref := s.issueCoupon(st, mchID, c.OpenID, c.CouponCode, "claim-"+strconv.Itoa(s.couponSeq+1), now)
+	if ref != nil {
+		return fmt.Errorf("busifavortest: ClaimCoupon: WeChat Pay would refuse this claim: %w", ref)
+	}
+	c.CouponCode = uc.CouponCode
+	if c.SendTime.IsZero() {
+		c.SendTime = now
+	}
+	if c.SendChannel == "" {
+		c.SendChannel = busifavor.SendChannelMiniApp
+	}
+	return nil
 }
 
 // WaitEvent waits until the event's deliveries have ended, acknowledged or

@@ -83,6 +83,11 @@ type server struct {
 	stocks         map[string]*stock // stock_id -> stock
 	stockByRequest map[string]string // caller + "\x00" + out_request_no -> stock_id
 	stockSeq       int
+
+	coupons     map[string]*userCoupon // coupon_code -> coupon
+	couponOrder []string               // coupon codes in the order they were issued
+	sends       map[string]string      // a send's or gov card's idempotency key -> coupon_code
+	couponSeq   int
 }
 
 // stored is one merchant's notify URL.
@@ -208,7 +213,8 @@ func NewServer(opts ...Option) *Server {
 		cfg.platformCert = newPlatformCert(cfg.platformKey, cfg.clock())
 	}
 	s := &Server{server: &server{cfg: cfg, state: map[string]stored{}, nonces: map[string]time.Time{},
-		stocks: map[string]*stock{}, stockByRequest: map[string]string{}}}
+		stocks: map[string]*stock{}, stockByRequest: map[string]string{},
+		coupons: map[string]*userCoupon{}, sends: map[string]string{}}}
 	s.dl.ctx, s.dl.cancel = context.WithCancel(context.Background())
 	s.dl.routes, s.dl.events = map[string][]*url.URL{}, map[string]*delivery{}
 	s.dl.client = &http.Client{CheckRedirect: busifavor.RefuseRedirect} // WeChat Pay follows no redirect either
@@ -367,6 +373,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, caller string, bo
 	case r.URL.Path == certificatesPath && r.Method == http.MethodGet && s.cfg.platformCert != nil:
 		s.certificates(w)
 	case s.stockRoute(w, r, caller, body):
+	case s.couponRoute(w, r, caller, body):
 	default:
 		s.writeError(w, http.StatusNotFound, "NOT_FOUND", "请求的资源不存在", nil)
 	}

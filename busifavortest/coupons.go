@@ -1,0 +1,501 @@
+package busifavortest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/busifavor-go/busifavor"
+)
+
+// CouponsPath holds the coupon writes (send, use, associate, disassociate,
+// return, deactivate, {card_id}/send); UsersPath/{openid}/coupons a user's
+// coupons.
+const (
+	CouponsPath = "/v3/marketing/busifavor/coupons"
+	UsersPath   = "/v3/marketing/busifavor/users"
+)
+
+// DefaultCouponPageSize is the page size the fake uses when ListUserCoupons
+// gives no limit. (This is the fake's choice.)
+const DefaultCouponPageSize = 20
+
+// userCoupon is one coupon a user holds, with what the fake needs to answer
+// repeats as WeChat Pay does.
+type userCoupon struct {
+	busifavor.UserCoupon
+	openid  string
+	owners  map[string]bool // merchants that may act on it: creator, belong and sender
+	expires bool            // false for gov cards, which have no stock
+
+	uses         map[string]json.RawMessage // use_request_no -> first answer
+	associations map[string]string          // out_request_no -> out_trade_no, for repeats
+	returns      map[string]time.Time       // return_request_no -> when
+	deactivates  map[string]time.Time       // deactivate_request_no -> when
+}
+
+// refusal is an error answer the fake gives; ClaimCoupon turns it into an
+// error.
+type refusal struct {
+	status  int
+	code    busifavor.Code
+	message string
+}
+
+func (r *refusal) Error() string { return fmt.Sprintf("%d %s: %s", r.status, r.code, r.message) }
+
+// refuse answers r.
+func (s *Server) refuse(w http.ResponseWriter, r *refusal) {
+	s.writeError(w, r.status, string(r.code), r.message, nil)
+}
+
+// Where no page names the code for a refusal, the fake answers
+// INVALID_REQUEST and says why in the message.
+func invalid(msg string) *refusal {
+	return &refusal{http.StatusBadRequest, busifavor.CodeInvalidRequest, msg}
+}
+
+// state is the coupon's state at time now: EXPIRED once its time ended.
+func (c *userCoupon) state(now time.Time) busifavor.CouponState {
+	if c.CouponState == busifavor.CouponStateSended && c.expires && now.After(c.ExpireTime) {
+		return busifavor.CouponStateExpired
+	}
+	return c.CouponState
+}
+
+// view is the coupon as WeChat Pay reads it at time now.
+func (c *userCoupon) view(now time.Time) busifavor.UserCoupon {
+	v := c.UserCoupon
+	v.CouponState = c.state(now)
+	return v
+}
+
+// issueCoupon gives a coupon of st to openid, as a send or a claim does:
+// within the stock's time and caps, taking an uploaded code in
+// MERCHANT_UPLOAD mode, code (required) in MERCHANT_API mode, and a new one
+// in WECHATPAY_MODE. The caller holds s.mu.
+func (s *Server) issueCoupon(st *stock, sender, openid, code, requestNo string, now time.Time) (*userCoupon, *refusal) {
+	at := st.CouponUseRule.CouponAvailableTime
+	switch {
+	case st.view(now).StockState != busifavor.StockStateRunning || now.Before(at.AvailableBeginTime):
+		return nil, &refusal{http.StatusForbidden, busifavor.CodeRuleLimit, "批次不在可发放时间内"}
+	case st.StockSendRule.MaxCoupons > 0 && st.sent >= st.StockSendRule.MaxCoupons:
+		return nil, invalid("批次已发完: 已达 max_coupons")
+	}
+	held := int64(0)
+	for _, c := range s.coupons {
+		if c.StockID == st.StockID && c.openid == openid {
+			held++
+		}
+	}
+	if held >= st.StockSendRule.MaxCouponsPerUser {
+		return nil, invalid("用户领券已达上限: max_coupons_per_user")
+	}
+	switch st.CouponCodeMode {
+	case busifavor.CouponCodeModeMerchantAPI:
+		if code == "" {
+			return nil, &refusal{http.StatusBadRequest, busifavor.CodeParamError, "参数错误: MERCHANT_API 模式的批次发券必须指定 coupon_code"}
+		}
+	case busifavor.CouponCodeModeMerchantUpload:
+		code = ""
+		for _, k := range st.codeOrder {
+			if c := st.codes[k]; c.CodeStatus == busifavor.CouponCodeAvailable {
+				c.CodeStatus, c.DispatchedTime, c.OpenID, c.CouponCode = busifavor.CouponCodeDispatched, now, openid, k
+				code = k
+				break
+			}
+		}
+		if code == "" {
+			return nil, invalid("预存 code 已用完: 请上传更多 code")
+		}
+	default:
+		s.couponSeq++
+		code = fmt.Sprintf("%022d", 1_000_000_000_000+s.couponSeq) // WeChat Pay's codes are 22 digits
+	}
+	if s.coupons[code] != nil {
+		return nil, &refusal{http.StatusBadRequest, busifavor.CodeResourceAlreadyExists, "券 code 已存在"}
+	}
+	st.sent++
+	c := &userCoupon{openid: openid, expires: true,
+		owners: map[string]bool{st.owner: true, st.BelongMerchant: true, sender: true},
+		uses:   map[string]json.RawMessage{}, associations: map[string]string{},
+		returns: map[string]time.Time{}, deactivates: map[string]time.Time{}}
+	start := now
+	if start.Before(at.AvailableBeginTime) {
+		start = at.AvailableBeginTime
+	}
+	c.UserCoupon = busifavor.UserCoupon{
+		BelongMerchant: st.BelongMerchant, StockName: st.StockName, Comment: st.Comment, GoodsName: st.GoodsName,
+		StockType: st.StockType, CouponState: busifavor.CouponStateSended, DisplayPatternInfo: st.DisplayPatternInfo,
+		CouponUseRule: st.CouponUseRule, CustomEntrance: st.CustomEntrance, CouponCode: code, StockID: st.StockID,
+		AvailableStartTime: start, ExpireTime: at.AvailableEndTime, ReceiveTime: now, SendRequestNo: requestNo,
+	}
+	s.coupons[code] = c
+	s.couponOrder = append(s.couponOrder, code)
+	return c, nil
+}
+
+// couponRoute answers the coupon endpoints; ok is false when the path is
+// not one of them.
+func (s *Server) couponRoute(w http.ResponseWriter, r *http.Request, caller string, body []byte) (ok bool) {
+	path := r.URL.EscapedPath()
+	if rest, found := strings.CutPrefix(path, CouponsPath+"/"); found {
+		parts := strings.Split(rest, "/")
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			s.writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "该资源不支持 "+r.Method+" 方法", nil)
+			return true
+		}
+		switch {
+		case len(parts) == 1 && parts[0] == "send":
+			s.sendCoupon(w, caller, body)
+		case len(parts) == 1 && parts[0] == "use":
+			s.useCoupon(w, caller, body)
+		case len(parts) == 1 && (parts[0] == "associate" || parts[0] == "disassociate"):
+			s.tradeInfo(w, caller, body, parts[0] == "associate")
+		case len(parts) == 1 && parts[0] == "return":
+			s.returnCoupon(w, caller, body)
+		case len(parts) == 1 && parts[0] == "deactivate":
+			s.deactivateCoupon(w, caller, body)
+		case len(parts) == 2 && parts[1] == "send":
+			s.sendGovCard(w, caller, unescape(parts[0]), body)
+		default:
+			return false
+		}
+		return true
+	}
+	rest, found := strings.CutPrefix(path, UsersPath+"/")
+	if !found {
+		return false
+	}
+	parts := strings.Split(rest, "/")
+	switch {
+	case len(parts) == 2 && parts[1] == "coupons" && r.Method == http.MethodGet:
+		s.listUserCoupons(w, r, caller, unescape(parts[0]))
+	case len(parts) == 5 && parts[1] == "coupons" && parts[3] == "appids" && r.Method == http.MethodGet:
+		s.getUserCoupon(w, caller, unescape(parts[0]), unescape(parts[2]), unescape(parts[4]))
+	case len(parts) == 2 && parts[1] == "coupons", len(parts) == 5 && parts[1] == "coupons" && parts[3] == "appids":
+		w.Header().Set("Allow", "GET")
+		s.writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "该资源不支持 "+r.Method+" 方法", nil)
+	default:
+		return false
+	}
+	return true
+}
+
+func unescape(p string) string {
+	if u, err := url.PathUnescape(p); err == nil {
+		return u
+	}
+	return p
+}
+
+// couponFor returns the caller's coupon code of stockID ("" matches any
+// stock), or a RESOURCE_NOT_EXISTS refusal. The caller holds s.mu.
+func (s *Server) couponFor(caller, code, stockID string) (*userCoupon, *refusal) {
+	c := s.coupons[code]
+	if c == nil || !c.owners[caller] || stockID != "" && c.StockID != stockID {
+		return nil, &refusal{http.StatusNotFound, busifavor.CodeResourceNotExists, "券不存在"}
+	}
+	return c, nil
+}
+
+func (s *Server) sendCoupon(w http.ResponseWriter, caller string, body []byte) {
+	var req busifavor.SendCouponRequest
+	if !s.decode(w, body, &req) || !s.paramsOK(w, req.Validate()) {
+		return
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := req.StockID + "\x00" + req.Openid + "\x00" + req.OutRequestNo
+	code, repeat := s.sends[key]
+	if !repeat {
+		st := s.stockFor(w, caller, req.StockID)
+		if st == nil {
+			return
+		}
+		c, ref := s.issueCoupon(st, caller, req.Openid, req.CouponCode, req.OutRequestNo, now)
+		if ref != nil {
+			s.refuse(w, ref)
+			return
+		}
+		code = c.CouponCode
+		s.sends[key] = code
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"send_coupon_result": map[string]string{
+		"stock_id": req.StockID, "out_request_no": req.OutRequestNo, "coupon_code": code}})
+}
+
+func (s *Server) useCoupon(w http.ResponseWriter, caller string, body []byte) {
+	var fields struct {
+		CouponCode   string `json:"coupon_code"`
+		StockID      string `json:"stock_id"`
+		Appid        string `json:"appid"`
+		UseTime      string `json:"use_time"`
+		UseRequestNo string `json:"use_request_no"`
+		Openid       string `json:"openid"`
+	}
+	if !s.decode(w, body, &fields) {
+		return
+	}
+	req := busifavor.UseCouponRequest{CouponCode: fields.CouponCode, StockID: fields.StockID, Appid: fields.Appid,
+		UseRequestNo: fields.UseRequestNo, Openid: fields.Openid}
+	if t, err := busifavor.ParseTime(fields.UseTime); err == nil {
+		req.UseTime = t
+	}
+	if !s.paramsOK(w, req.Validate()) {
+		return
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ref := s.couponFor(caller, req.CouponCode, req.StockID)
+	if ref == nil && req.StockID == "" {
+		if st := s.stocks[c.StockID]; st != nil && st.CouponCodeMode != busifavor.CouponCodeModeWechatPay {
+			ref = &refusal{http.StatusBadRequest, busifavor.CodeParamError, "参数错误: 商户自定义 code 的批次核销时必须填写 stock_id"}
+		}
+	}
+	if ref != nil {
+		s.refuse(w, ref)
+		return
+	}
+	if first, ok := c.uses[req.UseRequestNo]; ok { // a retried redemption gets the first answer
+		s.writeSigned(w, http.StatusOK, first)
+		return
+	}
+	if ref := c.usable(now, req.Openid); ref != nil {
+		s.refuse(w, ref)
+		return
+	}
+	c.CouponState, c.UseRequestNo, c.UseTime = busifavor.CouponStateUsed, req.UseRequestNo, now
+	answer, _ := json.Marshal(map[string]string{"stock_id": c.StockID, "openid": c.openid, "wechatpay_use_time": FormatTime(now)})
+	c.uses[req.UseRequestNo] = answer
+	s.writeSigned(w, http.StatusOK, answer)
+}
+
+// usable refuses a redemption the coupon's state does not allow, with the
+// error table's codes: RESOURCE_ALREADY_EXISTS (券已被其他订单核销) when used,
+// RULELIMIT (券不在有效期) outside its time or once deactivated.
+func (c *userCoupon) usable(now time.Time, openid string) *refusal {
+	switch st := c.state(now); {
+	case openid != "" && openid != c.openid:
+		return &refusal{http.StatusNotFound, busifavor.CodeUserNotExists, "openid 不正确: 券不属于该用户"}
+	case st == busifavor.CouponStateUsed:
+		return &refusal{http.StatusBadRequest, busifavor.CodeResourceAlreadyExists, "券已被其他订单核销"}
+	case st == busifavor.CouponStateDeactivated:
+		return &refusal{http.StatusForbidden, busifavor.CodeRuleLimit, "券不在有效期: 券已失效"}
+	case st == busifavor.CouponStateExpired || now.Before(c.AvailableStartTime):
+		return &refusal{http.StatusForbidden, busifavor.CodeRuleLimit, "券不在有效期"}
+	case st != busifavor.CouponStateSended:
+		return &refusal{http.StatusForbidden, busifavor.CodeRuleLimit, "券不在有效期: 券状态为 " + string(st)}
+	}
+	return nil
+}
+
+func (s *Server) tradeInfo(w http.ResponseWriter, caller string, body []byte, associate bool) {
+	var req busifavor.TradeInfoRequest
+	if !s.decode(w, body, &req) || !s.paramsOK(w, req.Validate()) {
+		return
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ref := s.couponFor(caller, req.CouponCode, req.StockID)
+	if ref != nil {
+		s.refuse(w, ref)
+		return
+	}
+	key := map[bool]string{true: "associate", false: "disassociate"}[associate] + "\x00" + req.OutRequestNo
+	if _, repeat := c.associations[key]; !repeat {
+		switch {
+		case associate && c.AssociateOutTradeNo != "" && c.AssociateOutTradeNo != req.OutTradeNo:
+			s.refuse(w, &refusal{http.StatusBadRequest, busifavor.CodeResourceAlreadyExists, "券已关联其他订单: " + c.AssociateOutTradeNo})
+			return
+		case !associate && c.AssociateOutTradeNo != req.OutTradeNo:
+			s.refuse(w, invalid("券未与该订单关联, 无法取消关联"))
+			return
+		}
+		c.associations[key] = req.OutTradeNo
+		if associate {
+			c.AssociateOutTradeNo = req.OutTradeNo
+		} else {
+			c.AssociateOutTradeNo = ""
+		}
+	}
+	name := map[bool]string{true: "wechatpay_associate_time", false: "wechatpay_disassociate_time"}[associate]
+	s.writeJSON(w, http.StatusOK, map[string]string{name: FormatTime(now)})
+}
+
+func (s *Server) returnCoupon(w http.ResponseWriter, caller string, body []byte) {
+	var req busifavor.ReturnCouponRequest
+	if !s.decode(w, body, &req) || !s.paramsOK(w, req.Validate()) {
+		return
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ref := s.couponFor(caller, req.CouponCode, req.StockID)
+	if ref != nil {
+		s.refuse(w, ref)
+		return
+	}
+	when, repeat := c.returns[req.ReturnRequestNo]
+	if !repeat {
+		if c.CouponState != busifavor.CouponStateUsed {
+			s.refuse(w, invalid("券未核销, 不能退券"))
+			return
+		}
+		when = now
+		c.returns[req.ReturnRequestNo] = when
+		c.CouponState, c.ReturnRequestNo, c.ReturnTime = busifavor.CouponStateSended, req.ReturnRequestNo, now
+		c.UseRequestNo, c.UseTime = "", time.Time{}
+	}
+	s.writeJSON(w, http.StatusOK, map[string]string{"wechatpay_return_time": FormatTime(when)})
+}
+
+func (s *Server) deactivateCoupon(w http.ResponseWriter, caller string, body []byte) {
+	var req busifavor.DeactivateCouponRequest
+	if !s.decode(w, body, &req) || !s.paramsOK(w, req.Validate()) {
+		return
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ref := s.couponFor(caller, req.CouponCode, req.StockID)
+	if ref != nil {
+		s.refuse(w, ref)
+		return
+	}
+	when, repeat := c.deactivates[req.DeactivateRequestNo]
+	if !repeat {
+		if st := c.state(now); st != busifavor.CouponStateSended {
+			s.refuse(w, invalid("只有可用的券可以失效, 券状态为 "+string(st)))
+			return
+		}
+		when = now
+		c.deactivates[req.DeactivateRequestNo] = when
+		c.CouponState, c.DeactivateRequestNo, c.DeactivateTime, c.DeactivateReason = busifavor.CouponStateDeactivated, req.DeactivateRequestNo, now, req.DeactivateReason
+	}
+	s.writeJSON(w, http.StatusOK, map[string]string{"wechatpay_deactivate_time": FormatTime(when)})
+}
+
+func (s *Server) sendGovCard(w http.ResponseWriter, caller, cardID string, body []byte) {
+	var wire struct {
+		Appid        string `json:"appid"`
+		Openid       string `json:"openid"`
+		OutRequestNo string `json:"out_request_no"`
+		SendTime     string `json:"send_time"`
+	}
+	if !s.decode(w, body, &wire) {
+		return
+	}
+	req := busifavor.SendGovCardRequest{CardID: cardID, Appid: wire.Appid, Openid: wire.Openid, OutRequestNo: wire.OutRequestNo}
+	if t, err := busifavor.ParseTime(wire.SendTime); err == nil {
+		req.SendTime = t
+	}
+	if !s.paramsOK(w, req.Validate()) {
+		return
+	}
+	now := s.now()
+	if req.SendTime.Before(now.Add(-24 * time.Hour)) {
+		s.refuse(w, &refusal{http.StatusBadRequest, busifavor.CodeParamError, "参数错误: send_time 不能早于当前时间 24 小时以上"})
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := cardID + "\x00" + req.OutRequestNo + "\x00" + wire.SendTime
+	code, repeat := s.sends[key]
+	if !repeat {
+		s.couponSeq++
+		code = fmt.Sprintf("%022d", 2_000_000_000_000+s.couponSeq)
+		s.sends[key] = code
+		s.coupons[code] = &userCoupon{openid: req.Openid, owners: map[string]bool{caller: true},
+			uses: map[string]json.RawMessage{}, associations: map[string]string{}, returns: map[string]time.Time{}, deactivates: map[string]time.Time{},
+			UserCoupon: busifavor.UserCoupon{CouponCode: code, StockID: cardID, CouponState: busifavor.CouponStateSended,
+				ReceiveTime: now, AvailableStartTime: now, SendRequestNo: req.OutRequestNo}}
+		s.couponOrder = append(s.couponOrder, code)
+	}
+	s.writeJSON(w, http.StatusOK, map[string]string{"card_code": code})
+}
+
+func (s *Server) getUserCoupon(w http.ResponseWriter, caller, openid, code, appid string) {
+	if !s.paramsOK(w, busifavor.GetUserCouponRequest{Openid: openid, CouponCode: code, Appid: appid}.Validate()) {
+		return
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ref := s.couponFor(caller, code, "")
+	if ref == nil && c.openid != openid {
+		ref = &refusal{http.StatusNotFound, busifavor.CodeResourceNotExists, "券不存在"}
+	}
+	if ref != nil {
+		s.refuse(w, ref)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, c.view(now))
+}
+
+func (s *Server) listUserCoupons(w http.ResponseWriter, r *http.Request, caller, openid string) {
+	q := r.URL.Query()
+	req := busifavor.ListUserCouponsRequest{Openid: openid, Appid: q.Get("appid"), StockID: q.Get("stock_id"),
+		CreatorMerchant: q.Get("creator_merchant"), BelongMerchant: q.Get("belong_merchant"), SenderMerchant: q.Get("sender_merchant"),
+		CouponState: busifavor.CouponState(q.Get("coupon_state"))}
+	for name, dst := range map[string]*int64{"offset": &req.Offset, "limit": &req.Limit} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				s.refuse(w, &refusal{http.StatusBadRequest, busifavor.CodeParamError, "参数错误: " + name + " 不是整数"})
+				return
+			}
+			*dst = n
+		}
+	}
+	if !s.paramsOK(w, req.Validate()) {
+		return
+	}
+	if req.Limit == 0 {
+		req.Limit = DefaultCouponPageSize
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var match []busifavor.UserCoupon
+	for _, code := range s.couponOrder {
+		c := s.coupons[code]
+		st := s.stocks[c.StockID]
+		switch {
+		case c.openid != openid || !c.owners[caller],
+			req.StockID != "" && c.StockID != req.StockID,
+			req.CouponState != "" && c.state(now) != req.CouponState,
+			req.CreatorMerchant != "" && (st == nil || st.owner != req.CreatorMerchant),
+			req.BelongMerchant != "" && c.BelongMerchant != req.BelongMerchant,
+			req.SenderMerchant != "" && !c.owners[req.SenderMerchant]:
+			continue
+		}
+		match = append(match, c.view(now))
+	}
+	from := int64(len(match)) // Offset is a page number: the page starts at Offset·Limit, guarded against overflow
+	if req.Offset <= from/req.Limit {
+		from = min(req.Offset*req.Limit, from)
+	}
+	page := match[from : from+min(req.Limit, int64(len(match))-from)]
+	s.writeJSON(w, http.StatusOK, map[string]any{"data": page, "total_count": len(match), "limit": req.Limit, "offset": req.Offset})
+}
+
+// UserCoupon returns a coupon as GetUserCoupon would read it now, and
+// whether there is one.
+func (s *Server) UserCoupon(code string) (busifavor.UserCoupon, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.coupons[code]
+	if c == nil {
+		return busifavor.UserCoupon{}, false
+	}
+	return c.view(s.now()), true
+}

@@ -1,0 +1,557 @@
+package busifavor
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// couponsPath holds the coupon writes; userCouponsPath a user's coupons.
+const couponsPath = "/v3/marketing/busifavor/coupons"
+
+func userCouponsPath(openid string) string {
+	return "/v3/marketing/busifavor/users/" + url.PathEscape(openid) + "/coupons"
+}
+
+// chinaTime is UTC+8, the zone WeChat Pay's request times are written in.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// wireTime writes t as the pages ask for request times: RFC 3339 to the
+// second in UTC+8, as in 2015-05-20T13:29:35+08:00.
+func wireTime(t time.Time) string { return t.In(chinaTime).Format(time.RFC3339) }
+
+// SendCouponRequest sends a coupon of a stock to a user (发放商家券).
+type SendCouponRequest struct {
+	// Openid is the user, under Appid: 1 to 128 bytes.
+	Openid string `json:"openid"`
+	// Appid is the sending merchant's appid: 1 to 32 bytes.
+	Appid string `json:"appid"`
+	// StockID is the stock, 1 to 20 bytes.
+	StockID string `json:"stock_id"`
+	// OutRequestNo is the merchant's number for this send, unique per stock
+	// and user; letters, digits and | _ * - only. It makes SendCoupon safe to
+	// retry.
+	OutRequestNo string `json:"out_request_no"`
+	// CouponCode names the code to send; required for MERCHANT_API stocks,
+	// 1 to 32 bytes.
+	CouponCode string `json:"coupon_code,omitempty"`
+}
+
+// SendCouponResponse is WeChat Pay's answer to SendCoupon.
+type SendCouponResponse struct {
+	// StockID is the stock.
+	StockID string `json:"stock_id"`
+	// OutRequestNo is the number the coupon was sent with.
+	OutRequestNo string `json:"out_request_no"`
+	// CouponCode is the sent coupon's code.
+	CouponCode string `json:"coupon_code"`
+	// RequestID is the answer's Request-ID header, for WeChat Pay support.
+	RequestID string `json:"-"`
+}
+
+// UnmarshalJSON reads the send_coupon_result object WeChat Pay answers with.
+func (r *SendCouponResponse) UnmarshalJSON(b []byte) error {
+	type plain SendCouponResponse
+	var w struct {
+		Result *plain `json:"send_coupon_result"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if w.Result != nil {
+		id := r.RequestID
+		*r = SendCouponResponse(*w.Result)
+		r.RequestID = id
+	}
+	return nil
+}
+
+func (r *SendCouponResponse) missing() []string {
+	return missingOf("send_coupon_result.stock_id", r.StockID, "send_coupon_result.coupon_code", r.CouponCode)
+}
+func (r *SendCouponResponse) setRequestID(id string) { r.RequestID = id }
+
+// UseCouponRequest redeems a coupon (核销用户券).
+type UseCouponRequest struct {
+	// CouponCode is the coupon: 1 to 32 bytes.
+	CouponCode string
+	// StockID is the coupon's stock, 1 to 20 bytes; required for stocks in
+	// MERCHANT_API or MERCHANT_UPLOAD code mode.
+	StockID string
+	// Appid is an appid bound to the merchant, under which the answer's
+	// openid is given: 1 to 32 bytes.
+	Appid string
+	// UseTime is when the merchant redeems the coupon; it is sent to the
+	// second in UTC+8 (2015-05-20T13:29:35+08:00), whatever its location.
+	UseTime time.Time
+	// UseRequestNo is the merchant's unique number for this redemption, 1 to
+	// 128 bytes. It makes UseCoupon safe to retry: a repeat returns the first
+	// result. Use a new number for each redemption.
+	UseRequestNo string
+	// Openid, when set (1 to 128 bytes), makes WeChat Pay check that the
+	// coupon is this user's.
+	Openid string
+}
+
+// MarshalJSON writes the request as the page documents it, use_time as a
+// string.
+func (r UseCouponRequest) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		CouponCode   string `json:"coupon_code"`
+		StockID      string `json:"stock_id,omitempty"`
+		Appid        string `json:"appid"`
+		UseTime      string `json:"use_time"`
+		UseRequestNo string `json:"use_request_no"`
+		Openid       string `json:"openid,omitempty"`
+	}{r.CouponCode, r.StockID, r.Appid, wireTime(r.UseTime), r.UseRequestNo, r.Openid})
+}
+
+// UseCouponResponse is WeChat Pay's answer to UseCoupon. Openid is personal
+// data: print the response with Masked.
+type UseCouponResponse struct {
+	// StockID is the coupon's stock.
+	StockID string `json:"stock_id"`
+	// Openid is the coupon's owner under the request's appid.
+	Openid string `json:"openid"`
+	// WechatpayUseTime is when WeChat Pay redeemed the coupon.
+	WechatpayUseTime time.Time `json:"wechatpay_use_time"`
+	// RequestID is the answer's Request-ID header, for WeChat Pay support.
+	RequestID string `json:"-"`
+}
+
+// Masked returns a copy of r with Openid masked (see MaskID).
+func (r UseCouponResponse) Masked() UseCouponResponse {
+	r.Openid = MaskID(r.Openid)
+	return r
+}
+
+// UnmarshalJSON reads wechatpay_use_time in any shape ParseTime accepts.
+func (r *UseCouponResponse) UnmarshalJSON(b []byte) error {
+	type plain UseCouponResponse
+	w := struct {
+		*plain
+		T flexTime `json:"wechatpay_use_time"`
+	}{plain: (*plain)(r)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	r.WechatpayUseTime = time.Time(w.T)
+	return nil
+}
+
+func (r *UseCouponResponse) missing() []string {
+	m := missingOf("stock_id", r.StockID)
+	if r.WechatpayUseTime.IsZero() {
+		m = append(m, "wechatpay_use_time")
+	}
+	return m
+}
+func (r *UseCouponResponse) setRequestID(id string) { r.RequestID = id }
+
+// GetUserCouponRequest names a user's coupon (查询用户券详情). All three
+// fields go in the path; Openid is masked in logs and errors.
+type GetUserCouponRequest struct {
+	// Openid is the user, under Appid: 1 to 128 bytes.
+	Openid string
+	// CouponCode is the coupon: 1 to 32 bytes.
+	CouponCode string
+	// Appid is an appid bound to the merchant: 1 to 32 bytes.
+	Appid string
+}
+
+// GetUserCouponResponse is WeChat Pay's answer to GetUserCoupon.
+type GetUserCouponResponse struct {
+	UserCoupon
+	// RequestID is the answer's Request-ID header, for WeChat Pay support.
+	RequestID string `json:"-"`
+}
+
+func (r *GetUserCouponResponse) missing() []string {
+	return missingOf("coupon_code", r.CouponCode, "stock_id", r.StockID, "coupon_state", string(r.CouponState))
+}
+func (r *GetUserCouponResponse) setRequestID(id string) { r.RequestID = id }
+
+// ListUserCouponsRequest selects a page of a user's coupons (根据过滤条件
+// 查询用户券). Which merchant field is required depends on the caller: the
+// creator passes CreatorMerchant, the stock's merchant BelongMerchant, a
+// sender SenderMerchant.
+type ListUserCouponsRequest struct {
+	// Openid is the user, under Appid: 1 to 128 bytes; it goes in the path.
+	Openid string
+	// Appid is an appid bound to the merchant: 1 to 32 bytes.
+	Appid string
+	// StockID, when set, selects one stock.
+	StockID string
+	// CreatorMerchant, BelongMerchant and SenderMerchant select by the
+	// stock's creator, owner or sender (8 to 15 bytes each when set).
+	CreatorMerchant, BelongMerchant, SenderMerchant string
+	// Offset is the page number (分页页码), from 0.
+	Offset int64
+	// Limit is the page size; 0 leaves it to WeChat Pay.
+	Limit int64
+	// CouponState, when set, selects coupons in that state.
+	CouponState CouponState
+}
+
+// ListUserCouponsResponse is one page of a user's coupons.
+type ListUserCouponsResponse struct {
+	// Data is this page.
+	Data []UserCoupon `json:"data,omitempty"`
+	// TotalCount is every coupon that matches.
+	TotalCount int64 `json:"total_count"`
+	// Limit is the page size.
+	Limit int64 `json:"limit"`
+	// Offset is the page number.
+	Offset int64 `json:"offset"`
+	// RequestID is the answer's Request-ID header, for WeChat Pay support.
+	RequestID string `json:"-"`
+}
+
+func (r *ListUserCouponsResponse) missing() []string     { return nil }
+func (r *ListUserCouponsResponse) setRequestID(id string) { r.RequestID = id }
+
+// TradeInfoRequest ties a coupon to a WeChat Pay order (关联订单信息) or
+// unties it (取消关联订单信息).
+type TradeInfoRequest struct {
+	// StockID is the coupon's stock, 1 to 20 bytes.
+	StockID string `json:"stock_id"`
+	// CouponCode is the coupon: 1 to 32 bytes.
+	CouponCode string `json:"coupon_code"`
+	// OutTradeNo is the merchant's order number of the WeChat Pay order.
+	OutTradeNo string `json:"out_trade_no"`
+	// OutRequestNo is the merchant's unique number for this request; letters,
+	// digits and | _ * - only. It makes the call safe to retry.
+	OutRequestNo string `json:"out_request_no"`
+}
+
+// AssociateTradeInfoRequest ties a coupon to an order.
+type AssociateTradeInfoRequest = TradeInfoRequest
+
+// DisassociateTradeInfoRequest unties a coupon from the order it was tied
+// to.
+type DisassociateTradeInfoRequest = TradeInfoRequest
+
+// AssociateTradeInfoResponse is WeChat Pay's answer to AssociateTradeInfo.
+type AssociateTradeInfoResponse struct {
+	// WechatpayAssociateTime is when the coupon was tied to the order.
+	WechatpayAssociateTime time.Time `json:"wechatpay_associate_time"`
+	// RequestID is the answer's Request-ID header, for WeChat Pay support.
+	RequestID string `json:"-"`
+}
+
+// UnmarshalJSON reads the time in any shape ParseTime accepts.
+func (r *AssociateTradeInfoResponse) UnmarshalJSON(b []byte) error {
+	return decodeTime(b, "wechatpay_associate_time", &r.WechatpayAssociateTime)
+}
+func (r *AssociateTradeInfoResponse) missing() []string {
+	return missingTime("wechatpay_associate_time", r.WechatpayAssociateTime)
+}
+func (r *AssociateTradeInfoResponse) setRequestID(id string) { r.RequestID = id }
+
+// DisassociateTradeInfoResponse is WeChat Pay's answer to
+// DisassociateTradeInfo.
+type DisassociateTradeInfoResponse struct {
+	// WechatpayDisassociateTime is when the coupon was untied.
+	WechatpayDisassociateTime time.Time `json:"wechatpay_disassociate_time"`
+	// RequestID is the answer's Request-ID header, for WeChat Pay support.
+	RequestID string `json:"-"`
+}
+
+// UnmarshalJSON reads the time in any shape ParseTime accepts.
+func (r *DisassociateTradeInfoResponse) UnmarshalJSON(b []byte) error {
+	return decodeTime(b, "wechatpay_disassociate_time", &r.WechatpayDisassociateTime)
+}
+func (r *DisassociateTradeInfoResponse) missing() []string {
+	return missingTime("wechatpay_disassociate_time", r.WechatpayDisassociateTime)
+}
+func (r *DisassociateTradeInfoResponse) setRequestID(id string) { r.RequestID = id }
+
+// ReturnCouponRequest returns a redeemed coupon to the user (申请退券),
+// after a refund: the coupon becomes usable again.
+type ReturnCouponRequest struct {
+	// CouponCode is the coupon: 1 to 32 bytes.
+	CouponCode string `json:"coupon_code"`
+	// StockID is its stock, 1 to 20 bytes.
+	StockID string `json:"stock_id"`
+	// ReturnRequestNo is the merchant's unique number for this return. It
+	// makes ReturnCoupon safe to retry.
+	ReturnRequestNo string `json:"return_request_no"`
+}
+
+// ReturnCouponResponse is WeChat Pay's answer to ReturnCoupon.
+type ReturnCouponResponse struct {
+	// WechatpayReturnTime is when the coupon was returned.
+	WechatpayReturnTime time.Time `json:"wechatpay_return_time"`
+	// RequestID is the answer's Request-ID header, for WeChat Pay support.
+	RequestID string `json:"-"`
+}
+
+// UnmarshalJSON reads the time in any shape ParseTime accepts.
+func (r *ReturnCouponResponse) UnmarshalJSON(b []byte) error {
+	return decodeTime(b, "wechatpay_return_time", &r.WechatpayReturnTime)
+}
+func (r *ReturnCouponResponse) missing() []string {
+	return missingTime("wechatpay_return_time", r.WechatpayReturnTime)
+}
+func (r *ReturnCouponResponse) setRequestID(id string) { r.RequestID = id }
+
+// DeactivateCouponRequest makes a usable coupon unusable (使券失效).
+type DeactivateCouponRequest struct {
+	// CouponCode is the coupon: 1 to 32 bytes.
+	CouponCode string `json:"coupon_code"`
+	// StockID is its stock, 1 to 20 bytes.
+	StockID string `json:"stock_id"`
+	// DeactivateRequestNo is the merchant's unique number for this request.
+	// It makes DeactivateCoupon safe to retry.
+	DeactivateRequestNo string `json:"deactivate_request_no"`
+	// DeactivateReason is the merchant's reason, optional.
+	DeactivateReason string `json:"deactivate_reason,omitempty"`
+}
+
+// DeactivateCouponResponse is WeChat Pay's answer to DeactivateCoupon.
+type DeactivateCouponResponse struct {
+	// WechatpayDeactivateTime is when the coupon was deactivated.
+	WechatpayDeactivateTime time.Time `json:"wechatpay_deactivate_time"`
+	// RequestID is the answer's Request-ID header, for WeChat Pay support.
+	RequestID string `json:"-"`
+}
+
+// UnmarshalJSON reads the time in any shape ParseTime accepts.
+func (r *DeactivateCouponResponse) UnmarshalJSON(b []byte) error {
+	return decodeTime(b, "wechatpay_deactivate_time", &r.WechatpayDeactivateTime)
+}
+func (r *DeactivateCouponResponse) missing() []string {
+	return missingTime("wechatpay_deactivate_time", r.WechatpayDeactivateTime)
+}
+func (r *DeactivateCouponResponse) setRequestID(id string) { r.RequestID = id }
+
+// SendGovCardRequest sends a government consumption card (发放消费卡) to a
+// user.
+type SendGovCardRequest struct {
+	// CardID is the card (消费卡 card_id); it goes in the path.
+	CardID string `json:"-"`
+	// Appid is the card creator's appid, bound to the merchant.
+	Appid string `json:"appid"`
+	// Openid is the user, under Appid.
+	Openid string `json:"openid"`
+	// OutRequestNo is the merchant's number for this send; with SendTime it
+	// must be unique, and it makes SendGovCard safe to retry.
+	OutRequestNo string `json:"out_request_no"`
+	// SendTime is when the merchant sends the card, at most 24 hours ago;
+	// it is sent to the second in UTC+8.
+	SendTime time.Time `json:"-"`
+}
+
+// MarshalJSON writes the request as the page documents it, send_time as a
+// string.
+func (r SendGovCardRequest) MarshalJSON() ([]byte, error) {
+	type plain SendGovCardRequest
+	return json.Marshal(struct {
+		plain
+		SendTime string `json:"send_time"`
+	}{plain(r), wireTime(r.SendTime)})
+}
+
+// SendGovCardResponse is WeChat Pay's answer to SendGovCard.
+type SendGovCardResponse struct {
+	// CardCode is the code of the card sent.
+	CardCode string `json:"card_code"`
+	// RequestID is the answer's Request-ID header, for WeChat Pay support.
+	RequestID string `json:"-"`
+}
+
+func (r *SendGovCardResponse) missing() []string     { return missingOf("card_code", r.CardCode) }
+func (r *SendGovCardResponse) setRequestID(id string) { r.RequestID = id }
+
+// decodeTime reads the one time field name of an answer into t.
+func decodeTime(b []byte, name string, t *time.Time) error {
+	var w map[string]json.RawMessage
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	var f flexTime
+	if raw, ok := w[name]; ok {
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return err
+		}
+	}
+	*t = time.Time(f)
+	return nil
+}
+
+// missingTime lists name when t is zero.
+func missingTime(name string, t time.Time) []string {
+	if t.IsZero() {
+		return []string{name}
+	}
+	return nil
+}
+
+// SendCoupon sends a coupon of a stock to a user (发放商家券). It is retried
+// like a GET: OutRequestNo makes a repeated send give the user one coupon.
+//
+// WeChat Pay API: POST /v3/marketing/busifavor/coupons/send
+// https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/send-coupon.html
+func (c *Client) SendCoupon(ctx context.Context, req SendCouponRequest) (*SendCouponResponse, error) {
+	out := &SendCouponResponse{}
+	if err := c.send(ctx, "SendCoupon", req, http.MethodPost, couponsPath+"/send", nil, req, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UseCoupon redeems a coupon (核销用户券). It is retried, with the same body,
+// on transport errors and 5xx: UseRequestNo makes WeChat Pay redeem once and
+// answer a retried redemption with the first result. A till branches on
+// errors.Is(err, ErrCouponUsed) (redeemed under another number),
+// ErrCouponNotUsable (outside its valid time) and ErrCouponNotFound.
+//
+// WeChat Pay API: POST /v3/marketing/busifavor/coupons/use
+// https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/use-coupon.html
+func (c *Client) UseCoupon(ctx context.Context, req UseCouponRequest) (*UseCouponResponse, error) {
+	out := &UseCouponResponse{}
+	if err := c.send(ctx, "UseCoupon", req, http.MethodPost, couponsPath+"/use", nil, req, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// GetUserCoupon reads one of a user's coupons (查询用户券详情).
+// errors.Is(err, ErrCouponNotFound) means the user has no such coupon.
+//
+// WeChat Pay API: GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}
+// https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/query-coupon.html
+func (c *Client) GetUserCoupon(ctx context.Context, req GetUserCouponRequest) (*GetUserCouponResponse, error) {
+	out := &GetUserCouponResponse{}
+	path := userCouponsPath(req.Openid) + "/" + url.PathEscape(req.CouponCode) + "/appids/" + url.PathEscape(req.Appid)
+	if err := c.send(ctx, "GetUserCoupon", req, http.MethodGet, path, nil, nil, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListUserCoupons reads one page of a user's coupons (根据过滤条件查询用户
+// 券). AllUserCoupons walks every page.
+//
+// WeChat Pay API: GET /v3/marketing/busifavor/users/{openid}/coupons
+// https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/list-coupons-by-filter.html
+func (c *Client) ListUserCoupons(ctx context.Context, req ListUserCouponsRequest) (*ListUserCouponsResponse, error) {
+	q := url.Values{"appid": {req.Appid}}
+	for name, v := range map[string]string{"stock_id": req.StockID, "creator_merchant": req.CreatorMerchant,
+		"belong_merchant": req.BelongMerchant, "sender_merchant": req.SenderMerchant, "coupon_state": string(req.CouponState)} {
+		if v != "" {
+			q.Set(name, v)
+		}
+	}
+	if req.Offset > 0 {
+		q.Set("offset", strconv.FormatInt(req.Offset, 10))
+	}
+	if req.Limit > 0 {
+		q.Set("limit", strconv.FormatInt(req.Limit, 10))
+	}
+	out := &ListUserCouponsResponse{}
+	if err := c.send(ctx, "ListUserCoupons", req, http.MethodGet, userCouponsPath(req.Openid), q, nil, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AllUserCoupons yields every coupon ListUserCoupons would page through,
+// from page req.Offset on. It stops after the first error, which it yields
+// with a zero UserCoupon, at an empty page, once TotalCount coupons came, and
+// when the caller stops ranging.
+func (c *Client) AllUserCoupons(ctx context.Context, req ListUserCouponsRequest) iter.Seq2[UserCoupon, error] {
+	return func(yield func(UserCoupon, error) bool) {
+		var seen int64
+		for {
+			page, err := c.ListUserCoupons(ctx, req)
+			if err != nil {
+				yield(UserCoupon{}, err)
+				return
+			}
+			for _, uc := range page.Data {
+				if !yield(uc, nil) {
+					return
+				}
+			}
+			seen += int64(len(page.Data))
+			req.Offset++
+			if len(page.Data) == 0 || seen >= page.TotalCount {
+				return
+			}
+		}
+	}
+}
+
+// AssociateTradeInfo ties a coupon to a WeChat Pay order (关联订单信息), so
+// that the order's payment can apply it. It is retried like a GET:
+// OutRequestNo makes a repeat act once.
+//
+// WeChat Pay API: POST /v3/marketing/busifavor/coupons/associate
+// https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/associate-trade-info.html
+func (c *Client) AssociateTradeInfo(ctx context.Context, req AssociateTradeInfoRequest) (*AssociateTradeInfoResponse, error) {
+	out := &AssociateTradeInfoResponse{}
+	if err := c.send(ctx, "AssociateTradeInfo", req, http.MethodPost, couponsPath+"/associate", nil, req, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DisassociateTradeInfo unties a coupon from the order it was tied to
+// (取消关联订单信息). It is retried like a GET: OutRequestNo makes a repeat
+// act once.
+//
+// WeChat Pay API: POST /v3/marketing/busifavor/coupons/disassociate
+// https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/disassociate-trade-info.html
+func (c *Client) DisassociateTradeInfo(ctx context.Context, req DisassociateTradeInfoRequest) (*DisassociateTradeInfoResponse, error) {
+	out := &DisassociateTradeInfoResponse{}
+	if err := c.send(ctx, "DisassociateTradeInfo", req, http.MethodPost, couponsPath+"/disassociate", nil, req, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ReturnCoupon returns a redeemed coupon (申请退券), after the order was
+// refunded: the coupon is usable again. It is retried like a GET:
+// ReturnRequestNo makes a repeat act once.
+//
+// WeChat Pay API: POST /v3/marketing/busifavor/coupons/return
+// https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/return-coupon.html
+func (c *Client) ReturnCoupon(ctx context.Context, req ReturnCouponRequest) (*ReturnCouponResponse, error) {
+	out := &ReturnCouponResponse{}
+	if err := c.send(ctx, "ReturnCoupon", req, http.MethodPost, couponsPath+"/return", nil, req, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeactivateCoupon makes a usable coupon unusable (使券失效). It is retried
+// like a GET: DeactivateRequestNo makes a repeat act once.
+//
+// WeChat Pay API: POST /v3/marketing/busifavor/coupons/deactivate
+// https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/deactivate-coupon.html
+func (c *Client) DeactivateCoupon(ctx context.Context, req DeactivateCouponRequest) (*DeactivateCouponResponse, error) {
+	out := &DeactivateCouponResponse{}
+	if err := c.send(ctx, "DeactivateCoupon", req, http.MethodPost, couponsPath+"/deactivate", nil, req, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SendGovCard sends a government consumption card to a user (发放消费卡). It
+// is retried like a GET: OutRequestNo with SendTime makes a repeat send one
+// card.
+//
+// WeChat Pay API: POST /v3/marketing/busifavor/coupons/{card_id}/send
+// https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/send-gov-card.html
+func (c *Client) SendGovCard(ctx context.Context, req SendGovCardRequest) (*SendGovCardResponse, error) {
+	out := &SendGovCardResponse{}
+	if err := c.send(ctx, "SendGovCard", req, http.MethodPost, couponsPath+"/"+url.PathEscape(req.CardID)+"/send", nil, req, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

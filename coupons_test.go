@@ -1,0 +1,436 @@
+package busifavor_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/wechatpay-apiv3/wechatpay-go/core"
+	"github.com/wechatpay-apiv3/wechatpay-go/services/merchantexclusivecoupon"
+
+	"github.com/busifavor-go/busifavor"
+	"github.com/busifavor-go/busifavor/busifavortest"
+)
+
+const (
+	testOpenid = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+	testAppid  = "wx233544546545989"
+)
+
+// newCouponStock creates a running stock of mode on c, usable from an hour
+// ago for a month, and returns its id.
+func newCouponStock(t *testing.T, c *busifavor.Client, mode busifavor.CouponCodeMode, outRequestNo string) string {
+	t.Helper()
+	r := sampleStock(outRequestNo)
+	r.CouponCodeMode = mode
+	r.StockSendRule.MaxCouponsPerUser = 100
+	begin := time.Now().Add(-time.Hour)
+	r.CouponUseRule.CouponAvailableTime = busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 1, 0)}
+	created, err := c.CreateStock(ctx, r)
+	require.NoError(t, err)
+	return created.StockID
+}
+
+// TestCouponWireMatchesWechatpayGo sends each coupon request from busifavor
+// and from wechatpay-go's generated CouponApiService (whose answers its core
+// client verifies) through the fake, and compares what arrived. The
+// requests share their merchant numbers, so the second of each pair is a
+// repeat the fake answers as the first.
+func TestCouponWireMatchesWechatpayGo(t *testing.T) {
+	s, ours := newFake(t, nil)
+	cc, err := core.NewClient(ctx, s.ClientOptions()...)
+	require.NoError(t, err)
+	ref := merchantexclusivecoupon.CouponApiService{Client: cc}
+	id := newCouponStock(t, ours, busifavor.CouponCodeModeWechatPay, "wire-c")
+	useTime := time.Date(2026, 11, 27, 13, 29, 35, 0, cst)
+
+	var code string
+	pairs := []struct {
+		name      string
+		ours, ref func() error
+	}{
+		{"SendCoupon", func() error {
+			r, err := ours.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "send_1|a*b-c"})
+			if err == nil {
+				code = r.CouponCode
+			}
+			return err
+		}, func() error {
+			r, _, err := ref.SendCoupon(ctx, merchantexclusivecoupon.SendCouponRequest{Openid: core.String(testOpenid), Appid: core.String(testAppid),
+				StockId: &id, OutRequestNo: core.String("send_1|a*b-c")})
+			if err == nil && *r.SendCouponResult.CouponCode != code {
+				err = fmt.Errorf("a repeated send gave another coupon %s", *r.SendCouponResult.CouponCode)
+			}
+			return err
+		}},
+		{"AssociateTradeInfo", func() error {
+			_, err := ours.AssociateTradeInfo(ctx, busifavor.AssociateTradeInfoRequest{StockID: id, CouponCode: code, OutTradeNo: "order-1", OutRequestNo: "as-1"})
+			return err
+		}, func() error {
+			_, _, err := ref.AssociateTradeInfo(ctx, merchantexclusivecoupon.AssociateTradeInfoRequest{StockId: &id, CouponCode: &code,
+				OutTradeNo: core.String("order-1"), OutRequestNo: core.String("as-1")})
+			return err
+		}},
+		{"DisassociateTradeInfo", func() error {
+			_, err := ours.DisassociateTradeInfo(ctx, busifavor.DisassociateTradeInfoRequest{StockID: id, CouponCode: code, OutTradeNo: "order-1", OutRequestNo: "dis-1"})
+			return err
+		}, func() error {
+			_, _, err := ref.DisassociateTradeInfo(ctx, merchantexclusivecoupon.DisassociateTradeInfoRequest{StockId: &id, CouponCode: &code,
+				OutTradeNo: core.String("order-1"), OutRequestNo: core.String("dis-1")})
+			return err
+		}},
+		{"UseCoupon", func() error {
+			_, err := ours.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: code, StockID: id, Appid: testAppid, UseTime: useTime.UTC(),
+				UseRequestNo: "use-1", Openid: testOpenid})
+			return err
+		}, func() error {
+			_, _, err := ref.UseCoupon(ctx, merchantexclusivecoupon.UseCouponRequest{CouponCode: &code, StockId: &id, Appid: core.String(testAppid),
+				UseTime: core.String("2026-11-27T13:29:35+08:00"), UseRequestNo: core.String("use-1"), Openid: core.String(testOpenid)})
+			return err
+		}},
+		{"GetUserCoupon", func() error {
+			r, err := ours.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: code, Appid: testAppid})
+			if err == nil && r.CouponState != busifavor.CouponStateUsed {
+				err = fmt.Errorf("state %s", r.CouponState)
+			}
+			return err
+		}, func() error {
+			_, _, err := ref.QueryCoupon(ctx, merchantexclusivecoupon.QueryCouponRequest{Openid: core.String(testOpenid), CouponCode: &code, Appid: core.String(testAppid)})
+			return err
+		}},
+		{"ListUserCoupons", func() error {
+			_, err := ours.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid, StockID: id,
+				CreatorMerchant: s.MchID(), BelongMerchant: s.MchID(), SenderMerchant: s.MchID(), Offset: 1, Limit: 5, CouponState: busifavor.CouponStateUsed})
+			return err
+		}, func() error {
+			_, _, err := ref.ListCouponsByFilter(ctx, merchantexclusivecoupon.ListCouponsByFilterRequest{Openid: core.String(testOpenid), Appid: core.String(testAppid),
+				StockId: &id, CreatorMerchant: core.String(s.MchID()), BelongMerchant: core.String(s.MchID()), SenderMerchant: core.String(s.MchID()),
+				Offset: core.Int64(1), Limit: core.Int64(5), CouponState: merchantexclusivecoupon.COUPONSTATUS_USED.Ptr()})
+			return err
+		}},
+		{"ReturnCoupon", func() error {
+			_, err := ours.ReturnCoupon(ctx, busifavor.ReturnCouponRequest{CouponCode: code, StockID: id, ReturnRequestNo: "ret-1"})
+			return err
+		}, func() error {
+			_, _, err := ref.ReturnCoupon(ctx, merchantexclusivecoupon.ReturnCouponRequest{CouponCode: &code, StockId: &id, ReturnRequestNo: core.String("ret-1")})
+			return err
+		}},
+		{"DeactivateCoupon", func() error {
+			_, err := ours.DeactivateCoupon(ctx, busifavor.DeactivateCouponRequest{CouponCode: code, StockID: id, DeactivateRequestNo: "de-1", DeactivateReason: "订单取消"})
+			return err
+		}, func() error {
+			_, _, err := ref.DeactivateCoupon(ctx, merchantexclusivecoupon.DeactivateCouponRequest{CouponCode: &code, StockId: &id,
+				DeactivateRequestNo: core.String("de-1"), DeactivateReason: core.String("订单取消")})
+			return err
+		}},
+		{"SendGovCard", func() error {
+			_, err := ours.SendGovCard(ctx, busifavor.SendGovCardRequest{CardID: "pIJMr5MMiIkO_93VtPyIiEk2DZ4w", Appid: testAppid, Openid: testOpenid,
+				OutRequestNo: "gov-1", SendTime: time.Now().Truncate(time.Second)})
+			return err
+		}, func() error {
+			_, _, err := ref.SendGovCard(ctx, merchantexclusivecoupon.SendGovCardRequest{CardId: core.String("pIJMr5MMiIkO_93VtPyIiEk2DZ4w"), Appid: core.String(testAppid),
+				Openid: core.String(testOpenid), OutRequestNo: core.String("gov-1"), SendTime: core.String(time.Now().In(cst).Format(time.RFC3339))})
+			return err
+		}},
+	}
+	before := len(s.Requests())
+	for _, p := range pairs {
+		require.NoError(t, p.ours(), p.name)
+		require.NoError(t, p.ref(), p.name+" (wechatpay-go)")
+	}
+	reqs := s.Requests()[before:]
+	require.Len(t, reqs, 2*len(pairs))
+	for i, p := range pairs {
+		o, r := reqs[2*i], reqs[2*i+1]
+		assert.Equal(t, r.Method, o.Method, p.name)
+		assert.Equal(t, r.Path, o.Path, p.name)
+		assert.Equal(t, r.Query, o.Query, p.name)
+		if len(r.Body) == 0 {
+			assert.Empty(t, o.Body, p.name)
+		} else if p.name != "SendGovCard" { // send_time is "now" on each side
+			assert.JSONEq(t, string(r.Body), string(o.Body), p.name)
+		}
+		assert.True(t, o.Verified && r.Verified, p.name)
+	}
+}
+
+// TestCouponLifecycleOnTheFake runs a coupon through every state change
+// and checks each shows in later reads.
+func TestCouponLifecycleOnTheFake(t *testing.T) {
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	id := newCouponStock(t, c, busifavor.CouponCodeModeMerchantUpload, "life-c")
+	_, err := c.UploadCouponCodes(ctx, busifavor.UploadCouponCodesRequest{StockID: id, CouponCodeList: []string{"CODE-1", "CODE-2"}, UploadRequestNo: "u"})
+	require.NoError(t, err)
+
+	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "s1"})
+	require.NoError(t, err)
+	assert.Equal(t, "CODE-1", sent.CouponCode, "a MERCHANT_UPLOAD send takes an uploaded code")
+	info, err := c.GetCouponCode(ctx, busifavor.GetCouponCodeRequest{StockID: id, CouponCode: "CODE-1"})
+	require.NoError(t, err)
+	assert.Equal(t, busifavor.CouponCodeDispatched, info.CodeInformation.CodeStatus)
+
+	use := busifavor.UseCouponRequest{CouponCode: sent.CouponCode, StockID: id, Appid: testAppid, UseTime: time.Now(), UseRequestNo: "use-1"}
+	used, err := c.UseCoupon(ctx, use)
+	require.NoError(t, err)
+	assert.Equal(t, testOpenid, used.Openid)
+	again, err := c.UseCoupon(ctx, use)
+	require.NoError(t, err, "a retried redemption returns the first result")
+	assert.Equal(t, used.WechatpayUseTime, again.WechatpayUseTime)
+	use.UseRequestNo = "use-2"
+	_, err = c.UseCoupon(ctx, use)
+	assert.ErrorIs(t, err, busifavor.ErrCouponUsed)
+	assert.ErrorIs(t, err, busifavor.ErrResourceAlreadyExists)
+
+	got, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: sent.CouponCode, Appid: testAppid})
+	require.NoError(t, err)
+	assert.Equal(t, busifavor.CouponStateUsed, got.CouponState)
+	assert.Equal(t, "use-1", got.UseRequestNo)
+
+	_, err = c.AssociateTradeInfo(ctx, busifavor.AssociateTradeInfoRequest{StockID: id, CouponCode: sent.CouponCode, OutTradeNo: "order-1", OutRequestNo: "a1"})
+	require.NoError(t, err)
+	_, err = c.AssociateTradeInfo(ctx, busifavor.AssociateTradeInfoRequest{StockID: id, CouponCode: sent.CouponCode, OutTradeNo: "order-2", OutRequestNo: "a2"})
+	assert.ErrorIs(t, err, busifavor.ErrResourceAlreadyExists, "tied to another order")
+	_, err = c.DisassociateTradeInfo(ctx, busifavor.DisassociateTradeInfoRequest{StockID: id, CouponCode: sent.CouponCode, OutTradeNo: "order-2", OutRequestNo: "d1"})
+	assert.ErrorIs(t, err, busifavor.ErrInvalidRequest, "not tied to that order")
+
+	_, err = c.ReturnCoupon(ctx, busifavor.ReturnCouponRequest{CouponCode: sent.CouponCode, StockID: id, ReturnRequestNo: "r1"})
+	require.NoError(t, err)
+	got, err = c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: sent.CouponCode, Appid: testAppid})
+	require.NoError(t, err)
+	assert.Equal(t, busifavor.CouponStateSended, got.CouponState)
+	assert.Equal(t, "r1", got.ReturnRequestNo)
+	_, err = c.ReturnCoupon(ctx, busifavor.ReturnCouponRequest{CouponCode: sent.CouponCode, StockID: id, ReturnRequestNo: "r2"})
+	assert.ErrorIs(t, err, busifavor.ErrInvalidRequest, "only a used coupon can be returned")
+
+	use.UseRequestNo = "use-3"
+	_, err = c.UseCoupon(ctx, use)
+	require.NoError(t, err, "a returned coupon can be redeemed again")
+	_, err = c.ReturnCoupon(ctx, busifavor.ReturnCouponRequest{CouponCode: sent.CouponCode, StockID: id, ReturnRequestNo: "r3"})
+	require.NoError(t, err)
+
+	_, err = c.DeactivateCoupon(ctx, busifavor.DeactivateCouponRequest{CouponCode: sent.CouponCode, StockID: id, DeactivateRequestNo: "x1", DeactivateReason: "退货"})
+	require.NoError(t, err)
+	use.UseRequestNo = "use-4"
+	_, err = c.UseCoupon(ctx, use)
+	assert.ErrorIs(t, err, busifavor.ErrCouponNotUsable)
+	got, err = c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: sent.CouponCode, Appid: testAppid})
+	require.NoError(t, err)
+	assert.Equal(t, busifavor.CouponStateDeactivated, got.CouponState)
+	assert.Equal(t, "退货", got.DeactivateReason)
+
+	use.CouponCode, use.UseRequestNo = "NO-SUCH", "use-5"
+	_, err = c.UseCoupon(ctx, use)
+	assert.ErrorIs(t, err, busifavor.ErrCouponNotFound)
+	_, err = c.GetStock(ctx, busifavor.GetStockRequest{StockID: "404"})
+	assert.NotErrorIs(t, err, busifavor.ErrCouponNotFound, "a stock endpoint's RESOURCE_NOT_EXISTS is not about a coupon")
+
+	second, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "s2"})
+	require.NoError(t, err)
+	assert.Equal(t, "CODE-2", second.CouponCode)
+	_, err = c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "s3"})
+	assert.ErrorIs(t, err, busifavor.ErrInvalidRequest, "no uploaded code left")
+
+	var states []busifavor.CouponState
+	for uc, err := range c.AllUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid, StockID: id, Limit: 1}) {
+		require.NoError(t, err)
+		states = append(states, uc.CouponState)
+	}
+	assert.Equal(t, []busifavor.CouponState{busifavor.CouponStateDeactivated, busifavor.CouponStateSended}, states)
+	page, err := c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid, CouponState: busifavor.CouponStateSended})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), page.TotalCount)
+	stock, ok := s.Stock(id)
+	require.True(t, ok)
+	assert.Equal(t, int64(2), stock.SendCountInformation.TotalSendNum)
+}
+
+// TestCouponsExpireOnTheFakesClock sends a coupon of a stock whose time ends
+// in two minutes, then moves the fake's clock past it.
+func TestCouponsExpireOnTheFakesClock(t *testing.T) {
+	var skew atomic.Int64
+	start := time.Now().Truncate(time.Second)
+	s, c := newFake(t, []busifavortest.Option{busifavortest.WithClock(func() time.Time { return start.Add(time.Duration(skew.Load())) })},
+		busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	r := sampleStock("exp")
+	r.CouponCodeMode = busifavor.CouponCodeModeWechatPay
+	r.CouponUseRule.CouponAvailableTime = busifavor.AvailableTime{AvailableBeginTime: start.Add(-time.Hour), AvailableEndTime: start.Add(2 * time.Minute)}
+	created, err := c.CreateStock(ctx, r)
+	require.NoError(t, err)
+	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: created.StockID, OutRequestNo: "s"})
+	require.NoError(t, err)
+	skew.Store(int64(3 * time.Minute))
+	got, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: sent.CouponCode, Appid: testAppid})
+	require.NoError(t, err)
+	assert.Equal(t, busifavor.CouponStateExpired, got.CouponState)
+	_, err = c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sent.CouponCode, Appid: testAppid, UseTime: start, UseRequestNo: "u"})
+	assert.ErrorIs(t, err, busifavor.ErrCouponNotUsable)
+	var apiErr *busifavor.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "券不在有效期", apiErr.Description())
+	_, ok := s.UserCoupon(sent.CouponCode)
+	assert.True(t, ok)
+}
+
+// couponCalls calls each coupon endpoint once with a valid request.
+func couponCalls(c *busifavor.Client) map[string]func() (any, error) {
+	return map[string]func() (any, error){
+		"SendCoupon": func() (any, error) {
+			return c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: "1", OutRequestNo: "s"})
+		},
+		"UseCoupon": func() (any, error) {
+			return c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: "C", Appid: testAppid, UseTime: time.Now(), UseRequestNo: "u"})
+		},
+		"GetUserCoupon": func() (any, error) {
+			return c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: "C", Appid: testAppid})
+		},
+		"ListUserCoupons": func() (any, error) {
+			return c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid})
+		},
+		"AssociateTradeInfo": func() (any, error) {
+			return c.AssociateTradeInfo(ctx, busifavor.AssociateTradeInfoRequest{StockID: "1", CouponCode: "C", OutTradeNo: "o", OutRequestNo: "a"})
+		},
+		"DisassociateTradeInfo": func() (any, error) {
+			return c.DisassociateTradeInfo(ctx, busifavor.DisassociateTradeInfoRequest{StockID: "1", CouponCode: "C", OutTradeNo: "o", OutRequestNo: "a"})
+		},
+		"ReturnCoupon": func() (any, error) {
+			return c.ReturnCoupon(ctx, busifavor.ReturnCouponRequest{CouponCode: "C", StockID: "1", ReturnRequestNo: "r"})
+		},
+		"DeactivateCoupon": func() (any, error) {
+			return c.DeactivateCoupon(ctx, busifavor.DeactivateCouponRequest{CouponCode: "C", StockID: "1", DeactivateRequestNo: "d"})
+		},
+		"SendGovCard": func() (any, error) {
+			return c.SendGovCard(ctx, busifavor.SendGovCardRequest{CardID: "card", Appid: testAppid, Openid: testOpenid, OutRequestNo: "g", SendTime: time.Now()})
+		},
+	}
+}
+
+// TestCouponEndpointsMapEveryCode answers each code of the error table to
+// each coupon endpoint: the code's sentinel, the state sentinel where that
+// endpoint gives the code one, and the retry verdict.
+func TestCouponEndpointsMapEveryCode(t *testing.T) {
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	state := map[string]map[busifavor.Code]error{
+		"UseCoupon": {busifavor.CodeResourceAlreadyExists: busifavor.ErrCouponUsed, busifavor.CodeRuleLimit: busifavor.ErrCouponNotUsable,
+			busifavor.CodeResourceNotExists: busifavor.ErrCouponNotFound},
+	}
+	for _, op := range []string{"GetUserCoupon", "ReturnCoupon", "DeactivateCoupon", "AssociateTradeInfo", "DisassociateTradeInfo"} {
+		state[op] = map[busifavor.Code]error{busifavor.CodeResourceNotExists: busifavor.ErrCouponNotFound}
+	}
+	all := []error{busifavor.ErrCouponUsed, busifavor.ErrCouponNotUsable, busifavor.ErrCouponNotFound}
+	for name, call := range couponCalls(c) {
+		for _, code := range busifavor.Codes() {
+			s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: code})
+			resp, err := call()
+			assert.Nil(t, resp, "%s %s", name, code)
+			assert.ErrorIs(t, err, codeSentinel[code], "%s %s", name, code)
+			assert.Equal(t, expectedRetryable[code], busifavor.IsRetryable(err), "%s %s", name, code)
+			for _, sentinel := range all {
+				assert.Equal(t, state[name][code] == sentinel, errors.Is(err, sentinel), "%s %s %v", name, code, sentinel)
+			}
+		}
+	}
+}
+
+// TestCouponEndpointsRefuseMalformedAnswers answers 2xx bodies that break
+// the documented shape.
+func TestCouponEndpointsRefuseMalformedAnswers(t *testing.T) {
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	calls := couponCalls(c)
+	bodies := map[string][]string{
+		"SendCoupon":            {`{}`, `{"send_coupon_result":{}}`, `{"send_coupon_result":{"stock_id":"1"}}`},
+		"UseCoupon":             {`{}`, `{"stock_id":"1"}`, `{"stock_id":"1","wechatpay_use_time":"later"}`},
+		"GetUserCoupon":         {`{}`, `{"coupon_code":"C","stock_id":"1"}`, `{"coupon_code":"C","stock_id":"1","coupon_state":"USED","use_time":"x"}`},
+		"ListUserCoupons":       {`{"data":{}}`, `{"data":[{"expire_time":"x"}]}`},
+		"AssociateTradeInfo":    {`{}`, `{"wechatpay_associate_time":1}`},
+		"DisassociateTradeInfo": {`{}`},
+		"ReturnCoupon":          {`{}`, `{"wechatpay_return_time":"2026-02-30T00:00:00+08:00"}`},
+		"DeactivateCoupon":      {`{}`},
+		"SendGovCard":           {`{}`, `{"card_code":""}`},
+	}
+	for name, list := range bodies {
+		for _, body := range append(list, `<html>`, `[]`) {
+			s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: body})
+			resp, err := calls[name]()
+			assert.ErrorIs(t, err, busifavor.ErrMalformedResponse, "%s %s", name, body)
+			assert.Nil(t, resp, "%s %s", name, body)
+		}
+	}
+}
+
+// TestOpenidNeverReachesLogsOrErrors calls the endpoints with the openid in
+// the path against a closed port and a failing fake, with logging on.
+func TestOpenidNeverReachesLogsOrErrors(t *testing.T) {
+	var logs bytes.Buffer
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}),
+		busifavor.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	var texts []string
+	for _, name := range []string{"GetUserCoupon", "ListUserCoupons"} {
+		s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
+		_, err := couponCalls(c)[name]()
+		require.ErrorIs(t, err, busifavor.ErrTransport)
+		texts = append(texts, err.Error())
+		s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeUserNotExists})
+		_, err = couponCalls(c)[name]()
+		require.ErrorIs(t, err, busifavor.ErrUserNotExists)
+		texts = append(texts, err.Error())
+	}
+	texts = append(texts, logs.String())
+	for _, text := range texts {
+		assert.NotContains(t, text, testOpenid)
+	}
+	assert.Contains(t, logs.String(), busifavor.MaskID(testOpenid))
+}
+
+// TestCouponValidationBoundaries checks each coupon rule on both sides.
+func TestCouponValidationBoundaries(t *testing.T) {
+	use := func(f func(*busifavor.UseCouponRequest)) error {
+		r := busifavor.UseCouponRequest{CouponCode: "C", Appid: testAppid, UseTime: time.Now(), UseRequestNo: "u"}
+		f(&r)
+		return r.Validate()
+	}
+	assert.NoError(t, use(func(r *busifavor.UseCouponRequest) { r.CouponCode = strings.Repeat("c", 32) }))
+	assert.Equal(t, []string{"coupon_code"}, fieldsOf(use(func(r *busifavor.UseCouponRequest) { r.CouponCode = strings.Repeat("c", 33) })))
+	assert.NoError(t, use(func(r *busifavor.UseCouponRequest) { r.Appid = strings.Repeat("a", 32) }))
+	assert.Equal(t, []string{"appid"}, fieldsOf(use(func(r *busifavor.UseCouponRequest) { r.Appid = strings.Repeat("a", 33) })))
+	assert.NoError(t, use(func(r *busifavor.UseCouponRequest) { r.UseRequestNo = strings.Repeat("u", 128) }))
+	assert.Equal(t, []string{"use_request_no"}, fieldsOf(use(func(r *busifavor.UseCouponRequest) { r.UseRequestNo = strings.Repeat("u", 129) })))
+	assert.NoError(t, use(func(r *busifavor.UseCouponRequest) { r.Openid = strings.Repeat("o", 128) }))
+	assert.Equal(t, []string{"openid"}, fieldsOf(use(func(r *busifavor.UseCouponRequest) { r.Openid = strings.Repeat("o", 129) })))
+	assert.Equal(t, []string{"use_time"}, fieldsOf(use(func(r *busifavor.UseCouponRequest) { r.UseTime = time.Time{} })))
+	assert.Equal(t, []string{"stock_id"}, fieldsOf(use(func(r *busifavor.UseCouponRequest) { r.StockID = strings.Repeat("1", 21) })))
+	assert.ElementsMatch(t, []string{"coupon_code", "appid", "use_time", "use_request_no"}, fieldsOf(busifavor.UseCouponRequest{}.Validate()))
+
+	send := busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: "1", OutRequestNo: "aZ09|｜_*-"}
+	assert.NoError(t, send.Validate())
+	send.OutRequestNo = "no.dots"
+	assert.Equal(t, []string{"out_request_no"}, fieldsOf(send.Validate()))
+	assert.Equal(t, []string{"out_request_no"}, fieldsOf(busifavor.AssociateTradeInfoRequest{StockID: "1", CouponCode: "C", OutTradeNo: "o", OutRequestNo: "a b"}.Validate()))
+	assert.ElementsMatch(t, []string{"stock_id", "coupon_code", "out_trade_no", "out_request_no"}, fieldsOf(busifavor.DisassociateTradeInfoRequest{}.Validate()))
+
+	list := busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid, CreatorMerchant: "12345678", Offset: 0}
+	assert.NoError(t, list.Validate())
+	list.CreatorMerchant, list.Offset, list.CouponState = "1234567", -1, "GONE"
+	assert.ElementsMatch(t, []string{"creator_merchant", "offset", "coupon_state"}, fieldsOf(list.Validate()))
+	assert.ElementsMatch(t, []string{"openid", "coupon_code", "appid"}, fieldsOf(busifavor.GetUserCouponRequest{}.Validate()))
+	assert.ElementsMatch(t, []string{"coupon_code", "stock_id", "return_request_no"}, fieldsOf(busifavor.ReturnCouponRequest{}.Validate()))
+	assert.ElementsMatch(t, []string{"coupon_code", "stock_id", "deactivate_request_no"}, fieldsOf(busifavor.DeactivateCouponRequest{}.Validate()))
+	assert.ElementsMatch(t, []string{"card_id", "appid", "openid", "out_request_no", "send_time"}, fieldsOf(busifavor.SendGovCardRequest{}.Validate()))
+}
+
+// TestUseTimeIsSentInChinaTimeToTheSecond checks the use_time format the
+// page documents, whatever the time's location.
+func TestUseTimeIsSentInChinaTimeToTheSecond(t *testing.T) {
+	r := busifavor.UseCouponRequest{CouponCode: "C", Appid: testAppid, UseRequestNo: "u",
+		UseTime: time.Date(2015, 5, 20, 5, 29, 35, 999e6, time.UTC)}
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"coupon_code":"C","appid":"wx233544546545989","use_time":"2015-05-20T13:29:35+08:00","use_request_no":"u"}`, string(b))
+}
