@@ -211,7 +211,7 @@ type ListUserCouponsResponse struct {
 	RequestID string `json:"-"`
 }
 
-func (r *ListUserCouponsResponse) missing() []string     { return nil }
+func (r *ListUserCouponsResponse) missing() []string      { return nil }
 func (r *ListUserCouponsResponse) setRequestID(id string) { r.RequestID = id }
 
 // TradeInfoRequest ties a coupon to a WeChat Pay order (关联订单信息) or
@@ -364,7 +364,7 @@ type SendGovCardResponse struct {
 	RequestID string `json:"-"`
 }
 
-func (r *SendGovCardResponse) missing() []string     { return missingOf("card_code", r.CardCode) }
+func (r *SendGovCardResponse) missing() []string      { return missingOf("card_code", r.CardCode) }
 func (r *SendGovCardResponse) setRequestID(id string) { r.RequestID = id }
 
 // decodeTime reads the one time field name of an answer into t.
