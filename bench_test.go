@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/notify"
@@ -301,4 +302,75 @@ func BenchmarkValidateCreateStock(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func BenchmarkUseCoupon(b *testing.B) {
+	cc := benchCore(b, `{"stock_id":"1200000001","openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","wechatpay_use_time":"2026-11-27T13:29:35+08:00"}`)
+	useTime := time.Date(2026, 11, 27, 13, 29, 35, 0, cst)
+	b.Run("impl=busifavor", func(b *testing.B) {
+		c, err := busifavor.NewClient(cc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req := busifavor.UseCouponRequest{CouponCode: "1000000000000000000001", StockID: "1200000001", Appid: testAppid, UseTime: useTime, UseRequestNo: "till-7-0001"}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if _, err := c.UseCoupon(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=wechatpay-go", func(b *testing.B) {
+		svc := merchantexclusivecoupon.CouponApiService{Client: cc}
+		req := merchantexclusivecoupon.UseCouponRequest{CouponCode: core.String("1000000000000000000001"), StockId: core.String("1200000001"),
+			Appid: core.String(testAppid), UseTime: core.String("2026-11-27T13:29:35+08:00"), UseRequestNo: core.String("till-7-0001")}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if _, _, err := svc.UseCoupon(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=rsa-floor", rsaFloor)
+}
+
+func BenchmarkGetUserCoupon(b *testing.B) {
+	r := sampleStock("")
+	answer, err := json.Marshal(busifavor.UserCoupon{BelongMerchant: r.BelongMerchant, StockName: r.StockName, Comment: r.Comment,
+		GoodsName: r.GoodsName, StockType: r.StockType, CouponState: busifavor.CouponStateSended, DisplayPatternInfo: r.DisplayPatternInfo,
+		CouponUseRule: r.CouponUseRule, CustomEntrance: r.CustomEntrance, CouponCode: "1000000000000000000001", StockID: "1200000001",
+		AvailableStartTime: time.Date(2026, 12, 1, 0, 0, 0, 0, cst), ExpireTime: time.Date(2027, 3, 1, 0, 0, 0, 0, cst),
+		ReceiveTime: time.Date(2026, 11, 27, 10, 0, 0, 0, cst), SendRequestNo: "send-1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cc := benchCore(b, string(answer))
+	b.Run("impl=busifavor", func(b *testing.B) {
+		c, err := busifavor.NewClient(cc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req := busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: "1000000000000000000001", Appid: testAppid}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if _, err := c.GetUserCoupon(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=wechatpay-go", func(b *testing.B) {
+		svc := merchantexclusivecoupon.CouponApiService{Client: cc}
+		req := merchantexclusivecoupon.QueryCouponRequest{Openid: core.String(testOpenid), CouponCode: core.String("1000000000000000000001"), Appid: core.String(testAppid)}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if _, _, err := svc.QueryCoupon(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=rsa-floor", rsaFloor)
 }

@@ -3,6 +3,8 @@ package busifavor
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"iter"
 	"net/http"
 	"net/url"
@@ -128,6 +130,21 @@ func (r UseCouponResponse) Masked() UseCouponResponse {
 	r.Openid = MaskID(r.Openid)
 	return r
 }
+
+// Format prints r with fmt as usual (%v, %+v, %#v, …) but with Openid
+// masked, so that logging a redemption never shows the user's openid.
+func (r UseCouponResponse) Format(f fmt.State, verb rune) {
+	type UseCouponResponse useCouponResponse // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), UseCouponResponse(r.Masked()))
+}
+
+// LogValue makes slog log the response with Openid masked.
+func (r UseCouponResponse) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("stock_id", r.StockID), slog.String("openid", MaskID(r.Openid)),
+		slog.Time("wechatpay_use_time", r.WechatpayUseTime), slog.String("request_id", r.RequestID))
+}
+
+type useCouponResponse = UseCouponResponse
 
 // UnmarshalJSON reads wechatpay_use_time in any shape ParseTime accepts.
 func (r *UseCouponResponse) UnmarshalJSON(b []byte) error {

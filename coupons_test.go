@@ -434,3 +434,18 @@ func TestUseTimeIsSentInChinaTimeToTheSecond(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"coupon_code":"C","appid":"wx233544546545989","use_time":"2015-05-20T13:29:35+08:00","use_request_no":"u"}`, string(b))
 }
+
+// TestUseCouponResponseMasksTheOpenid prints a redemption every way a log
+// line might.
+func TestUseCouponResponseMasksTheOpenid(t *testing.T) {
+	r := &busifavor.UseCouponResponse{StockID: "1", Openid: testOpenid, RequestID: "08X"}
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("used", "resp", *r)
+	for _, out := range []string{fmt.Sprintf("%v %+v %#v %s", r, *r, *r, *r), logs.String()} {
+		assert.NotContains(t, out, testOpenid)
+		assert.Contains(t, out, busifavor.MaskID(testOpenid))
+	}
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), testOpenid, "json.Marshal keeps the data for queues")
+}
