@@ -30,6 +30,12 @@ usage:
   busifavor stock get STOCK_ID [--json]                   read a stock
   busifavor codes upload STOCK_ID --file codes.txt        upload coupon codes, in batches
   busifavor codes list STOCK_ID [--status S] [--json]     list a stock's uploaded codes
+  busifavor coupon use CODE --appid A --use-request-no N  redeem a coupon (核销)
+  busifavor coupon get CODE --openid O --appid A          read a user's coupon
+  busifavor coupon return CODE --stock-id S --return-request-no N
+                                                          return a redeemed coupon
+  busifavor coupon deactivate CODE --stock-id S --deactivate-request-no N
+                                                          make a coupon unusable
   busifavor COMMAND --help                                a command's flags and an example
 
 With no WECHATPAY_* credentials set, or with --sandbox, every command runs
@@ -78,6 +84,12 @@ type options struct {
 	file       string // --file
 	status     string // --status
 	prefix     string // --request-no-prefix
+	appid      string // --appid
+	stockID    string // --stock-id
+	openid     string // --openid
+	requestNo  string // --use-request-no, --return-request-no, --deactivate-request-no
+	reason     string // --deactivate-reason
+	useTime    string // --use-time
 }
 
 func apiFlags(fs *flag.FlagSet, o *options) {
@@ -142,7 +154,7 @@ example:
 			return listen(ctx, env, o.addr, o.showOpenID, stdout, stderr)
 		},
 	},
-}, stockCommands...)
+}, append(stockCommands, couponCommands...)...)
 
 // run is the whole command, callable in-process from tests.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
