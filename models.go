@@ -1,6 +1,7 @@
 package busifavor
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -331,7 +332,9 @@ func (f *flexTime) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && bytes.IndexByte(b[1:n-1], '\\') < 0 && bytes.IndexByte(b[1:n-1], '"') < 0 {
+		s = string(b[1 : n-1]) // the common case, without a second decoder
+	} else if err := json.Unmarshal(b, &s); err != nil {
 		return err
 	}
 	if s == "" {
@@ -356,7 +359,13 @@ type answerBody interface {
 // that lacks a required field, so that a broken answer never becomes a
 // zero-valued success.
 func decodeAnswer(body []byte, v answerBody) error {
-	if err := json.Unmarshal(body, v); err != nil {
+	unmarshal := json.Unmarshal
+	if u, ok := v.(json.Unmarshaler); ok {
+		// Its UnmarshalJSON decodes (and checks) the body itself: calling it
+		// directly spares json.Unmarshal's own two passes over the body.
+		unmarshal = func(b []byte, _ any) error { return u.UnmarshalJSON(b) }
+	}
+	if err := unmarshal(body, v); err != nil {
 		return fmt.Errorf("%w: body is not the documented JSON object: %v", ErrMalformedResponse, err)
 	}
 	if m := v.missing(); len(m) > 0 {
