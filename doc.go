@@ -1,7 +1,8 @@
 // Package busifavor is a typed client for WeChat Pay APIv3's merchant coupons
 // (商家券, "busifavor"): setting and reading the URL that receives coupon
-// events, receiving those events verified, decrypted and typed, and creating
-// and managing coupon stocks (批次) and their uploaded codes.
+// events, receiving those events verified, decrypted and typed, creating and
+// managing coupon stocks (批次) and their uploaded codes, and sending,
+// redeeming (核销), returning and deactivating users' coupons.
 //
 // It wraps the signed HTTP core of github.com/wechatpay-apiv3/wechatpay-go:
 // core.Client signs every request and verifies every answer; this package adds
@@ -64,6 +65,10 @@
 //     描述 and 解决方案 for it. Match meanings with the sentinels:
 //     errors.Is(err, ErrFrequencyLimited) holds for FREQUENCY_LIMITED and
 //     RATELIMIT_EXCEEDED alike, ErrNoAuth for NOAUTH and NO_AUTH.
+//     Where an endpoint gives a code a state's meaning, a state sentinel
+//     matches too: ErrCouponUsed (RESOURCE_ALREADY_EXISTS from UseCoupon),
+//     ErrCouponNotUsable (RULELIMIT from UseCoupon), ErrCouponNotFound
+//     (RESOURCE_NOT_EXISTS from a coupon endpoint).
 //
 //   - ErrResponseSignature: a 2xx answer failed the core client's signature
 //     check (including WeChat Pay's WECHATPAY/SIGNTEST/ probes). Nothing of
@@ -114,7 +119,8 @@
 // safe to repeat with the same body: setting the same URL twice is harmless,
 // reads change nothing, and each stock and code write carries the merchant's
 // request number (out_request_no, modify_budget_request_no,
-// upload_request_no, delete_request_no), with which WeChat Pay applies it
+// upload_request_no, delete_request_no, use_request_no, return_request_no,
+// deactivate_request_no), with which WeChat Pay applies it
 // once and answers a repeat with the first result. Every attempt goes back
 // through core.Client, so it is signed afresh with a new nonce and timestamp.
 //

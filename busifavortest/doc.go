@@ -22,6 +22,18 @@
 // WaitEvent waits for an event's outcome and Deliveries lists every
 // delivery.
 //
+// It keeps the merchant-coupon state the way WeChat Pay does: stocks
+// (CreateStock and the rest, with their state on the server's clock, caps
+// and uploaded codes) and users' coupons through their lifecycle. SendCoupon,
+// SendGovCard and ClaimCoupon create a coupon, taking the stock's budget and,
+// in MERCHANT_UPLOAD mode, an uploaded code; UseCoupon makes it USED once per
+// use_request_no (a repeat answers the first result, another number
+// RESOURCE_ALREADY_EXISTS); ReturnCoupon makes a used coupon SENDED again;
+// DeactivateCoupon makes it DEACTIVATED; it is EXPIRED once its stock's time
+// has ended. Every merchant request number is idempotent. Where no page
+// names the code for a refusal (a stock's budget used up, for one), the fake
+// answers INVALID_REQUEST and says why in the message.
+//
 // Keys are generated per server. ClientOptions gives core.NewClient all it
 // needs, and HTTPClient sends WeChat Pay's own domains to the fake, so code
 // written against wechatpay-go's generated services, or a platform
