@@ -449,3 +449,25 @@ func TestUseCouponResponseMasksTheOpenid(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(b), testOpenid, "json.Marshal keeps the data for queues")
 }
+
+// TestUseCouponRetriesALostAnswerOnce loses the answer to a redemption after
+// the fake redeemed: the client retries with the same body and gets the first
+// result, and the coupon was redeemed once.
+func TestUseCouponRetriesALostAnswerOnce(t *testing.T) {
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
+	id := newCouponStock(t, c, busifavor.CouponCodeModeWechatPay, "lost-use")
+	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "s"})
+	require.NoError(t, err)
+	s.FailOn("POST", busifavortest.CouponsPath+"/use", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+	before := len(s.Requests())
+	resp, err := c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sent.CouponCode, Appid: testAppid, UseTime: time.Now(), UseRequestNo: "till-1"})
+	require.NoError(t, err)
+	assert.Equal(t, id, resp.StockID)
+	reqs := s.Requests()[before:]
+	require.Len(t, reqs, 2, "the lost answer and the retry")
+	assert.Equal(t, string(reqs[0].Body), string(reqs[1].Body), "the retry sends the same body")
+	got, ok := s.UserCoupon(sent.CouponCode)
+	require.True(t, ok)
+	assert.Equal(t, busifavor.CouponStateUsed, got.CouponState)
+	assert.Equal(t, "till-1", got.UseRequestNo)
+}
