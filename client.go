@@ -187,7 +187,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, query url.Valu
 		}
 		hosts = append(hosts, base.host)
 		lastErr = err
-		if !IsRetryable(err) || attempt >= c.retry.MaxAttempts {
+		if !retryable(op, err) || attempt >= c.retry.MaxAttempts {
 			break
 		}
 		wait := c.retry.backoff(attempt)

@@ -115,6 +115,29 @@ var stateSentinels = []struct {
 	{ErrCouponUsed, CodeResourceAlreadyExists, []string{"UseCoupon"}},
 	{ErrCouponNotUsable, CodeRuleLimit, []string{"UseCoupon"}},
 	{ErrCouponNotFound, CodeResourceNotExists, []string{"UseCoupon", "GetUserCoupon", "ReturnCoupon", "DeactivateCoupon", "AssociateTradeInfo", "DisassociateTradeInfo"}},
+	{ErrReceiptExists, CodeResourceAlreadyExists, moneyOps},
+	{ErrReceiptNotFound, CodeResourceNotExists, []string{"GetSubsidyPayReceipt", "GetSubsidyReturnReceipt"}},
+}
+
+// moneyOps are the calls that move money. They are retried only when the
+// request surely did not complete on WeChat Pay's side or WeChat Pay says to
+// repeat it: a transport failure or a 5xx, with the same body.
+var moneyOps = []string{"CreateSubsidyPayReceipt", "CreateSubsidyReturnReceipt"}
+
+// retryable reports whether op's failed attempt is retried: IsRetryable's
+// verdict, narrowed to transport failures and 5xx for moneyOps.
+func retryable(op string, err error) bool {
+	if !IsRetryable(err) {
+		return false
+	}
+	if !slices.Contains(moneyOps, op) {
+		return true
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.StatusCode >= 500
+	}
+	return errors.Is(err, ErrTransport)
 }
 
 // codeSentinels maps each code to the sentinel it matches.

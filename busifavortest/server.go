@@ -88,6 +88,11 @@ type server struct {
 	couponOrder []string               // coupon codes in the order they were issued
 	sends       map[string]string      // a send's or gov card's idempotency key -> coupon_code
 	couponSeq   int
+
+	payReceipts    map[string]*payReceipt    // caller + "\x00" + out_subsidy_no -> payment
+	payOrder       []*payReceipt             // payments, oldest first
+	returnReceipts map[string]*returnReceipt // caller + "\x00" + out_subsidy_return_no -> return
+	receiptSeq     int
 }
 
 // stored is one merchant's notify URL.
@@ -119,6 +124,7 @@ type config struct {
 	preset         map[string]string // mchid -> notify URL set before start
 	maxRecorded    int
 	delivery       DeliveryPolicy
+	settlement     SubsidySettlement
 }
 
 // Option configures a Server in NewServer.
@@ -214,7 +220,8 @@ func NewServer(opts ...Option) *Server {
 	}
 	s := &Server{server: &server{cfg: cfg, state: map[string]stored{}, nonces: map[string]time.Time{},
 		stocks: map[string]*stock{}, stockByRequest: map[string]string{},
-		coupons: map[string]*userCoupon{}, sends: map[string]string{}}}
+		coupons: map[string]*userCoupon{}, sends: map[string]string{},
+		payReceipts: map[string]*payReceipt{}, returnReceipts: map[string]*returnReceipt{}}}
 	s.dl.ctx, s.dl.cancel = context.WithCancel(context.Background())
 	s.dl.routes, s.dl.events = map[string][]*url.URL{}, map[string]*delivery{}
 	s.dl.client = &http.Client{CheckRedirect: busifavor.RefuseRedirect} // WeChat Pay follows no redirect either
@@ -374,6 +381,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, caller string, bo
 		s.certificates(w)
 	case s.stockRoute(w, r, caller, body):
 	case s.couponRoute(w, r, caller, body):
+	case s.subsidyRoute(w, r, caller, body):
 	default:
 		s.writeError(w, http.StatusNotFound, "NOT_FOUND", "请求的资源不存在", nil)
 	}

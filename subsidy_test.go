@@ -1,0 +1,352 @@
+package busifavor_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/wechatpay-apiv3/wechatpay-go/core"
+	"github.com/wechatpay-apiv3/wechatpay-go/services/merchantexclusivecoupon"
+
+	"github.com/busifavor-go/busifavor"
+	"github.com/busifavor-go/busifavor/busifavortest"
+)
+
+// usedCoupon creates a NORMAL stock (10 元 off) on c, sends a coupon of it
+// and redeems it, and returns the stock id and coupon code.
+func usedCoupon(t *testing.T, c *busifavor.Client, outRequestNo string) (string, string) {
+	t.Helper()
+	id := newCouponStock(t, c, busifavor.CouponCodeModeWechatPay, outRequestNo)
+	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "s"})
+	require.NoError(t, err)
+	_, err = c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sent.CouponCode, Appid: testAppid, UseTime: time.Now(), UseRequestNo: "u"})
+	require.NoError(t, err)
+	return id, sent.CouponCode
+}
+
+func payRequest(stockID, code, no string, amount int64) busifavor.CreateSubsidyPayReceiptRequest {
+	return busifavor.CreateSubsidyPayReceiptRequest{StockID: stockID, CouponCode: code, TransactionID: "4200000913202101152566792388",
+		PayerMerchant: busifavortest.DefaultMchID, PayeeMerchant: "1900000109", Amount: amount, Description: "满减补差", OutSubsidyNo: no}
+}
+
+func returnRequest(stockID, code, no string, amount int64) busifavor.CreateSubsidyReturnReceiptRequest {
+	return busifavor.CreateSubsidyReturnReceiptRequest{StockID: stockID, CouponCode: code, TransactionID: "4200000913202101152566792388",
+		RefundID: "50300001112021011500001", PayerMerchant: busifavortest.DefaultMchID, PayeeMerchant: "1900000109", Amount: amount,
+		Description: "退款回退", OutSubsidyReturnNo: no}
+}
+
+// TestSubsidyWireMatchesWechatpayGo sends each subsidy request from
+// busifavor and from wechatpay-go's generated SubsidyApiService (answers
+// verified) through the fake, with shared numbers, and compares.
+func TestSubsidyWireMatchesWechatpayGo(t *testing.T) {
+	s, ours := newFake(t, nil)
+	cc, err := core.NewClient(ctx, s.ClientOptions()...)
+	require.NoError(t, err)
+	ref := merchantexclusivecoupon.SubsidyApiService{Client: cc}
+	id, code := usedCoupon(t, ours, "wire-s")
+	pay, ret := payRequest(id, code, "pay-1|a*b_c-d", 800), returnRequest(id, code, "ret-1", 300)
+	var receiptID, returnID string
+	pairs := []struct {
+		name      string
+		ours, ref func() error
+	}{
+		{"CreateSubsidyPayReceipt", func() error {
+			r, err := ours.CreateSubsidyPayReceipt(ctx, pay)
+			if err == nil {
+				receiptID = r.SubsidyReceiptID
+			}
+			return err
+		}, func() error {
+			r, _, err := ref.SubsidyPay(ctx, merchantexclusivecoupon.SubsidyPayRequest{StockId: &pay.StockID, CouponCode: &pay.CouponCode,
+				TransactionId: &pay.TransactionID, PayerMerchant: &pay.PayerMerchant, PayeeMerchant: &pay.PayeeMerchant,
+				Amount: core.Int64(pay.Amount), Description: &pay.Description, OutSubsidyNo: &pay.OutSubsidyNo})
+			if err == nil && *r.SubsidyReceiptId != receiptID {
+				err = errors.New("a repeated payment made another receipt")
+			}
+			return err
+		}},
+		{"GetSubsidyPayReceipt", func() error {
+			_, err := ours.GetSubsidyPayReceipt(ctx, busifavor.GetSubsidyPayReceiptRequest{SubsidyReceiptID: receiptID})
+			return err
+		}, func() error {
+			_, _, err := ref.PayReceiptInfo(ctx, merchantexclusivecoupon.PayReceiptInfoRequest{SubsidyReceiptId: &receiptID})
+			return err
+		}},
+		{"ListSubsidyPayReceipts", func() error {
+			_, err := ours.ListSubsidyPayReceipts(ctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: id, CouponCode: code, OutSubsidyNo: pay.OutSubsidyNo})
+			return err
+		}, func() error {
+			r, _, err := ref.PayReceiptList(ctx, merchantexclusivecoupon.PayReceiptListRequest{StockId: &id, CouponCode: &code, OutSubsidyNo: &pay.OutSubsidyNo})
+			if err == nil && len(r.PayReceiptList) != 1 {
+				err = errors.New("the payment is not listed")
+			}
+			return err
+		}},
+		{"CreateSubsidyReturnReceipt", func() error {
+			r, err := ours.CreateSubsidyReturnReceipt(ctx, ret)
+			if err == nil {
+				returnID = r.SubsidyReturnReceiptID
+			}
+			return err
+		}, func() error {
+			_, _, err := ref.SubsidyReturn(ctx, merchantexclusivecoupon.SubsidyReturnRequest{StockId: &ret.StockID, CouponCode: &ret.CouponCode,
+				TransactionId: &ret.TransactionID, RefundId: &ret.RefundID, PayerMerchant: &ret.PayerMerchant, PayeeMerchant: &ret.PayeeMerchant,
+				Amount: core.Int64(ret.Amount), Description: &ret.Description, OutSubsidyReturnNo: &ret.OutSubsidyReturnNo})
+			return err
+		}},
+		{"GetSubsidyReturnReceipt", func() error {
+			_, err := ours.GetSubsidyReturnReceipt(ctx, busifavor.GetSubsidyReturnReceiptRequest{SubsidyReturnReceiptID: returnID})
+			return err
+		}, func() error {
+			_, _, err := ref.ReturnReceiptInfo(ctx, merchantexclusivecoupon.ReturnReceiptInfoRequest{SubsidyReturnReceiptId: &returnID})
+			return err
+		}},
+	}
+	before := len(s.Requests())
+	for _, p := range pairs {
+		require.NoError(t, p.ours(), p.name)
+		require.NoError(t, p.ref(), p.name+" (wechatpay-go)")
+	}
+	reqs := s.Requests()[before:]
+	require.Len(t, reqs, 2*len(pairs))
+	for i, p := range pairs {
+		o, r := reqs[2*i], reqs[2*i+1]
+		assert.Equal(t, r.Method, o.Method, p.name)
+		assert.Equal(t, r.Path, o.Path, p.name)
+		assert.Equal(t, r.Query, o.Query, p.name)
+		if len(r.Body) == 0 {
+			assert.Empty(t, o.Body, p.name)
+		} else {
+			assert.JSONEq(t, string(r.Body), string(o.Body), p.name)
+		}
+		assert.True(t, o.Verified && r.Verified, p.name)
+	}
+	assert.Len(t, s.SubsidyPayReceipts(), 1)
+}
+
+// TestSubsidyPayPollReturn pays with a delayed settlement, polls to the end
+// (the clock moves on only when the poller reports a pending read), returns
+// part, then the rest, and sees the payment wholly returned.
+func TestSubsidyPayPollReturn(t *testing.T) {
+	var skew atomic.Int64
+	start := time.Now()
+	s, c := newFake(t, []busifavortest.Option{
+		busifavortest.WithClock(func() time.Time { return start.Add(time.Duration(skew.Load())) }),
+		busifavortest.WithSubsidySettlement(busifavortest.SubsidySettlement{Delay: time.Minute}),
+	})
+	id, code := usedCoupon(t, c, "poll")
+	pay := payRequest(id, code, "pay-1", 1000)
+	created, err := c.CreateSubsidyPayReceipt(ctx, pay)
+	require.NoError(t, err)
+	assert.Equal(t, busifavor.PayReceiptAccepted, created.Status)
+	assert.Empty(t, created.SubsidyReceiptID, "no id before the payment succeeds")
+
+	var pending []string
+	policy := busifavor.PollPolicy{Initial: time.Millisecond, Max: time.Millisecond, Pending: func(status string) {
+		pending = append(pending, status)
+		skew.Add(int64(30 * time.Second))
+	}}
+	got, err := c.WaitSubsidyPayReceipt(ctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: id, CouponCode: code, OutSubsidyNo: "pay-1"}, policy)
+	require.NoError(t, err)
+	assert.Equal(t, busifavor.PayReceiptSuccess, got.Status)
+	assert.NotEmpty(t, got.SubsidyReceiptID)
+	assert.Equal(t, []string{"PAY_RECEIPT_ACCEPTED", "PAY_RECEIPT_ACCEPTED"}, pending)
+
+	s.SetSubsidySettlement(busifavortest.SubsidySettlement{})
+	_, err = c.CreateSubsidyReturnReceipt(ctx, returnRequest(id, code, "ret-1", 1001))
+	assert.ErrorIs(t, err, busifavor.ErrInvalidRequest, "returns cannot exceed the payment")
+	r1, err := c.WaitSubsidyReturnReceipt(ctx, returnRequest(id, code, "ret-1", 400), policy)
+	require.NoError(t, err)
+	assert.Equal(t, busifavor.ReturnReceiptSuccess, r1.Status)
+	p, err := c.GetSubsidyPayReceipt(ctx, busifavor.GetSubsidyPayReceiptRequest{SubsidyReceiptID: got.SubsidyReceiptID})
+	require.NoError(t, err)
+	assert.Equal(t, busifavor.PayReceiptPartialReturn, p.Status)
+	_, err = c.CreateSubsidyReturnReceipt(ctx, returnRequest(id, code, "ret-2", 601))
+	assert.ErrorIs(t, err, busifavor.ErrInvalidRequest)
+	_, err = c.CreateSubsidyReturnReceipt(ctx, returnRequest(id, code, "ret-2", 600))
+	require.NoError(t, err)
+	p, err = c.GetSubsidyPayReceipt(ctx, busifavor.GetSubsidyPayReceiptRequest{SubsidyReceiptID: got.SubsidyReceiptID})
+	require.NoError(t, err)
+	assert.Equal(t, busifavor.PayReceiptFullReturn, p.Status)
+}
+
+// TestSubsidyFailureReasons settles a payment failed for a short balance.
+func TestSubsidyFailureReasons(t *testing.T) {
+	s, c := newFake(t, []busifavortest.Option{busifavortest.WithSubsidySettlement(busifavortest.SubsidySettlement{FailReason: "PAY_RECEIPT_INSUFFICIENT_BALANCE"})})
+	id, code := usedCoupon(t, c, "fail")
+	_, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-1", 100))
+	require.NoError(t, err)
+	got, err := c.WaitSubsidyPayReceipt(ctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: id, CouponCode: code, OutSubsidyNo: "pay-1"}, busifavor.PollPolicy{})
+	assert.ErrorIs(t, err, busifavor.ErrSubsidyFailed)
+	assert.ErrorIs(t, err, busifavor.ErrInsufficientBalance)
+	require.NotNil(t, got)
+	assert.Equal(t, busifavor.PayFailInsufficientBalance, got.FailReason)
+
+	s.SetSubsidySettlement(busifavortest.SubsidySettlement{FailReason: "PAY_RECEIPT_OTHER"})
+	_, err = c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-2", 100))
+	require.NoError(t, err)
+	_, err = c.WaitSubsidyPayReceipt(ctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: id, CouponCode: code, OutSubsidyNo: "pay-2"}, busifavor.PollPolicy{})
+	assert.ErrorIs(t, err, busifavor.ErrSubsidyFailed)
+	assert.NotErrorIs(t, err, busifavor.ErrInsufficientBalance)
+
+	_, err = c.WaitSubsidyPayReceipt(ctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: id, CouponCode: code, OutSubsidyNo: "nope"}, busifavor.PollPolicy{})
+	assert.ErrorIs(t, err, busifavor.ErrReceiptNotFound)
+	_, err = c.WaitSubsidyPayReceipt(ctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: id, CouponCode: code}, busifavor.PollPolicy{})
+	assert.ErrorIs(t, err, busifavor.ErrValidation)
+}
+
+// TestWaitStopsWithTheContext polls a receipt that never settles.
+func TestWaitStopsWithTheContext(t *testing.T) {
+	_, c := newFake(t, []busifavortest.Option{busifavortest.WithSubsidySettlement(busifavortest.SubsidySettlement{Delay: time.Hour})})
+	id, code := usedCoupon(t, c, "ctx")
+	_, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-1", 100))
+	require.NoError(t, err)
+	cctx, cancel := context.WithCancel(ctx)
+	reads := 0
+	_, err = c.WaitSubsidyPayReceipt(cctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: id, CouponCode: code, OutSubsidyNo: "pay-1"},
+		busifavor.PollPolicy{Initial: time.Millisecond, Pending: func(string) {
+			if reads++; reads == 3 {
+				cancel()
+			}
+		}})
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 3, reads)
+}
+
+// TestSubsidyCreateRetriesOnlyTransportAnd5xx checks what a money create is
+// retried on, and that a retry after a lost answer makes one receipt.
+func TestSubsidyCreateRetriesOnlyTransportAnd5xx(t *testing.T) {
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
+	id, code := usedCoupon(t, c, "retry")
+	path := busifavortest.SubsidyPath + "/pay-receipts"
+
+	s.FailOn("POST", path, 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+	before := len(s.Requests())
+	r, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-1", 100))
+	require.NoError(t, err)
+	assert.Equal(t, "pay-1", r.OutSubsidyNo)
+	reqs := s.Requests()[before:]
+	require.Len(t, reqs, 2, "the lost answer, then the retry")
+	assert.Equal(t, string(reqs[0].Body), string(reqs[1].Body))
+	assert.Len(t, s.SubsidyPayReceipts(), 1, "exactly one receipt")
+
+	for _, tc := range []struct {
+		fault    busifavortest.Fault
+		attempts int
+	}{
+		{busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500}, 2},
+		{busifavortest.Fault{Kind: busifavortest.FaultGarbled}, 2},
+		{busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeFrequencyLimited}, 1},
+		{busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 400}, 1},
+	} {
+		s.FailOn("POST", path, 1, tc.fault)
+		before := len(s.Requests())
+		_, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-1", 100))
+		assert.Len(t, s.Requests()[before:], tc.attempts, "%+v: %v", tc.fault, err)
+	}
+	assert.Len(t, s.SubsidyPayReceipts(), 1)
+	// A read is retried on FREQUENCY_LIMITED as usual.
+	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeFrequencyLimited})
+	before = len(s.Requests())
+	_, err = c.ListSubsidyPayReceipts(ctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: id, CouponCode: code})
+	require.NoError(t, err)
+	assert.Len(t, s.Requests()[before:], 2)
+}
+
+// TestFakeSubsidyRules checks the fake's refusals and idempotency.
+func TestFakeSubsidyRules(t *testing.T) {
+	_, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	id, code := usedCoupon(t, c, "rules")
+	_, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-1", 1001))
+	assert.ErrorIs(t, err, busifavor.ErrInvalidRequest, "more than the coupon's 10 元 discount")
+	_, err = c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-1", 1000))
+	require.NoError(t, err)
+	_, err = c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-1", 999))
+	assert.ErrorIs(t, err, busifavor.ErrReceiptExists)
+	assert.ErrorIs(t, err, busifavor.ErrResourceAlreadyExists)
+	_, err = c.GetSubsidyPayReceipt(ctx, busifavor.GetSubsidyPayReceiptRequest{SubsidyReceiptID: "SP-none"})
+	assert.ErrorIs(t, err, busifavor.ErrReceiptNotFound)
+
+	fresh := newCouponStock(t, c, busifavor.CouponCodeModeWechatPay, "rules-2")
+	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: fresh, OutRequestNo: "s"})
+	require.NoError(t, err)
+	_, err = c.CreateSubsidyPayReceipt(ctx, payRequest(fresh, sent.CouponCode, "pay-2", 100))
+	assert.ErrorIs(t, err, busifavor.ErrInvalidRequest, "the coupon was not redeemed")
+	_, err = c.CreateSubsidyReturnReceipt(ctx, returnRequest(fresh, sent.CouponCode, "ret-x", 100))
+	assert.ErrorIs(t, err, busifavor.ErrInvalidRequest, "nothing was paid")
+}
+
+// TestSubsidyValidation checks the subsidy rules on both sides.
+func TestSubsidyValidation(t *testing.T) {
+	pay := payRequest("1", "C", "p", busifavor.MaxSubsidyAmount)
+	assert.NoError(t, pay.Validate())
+	pay.Amount = busifavor.MaxSubsidyAmount + 1
+	assert.Equal(t, []string{"amount"}, fieldsOf(pay.Validate()))
+	pay.Amount = 0
+	assert.Equal(t, []string{"amount"}, fieldsOf(pay.Validate()))
+	pay.Amount, pay.OutSubsidyNo = 1, "no spaces"
+	assert.Equal(t, []string{"out_subsidy_no"}, fieldsOf(pay.Validate()))
+	assert.ElementsMatch(t, []string{"stock_id", "coupon_code", "transaction_id", "payer_merchant", "payee_merchant", "amount", "description", "out_subsidy_no"},
+		fieldsOf(busifavor.CreateSubsidyPayReceiptRequest{}.Validate()))
+	ret := returnRequest("1", "C", "r", 1)
+	assert.NoError(t, ret.Validate())
+	ret.Amount, ret.OutSubsidyReturnNo = -1, strings.Repeat("r", 10)+"."
+	assert.ElementsMatch(t, []string{"amount", "out_subsidy_return_no"}, fieldsOf(ret.Validate()))
+	assert.Equal(t, []string{"subsidy_receipt_id"}, fieldsOf(busifavor.GetSubsidyPayReceiptRequest{}.Validate()))
+	assert.Equal(t, []string{"subsidy_return_receipt_id"}, fieldsOf(busifavor.GetSubsidyReturnReceiptRequest{}.Validate()))
+	assert.ElementsMatch(t, []string{"stock_id", "coupon_code"}, fieldsOf(busifavor.ListSubsidyPayReceiptsRequest{}.Validate()))
+}
+
+// TestSubsidyEndpointsMapCodesAndRefuseMalformedAnswers checks every code's
+// sentinel and the malformed answers for the five endpoints.
+func TestSubsidyEndpointsMapCodesAndRefuseMalformedAnswers(t *testing.T) {
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	calls := map[string]func() (any, error){
+		"CreateSubsidyPayReceipt": func() (any, error) { return c.CreateSubsidyPayReceipt(ctx, payRequest("1", "C", "p", 1)) },
+		"GetSubsidyPayReceipt": func() (any, error) {
+			return c.GetSubsidyPayReceipt(ctx, busifavor.GetSubsidyPayReceiptRequest{SubsidyReceiptID: "SP1"})
+		},
+		"ListSubsidyPayReceipts": func() (any, error) {
+			return c.ListSubsidyPayReceipts(ctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: "1", CouponCode: "C"})
+		},
+		"CreateSubsidyReturnReceipt": func() (any, error) { return c.CreateSubsidyReturnReceipt(ctx, returnRequest("1", "C", "r", 1)) },
+		"GetSubsidyReturnReceipt": func() (any, error) {
+			return c.GetSubsidyReturnReceipt(ctx, busifavor.GetSubsidyReturnReceiptRequest{SubsidyReturnReceiptID: "SR1"})
+		},
+	}
+	state := map[string]map[busifavor.Code]error{
+		"CreateSubsidyPayReceipt":    {busifavor.CodeResourceAlreadyExists: busifavor.ErrReceiptExists},
+		"CreateSubsidyReturnReceipt": {busifavor.CodeResourceAlreadyExists: busifavor.ErrReceiptExists},
+		"GetSubsidyPayReceipt":       {busifavor.CodeResourceNotExists: busifavor.ErrReceiptNotFound},
+		"GetSubsidyReturnReceipt":    {busifavor.CodeResourceNotExists: busifavor.ErrReceiptNotFound},
+	}
+	for name, call := range calls {
+		for _, code := range busifavor.Codes() {
+			s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: code})
+			resp, err := call()
+			assert.Nil(t, resp, "%s %s", name, code)
+			assert.ErrorIs(t, err, codeSentinel[code], "%s %s", name, code)
+			for _, sentinel := range []error{busifavor.ErrReceiptExists, busifavor.ErrReceiptNotFound, busifavor.ErrCouponNotFound} {
+				assert.Equal(t, state[name][code] == sentinel, errors.Is(err, sentinel), "%s %s %v", name, code, sentinel)
+			}
+		}
+		bodies := []string{`<html>`, `[]`, `{"status":1}`}
+		if name == "ListSubsidyPayReceipts" {
+			bodies = []string{`<html>`, `[]`, `{"pay_receipt_list":{}}`, `{"pay_receipt_list":[{"status":"PAY_RECEIPT_SUCCESS"}]}`,
+				`{"pay_receipt_list":[{"status":"PAY_RECEIPT_SUCCESS","out_subsidy_no":"p","create_time":"bad"}]}`}
+		} else {
+			bodies = append(bodies, `{}`, `{"status":"PAY_RECEIPT_SUCCESS","success_time":"x","create_time":"y"}`)
+		}
+		for _, body := range bodies {
+			s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: body})
+			resp, err := call()
+			assert.ErrorIs(t, err, busifavor.ErrMalformedResponse, "%s %s", name, body)
+			assert.Nil(t, resp, "%s %s", name, body)
+		}
+	}
+}
