@@ -68,7 +68,9 @@
 //     Where an endpoint gives a code a state's meaning, a state sentinel
 //     matches too: ErrCouponUsed (RESOURCE_ALREADY_EXISTS from UseCoupon),
 //     ErrCouponNotUsable (RULELIMIT from UseCoupon), ErrCouponNotFound
-//     (RESOURCE_NOT_EXISTS from a coupon endpoint).
+//     (RESOURCE_NOT_EXISTS from a coupon endpoint), ErrReceiptExists
+//     (RESOURCE_ALREADY_EXISTS from a subsidy create), ErrReceiptNotFound
+//     (RESOURCE_NOT_EXISTS from a subsidy read).
 //
 //   - ErrResponseSignature: a 2xx answer failed the core client's signature
 //     check (including WeChat Pay's WECHATPAY/SIGNTEST/ probes). Nothing of
@@ -123,6 +125,13 @@
 // deactivate_request_no), with which WeChat Pay applies it
 // once and answers a repeat with the first result. Every attempt goes back
 // through core.Client, so it is signed afresh with a new nonce and timestamp.
+//
+// The two subsidy creates, CreateSubsidyPayReceipt and
+// CreateSubsidyReturnReceipt, move money: they are retried only on a
+// transport failure or a 5xx, always with the same body, never on a 4xx
+// (FREQUENCY_LIMITED and a 400 SYSTEM_ERROR included), so that nothing but
+// WeChat Pay's own idempotency on out_subsidy_no stands between a retry and
+// a second payment.
 //
 // A Retry-After header on a 429 or 503 is honoured up to MaxBackoff; when it
 // asks for more, the error is returned at once instead of sleeping. The

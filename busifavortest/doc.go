@@ -34,6 +34,11 @@
 // names the code for a refusal (a stock's budget used up, for one), the fake
 // answers INVALID_REQUEST and says why in the message.
 //
+// Subsidy receipts settle on the server's clock as WithSubsidySettlement
+// says (at once, after a delay, or failed with a reason): a payment needs a
+// redeemed coupon of a NORMAL or DISCOUNT stock and at most its discount, and
+// returns refer to a successful payment and stay within it.
+//
 // Keys are generated per server. ClientOptions gives core.NewClient all it
 // needs, and HTTPClient sends WeChat Pay's own domains to the fake, so code
 // written against wechatpay-go's generated services, or a platform
