@@ -22,7 +22,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/option"
-	"github.com/wechatpay-apiv3/wechatpay-go/services/merchantexclusivecoupon"
 
 	"github.com/busifavor-go/busifavor"
 	"github.com/busifavor-go/busifavor/busifavortest"
@@ -96,54 +95,6 @@ func fieldOf(t *testing.T, detail []byte) string {
 	var d map[string]any
 	require.NoError(t, json.Unmarshal(detail, &d))
 	return fmt.Sprintf("%q", d["field"])
-}
-
-// TestWireMatchesWechatpayGo proves that, for the same input, our requests
-// have the method, path, query and body that wechatpay-go's generated
-// merchantexclusivecoupon service sends.
-func TestWireMatchesWechatpayGo(t *testing.T) {
-	s, ours := newFake(t, []busifavortest.Option{busifavortest.WithDelegation(busifavortest.DefaultMchID, "1900000109", "a&b=c d")})
-	cc, err := core.NewClient(ctx, s.ClientOptions()...)
-	require.NoError(t, err)
-	ref := merchantexclusivecoupon.CallBackApiService{Client: cc}
-
-	sets := []busifavor.SetCallbacksRequest{
-		{NotifyURL: "https://pay.weixin.qq.com"},
-		{Mchid: "1900000109", NotifyURL: "https://example.com/a&b/<notify>"},
-	}
-	for _, in := range sets {
-		_, err := ours.SetCallbacks(ctx, in)
-		require.NoError(t, err)
-		refReq := merchantexclusivecoupon.SetCouponNotifyRequest{NotifyUrl: core.String(in.NotifyURL)}
-		if in.Mchid != "" {
-			refReq.Mchid = core.String(in.Mchid)
-		}
-		_, _, err = ref.SetCouponNotify(ctx, refReq)
-		require.NoError(t, err)
-	}
-	gets := []busifavor.GetCallbacksRequest{{}, {Mchid: "1900000109"}}
-	for _, in := range gets {
-		_, err := ours.GetCallbacks(ctx, in)
-		require.NoError(t, err)
-		var refReq merchantexclusivecoupon.GetCouponNotifyRequest
-		if in.Mchid != "" {
-			refReq.Mchid = core.String(in.Mchid)
-		}
-		_, _, err = ref.GetCouponNotify(ctx, refReq)
-		require.NoError(t, err)
-	}
-
-	reqs := s.Requests()
-	require.Len(t, reqs, 2*(len(sets)+len(gets)))
-	for i := 0; i < len(reqs); i += 2 {
-		o, r := reqs[i], reqs[i+1]
-		assert.Equal(t, r.Method, o.Method, "request %d", i)
-		assert.Equal(t, r.Path, o.Path, "request %d", i)
-		assert.Equal(t, r.Query, o.Query, "request %d", i)
-		assert.Equal(t, string(r.Body), string(o.Body), "request %d", i)
-		assert.Equal(t, r.Header.Get("Content-Type"), o.Header.Get("Content-Type"), "request %d", i)
-		assert.True(t, o.Verified && r.Verified)
-	}
 }
 
 func TestInvalidRequestSendsNothing(t *testing.T) {

@@ -345,3 +345,68 @@ func (c *Client) DeleteCouponCode(ctx context.Context, req DeleteCouponCodeReque
 	}
 	return out, nil
 }
+
+// Documented limits of the code endpoints (page: upload codes).
+const (
+	CouponCodeMaxLen  = 32  // 单个券code长度为【1，32】 (page: upload codes); coupon_code string[1,32] (page: use coupon)
+	MaxCodesPerUpload = 200 // 条目个数限制为【1，200】 (page: upload codes)
+)
+
+// codeStatuses are the documented code states a request may filter on.
+var codeStatuses = []CouponCodeStatus{CouponCodeAvailable, CouponCodeDispatched}
+
+// Validate checks the request against every documented rule, duplicate codes
+// included, and returns a *ValidationError, or nil.
+func (r UploadCouponCodesRequest) Validate() error {
+	var v validator
+	v.stockID(r.StockID)
+	switch n := len(r.CouponCodeList); {
+	case n == 0:
+		v.add("coupon_code_list", "is required: 1 to %d codes", MaxCodesPerUpload)
+	case n > MaxCodesPerUpload:
+		v.add("coupon_code_list", "must have at most %d codes per call, got %d; UploadAllCouponCodes splits longer lists", MaxCodesPerUpload, n)
+	}
+	seen := make(map[string]int, len(r.CouponCodeList))
+	for i, c := range r.CouponCodeList {
+		f := "coupon_code_list" + index(i)
+		v.couponCode(f, c)
+		if j, dup := seen[c]; dup {
+			v.add(f, "repeats coupon_code_list[%d]; each code once per call", j)
+		} else {
+			seen[c] = i
+		}
+	}
+	v.requestNo("upload_request_no", r.UploadRequestNo)
+	return v.err()
+}
+
+// Validate checks the request and returns a *ValidationError, or nil.
+func (r ListCouponCodesRequest) Validate() error {
+	var v validator
+	v.stockID(r.StockID)
+	if r.Limit < 0 {
+		v.add("limit", "must not be negative; 0 leaves the page size to WeChat Pay")
+	}
+	if r.Offset < 0 {
+		v.add("offset", "must not be negative")
+	}
+	oneOf(&v, "status", r.Status, false, codeStatuses)
+	return v.err()
+}
+
+// Validate checks the request and returns a *ValidationError, or nil.
+func (r GetCouponCodeRequest) Validate() error {
+	var v validator
+	v.stockID(r.StockID)
+	v.couponCode("coupon_code", r.CouponCode)
+	return v.err()
+}
+
+// Validate checks the request and returns a *ValidationError, or nil.
+func (r DeleteCouponCodeRequest) Validate() error {
+	var v validator
+	v.stockID(r.StockID)
+	v.couponCode("coupon_code", r.CouponCode)
+	v.requestNo("delete_request_no", r.DeleteRequestNo)
+	return v.err()
+}

@@ -13,8 +13,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/wechatpay-apiv3/wechatpay-go/core"
-	"github.com/wechatpay-apiv3/wechatpay-go/services/merchantexclusivecoupon"
 
 	"github.com/busifavor-go/busifavor"
 	"github.com/busifavor-go/busifavor/busifavortest"
@@ -37,129 +35,6 @@ func newCouponStock(t *testing.T, c *busifavor.Client, mode busifavor.CouponCode
 	created, err := c.CreateStock(ctx, r)
 	require.NoError(t, err)
 	return created.StockID
-}
-
-// TestCouponWireMatchesWechatpayGo sends each coupon request from busifavor
-// and from wechatpay-go's generated CouponApiService (whose answers its core
-// client verifies) through the fake, and compares what arrived. The
-// requests share their merchant numbers, so the second of each pair is a
-// repeat the fake answers as the first.
-func TestCouponWireMatchesWechatpayGo(t *testing.T) {
-	s, ours := newFake(t, nil)
-	cc, err := core.NewClient(ctx, s.ClientOptions()...)
-	require.NoError(t, err)
-	ref := merchantexclusivecoupon.CouponApiService{Client: cc}
-	id := newCouponStock(t, ours, busifavor.CouponCodeModeWechatPay, "wire-c")
-	useTime := time.Date(2026, 11, 27, 13, 29, 35, 0, cst)
-
-	var code string
-	pairs := []struct {
-		name      string
-		ours, ref func() error
-	}{
-		{"SendCoupon", func() error {
-			r, err := ours.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "send_1|a*b-c"})
-			if err == nil {
-				code = r.CouponCode
-			}
-			return err
-		}, func() error {
-			r, _, err := ref.SendCoupon(ctx, merchantexclusivecoupon.SendCouponRequest{Openid: core.String(testOpenid), Appid: core.String(testAppid),
-				StockId: &id, OutRequestNo: core.String("send_1|a*b-c")})
-			if err == nil && *r.SendCouponResult.CouponCode != code {
-				err = fmt.Errorf("a repeated send gave another coupon %s", *r.SendCouponResult.CouponCode)
-			}
-			return err
-		}},
-		{"AssociateTradeInfo", func() error {
-			_, err := ours.AssociateTradeInfo(ctx, busifavor.AssociateTradeInfoRequest{StockID: id, CouponCode: code, OutTradeNo: "order-1", OutRequestNo: "as-1"})
-			return err
-		}, func() error {
-			_, _, err := ref.AssociateTradeInfo(ctx, merchantexclusivecoupon.AssociateTradeInfoRequest{StockId: &id, CouponCode: &code,
-				OutTradeNo: core.String("order-1"), OutRequestNo: core.String("as-1")})
-			return err
-		}},
-		{"DisassociateTradeInfo", func() error {
-			_, err := ours.DisassociateTradeInfo(ctx, busifavor.DisassociateTradeInfoRequest{StockID: id, CouponCode: code, OutTradeNo: "order-1", OutRequestNo: "dis-1"})
-			return err
-		}, func() error {
-			_, _, err := ref.DisassociateTradeInfo(ctx, merchantexclusivecoupon.DisassociateTradeInfoRequest{StockId: &id, CouponCode: &code,
-				OutTradeNo: core.String("order-1"), OutRequestNo: core.String("dis-1")})
-			return err
-		}},
-		{"UseCoupon", func() error {
-			_, err := ours.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: code, StockID: id, Appid: testAppid, UseTime: useTime.UTC(),
-				UseRequestNo: "use-1", Openid: testOpenid})
-			return err
-		}, func() error {
-			_, _, err := ref.UseCoupon(ctx, merchantexclusivecoupon.UseCouponRequest{CouponCode: &code, StockId: &id, Appid: core.String(testAppid),
-				UseTime: core.String("2026-11-27T13:29:35+08:00"), UseRequestNo: core.String("use-1"), Openid: core.String(testOpenid)})
-			return err
-		}},
-		{"GetUserCoupon", func() error {
-			r, err := ours.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: code, Appid: testAppid})
-			if err == nil && r.CouponState != busifavor.CouponStateUsed {
-				err = fmt.Errorf("state %s", r.CouponState)
-			}
-			return err
-		}, func() error {
-			_, _, err := ref.QueryCoupon(ctx, merchantexclusivecoupon.QueryCouponRequest{Openid: core.String(testOpenid), CouponCode: &code, Appid: core.String(testAppid)})
-			return err
-		}},
-		{"ListUserCoupons", func() error {
-			_, err := ours.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid, StockID: id,
-				CreatorMerchant: s.MchID(), BelongMerchant: s.MchID(), SenderMerchant: s.MchID(), Offset: 1, Limit: 5, CouponState: busifavor.CouponStateUsed})
-			return err
-		}, func() error {
-			_, _, err := ref.ListCouponsByFilter(ctx, merchantexclusivecoupon.ListCouponsByFilterRequest{Openid: core.String(testOpenid), Appid: core.String(testAppid),
-				StockId: &id, CreatorMerchant: core.String(s.MchID()), BelongMerchant: core.String(s.MchID()), SenderMerchant: core.String(s.MchID()),
-				Offset: core.Int64(1), Limit: core.Int64(5), CouponState: merchantexclusivecoupon.COUPONSTATUS_USED.Ptr()})
-			return err
-		}},
-		{"ReturnCoupon", func() error {
-			_, err := ours.ReturnCoupon(ctx, busifavor.ReturnCouponRequest{CouponCode: code, StockID: id, ReturnRequestNo: "ret-1"})
-			return err
-		}, func() error {
-			_, _, err := ref.ReturnCoupon(ctx, merchantexclusivecoupon.ReturnCouponRequest{CouponCode: &code, StockId: &id, ReturnRequestNo: core.String("ret-1")})
-			return err
-		}},
-		{"DeactivateCoupon", func() error {
-			_, err := ours.DeactivateCoupon(ctx, busifavor.DeactivateCouponRequest{CouponCode: code, StockID: id, DeactivateRequestNo: "de-1", DeactivateReason: "订单取消"})
-			return err
-		}, func() error {
-			_, _, err := ref.DeactivateCoupon(ctx, merchantexclusivecoupon.DeactivateCouponRequest{CouponCode: &code, StockId: &id,
-				DeactivateRequestNo: core.String("de-1"), DeactivateReason: core.String("订单取消")})
-			return err
-		}},
-		{"SendGovCard", func() error {
-			_, err := ours.SendGovCard(ctx, busifavor.SendGovCardRequest{CardID: "pIJMr5MMiIkO_93VtPyIiEk2DZ4w", Appid: testAppid, Openid: testOpenid,
-				OutRequestNo: "gov-1", SendTime: time.Now().Truncate(time.Second)})
-			return err
-		}, func() error {
-			_, _, err := ref.SendGovCard(ctx, merchantexclusivecoupon.SendGovCardRequest{CardId: core.String("pIJMr5MMiIkO_93VtPyIiEk2DZ4w"), Appid: core.String(testAppid),
-				Openid: core.String(testOpenid), OutRequestNo: core.String("gov-1"), SendTime: core.String(time.Now().In(cst).Format(time.RFC3339))})
-			return err
-		}},
-	}
-	before := len(s.Requests())
-	for _, p := range pairs {
-		require.NoError(t, p.ours(), p.name)
-		require.NoError(t, p.ref(), p.name+" (wechatpay-go)")
-	}
-	reqs := s.Requests()[before:]
-	require.Len(t, reqs, 2*len(pairs))
-	for i, p := range pairs {
-		o, r := reqs[2*i], reqs[2*i+1]
-		assert.Equal(t, r.Method, o.Method, p.name)
-		assert.Equal(t, r.Path, o.Path, p.name)
-		assert.Equal(t, r.Query, o.Query, p.name)
-		if len(r.Body) == 0 {
-			assert.Empty(t, o.Body, p.name)
-		} else if p.name != "SendGovCard" { // send_time is "now" on each side
-			assert.JSONEq(t, string(r.Body), string(o.Body), p.name)
-		}
-		assert.True(t, o.Verified && r.Verified, p.name)
-	}
 }
 
 // TestCouponLifecycleOnTheFake runs a coupon through every state change

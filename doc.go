@@ -44,7 +44,7 @@
 //
 // The stock and code requests carry the rules of their pages and of
 // wechatpay-go's generated models (each rule's source is noted beside it in
-// validate_stocks.go): 字数 limits count characters, byte limits bytes; the
+// stocks.go, codes.go, coupons.go and subsidy.go): 字数 limits count characters, byte limits bytes; the
 // coupon rule must match the stock type; the available time is at most a
 // year, with ordered, non-overlapping weekday and irregular ranges; amounts in
 // 分 and caps stay within their documented ranges. Nested fields are named by

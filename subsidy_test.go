@@ -10,8 +10,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/wechatpay-apiv3/wechatpay-go/core"
-	"github.com/wechatpay-apiv3/wechatpay-go/services/merchantexclusivecoupon"
 
 	"github.com/busifavor-go/busifavor"
 	"github.com/busifavor-go/busifavor/busifavortest"
@@ -38,95 +36,6 @@ func returnRequest(stockID, code, no string, amount int64) busifavor.CreateSubsi
 	return busifavor.CreateSubsidyReturnReceiptRequest{StockID: stockID, CouponCode: code, TransactionID: "4200000913202101152566792388",
 		RefundID: "50300001112021011500001", PayerMerchant: busifavortest.DefaultMchID, PayeeMerchant: "1900000109", Amount: amount,
 		Description: "退款回退", OutSubsidyReturnNo: no}
-}
-
-// TestSubsidyWireMatchesWechatpayGo sends each subsidy request from
-// busifavor and from wechatpay-go's generated SubsidyApiService (answers
-// verified) through the fake, with shared numbers, and compares.
-func TestSubsidyWireMatchesWechatpayGo(t *testing.T) {
-	s, ours := newFake(t, nil)
-	cc, err := core.NewClient(ctx, s.ClientOptions()...)
-	require.NoError(t, err)
-	ref := merchantexclusivecoupon.SubsidyApiService{Client: cc}
-	id, code := usedCoupon(t, ours, "wire-s")
-	pay, ret := payRequest(id, code, "pay-1|a*b_c-d", 800), returnRequest(id, code, "ret-1", 300)
-	var receiptID, returnID string
-	pairs := []struct {
-		name      string
-		ours, ref func() error
-	}{
-		{"CreateSubsidyPayReceipt", func() error {
-			r, err := ours.CreateSubsidyPayReceipt(ctx, pay)
-			if err == nil {
-				receiptID = r.SubsidyReceiptID
-			}
-			return err
-		}, func() error {
-			r, _, err := ref.SubsidyPay(ctx, merchantexclusivecoupon.SubsidyPayRequest{StockId: &pay.StockID, CouponCode: &pay.CouponCode,
-				TransactionId: &pay.TransactionID, PayerMerchant: &pay.PayerMerchant, PayeeMerchant: &pay.PayeeMerchant,
-				Amount: core.Int64(pay.Amount), Description: &pay.Description, OutSubsidyNo: &pay.OutSubsidyNo})
-			if err == nil && *r.SubsidyReceiptId != receiptID {
-				err = errors.New("a repeated payment made another receipt")
-			}
-			return err
-		}},
-		{"GetSubsidyPayReceipt", func() error {
-			_, err := ours.GetSubsidyPayReceipt(ctx, busifavor.GetSubsidyPayReceiptRequest{SubsidyReceiptID: receiptID})
-			return err
-		}, func() error {
-			_, _, err := ref.PayReceiptInfo(ctx, merchantexclusivecoupon.PayReceiptInfoRequest{SubsidyReceiptId: &receiptID})
-			return err
-		}},
-		{"ListSubsidyPayReceipts", func() error {
-			_, err := ours.ListSubsidyPayReceipts(ctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: id, CouponCode: code, OutSubsidyNo: pay.OutSubsidyNo})
-			return err
-		}, func() error {
-			r, _, err := ref.PayReceiptList(ctx, merchantexclusivecoupon.PayReceiptListRequest{StockId: &id, CouponCode: &code, OutSubsidyNo: &pay.OutSubsidyNo})
-			if err == nil && len(r.PayReceiptList) != 1 {
-				err = errors.New("the payment is not listed")
-			}
-			return err
-		}},
-		{"CreateSubsidyReturnReceipt", func() error {
-			r, err := ours.CreateSubsidyReturnReceipt(ctx, ret)
-			if err == nil {
-				returnID = r.SubsidyReturnReceiptID
-			}
-			return err
-		}, func() error {
-			_, _, err := ref.SubsidyReturn(ctx, merchantexclusivecoupon.SubsidyReturnRequest{StockId: &ret.StockID, CouponCode: &ret.CouponCode,
-				TransactionId: &ret.TransactionID, RefundId: &ret.RefundID, PayerMerchant: &ret.PayerMerchant, PayeeMerchant: &ret.PayeeMerchant,
-				Amount: core.Int64(ret.Amount), Description: &ret.Description, OutSubsidyReturnNo: &ret.OutSubsidyReturnNo})
-			return err
-		}},
-		{"GetSubsidyReturnReceipt", func() error {
-			_, err := ours.GetSubsidyReturnReceipt(ctx, busifavor.GetSubsidyReturnReceiptRequest{SubsidyReturnReceiptID: returnID})
-			return err
-		}, func() error {
-			_, _, err := ref.ReturnReceiptInfo(ctx, merchantexclusivecoupon.ReturnReceiptInfoRequest{SubsidyReturnReceiptId: &returnID})
-			return err
-		}},
-	}
-	before := len(s.Requests())
-	for _, p := range pairs {
-		require.NoError(t, p.ours(), p.name)
-		require.NoError(t, p.ref(), p.name+" (wechatpay-go)")
-	}
-	reqs := s.Requests()[before:]
-	require.Len(t, reqs, 2*len(pairs))
-	for i, p := range pairs {
-		o, r := reqs[2*i], reqs[2*i+1]
-		assert.Equal(t, r.Method, o.Method, p.name)
-		assert.Equal(t, r.Path, o.Path, p.name)
-		assert.Equal(t, r.Query, o.Query, p.name)
-		if len(r.Body) == 0 {
-			assert.Empty(t, o.Body, p.name)
-		} else {
-			assert.JSONEq(t, string(r.Body), string(o.Body), p.name)
-		}
-		assert.True(t, o.Verified && r.Verified, p.name)
-	}
-	assert.Len(t, s.SubsidyPayReceipts(), 1)
 }
 
 // TestSubsidyPayPollReturn pays with a delayed settlement, polls to the end

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -179,4 +181,135 @@ func hasSpaceOrControl(s string) bool {
 		return true
 	}
 	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0
+}
+
+// Limits shared by every endpoint, in bytes (pages).
+const (
+	StockIDMaxLen   = 20  // stock_id string[1,20] (page: query stock)
+	RequestNoMaxLen = 128 // out_request_no string(128), upload_request_no string[1,128], … (pages)
+)
+
+// required adds "is required" when s is empty and reports whether it is set.
+func (v *validator) required(f, s string) bool {
+	if s == "" {
+		v.add(f, "is required")
+		return false
+	}
+	return true
+}
+
+// text checks a text field: valid UTF-8 and, when maxRunes > 0, at most
+// that many characters (字数).
+func (v *validator) text(f, s string, required bool, maxRunes int) {
+	if s == "" {
+		if required {
+			v.add(f, "is required")
+		}
+		return
+	}
+	if !utf8.ValidString(s) {
+		v.add(f, "must be valid UTF-8")
+		return
+	}
+	if n := utf8.RuneCountInString(s); maxRunes > 0 && n > maxRunes {
+		v.add(f, "must be at most %d characters (字数; a Chinese character counts one), got %d", maxRunes, n)
+	}
+}
+
+// bytesAtMost checks an optional field of at most n bytes.
+func (v *validator) bytesAtMost(f, s string, n int) {
+	if len(s) > n {
+		v.add(f, "must be at most %d bytes, got %d", n, len(s))
+	}
+}
+
+// between checks lo <= n <= hi.
+func (v *validator) between(f string, n, lo, hi int64) {
+	if n < lo || n > hi {
+		v.add(f, "must be %d to %d, got %d", lo, hi, n)
+	}
+}
+
+// stockID checks a stock_id: string[1,20], printable.
+func (v *validator) stockID(s string) {
+	v.identifier("stock_id", s, StockIDMaxLen)
+}
+
+// requestNo checks a merchant request number: string[1,128], printable.
+func (v *validator) requestNo(f, s string) {
+	v.identifier(f, s, RequestNoMaxLen)
+}
+
+// identifier checks a required id of 1 to max bytes (any length when max is
+// 0: the page gives none) without white space or control characters.
+func (v *validator) identifier(f, s string, max int) {
+	if !v.required(f, s) {
+		return
+	}
+	if max > 0 && len(s) > max {
+		v.add(f, "must be 1 to %d bytes long, got %d", max, len(s))
+	}
+	if hasSpaceOrControl(s) {
+		v.add(f, "must be printable text without white space or control characters")
+	}
+}
+
+// couponCode checks a merchant coupon code: 1 to 32 bytes of 0-9 a-z A-Z,
+// space, - _ \ / = | (page: upload codes, which allows the space; the older
+// wiki page did not).
+func (v *validator) couponCode(f, s string) {
+	if !v.required(f, s) {
+		return
+	}
+	if len(s) > CouponCodeMaxLen {
+		v.add(f, "must be 1 to %d bytes long, got %d", CouponCodeMaxLen, len(s))
+	}
+	for i, r := range s {
+		if !isCodeChar(r) {
+			v.add(f, "has %q at byte %d; codes may hold only 0-9 a-z A-Z, space and - _ \\ / = |", r, i)
+			break
+		}
+	}
+}
+
+func isCodeChar(r rune) bool {
+	return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune(" -_\\/=|", r)
+}
+
+// oneOf checks that val is one of allowed, or empty when not required.
+func oneOf[T ~string](v *validator, f string, val T, required bool, allowed []T) {
+	if val == "" {
+		if required {
+			v.add(f, "is required: one of %s", joinValues(allowed))
+		}
+		return
+	}
+	if !slices.Contains(allowed, val) {
+		v.add(f, "must be one of %s, got %q", joinValues(allowed), string(val))
+	}
+}
+
+func joinValues[T ~string](vals []T) string {
+	s := make([]string, len(vals))
+	for i, x := range vals {
+		s[i] = string(x)
+	}
+	return strings.Join(s, ", ")
+}
+
+// index formats an array index for a JSON path: [3].
+func index(i int) string { return "[" + strconv.Itoa(i) + "]" }
+
+// merchantNo checks a merchant number the models restrict to letters,
+// digits and | _ * - (可包含英文字母，数字，｜，_，*，-等内容).
+func (v *validator) merchantNo(f, s string) {
+	if !v.required(f, s) {
+		return
+	}
+	for i, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune("|｜_*-", r)) {
+			v.add(f, "has %q at byte %d; use only letters, digits and | _ * -", r, i)
+			return
+		}
+	}
 }
