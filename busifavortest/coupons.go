@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -446,15 +445,8 @@ func (s *Server) listUserCoupons(w http.ResponseWriter, r *http.Request, caller,
 	req := busifavor.ListUserCouponsRequest{Openid: openid, Appid: q.Get("appid"), StockID: q.Get("stock_id"),
 		CreatorMerchant: q.Get("creator_merchant"), BelongMerchant: q.Get("belong_merchant"), SenderMerchant: q.Get("sender_merchant"),
 		CouponState: busifavor.CouponState(q.Get("coupon_state"))}
-	for name, dst := range map[string]*int64{"offset": &req.Offset, "limit": &req.Limit} {
-		if v := q.Get(name); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				s.refuse(w, &refusal{http.StatusBadRequest, busifavor.CodeParamError, "参数错误: " + name + " 不是整数"})
-				return
-			}
-			*dst = n
-		}
+	if !s.pageParams(w, q, &req.Offset, &req.Limit) {
+		return
 	}
 	if !s.paramsOK(w, req.Validate()) {
 		return

@@ -390,19 +390,7 @@ func uploadWire(r *busifavor.UploadCouponCodesResponse) any {
 func (s *Server) listCodes(w http.ResponseWriter, r *http.Request, caller, id string) {
 	q := r.URL.Query()
 	req := busifavor.ListCouponCodesRequest{StockID: id, Appid: q.Get("appid"), Status: busifavor.CouponCodeStatus(q.Get("status"))}
-	var bad []string
-	for name, dst := range map[string]*int64{"limit": &req.Limit, "offset": &req.Offset} {
-		if v := q.Get(name); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				bad = append(bad, name)
-			}
-			*dst = n
-		}
-	}
-	if len(bad) > 0 {
-		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeParamError), "参数错误: "+strings.Join(bad, ", ")+" 不是整数",
-			map[string]string{"field": bad[0], "location": "query"})
+	if !s.pageParams(w, q, &req.Offset, &req.Limit) {
 		return
 	}
 	if !s.paramsOK(w, req.Validate()) {
@@ -432,6 +420,22 @@ func (s *Server) listCodes(w http.ResponseWriter, r *http.Request, caller, id st
 	s.writeJSON(w, http.StatusOK, map[string]any{
 		"stock_id": id, "total_count": len(match), "data": data, "offset": req.Offset, "limit": req.Limit,
 	})
+}
+
+// pageParams reads the offset and limit query parameters, answering
+// PARAM_ERROR when one is not an integer.
+func (s *Server) pageParams(w http.ResponseWriter, q url.Values, offset, limit *int64) bool {
+	for name, dst := range map[string]*int64{"offset": offset, "limit": limit} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				s.refuse(w, &refusal{http.StatusBadRequest, busifavor.CodeParamError, "参数错误: " + name + " 不是整数"})
+				return false
+			}
+			*dst = n
+		}
+	}
+	return true
 }
 
 // codeWire is an uploaded code with WeChat Pay's time format.
