@@ -77,62 +77,55 @@ const (
 )
 
 func BenchmarkSetCallbacks(b *testing.B) {
-	cc := benchCore(b, benchSetAnswer)
-	b.Run("impl=busifavor", func(b *testing.B) {
-		c, err := busifavor.NewClient(cc)
-		if err != nil {
-			b.Fatal(err)
-		}
-		req := busifavor.SetCallbacksRequest{Mchid: "10000098", NotifyURL: "https://pay.weixin.qq.com"}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			if _, err := c.SetCallbacks(ctx, req); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("impl=wechatpay-go", func(b *testing.B) {
-		svc := merchantexclusivecoupon.CallBackApiService{Client: cc}
-		req := merchantexclusivecoupon.SetCouponNotifyRequest{Mchid: core.String("10000098"), NotifyUrl: core.String("https://pay.weixin.qq.com")}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			if _, _, err := svc.SetCouponNotify(ctx, req); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("impl=rsa-floor", rsaFloor)
+	req := busifavor.SetCallbacksRequest{Mchid: "10000098", NotifyURL: "https://pay.weixin.qq.com"}
+	refReq := merchantexclusivecoupon.SetCouponNotifyRequest{Mchid: core.String("10000098"), NotifyUrl: core.String("https://pay.weixin.qq.com")}
+	benchImpls(b, benchSetAnswer,
+		func(c *busifavor.Client) error { _, err := c.SetCallbacks(ctx, req); return err },
+		func(cc *core.Client) error {
+			_, _, err := (&merchantexclusivecoupon.CallBackApiService{Client: cc}).SetCouponNotify(ctx, refReq)
+			return err
+		})
 }
 
 func BenchmarkGetCallbacks(b *testing.B) {
-	cc := benchCore(b, benchGetAnswer)
+	refReq := merchantexclusivecoupon.GetCouponNotifyRequest{Mchid: core.String("10000098")}
+	benchImpls(b, benchGetAnswer,
+		func(c *busifavor.Client) error {
+			_, err := c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{Mchid: "10000098"})
+			return err
+		},
+		func(cc *core.Client) error {
+			_, _, err := (&merchantexclusivecoupon.CallBackApiService{Client: cc}).GetCouponNotify(ctx, refReq)
+			return err
+		})
+}
+
+// benchImpls runs one call three ways on the same canned core client, for
+// benchstat -col /impl: impl=busifavor (ours), impl=wechatpay-go (ref, the
+// generated service) and impl=rsa-floor. Requests are built before the
+// timer starts, so a loop measures the call alone.
+func benchImpls(b *testing.B, answer string, ours func(*busifavor.Client) error, ref func(*core.Client) error) {
+	cc := benchCore(b, answer)
 	b.Run("impl=busifavor", func(b *testing.B) {
 		c, err := busifavor.NewClient(cc)
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			if _, err := c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{Mchid: "10000098"}); err != nil {
-				b.Fatal(err)
-			}
-		}
+		benchLoop(b, func() error { return ours(c) })
 	})
-	b.Run("impl=wechatpay-go", func(b *testing.B) {
-		svc := merchantexclusivecoupon.CallBackApiService{Client: cc}
-		req := merchantexclusivecoupon.GetCouponNotifyRequest{Mchid: core.String("10000098")}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			if _, _, err := svc.GetCouponNotify(ctx, req); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	b.Run("impl=wechatpay-go", func(b *testing.B) { benchLoop(b, func() error { return ref(cc) }) })
 	b.Run("impl=rsa-floor", rsaFloor)
+}
+
+// benchLoop calls call b.N times, failing on the first error.
+func benchLoop(b *testing.B, call func() error) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := call(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // rsaFloor is one SHA256-RSA2048 signature and one verification: what every
@@ -236,62 +229,26 @@ var benchStockAnswer = func() string {
 }()
 
 func BenchmarkCreateStock(b *testing.B) {
-	cc := benchCore(b, `{"stock_id":"1200000001","create_time":"2026-11-27T10:00:00.000+08:00"}`)
-	b.Run("impl=busifavor", func(b *testing.B) {
-		c, err := busifavor.NewClient(cc)
-		if err != nil {
-			b.Fatal(err)
-		}
-		req := sampleStock("1000009820261127001")
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			if _, err := c.CreateStock(ctx, req); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("impl=wechatpay-go", func(b *testing.B) {
-		svc := merchantexclusivecoupon.BusiFavorApiService{Client: cc}
-		req := refStock("1000009820261127001")
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			if _, _, err := svc.CreateBusifavorStock(ctx, req); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("impl=rsa-floor", rsaFloor)
+	req, refReq := sampleStock("1000009820261127001"), refStock("1000009820261127001")
+	benchImpls(b, `{"stock_id":"1200000001","create_time":"2026-11-27T10:00:00.000+08:00"}`,
+		func(c *busifavor.Client) error { _, err := c.CreateStock(ctx, req); return err },
+		func(cc *core.Client) error {
+			_, _, err := (&merchantexclusivecoupon.BusiFavorApiService{Client: cc}).CreateBusifavorStock(ctx, refReq)
+			return err
+		})
 }
 
 func BenchmarkGetStock(b *testing.B) {
-	cc := benchCore(b, benchStockAnswer)
-	b.Run("impl=busifavor", func(b *testing.B) {
-		c, err := busifavor.NewClient(cc)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			if _, err := c.GetStock(ctx, busifavor.GetStockRequest{StockID: "1200000001"}); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("impl=wechatpay-go", func(b *testing.B) {
-		svc := merchantexclusivecoupon.BusiFavorApiService{Client: cc}
-		req := merchantexclusivecoupon.QueryStockRequest{StockId: core.String("1200000001")}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			if _, _, err := svc.QueryStock(ctx, req); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("impl=rsa-floor", rsaFloor)
+	refReq := merchantexclusivecoupon.QueryStockRequest{StockId: core.String("1200000001")}
+	benchImpls(b, benchStockAnswer,
+		func(c *busifavor.Client) error {
+			_, err := c.GetStock(ctx, busifavor.GetStockRequest{StockID: "1200000001"})
+			return err
+		},
+		func(cc *core.Client) error {
+			_, _, err := (&merchantexclusivecoupon.BusiFavorApiService{Client: cc}).QueryStock(ctx, refReq)
+			return err
+		})
 }
 
 func BenchmarkValidateCreateStock(b *testing.B) {
@@ -305,35 +262,16 @@ func BenchmarkValidateCreateStock(b *testing.B) {
 }
 
 func BenchmarkUseCoupon(b *testing.B) {
-	cc := benchCore(b, `{"stock_id":"1200000001","openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","wechatpay_use_time":"2026-11-27T13:29:35+08:00"}`)
-	useTime := time.Date(2026, 11, 27, 13, 29, 35, 0, cst)
-	b.Run("impl=busifavor", func(b *testing.B) {
-		c, err := busifavor.NewClient(cc)
-		if err != nil {
-			b.Fatal(err)
-		}
-		req := busifavor.UseCouponRequest{CouponCode: "1000000000000000000001", StockID: "1200000001", Appid: testAppid, UseTime: useTime, UseRequestNo: "till-7-0001"}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			if _, err := c.UseCoupon(ctx, req); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("impl=wechatpay-go", func(b *testing.B) {
-		svc := merchantexclusivecoupon.CouponApiService{Client: cc}
-		req := merchantexclusivecoupon.UseCouponRequest{CouponCode: core.String("1000000000000000000001"), StockId: core.String("1200000001"),
-			Appid: core.String(testAppid), UseTime: core.String("2026-11-27T13:29:35+08:00"), UseRequestNo: core.String("till-7-0001")}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			if _, _, err := svc.UseCoupon(ctx, req); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("impl=rsa-floor", rsaFloor)
+	req := busifavor.UseCouponRequest{CouponCode: "1000000000000000000001", StockID: "1200000001", Appid: testAppid,
+		UseTime: time.Date(2026, 11, 27, 13, 29, 35, 0, cst), UseRequestNo: "till-7-0001"}
+	refReq := merchantexclusivecoupon.UseCouponRequest{CouponCode: core.String("1000000000000000000001"), StockId: core.String("1200000001"),
+		Appid: core.String(testAppid), UseTime: core.String("2026-11-27T13:29:35+08:00"), UseRequestNo: core.String("till-7-0001")}
+	benchImpls(b, `{"stock_id":"1200000001","openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","wechatpay_use_time":"2026-11-27T13:29:35+08:00"}`,
+		func(c *busifavor.Client) error { _, err := c.UseCoupon(ctx, req); return err },
+		func(cc *core.Client) error {
+			_, _, err := (&merchantexclusivecoupon.CouponApiService{Client: cc}).UseCoupon(ctx, refReq)
+			return err
+		})
 }
 
 func BenchmarkGetUserCoupon(b *testing.B) {
@@ -346,31 +284,12 @@ func BenchmarkGetUserCoupon(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cc := benchCore(b, string(answer))
-	b.Run("impl=busifavor", func(b *testing.B) {
-		c, err := busifavor.NewClient(cc)
-		if err != nil {
-			b.Fatal(err)
-		}
-		req := busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: "1000000000000000000001", Appid: testAppid}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			if _, err := c.GetUserCoupon(ctx, req); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("impl=wechatpay-go", func(b *testing.B) {
-		svc := merchantexclusivecoupon.CouponApiService{Client: cc}
-		req := merchantexclusivecoupon.QueryCouponRequest{Openid: core.String(testOpenid), CouponCode: core.String("1000000000000000000001"), Appid: core.String(testAppid)}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			if _, _, err := svc.QueryCoupon(ctx, req); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("impl=rsa-floor", rsaFloor)
+	req := busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: "1000000000000000000001", Appid: testAppid}
+	refReq := merchantexclusivecoupon.QueryCouponRequest{Openid: core.String(testOpenid), CouponCode: core.String("1000000000000000000001"), Appid: core.String(testAppid)}
+	benchImpls(b, string(answer),
+		func(c *busifavor.Client) error { _, err := c.GetUserCoupon(ctx, req); return err },
+		func(cc *core.Client) error {
+			_, _, err := (&merchantexclusivecoupon.CouponApiService{Client: cc}).QueryCoupon(ctx, refReq)
+			return err
+		})
 }
