@@ -126,18 +126,21 @@ func TestStockWireMatchesWechatpayGo(t *testing.T) {
 	require.NoError(t, err)
 	ref := merchantexclusivecoupon.BusiFavorApiService{Client: cc}
 
-	created, err := ours.CreateStock(ctx, sampleStock("1000009820261127001"))
-	require.NoError(t, err)
-	refCreated, _, err := ref.CreateBusifavorStock(ctx, refStock("1000009820261127001"))
-	require.NoError(t, err)
-	id := created.StockID
-	assert.Equal(t, id, *refCreated.StockId, "the same out_request_no and body create one stock")
-
-	pairs := []struct {
-		name string
-		ours func() error
-		ref  func() error
-	}{
+	var id string
+	assertSameWire(t, s, []wirePair{
+		{"CreateStock", func() error {
+			created, err := ours.CreateStock(ctx, sampleStock("1000009820261127001"))
+			if err == nil {
+				id = created.StockID
+			}
+			return err
+		}, func() error {
+			r, _, err := ref.CreateBusifavorStock(ctx, refStock("1000009820261127001"))
+			if err == nil && *r.StockId != id {
+				err = fmt.Errorf("the same out_request_no and body made another stock %s", *r.StockId)
+			}
+			return err
+		}},
 		{"GetStock", func() error { _, err := ours.GetStock(ctx, busifavor.GetStockRequest{StockID: id}); return err },
 			func() error {
 				r, _, err := ref.QueryStock(ctx, merchantexclusivecoupon.QueryStockRequest{StockId: &id})
@@ -209,33 +212,7 @@ func TestStockWireMatchesWechatpayGo(t *testing.T) {
 			_, _, err := ref.DeleteCouponCode(ctx, merchantexclusivecoupon.DeleteCouponCodeRequest{StockId: &id, CouponCode: core.String("ABC-1"), DeleteRequestNo: core.String("del-1")})
 			return err
 		}},
-	}
-	for _, p := range pairs {
-		require.NoError(t, p.ours(), p.name)
-		require.NoError(t, p.ref(), p.name+" (wechatpay-go)")
-	}
-
-	reqs := s.Requests()
-	require.Len(t, reqs, 2*(1+len(pairs)))
-	for i := 0; i < len(reqs); i += 2 {
-		o, r := reqs[i], reqs[i+1]
-		name := "CreateStock"
-		if i > 0 {
-			name = pairs[i/2-1].name
-		}
-		assert.Equal(t, r.Method, o.Method, name)
-		assert.Equal(t, r.Path, o.Path, name)
-		assert.Equal(t, r.Query, o.Query, name)
-		// wechatpay-go's generated models marshal through maps, so their keys
-		// come sorted; ours come in field order. Same JSON either way.
-		if len(r.Body) == 0 {
-			assert.Empty(t, o.Body, name)
-		} else {
-			assert.JSONEq(t, string(r.Body), string(o.Body), name)
-		}
-		assert.Equal(t, r.Header.Get("Content-Type"), o.Header.Get("Content-Type"), name)
-		assert.True(t, o.Verified && r.Verified, name)
-	}
+	})
 }
 
 // TestCouponWireMatchesWechatpayGo sends each coupon request from busifavor
@@ -250,12 +227,10 @@ func TestCouponWireMatchesWechatpayGo(t *testing.T) {
 	ref := merchantexclusivecoupon.CouponApiService{Client: cc}
 	id := newCouponStock(t, ours, busifavor.CouponCodeModeWechatPay, "wire-c")
 	useTime := time.Date(2026, 11, 27, 13, 29, 35, 0, cst)
+	sendTime := time.Now().Truncate(time.Second) // within the 24 hours WeChat Pay accepts
 
 	var code string
-	pairs := []struct {
-		name      string
-		ours, ref func() error
-	}{
+	assertSameWire(t, s, []wirePair{
 		{"SendCoupon", func() error {
 			r, err := ours.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "send_1|a*b-c"})
 			if err == nil {
@@ -332,33 +307,14 @@ func TestCouponWireMatchesWechatpayGo(t *testing.T) {
 		}},
 		{"SendGovCard", func() error {
 			_, err := ours.SendGovCard(ctx, busifavor.SendGovCardRequest{CardID: "pIJMr5MMiIkO_93VtPyIiEk2DZ4w", Appid: testAppid, Openid: testOpenid,
-				OutRequestNo: "gov-1", SendTime: time.Now().Truncate(time.Second)})
+				OutRequestNo: "gov-1", SendTime: sendTime})
 			return err
 		}, func() error {
 			_, _, err := ref.SendGovCard(ctx, merchantexclusivecoupon.SendGovCardRequest{CardId: core.String("pIJMr5MMiIkO_93VtPyIiEk2DZ4w"), Appid: core.String(testAppid),
-				Openid: core.String(testOpenid), OutRequestNo: core.String("gov-1"), SendTime: core.String(time.Now().In(cst).Format(time.RFC3339))})
+				Openid: core.String(testOpenid), OutRequestNo: core.String("gov-1"), SendTime: core.String(sendTime.In(cst).Format(time.RFC3339))})
 			return err
 		}},
-	}
-	before := len(s.Requests())
-	for _, p := range pairs {
-		require.NoError(t, p.ours(), p.name)
-		require.NoError(t, p.ref(), p.name+" (wechatpay-go)")
-	}
-	reqs := s.Requests()[before:]
-	require.Len(t, reqs, 2*len(pairs))
-	for i, p := range pairs {
-		o, r := reqs[2*i], reqs[2*i+1]
-		assert.Equal(t, r.Method, o.Method, p.name)
-		assert.Equal(t, r.Path, o.Path, p.name)
-		assert.Equal(t, r.Query, o.Query, p.name)
-		if len(r.Body) == 0 {
-			assert.Empty(t, o.Body, p.name)
-		} else if p.name != "SendGovCard" { // send_time is "now" on each side
-			assert.JSONEq(t, string(r.Body), string(o.Body), p.name)
-		}
-		assert.True(t, o.Verified && r.Verified, p.name)
-	}
+	})
 }
 
 // TestSubsidyWireMatchesWechatpayGo sends each subsidy request from
@@ -372,10 +328,7 @@ func TestSubsidyWireMatchesWechatpayGo(t *testing.T) {
 	id, code := usedCoupon(t, ours, "wire-s")
 	pay, ret := payRequest(id, code, "pay-1|a*b_c-d", 800), returnRequest(id, code, "ret-1", 300)
 	var receiptID, returnID string
-	pairs := []struct {
-		name      string
-		ours, ref func() error
-	}{
+	assertSameWire(t, s, []wirePair{
 		{"CreateSubsidyPayReceipt", func() error {
 			r, err := ours.CreateSubsidyPayReceipt(ctx, pay)
 			if err == nil {
@@ -427,7 +380,23 @@ func TestSubsidyWireMatchesWechatpayGo(t *testing.T) {
 			_, _, err := ref.ReturnReceiptInfo(ctx, merchantexclusivecoupon.ReturnReceiptInfoRequest{SubsidyReturnReceiptId: &returnID})
 			return err
 		}},
-	}
+	})
+	assert.Len(t, s.SubsidyPayReceipts(), 1)
+}
+
+// wirePair is one endpoint's request, sent by busifavor and by wechatpay-go.
+type wirePair struct {
+	name      string
+	ours, ref func() error
+}
+
+// assertSameWire sends each pair, ours then wechatpay-go's, through s and
+// checks that both arrived verified with the same method, path, query,
+// Content-Type and JSON body. wechatpay-go's generated models marshal
+// through maps, so their keys come sorted and ours in field order: the JSON
+// is compared, not the bytes.
+func assertSameWire(t *testing.T, s *busifavortest.Server, pairs []wirePair) {
+	t.Helper()
 	before := len(s.Requests())
 	for _, p := range pairs {
 		require.NoError(t, p.ours(), p.name)
@@ -445,7 +414,7 @@ func TestSubsidyWireMatchesWechatpayGo(t *testing.T) {
 		} else {
 			assert.JSONEq(t, string(r.Body), string(o.Body), p.name)
 		}
+		assert.Equal(t, r.Header.Get("Content-Type"), o.Header.Get("Content-Type"), p.name)
 		assert.True(t, o.Verified && r.Verified, p.name)
 	}
-	assert.Len(t, s.SubsidyPayReceipts(), 1)
 }
