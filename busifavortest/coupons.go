@@ -31,10 +31,8 @@ type userCoupon struct {
 	owners  map[string]bool // merchants that may act on it: creator, belong and sender
 	expires bool            // false for gov cards, which have no stock
 
-	uses         map[string]json.RawMessage // use_request_no -> first answer
-	associations map[string]string          // out_request_no -> out_trade_no, for repeats
-	returns      map[string]time.Time       // return_request_no -> when
-	deactivates  map[string]time.Time       // deactivate_request_no -> when
+	uses map[string]json.RawMessage // use_request_no -> first answer
+	done map[string]time.Time       // "return\x00" + return_request_no (and so on) -> when the write was done
 }
 
 // refusal is an error answer the fake gives; ClaimCoupon turns it into an
@@ -121,8 +119,7 @@ func (s *Server) issueCoupon(st *stock, sender, openid, code, requestNo string, 
 	st.sent++
 	c := &userCoupon{openid: openid, expires: true,
 		owners: map[string]bool{st.owner: true, st.BelongMerchant: true, sender: true},
-		uses:   map[string]json.RawMessage{}, associations: map[string]string{},
-		returns: map[string]time.Time{}, deactivates: map[string]time.Time{}}
+		uses:   map[string]json.RawMessage{}, done: map[string]time.Time{}}
 	start := now
 	if start.Before(at.AvailableBeginTime) {
 		start = at.AvailableBeginTime
@@ -301,33 +298,23 @@ func (s *Server) tradeInfo(w http.ResponseWriter, caller string, body []byte, as
 	if !s.decode(w, body, &req) || !s.paramsOK(w, req.Validate()) {
 		return
 	}
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ref := s.couponFor(caller, req.CouponCode, req.StockID)
-	if ref != nil {
-		s.refuse(w, ref)
-		return
+	op, timeField := "disassociate", "wechatpay_disassociate_time"
+	if associate {
+		op, timeField = "associate", "wechatpay_associate_time"
 	}
-	key := map[bool]string{true: "associate", false: "disassociate"}[associate] + "\x00" + req.OutRequestNo
-	if _, repeat := c.associations[key]; !repeat {
+	s.changeCoupon(w, caller, req.CouponCode, req.StockID, op, req.OutRequestNo, timeField, func(c *userCoupon, _ time.Time) *refusal {
 		switch {
 		case associate && c.AssociateOutTradeNo != "" && c.AssociateOutTradeNo != req.OutTradeNo:
-			s.refuse(w, &refusal{http.StatusBadRequest, busifavor.CodeResourceAlreadyExists, "券已关联其他订单: " + c.AssociateOutTradeNo})
-			return
+			return &refusal{http.StatusBadRequest, busifavor.CodeResourceAlreadyExists, "券已关联其他订单: " + c.AssociateOutTradeNo}
 		case !associate && c.AssociateOutTradeNo != req.OutTradeNo:
-			s.refuse(w, invalid("券未与该订单关联, 无法取消关联"))
-			return
-		}
-		c.associations[key] = req.OutTradeNo
-		if associate {
+			return invalid("券未与该订单关联, 无法取消关联")
+		case associate:
 			c.AssociateOutTradeNo = req.OutTradeNo
-		} else {
+		default:
 			c.AssociateOutTradeNo = ""
 		}
-	}
-	name := map[bool]string{true: "wechatpay_associate_time", false: "wechatpay_disassociate_time"}[associate]
-	s.writeJSON(w, http.StatusOK, map[string]string{name: FormatTime(now)})
+		return nil
+	})
 }
 
 func (s *Server) returnCoupon(w http.ResponseWriter, caller string, body []byte) {
@@ -335,26 +322,14 @@ func (s *Server) returnCoupon(w http.ResponseWriter, caller string, body []byte)
 	if !s.decode(w, body, &req) || !s.paramsOK(w, req.Validate()) {
 		return
 	}
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ref := s.couponFor(caller, req.CouponCode, req.StockID)
-	if ref != nil {
-		s.refuse(w, ref)
-		return
-	}
-	when, repeat := c.returns[req.ReturnRequestNo]
-	if !repeat {
+	s.changeCoupon(w, caller, req.CouponCode, req.StockID, "return", req.ReturnRequestNo, "wechatpay_return_time", func(c *userCoupon, now time.Time) *refusal {
 		if c.CouponState != busifavor.CouponStateUsed {
-			s.refuse(w, invalid("券未核销, 不能退券"))
-			return
+			return invalid("券未核销, 不能退券")
 		}
-		when = now
-		c.returns[req.ReturnRequestNo] = when
 		c.CouponState, c.ReturnRequestNo, c.ReturnTime = busifavor.CouponStateSended, req.ReturnRequestNo, now
 		c.UseRequestNo, c.UseTime = "", time.Time{}
-	}
-	s.writeJSON(w, http.StatusOK, map[string]string{"wechatpay_return_time": FormatTime(when)})
+		return nil
+	})
 }
 
 func (s *Server) deactivateCoupon(w http.ResponseWriter, caller string, body []byte) {
@@ -362,25 +337,38 @@ func (s *Server) deactivateCoupon(w http.ResponseWriter, caller string, body []b
 	if !s.decode(w, body, &req) || !s.paramsOK(w, req.Validate()) {
 		return
 	}
+	s.changeCoupon(w, caller, req.CouponCode, req.StockID, "deactivate", req.DeactivateRequestNo, "wechatpay_deactivate_time", func(c *userCoupon, now time.Time) *refusal {
+		if st := c.state(now); st != busifavor.CouponStateSended {
+			return invalid("只有可用的券可以失效, 券状态为 " + string(st))
+		}
+		c.CouponState, c.DeactivateRequestNo, c.DeactivateTime, c.DeactivateReason = busifavor.CouponStateDeactivated, req.DeactivateRequestNo, now, req.DeactivateReason
+		return nil
+	})
+}
+
+// changeCoupon answers a write on one of the caller's coupons, op with the
+// merchant's requestNo: a repeat of the number gets the first answer's time
+// in timeField; otherwise change refuses or applies the write at now.
+func (s *Server) changeCoupon(w http.ResponseWriter, caller, code, stockID, op, requestNo, timeField string, change func(c *userCoupon, now time.Time) *refusal) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ref := s.couponFor(caller, req.CouponCode, req.StockID)
+	c, ref := s.couponFor(caller, code, stockID)
 	if ref != nil {
 		s.refuse(w, ref)
 		return
 	}
-	when, repeat := c.deactivates[req.DeactivateRequestNo]
+	key := op + "\x00" + requestNo
+	when, repeat := c.done[key]
 	if !repeat {
-		if st := c.state(now); st != busifavor.CouponStateSended {
-			s.refuse(w, invalid("只有可用的券可以失效, 券状态为 "+string(st)))
+		if ref := change(c, now); ref != nil {
+			s.refuse(w, ref)
 			return
 		}
 		when = now
-		c.deactivates[req.DeactivateRequestNo] = when
-		c.CouponState, c.DeactivateRequestNo, c.DeactivateTime, c.DeactivateReason = busifavor.CouponStateDeactivated, req.DeactivateRequestNo, now, req.DeactivateReason
+		c.done[key] = when
 	}
-	s.writeJSON(w, http.StatusOK, map[string]string{"wechatpay_deactivate_time": FormatTime(when)})
+	s.writeJSON(w, http.StatusOK, map[string]string{timeField: FormatTime(when)})
 }
 
 func (s *Server) sendGovCard(w http.ResponseWriter, caller, cardID string, body []byte) {
@@ -414,7 +402,7 @@ func (s *Server) sendGovCard(w http.ResponseWriter, caller, cardID string, body 
 		code = fmt.Sprintf("%022d", 2_000_000_000_000+s.couponSeq)
 		s.sends[key] = code
 		s.coupons[code] = &userCoupon{openid: req.Openid, owners: map[string]bool{caller: true},
-			uses: map[string]json.RawMessage{}, associations: map[string]string{}, returns: map[string]time.Time{}, deactivates: map[string]time.Time{},
+			uses: map[string]json.RawMessage{}, done: map[string]time.Time{},
 			UserCoupon: busifavor.UserCoupon{CouponCode: code, StockID: cardID, CouponState: busifavor.CouponStateSended,
 				ReceiveTime: now, AvailableStartTime: now, SendRequestNo: req.OutRequestNo}}
 		s.couponOrder = append(s.couponOrder, code)
