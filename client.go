@@ -138,6 +138,10 @@ func NewClient(c *core.Client, opts ...Option) (*Client, error) {
 	return cl, nil
 }
 
+// errNotSent is matched by an attempt that failed before anything was sent:
+// the request could not be built or signed.
+var errNotSent = errors.New("busifavor: preparing request (nothing was sent)")
+
 // answer is a verified 2xx answer.
 type answer struct {
 	status    int
@@ -293,7 +297,7 @@ func classify(host string, res *core.APIResult, err error) error {
 	}
 	if res == nil {
 		// Failed before sending: the request could not be built or signed.
-		return fmt.Errorf("busifavor: preparing request: %w", err)
+		return fmt.Errorf("%w: %w", errNotSent, err)
 	}
 	if res.Response == nil {
 		return &transportError{host: host, err: err}

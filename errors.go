@@ -119,25 +119,15 @@ var stateSentinels = []struct {
 	{ErrReceiptNotFound, CodeResourceNotExists, []string{"GetSubsidyPayReceipt", "GetSubsidyReturnReceipt"}},
 }
 
-// moneyOps are the calls that move money. They are retried only when the
-// request surely did not complete on WeChat Pay's side or WeChat Pay says to
-// repeat it: a transport failure or a 5xx, with the same body.
+// moneyOps are the calls that move money. do never repeats them: their
+// method (createMoney) reads whether a lost attempt took effect before it
+// sends the identical request again.
 var moneyOps = []string{"CreateSubsidyPayReceipt", "CreateSubsidyReturnReceipt"}
 
-// retryable reports whether op's failed attempt is retried: IsRetryable's
-// verdict, narrowed to transport failures and 5xx for moneyOps.
+// retryable reports whether do retries op's failed attempt: IsRetryable's
+// verdict, and never for moneyOps.
 func retryable(op string, err error) bool {
-	if !IsRetryable(err) {
-		return false
-	}
-	if !slices.Contains(moneyOps, op) {
-		return true
-	}
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.StatusCode >= 500
-	}
-	return errors.Is(err, ErrTransport)
+	return IsRetryable(err) && !slices.Contains(moneyOps, op)
 }
 
 // codeSentinels maps each code to the sentinel it matches.

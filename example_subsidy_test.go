@@ -13,9 +13,10 @@ import (
 )
 
 // Pay a subsidy for a redeemed coupon, wait for it to settle, and return it
-// after the order is refunded. The merchant numbers (OutSubsidyNo,
-// OutSubsidyReturnNo) make every step safe to repeat: a retried create never
-// pays or returns twice.
+// after the order is refunded. The creates are never simply repeated: after
+// a lost answer the SDK reads whether the receipt exists before it sends the
+// identical request again, and the waits only read. Keep the merchant
+// numbers (OutSubsidyNo, OutSubsidyReturnNo) with the order before sending.
 func ExampleClient_WaitSubsidyPayReceipt() {
 	// The fake settles receipts a minute after they are created, on its clock.
 	var later atomic.Int64 // how far the fake's clock runs ahead
@@ -36,7 +37,9 @@ func ExampleClient_WaitSubsidyPayReceipt() {
 		Amount: 500, Description: "满减券补差", OutSubsidyNo: "subsidy-0001",
 	}
 	created, err := client.CreateSubsidyPayReceipt(ctx, pay)
-	if err != nil {
+	if errors.Is(err, busifavor.ErrOutcomeUnknown) {
+		log.Fatal(err) // the text says how to reconcile; never pay again under a new number
+	} else if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("created:", created.Status)
@@ -54,11 +57,17 @@ func ExampleClient_WaitSubsidyPayReceipt() {
 	fmt.Println("paid:", paid.Status, paid.Amount, "分")
 
 	fake.SetSubsidySettlement(busifavortest.SubsidySettlement{}) // returns settle at once
-	returned, err := client.WaitSubsidyReturnReceipt(ctx, busifavor.CreateSubsidyReturnReceiptRequest{
-		StockID: stockID, CouponCode: couponCode, TransactionID: pay.TransactionID, RefundID: "50300001112021011500001",
+	created2, err := client.CreateSubsidyReturnReceipt(ctx, busifavor.CreateSubsidyReturnReceiptRequest{
+		StockID: stockID, CouponCode: couponCode, TransactionID: pay.TransactionID, RefundID: "50100506732021010105138718375",
 		PayerMerchant: pay.PayerMerchant, PayeeMerchant: pay.PayeeMerchant,
 		Amount: 500, Description: "订单退款", OutSubsidyReturnNo: "subsidy-return-0001",
-	}, busifavor.DefaultPollPolicy)
+	})
+	if errors.Is(err, busifavor.ErrOutcomeUnknown) {
+		log.Fatal(err) // the text says how to reconcile; never return again under a new number
+	} else if err != nil {
+		log.Fatal(err)
+	}
+	returned, err := client.WaitSubsidyReturnReceipt(ctx, &created2.SubsidyReturnReceipt, busifavor.DefaultPollPolicy)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -7,65 +7,133 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
 // subsidyPath holds the subsidy receipts (营销补差).
 const subsidyPath = "/v3/marketing/busifavor/subsidy"
 
-// SubsidyPayReceiptStatus is a subsidy payment's state (补差付款单据状态).
-// Values newer than this package are kept as they came.
+// SubsidyPayReceiptStatus is a subsidy payment's state (补差付款单据状态),
+// kept exactly as it came. Two spellings are in use: the current pages
+// (查询营销补差付款单详情, pay.weixin.qq.com/doc/v3/merchant/4017147336, and
+// 查询营销补差付款单列表) write ACCEPTED, SUCCESS, FAIL, RETURNING,
+// PARTIAL_RETURN and FULL_RETURN; wechatpay-go's models write them with a
+// PAY_RECEIPT_ prefix, as the constants below do. Every method of the type
+// accepts both: compare with Canonical, not ==. A status in neither spelling
+// is unknown: not pending, not paid, not failed, and so never a success.
 type SubsidyPayReceiptStatus string
 
-// The documented payment states.
+// The documented payment states, in wechatpay-go's spelling (Canonical's).
 const (
-	PayReceiptUnknown       SubsidyPayReceiptStatus = "PAY_RECEIPT_UNKNOWN"        // not known yet (未知)
-	PayReceiptAccepted      SubsidyPayReceiptStatus = "PAY_RECEIPT_ACCEPTED"       // accepted, in progress (已受理)
+	PayReceiptUnknown       SubsidyPayReceiptStatus = "PAY_RECEIPT_UNKNOWN"        // not known yet (未知; models only)
+	PayReceiptAccepted      SubsidyPayReceiptStatus = "PAY_RECEIPT_ACCEPTED"       // accepted, in progress (受理成功)
 	PayReceiptSuccess       SubsidyPayReceiptStatus = "PAY_RECEIPT_SUCCESS"        // paid (补差付款成功)
-	PayReceiptFail          SubsidyPayReceiptStatus = "PAY_RECEIPT_FAIL"           // failed; FailReason says why
-	PayReceiptReturning     SubsidyPayReceiptStatus = "PAY_RECEIPT_RETURNING"      // paid, a return in progress
-	PayReceiptPartialReturn SubsidyPayReceiptStatus = "PAY_RECEIPT_PARTIAL_RETURN" // paid, partly returned
-	PayReceiptFullReturn    SubsidyPayReceiptStatus = "PAY_RECEIPT_FULL_RETURN"    // paid, wholly returned
+	PayReceiptFail          SubsidyPayReceiptStatus = "PAY_RECEIPT_FAIL"           // failed; FailReason says why (补差付款失败)
+	PayReceiptReturning     SubsidyPayReceiptStatus = "PAY_RECEIPT_RETURNING"      // paid, a return in progress (补差回退中)
+	PayReceiptPartialReturn SubsidyPayReceiptStatus = "PAY_RECEIPT_PARTIAL_RETURN" // paid, partly returned (补差部分回退)
+	PayReceiptFullReturn    SubsidyPayReceiptStatus = "PAY_RECEIPT_FULL_RETURN"    // paid, wholly returned (补差全额回退)
 )
 
-// Final reports whether the payment has settled: anything but UNKNOWN and
-// ACCEPTED. A state newer than this package counts as final, so that a
-// poller returns it instead of waiting for ever.
-func (s SubsidyPayReceiptStatus) Final() bool {
-	return s != PayReceiptUnknown && s != PayReceiptAccepted && s != ""
+var payReceiptStatuses = []SubsidyPayReceiptStatus{PayReceiptUnknown, PayReceiptAccepted, PayReceiptSuccess,
+	PayReceiptFail, PayReceiptReturning, PayReceiptPartialReturn, PayReceiptFullReturn}
+
+// Canonical returns the status in wechatpay-go's spelling (one of the
+// constants) whichever spelling it came in, or "" for a status this package
+// does not know.
+func (s SubsidyPayReceiptStatus) Canonical() SubsidyPayReceiptStatus {
+	return canonical(s, "PAY_RECEIPT_", payReceiptStatuses)
 }
 
-// SubsidyPayReceiptFailReason says why a payment failed.
+// Pending reports whether the payment has not settled yet: UNKNOWN or
+// ACCEPTED.
+func (s SubsidyPayReceiptStatus) Pending() bool {
+	c := s.Canonical()
+	return c == PayReceiptUnknown || c == PayReceiptAccepted
+}
+
+// Paid reports whether the payment succeeded: SUCCESS, or one of the states
+// a paid receipt moves to when it is returned (RETURNING, PARTIAL_RETURN,
+// FULL_RETURN).
+func (s SubsidyPayReceiptStatus) Paid() bool {
+	switch s.Canonical() {
+	case PayReceiptSuccess, PayReceiptReturning, PayReceiptPartialReturn, PayReceiptFullReturn:
+		return true
+	}
+	return false
+}
+
+// Failed reports whether the payment failed (FAIL): nothing was paid.
+func (s SubsidyPayReceiptStatus) Failed() bool { return s.Canonical() == PayReceiptFail }
+
+// Final reports whether the payment has settled, paid or failed. An unknown
+// status is not final, and not a success either: the Wait helpers stop on
+// it with a *ReceiptStatusError.
+func (s SubsidyPayReceiptStatus) Final() bool { return s.Paid() || s.Failed() }
+
+// SubsidyPayReceiptFailReason says why a payment failed, kept as it came:
+// the pages write INSUFFICIENT_BALANCE, NOT_INCOMESPLIT_ORDER, …, the models
+// PAY_RECEIPT_INSUFFICIENT_BALANCE, …; Canonical accepts both.
 type SubsidyPayReceiptFailReason string
 
-// The documented payment failure reasons.
+// The documented payment failure reasons, in wechatpay-go's spelling.
 const (
-	PayFailInsufficientBalance SubsidyPayReceiptFailReason = "PAY_RECEIPT_INSUFFICIENT_BALANCE"        // the payer's balance is short (余额不足)
-	PayFailNotIncomeSplitOrder SubsidyPayReceiptFailReason = "PAY_RECEIPT_NOT_INCOMESPLIT_ORDER"       // the order is not a profit-sharing order
+	PayFailInsufficientBalance SubsidyPayReceiptFailReason = "PAY_RECEIPT_INSUFFICIENT_BALANCE"        // the payer's balance is short (扣款商户余额不足)
+	PayFailNotIncomeSplitOrder SubsidyPayReceiptFailReason = "PAY_RECEIPT_NOT_INCOMESPLIT_ORDER"       // the order is not a profit-sharing order (非分账订单)
 	PayFailExceedAmountQuota   SubsidyPayReceiptFailReason = "PAY_RECEIPT_EXCEED_SUBSIDY_AMOUNT_QUOTA" // over the subsidy amount quota
 	PayFailExceedCountQuota    SubsidyPayReceiptFailReason = "PAY_RECEIPT_EXCEED_SUBSIDY_COUNT_QUOTA"  // over the subsidy count quota
 	PayFailOther               SubsidyPayReceiptFailReason = "PAY_RECEIPT_OTHER"                       // another reason
 )
 
-// SubsidyReturnReceiptStatus is a subsidy return's state. Values newer than
-// this package are kept as they came.
+// Canonical returns the reason in wechatpay-go's spelling whichever spelling
+// it came in, or "" for a reason this package does not know.
+func (r SubsidyPayReceiptFailReason) Canonical() SubsidyPayReceiptFailReason {
+	return canonical(r, "PAY_RECEIPT_", []SubsidyPayReceiptFailReason{PayFailInsufficientBalance,
+		PayFailNotIncomeSplitOrder, PayFailExceedAmountQuota, PayFailExceedCountQuota, PayFailOther})
+}
+
+// SubsidyReturnReceiptStatus is a subsidy return's state, kept as it came.
+// The return pages and wechatpay-go's models both write RETURN_RECEIPT_…;
+// Canonical also accepts the bare ACCEPTED, SUCCESS and FAIL the payment
+// pages use, in case the return pages follow them. An unknown status is
+// never a success.
 type SubsidyReturnReceiptStatus string
 
 // The documented return states.
 const (
-	ReturnReceiptUnknown  SubsidyReturnReceiptStatus = "RETURN_RECEIPT_UNKNOWN"
-	ReturnReceiptAccepted SubsidyReturnReceiptStatus = "RETURN_RECEIPT_ACCEPTED"
-	ReturnReceiptSuccess  SubsidyReturnReceiptStatus = "RETURN_RECEIPT_SUCCESS"
-	ReturnReceiptFail     SubsidyReturnReceiptStatus = "RETURN_RECEIPT_FAIL"
+	ReturnReceiptUnknown  SubsidyReturnReceiptStatus = "RETURN_RECEIPT_UNKNOWN"  // not known yet (models only)
+	ReturnReceiptAccepted SubsidyReturnReceiptStatus = "RETURN_RECEIPT_ACCEPTED" // accepted, in progress (补差回退已受理)
+	ReturnReceiptSuccess  SubsidyReturnReceiptStatus = "RETURN_RECEIPT_SUCCESS"  // returned (补差回退成功)
+	ReturnReceiptFail     SubsidyReturnReceiptStatus = "RETURN_RECEIPT_FAIL"     // failed; FailReason says why (补差回退失败)
 )
 
-// Final reports whether the return has settled: anything but UNKNOWN and
-// ACCEPTED (newer states count as final).
-func (s SubsidyReturnReceiptStatus) Final() bool {
-	return s != ReturnReceiptUnknown && s != ReturnReceiptAccepted && s != ""
+// Canonical returns the status in the RETURN_RECEIPT_ spelling whichever
+// spelling it came in, or "" for a status this package does not know.
+func (s SubsidyReturnReceiptStatus) Canonical() SubsidyReturnReceiptStatus {
+	return canonical(s, "RETURN_RECEIPT_", []SubsidyReturnReceiptStatus{ReturnReceiptUnknown, ReturnReceiptAccepted,
+		ReturnReceiptSuccess, ReturnReceiptFail})
 }
 
-// SubsidyReturnReceiptFailReason says why a return failed.
+// Pending reports whether the return has not settled yet: UNKNOWN or
+// ACCEPTED.
+func (s SubsidyReturnReceiptStatus) Pending() bool {
+	c := s.Canonical()
+	return c == ReturnReceiptUnknown || c == ReturnReceiptAccepted
+}
+
+// Returned reports whether the return succeeded (SUCCESS).
+func (s SubsidyReturnReceiptStatus) Returned() bool { return s.Canonical() == ReturnReceiptSuccess }
+
+// Failed reports whether the return failed (FAIL): nothing was returned.
+func (s SubsidyReturnReceiptStatus) Failed() bool { return s.Canonical() == ReturnReceiptFail }
+
+// Final reports whether the return has settled, returned or failed. An
+// unknown status is not final, and not a success either.
+func (s SubsidyReturnReceiptStatus) Final() bool { return s.Returned() || s.Failed() }
+
+// SubsidyReturnReceiptFailReason says why a return failed, kept as it came;
+// Canonical accepts it with or without the RETURN_RECEIPT_ prefix.
 type SubsidyReturnReceiptFailReason string
 
 // The documented return failure reasons.
@@ -74,22 +142,46 @@ const (
 	ReturnFailOther               SubsidyReturnReceiptFailReason = "RETURN_RECEIPT_OTHER"                // another reason
 )
 
+// Canonical returns the reason in the RETURN_RECEIPT_ spelling whichever
+// spelling it came in, or "" for a reason this package does not know.
+func (r SubsidyReturnReceiptFailReason) Canonical() SubsidyReturnReceiptFailReason {
+	return canonical(r, "RETURN_RECEIPT_", []SubsidyReturnReceiptFailReason{ReturnFailInsufficientBalance, ReturnFailOther})
+}
+
+// canonical is s with prefix (added if it came without) when that is one of
+// known, else "".
+func canonical[T ~string](s T, prefix string, known []T) T {
+	if c := T(prefix + strings.TrimPrefix(string(s), prefix)); slices.Contains(known, c) {
+		return c
+	}
+	return ""
+}
+
 var (
 	// ErrSubsidyFailed is matched by the error WaitSubsidyPayReceipt and
 	// WaitSubsidyReturnReceipt return when the receipt ended in failure;
 	// errors.As with *ReceiptFailedError gives the reason.
 	ErrSubsidyFailed = errors.New("busifavor: subsidy receipt failed")
 	// ErrInsufficientBalance is matched when a receipt failed because the
-	// paying merchant's balance was short (PAY_RECEIPT_INSUFFICIENT_BALANCE,
-	// RETURN_RECEIPT_INSUFFICIENT_BALANCE): top up, then create a new receipt.
+	// paying merchant's balance was short (INSUFFICIENT_BALANCE, in either
+	// spelling): top up, then create a new receipt.
 	ErrInsufficientBalance = errors.New("busifavor: insufficient balance for the subsidy")
 	// ErrReceiptExists is matched by an *APIError from a receipt create
 	// answering RESOURCE_ALREADY_EXISTS: the merchant number was used for a
 	// different receipt.
 	ErrReceiptExists = errors.New("busifavor: the merchant number names another receipt")
 	// ErrReceiptNotFound is matched by an *APIError from a receipt read
-	// answering RESOURCE_NOT_EXISTS.
+	// answering RESOURCE_NOT_EXISTS, and by WaitSubsidyPayReceipt's error
+	// when the payment was never listed within the wait.
 	ErrReceiptNotFound = errors.New("busifavor: no such receipt")
+	// ErrOutcomeUnknown is matched by an *OutcomeUnknownError: WeChat Pay
+	// may or may not have moved the money. Reconcile as its text says; never
+	// create the receipt again under a new merchant number.
+	ErrOutcomeUnknown = errors.New("busifavor: the outcome of the subsidy receipt is unknown")
+	// ErrUnknownReceiptStatus is matched by a *ReceiptStatusError: a receipt
+	// read in a status this package does not know, which is never taken
+	// for success.
+	ErrUnknownReceiptStatus = errors.New("busifavor: the subsidy receipt has a status this package does not know")
 )
 
 // ReceiptFailedError is a receipt that ended in failure.
@@ -107,39 +199,89 @@ func (e *ReceiptFailedError) Error() string {
 }
 
 // Is matches ErrSubsidyFailed, and ErrInsufficientBalance for a balance
-// reason.
+// reason in either spelling.
 func (e *ReceiptFailedError) Is(target error) bool {
 	switch target {
 	case ErrSubsidyFailed:
 		return true
 	case ErrInsufficientBalance:
-		return e.Reason == string(PayFailInsufficientBalance) || e.Reason == string(ReturnFailInsufficientBalance)
+		return SubsidyPayReceiptFailReason(e.Reason).Canonical() == PayFailInsufficientBalance ||
+			SubsidyReturnReceiptFailReason(e.Reason).Canonical() == ReturnFailInsufficientBalance
 	}
 	return false
 }
 
+// OutcomeUnknownError is a subsidy create, or a wait for one, that ended
+// without knowing whether WeChat Pay moved the money: the answer was lost, or
+// came unreadable, and reading the receipt back did not settle it.
+type OutcomeUnknownError struct {
+	// Op is the call: CreateSubsidyPayReceipt, CreateSubsidyReturnReceipt or
+	// WaitSubsidyReturnReceipt.
+	Op string
+	// Number is the merchant's number for the receipt (out_subsidy_no or
+	// out_subsidy_return_no).
+	Number string
+	// Reconcile says how to find out what happened.
+	Reconcile string
+	// Err is what left the outcome unknown.
+	Err error
+}
+
+// Error says that the outcome is unknown, why, and how to reconcile it.
+func (e *OutcomeUnknownError) Error() string {
+	return fmt.Sprintf("busifavor: %s %s: outcome unknown (%v); %s; if you send it again, send the identical request with the same number, never a new number",
+		e.Op, e.Number, e.Err, e.Reconcile)
+}
+
+// Is matches ErrOutcomeUnknown.
+func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
+
+// Unwrap gives what left the outcome unknown.
+func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+
+// ReceiptStatusError is a receipt read in a status this package does not
+// know, in neither spelling. It is never taken for success.
+type ReceiptStatusError struct {
+	// ReceiptID names the receipt by the merchant's number for it.
+	ReceiptID string
+	// Status is the status as it was read.
+	Status string
+}
+
+// Error names the receipt and the status read.
+func (e *ReceiptStatusError) Error() string {
+	return fmt.Sprintf("busifavor: subsidy receipt %s reads status %q, which this package does not know: not taken for success; read it again later or ask WeChat Pay",
+		e.ReceiptID, e.Status)
+}
+
+// Is matches ErrUnknownReceiptStatus.
+func (e *ReceiptStatusError) Is(target error) bool { return target == ErrUnknownReceiptStatus }
+
 // CreateSubsidyPayReceiptRequest pays a subsidy for a redeemed coupon
 // (营销补差付款): money moves from the payer to the payee.
 type CreateSubsidyPayReceiptRequest struct {
-	// StockID is the coupon's stock, 1 to 20 bytes; NORMAL and DISCOUNT
-	// stocks only.
+	// StockID is the coupon's stock, 1 to 20 bytes; NORMAL stocks only (the
+	// pay page: 仅支持“满减券”).
 	StockID string `json:"stock_id"`
-	// CouponCode is the redeemed coupon, 1 to 32 bytes.
+	// CouponCode is the redeemed coupon, 1 to 128 bytes.
 	CouponCode string `json:"coupon_code"`
-	// TransactionID is the WeChat Pay order the coupon was used on.
+	// TransactionID is the WeChat Pay order the coupon was used on, 28 to 32
+	// bytes.
 	TransactionID string `json:"transaction_id"`
-	// PayerMerchant pays: the stock's creator or its owner.
+	// PayerMerchant pays, 1 to 32 bytes: the stock's creator or its owner.
 	PayerMerchant string `json:"payer_merchant"`
-	// PayeeMerchant receives: the stock's owner or a brand merchant of it.
+	// PayeeMerchant receives, 1 to 32 bytes: the stock's owner or a brand
+	// merchant of it.
 	PayeeMerchant string `json:"payee_merchant"`
 	// Amount is in 分: positive, at most the coupon's discount and at most
 	// MaxSubsidyAmount (5000 元).
 	Amount int64 `json:"amount"`
-	// Description is the payment's note, returned as it was.
+	// Description is the payment's note, 1 to 1024 bytes, returned as it
+	// was.
 	Description string `json:"description"`
-	// OutSubsidyNo is the merchant's unique number for this payment; letters,
-	// digits and | _ * - only. It makes the create safe to retry: one payment
-	// per number.
+	// OutSubsidyNo is the merchant's unique number for this payment, 1 to 128
+	// bytes of letters, digits and | _ * -. Keep it with the order before
+	// sending: it is how a payment whose answer was lost is found again.
 	OutSubsidyNo string `json:"out_subsidy_no"`
 }
 
@@ -211,7 +353,7 @@ type GetSubsidyPayReceiptRequest struct {
 type ListSubsidyPayReceiptsRequest struct {
 	// StockID is the coupon's stock, 1 to 20 bytes.
 	StockID string
-	// CouponCode is the coupon, 1 to 32 bytes.
+	// CouponCode is the coupon, 1 to 128 bytes.
 	CouponCode string
 	// OutSubsidyNo, when set, selects the payment with that number.
 	OutSubsidyNo string
@@ -241,11 +383,12 @@ func (r *ListSubsidyPayReceiptsResponse) setRequestID(id string) { r.RequestID =
 // CreateSubsidyReturnReceiptRequest returns (part of) a subsidy payment
 // after a refund (营销补差回退): money moves back from the payee to the payer.
 type CreateSubsidyReturnReceiptRequest struct {
-	// StockID, CouponCode and TransactionID name the paid coupon.
+	// StockID, CouponCode and TransactionID name the paid coupon (1 to 20,
+	// 1 to 128 and 28 to 32 bytes).
 	StockID       string `json:"stock_id"`
 	CouponCode    string `json:"coupon_code"`
 	TransactionID string `json:"transaction_id"`
-	// RefundID is the WeChat Pay refund.
+	// RefundID is the WeChat Pay refund, 28 to 32 bytes.
 	RefundID string `json:"refund_id"`
 	// PayerMerchant and PayeeMerchant are the payment's, unchanged: the
 	// payer receives the money back.
@@ -254,10 +397,11 @@ type CreateSubsidyReturnReceiptRequest struct {
 	// Amount is in 分: positive; all returns of a coupon together at most
 	// its payment.
 	Amount int64 `json:"amount"`
-	// Description is the return's note.
+	// Description is the return's note, 1 to 1024 bytes.
 	Description string `json:"description"`
-	// OutSubsidyReturnNo is the merchant's unique number for this return;
-	// letters, digits and | _ * - only. It makes the create safe to retry.
+	// OutSubsidyReturnNo is the merchant's unique number for this return, 1
+	// to 128 bytes of letters, digits and | _ * -. Keep it with the refund
+	// before sending, and send a lost return again only under it.
 	OutSubsidyReturnNo string `json:"out_subsidy_return_no"`
 }
 
@@ -328,17 +472,35 @@ type GetSubsidyReturnReceiptRequest struct {
 }
 
 // CreateSubsidyPayReceipt pays a subsidy for a redeemed coupon (营销补差付
-// 款). Money: it is retried only on transport errors and 5xx, always with
-// the same body, and OutSubsidyNo makes WeChat Pay pay once: a second create
-// with the same number returns the first receipt, and one with the same
-// number but another body fails with ErrReceiptExists. The receipt may come
-// back ACCEPTED; WaitSubsidyPayReceipt polls it to its end.
+// 款). It moves money, so it is never simply repeated (see the package
+// documentation, # Money): WeChat Pay does not document that a repeated
+// out_subsidy_no returns the first receipt (the page leaves 是否支持幂等
+// empty). When an attempt's answer is lost (no answer, or a 5xx), the
+// payment is first looked up by ListSubsidyPayReceipts with OutSubsidyNo:
+// found, it is the answer; not listed, the identical request is sent again,
+// up to the RetryPolicy's MaxAttempts. A call that cannot settle it returns
+// an *OutcomeUnknownError (ErrOutcomeUnknown) saying how to reconcile. A
+// refusal (4xx) means nothing was paid. The receipt may come back ACCEPTED;
+// WaitSubsidyPayReceipt polls it to its end.
 //
 // WeChat Pay API: POST /v3/marketing/busifavor/subsidy/pay-receipts
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/subsidy/subsidy-pay.html
 func (c *Client) CreateSubsidyPayReceipt(ctx context.Context, req CreateSubsidyPayReceiptRequest) (*SubsidyPayReceiptResponse, error) {
 	out := &SubsidyPayReceiptResponse{}
-	if err := c.send(ctx, "CreateSubsidyPayReceipt", req, http.MethodPost, subsidyPath+"/pay-receipts", nil, req, out); err != nil {
+	find := func(ctx context.Context) (bool, error) {
+		r, requestID, err := c.findPayReceipt(ctx, ListSubsidyPayReceiptsRequest{StockID: req.StockID, CouponCode: req.CouponCode, OutSubsidyNo: req.OutSubsidyNo})
+		if err != nil || r == nil {
+			return false, err
+		}
+		if r.TransactionID != req.TransactionID || r.Amount != req.Amount || r.PayerMerchant != req.PayerMerchant || r.PayeeMerchant != req.PayeeMerchant {
+			return false, fmt.Errorf("%w: out_subsidy_no %s is listed with another order, amount or merchants", ErrReceiptExists, req.OutSubsidyNo)
+		}
+		out.SubsidyPayReceipt, out.RequestID = *r, requestID
+		return true, nil
+	}
+	err := c.createMoney(ctx, "CreateSubsidyPayReceipt", subsidyPath+"/pay-receipts", req, req.OutSubsidyNo, out, find,
+		"read it with WaitSubsidyPayReceipt or ListSubsidyPayReceipts (stock_id, coupon_code, out_subsidy_no); WeChat Pay may list it only after a while")
+	if err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -375,18 +537,142 @@ func (c *Client) ListSubsidyPayReceipts(ctx context.Context, req ListSubsidyPayR
 }
 
 // CreateSubsidyReturnReceipt returns a subsidy payment, wholly or in part,
-// after a refund (营销补差回退). Money: retried only on transport errors and
-// 5xx, always with the same body; OutSubsidyReturnNo makes WeChat Pay return
-// once, and a second create with the same number returns the first receipt.
+// after a refund (营销补差回退). It moves money, so, as for
+// CreateSubsidyPayReceipt, it is never simply repeated: WeChat Pay does not
+// document that a repeated out_subsidy_return_no returns the first receipt,
+// and no endpoint reads a return by that number. When an attempt's answer is
+// lost (no answer, or a 5xx), the payment's status is read with
+// ListSubsidyPayReceipts: while it shows no return at all (SUCCESS), the
+// identical request is sent again, up to the RetryPolicy's MaxAttempts; once
+// it shows a return (RETURNING, PARTIAL_RETURN, FULL_RETURN), which may be
+// this one, the call stops with an *OutcomeUnknownError saying how to
+// reconcile. A refusal (4xx) means nothing was returned. The receipt may come
+// back ACCEPTED; WaitSubsidyReturnReceipt polls it to its end.
 //
 // WeChat Pay API: POST /v3/marketing/busifavor/subsidy/return-receipts
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/subsidy/subsidy-return.html
 func (c *Client) CreateSubsidyReturnReceipt(ctx context.Context, req CreateSubsidyReturnReceiptRequest) (*SubsidyReturnReceiptResponse, error) {
 	out := &SubsidyReturnReceiptResponse{}
-	if err := c.send(ctx, "CreateSubsidyReturnReceipt", req, http.MethodPost, subsidyPath+"/return-receipts", nil, req, out); err != nil {
+	find := func(ctx context.Context) (bool, error) {
+		p, err := c.returnablePayment(ctx, req.StockID, req.CouponCode, req.TransactionID, "")
+		if err == nil && p != nil && p.Status.Canonical() != PayReceiptSuccess {
+			err = fmt.Errorf("the payment %s reads %s: the return may be this one", p.OutSubsidyNo, p.Status)
+		}
+		return false, err
+	}
+	err := c.createMoney(ctx, "CreateSubsidyReturnReceipt", subsidyPath+"/return-receipts", req, req.OutSubsidyReturnNo, out, find,
+		"no endpoint reads a return by out_subsidy_return_no: the payment's status in ListSubsidyPayReceipts (RETURNING, PARTIAL_RETURN, FULL_RETURN) shows whether a return was made, and the merchant platform's bill names it")
+	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// createMoney sends a subsidy create, which moves money, and decodes its
+// answer into out. An attempt is never simply repeated: after one whose
+// outcome is unknown (no answer, or a 5xx), find reads whether the receipt
+// exists (filling out when it does); only when it reports false is the
+// identical request sent again, at most MaxAttempts in all. A refusal (4xx)
+// of the first attempt is returned as it is: nothing moved. Everything else
+// that leaves WeChat Pay's action in doubt ends in an *OutcomeUnknownError
+// carrying reconcile.
+func (c *Client) createMoney(ctx context.Context, op, path string, req interface{ Validate() error }, number string,
+	out answerBody, find func(context.Context) (bool, error), reconcile string) error {
+	if err := req.Validate(); err != nil {
+		return err
+	}
+	unknown := func(err error) error {
+		return &OutcomeUnknownError{Op: op, Number: number, Reconcile: reconcile, Err: err}
+	}
+	var lost error // the previous attempt's error: its outcome is unknown
+	for attempt := 1; ; attempt++ {
+		a, err := c.do(ctx, op, http.MethodPost, path, nil, req)
+		if err == nil {
+			out.setRequestID(a.requestID)
+			if err := decodeAnswer(a.body, out); err != nil {
+				return unknown(err) // WeChat Pay took it, but its receipt cannot be read
+			}
+			return nil
+		}
+		var apiErr *APIError
+		refused := errors.As(err, &apiErr) && apiErr.StatusCode < 500 || errors.Is(err, errNotSent)
+		switch {
+		case refused && lost == nil:
+			return err
+		case refused:
+			// The refusal may be the lost attempt's doing (its number or
+			// amount already taken): look once more.
+			if found, ferr := find(ctx); ferr == nil && found {
+				return nil
+			}
+			return unknown(errors.Join(lost, err))
+		case apiErr == nil && !errors.Is(err, ErrTransport), ctx.Err() != nil, attempt >= c.retry.MaxAttempts:
+			// A signature that does not verify, a stopped context, or no
+			// attempts left: nothing more to learn here.
+			return unknown(err)
+		}
+		lost = err
+		if err := sleep(ctx, c.retry.backoff(attempt)); err != nil {
+			return unknown(errors.Join(lost, err))
+		}
+		found, ferr := find(ctx)
+		if ferr != nil {
+			return unknown(errors.Join(lost, ferr))
+		}
+		if found {
+			return nil
+		}
+	}
+}
+
+// sleep waits d, or until ctx ends (a *contextError).
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return &contextError{ctxErr: ctx.Err()}
+	case <-t.C:
+		return nil
+	}
+}
+
+// findPayReceipt lists the payments req names and returns the one with
+// req.OutSubsidyNo, or nil when it is not listed, with the list's
+// Request-ID.
+func (c *Client) findPayReceipt(ctx context.Context, req ListSubsidyPayReceiptsRequest) (*SubsidyPayReceipt, string, error) {
+	list, err := c.ListSubsidyPayReceipts(ctx, req)
+	if err != nil {
+		return nil, "", err
+	}
+	for i := range list.PayReceiptList {
+		if r := &list.PayReceiptList[i]; r.OutSubsidyNo == req.OutSubsidyNo {
+			return r, list.RequestID, nil
+		}
+	}
+	return nil, list.RequestID, nil
+}
+
+// returnablePayment returns the paid payment of the coupon on the order
+// transactionID (and with id subsidyReceiptID when it is set) that a return
+// is made against, or nil when none is listed. Of several, one in a return
+// state is preferred.
+func (c *Client) returnablePayment(ctx context.Context, stockID, couponCode, transactionID, subsidyReceiptID string) (*SubsidyPayReceipt, error) {
+	list, err := c.ListSubsidyPayReceipts(ctx, ListSubsidyPayReceiptsRequest{StockID: stockID, CouponCode: couponCode})
+	if err != nil {
+		return nil, err
+	}
+	var found *SubsidyPayReceipt
+	for i := range list.PayReceiptList {
+		p := &list.PayReceiptList[i]
+		if p.TransactionID != transactionID || !p.Status.Paid() || subsidyReceiptID != "" && p.SubsidyReceiptID != subsidyReceiptID {
+			continue
+		}
+		if found == nil || p.Status.Canonical() != PayReceiptSuccess {
+			found = p
+		}
+	}
+	return found, nil
 }
 
 // GetSubsidyReturnReceipt reads a return receipt (查询营销补差回退单详情).
@@ -417,108 +703,162 @@ var DefaultPollPolicy = PollPolicy{Initial: time.Second, Max: 30 * time.Second}
 
 // WaitSubsidyPayReceipt reads the payment req names (its stock, coupon and
 // OutSubsidyNo, which is required here) through ListSubsidyPayReceipts until
-// its status is final, waiting between reads as p says, and returns it: the
-// list finds a payment before WeChat Pay has given it an id. A failed
-// payment returns the receipt and a *ReceiptFailedError (ErrSubsidyFailed;
-// ErrInsufficientBalance for a short balance). A read's retryable error is
-// retried by the client; any other error, a payment not in the list
-// (ErrReceiptNotFound), and the context's end stop the wait.
+// it has settled, waiting between reads as p says, and returns it; it only
+// reads, never creating anything. The list finds a payment before WeChat Pay
+// has given it an id. A payment not listed yet is waited for too (the list
+// may lag behind the create); if it never shows within ctx, the error
+// matches ErrReceiptNotFound and the context's error.
+//
+// It returns the receipt with a nil error only when the payment was paid
+// (Status.Paid: SUCCESS, or a return state after it). A failed payment
+// returns the receipt and a *ReceiptFailedError (ErrSubsidyFailed;
+// ErrInsufficientBalance for a short balance); a status this package does
+// not know returns the receipt and a *ReceiptStatusError. A read's retryable
+// error is retried by the client; any other error, and the context's end,
+// stop the wait (with the last receipt read, if any).
 func (c *Client) WaitSubsidyPayReceipt(ctx context.Context, req ListSubsidyPayReceiptsRequest, p PollPolicy) (*SubsidyPayReceipt, error) {
 	if req.OutSubsidyNo == "" {
 		return nil, &ValidationError{Fields: []FieldError{{Field: "out_subsidy_no", Reason: "is required: it names the payment to wait for"}}}
 	}
-	r, err := poll(ctx, p, func() (*SubsidyPayReceipt, string, bool, error) {
-		list, err := c.ListSubsidyPayReceipts(ctx, req)
-		if err != nil {
-			return nil, "", false, err
+	r, err := poll(ctx, p, func() (*SubsidyPayReceipt, string, error) {
+		r, _, err := c.findPayReceipt(ctx, req)
+		switch {
+		case err != nil:
+			return nil, "", err
+		case r == nil:
+			return nil, "NOT_LISTED", nil
+		case r.Status.Pending():
+			return r, string(r.Status), nil
+		case r.Status.Failed():
+			return r, "", &ReceiptFailedError{ReceiptID: r.OutSubsidyNo, Reason: string(r.FailReason)}
+		case !r.Status.Paid():
+			return r, "", &ReceiptStatusError{ReceiptID: r.OutSubsidyNo, Status: string(r.Status)}
 		}
-		for i := range list.PayReceiptList {
-			if r := &list.PayReceiptList[i]; r.OutSubsidyNo == req.OutSubsidyNo {
-				return r, string(r.Status), r.Status.Final(), nil
-			}
-		}
-		return nil, "", false, fmt.Errorf("%w: coupon %s has no payment %s (request id %s)", ErrReceiptNotFound, req.CouponCode, req.OutSubsidyNo, list.RequestID)
+		return r, "", nil
 	})
-	if err == nil && r.Status == PayReceiptFail {
-		err = &ReceiptFailedError{ReceiptID: r.OutSubsidyNo, Reason: string(r.FailReason)}
+	if r == nil && errors.As(err, new(*contextError)) {
+		err = fmt.Errorf("%w: coupon's payment %s was not listed within the wait: %w", ErrReceiptNotFound, req.OutSubsidyNo, err)
 	}
 	return r, err
 }
 
-// WaitSubsidyReturnReceipt waits for the return req creates to settle, as
-// WaitSubsidyPayReceipt does. Until WeChat Pay has given the return an id it
-// reads it by sending req again, which OutSubsidyReturnNo makes return the
-// same receipt as it is now (nothing is returned twice); then it reads it by
-// id. Pass the request exactly as it was first sent.
-func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, req CreateSubsidyReturnReceiptRequest, p PollPolicy) (*SubsidyReturnReceipt, error) {
-	var id string
-	r, err := poll(ctx, p, func() (*SubsidyReturnReceipt, string, bool, error) {
-		var r *SubsidyReturnReceipt
-		if id == "" {
-			got, err := c.CreateSubsidyReturnReceipt(ctx, req)
-			if err != nil {
-				return nil, "", false, err
-			}
-			r = &got.SubsidyReturnReceipt
-		} else {
-			got, err := c.GetSubsidyReturnReceipt(ctx, GetSubsidyReturnReceiptRequest{SubsidyReturnReceiptID: id})
-			if err != nil {
-				return nil, "", false, err
-			}
-			r = &got.SubsidyReturnReceipt
-		}
-		id = r.SubsidyReturnReceiptID
-		return r, string(r.Status), r.Status.Final(), nil
-	})
-	if err == nil && r.Status == ReturnReceiptFail {
-		err = &ReceiptFailedError{ReceiptID: r.OutSubsidyReturnNo, Reason: string(r.FailReason)}
+// WaitSubsidyReturnReceipt waits for the return that CreateSubsidyReturnReceipt
+// answered with (created) to settle, waiting between reads as p says; it
+// only reads, never sending the create again.
+//
+// A return WeChat Pay has given an id (the pages give one once it
+// succeeded) is read with GetSubsidyReturnReceipt. One without an id cannot
+// be read at all, so its payment is read instead, with
+// ListSubsidyPayReceipts, until the payment no longer shows a return in
+// progress (RETURNING); as the payment's status cannot say which return
+// settled, nor how, the wait then ends with an *OutcomeUnknownError that
+// carries the payment's status: reconcile with the merchant platform's bill.
+//
+// It returns the receipt with a nil error only when the return succeeded
+// (RETURN_RECEIPT_SUCCESS, in either spelling). A failed return gives a
+// *ReceiptFailedError, a status this package does not know a
+// *ReceiptStatusError; the context's end stops the wait.
+func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyReturnReceipt, p PollPolicy) (*SubsidyReturnReceipt, error) {
+	if created == nil {
+		return nil, &ValidationError{Fields: []FieldError{{Field: "created", Reason: "is required: pass the receipt CreateSubsidyReturnReceipt answered with"}}}
 	}
-	return r, err
+	last, first := created, true
+	return poll(ctx, p, func() (*SubsidyReturnReceipt, string, error) {
+		r := last
+		switch {
+		case first && !r.Status.Pending():
+			// Settled, or unknown, as created: judge it below.
+		case r.SubsidyReturnReceiptID != "":
+			got, err := c.GetSubsidyReturnReceipt(ctx, GetSubsidyReturnReceiptRequest{SubsidyReturnReceiptID: r.SubsidyReturnReceiptID})
+			if err != nil {
+				return last, "", err
+			}
+			r = &got.SubsidyReturnReceipt
+		default:
+			pay, err := c.returnablePayment(ctx, r.StockID, r.CouponCode, r.TransactionID, r.SubsidyReceiptID)
+			switch {
+			case err != nil:
+				return last, "", err
+			case pay == nil:
+				return last, "PAYMENT_NOT_LISTED", nil
+			case pay.Status.Canonical() == PayReceiptSuccess || pay.Status.Canonical() == PayReceiptReturning:
+				// No return shows yet, or one is in progress.
+				return last, "PAYMENT_" + strings.TrimPrefix(string(pay.Status), "PAY_RECEIPT_"), nil
+			}
+			return last, "", &OutcomeUnknownError{Op: "WaitSubsidyReturnReceipt", Number: r.OutSubsidyReturnNo,
+				Reconcile: "the merchant platform's bill names the return and how it ended",
+				Err:       fmt.Errorf("WeChat Pay gave the return no id, so it cannot be read; its payment %s now reads %s", pay.OutSubsidyNo, pay.Status)}
+		}
+		first = false
+		last = r
+		switch {
+		case r.Status.Pending():
+			return r, string(r.Status), nil
+		case r.Status.Failed():
+			return r, "", &ReceiptFailedError{ReceiptID: r.OutSubsidyReturnNo, Reason: string(r.FailReason)}
+		case !r.Status.Returned():
+			return r, "", &ReceiptStatusError{ReceiptID: r.OutSubsidyReturnNo, Status: string(r.Status)}
+		}
+		return r, "", nil
+	})
 }
 
-// poll calls read until it reports a final state, waiting as p says.
-func poll[T any](ctx context.Context, p PollPolicy, read func() (T, string, bool, error)) (T, error) {
+// poll calls read until it reports no pending status (an empty one), waiting
+// as p says, and returns its last receipt and error; when ctx ends first, the
+// last receipt read and a *contextError.
+func poll[T any](ctx context.Context, p PollPolicy, read func() (r T, pending string, err error)) (T, error) {
 	if p.Initial <= 0 {
 		p.Initial = DefaultPollPolicy.Initial
 	}
 	p.Max = max(p.Max, p.Initial)
 	wait := p.Initial
 	for {
-		r, status, final, err := read()
-		if err != nil || final {
+		r, pending, err := read()
+		if err != nil || pending == "" {
 			return r, err
 		}
 		if p.Pending != nil {
-			p.Pending(status)
+			p.Pending(pending)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			var zero T
-			return zero, &contextError{ctxErr: ctx.Err()}
-		case <-t.C:
+		if err := sleep(ctx, wait); err != nil {
+			return r, err
 		}
 		wait = min(2*wait, p.Max)
 	}
 }
 
 // MaxSubsidyAmount is the most one subsidy payment may be: 5000 元, in 分
-// (models: 最高补差金额为5000元).
+// (pages: 最高补差金额为5000元).
 const MaxSubsidyAmount = 500_000
+
+// Subsidy limits, in bytes, from the subsidy pages (营销补差付款, 营销补差回退
+// and the three reads, which agree).
+const (
+	SubsidyCouponCodeMaxLen  = 128  // coupon_code string[1,128]
+	SubsidyDescriptionMaxLen = 1024 // description string[1,1024]
+	SubsidyMerchantMaxLen    = 32   // payer_merchant, payee_merchant string[1,32]
+	WechatPayIDMinLen        = 28   // transaction_id, refund_id, subsidy_receipt_id, subsidy_return_receipt_id string[28,32]
+	WechatPayIDMaxLen        = 32
+)
+
+// subsidyCommon checks the fields a payment and a return share.
+func (v *validator) subsidyCommon(stockID, couponCode, transactionID, payer, payee string, amount int64, description string) {
+	v.stockID(stockID)
+	v.identifier("coupon_code", couponCode, SubsidyCouponCodeMaxLen)
+	v.sized("transaction_id", transactionID, WechatPayIDMinLen, WechatPayIDMaxLen)
+	v.identifier("payer_merchant", payer, SubsidyMerchantMaxLen)
+	v.identifier("payee_merchant", payee, SubsidyMerchantMaxLen)
+	v.between("amount", amount, 1, MaxSubsidyAmount)
+	v.text("description", description, true, 0)
+	v.bytesAtMost("description", description, SubsidyDescriptionMaxLen)
+}
 
 // Validate checks the request and returns a *ValidationError naming every
 // broken rule, or nil. That the amount is at most the coupon's discount is
 // WeChat Pay's check.
 func (r CreateSubsidyPayReceiptRequest) Validate() error {
 	var v validator
-	v.stockID(r.StockID)
-	v.identifier("coupon_code", r.CouponCode, CouponCodeMaxLen)
-	v.identifier("transaction_id", r.TransactionID, 0)
-	v.identifier("payer_merchant", r.PayerMerchant, 0)
-	v.identifier("payee_merchant", r.PayeeMerchant, 0)
-	v.between("amount", r.Amount, 1, MaxSubsidyAmount)
-	v.text("description", r.Description, true, 0)
+	v.subsidyCommon(r.StockID, r.CouponCode, r.TransactionID, r.PayerMerchant, r.PayeeMerchant, r.Amount, r.Description)
 	v.merchantNo("out_subsidy_no", r.OutSubsidyNo)
 	return v.err()
 }
@@ -528,14 +868,8 @@ func (r CreateSubsidyPayReceiptRequest) Validate() error {
 // Pay's check.
 func (r CreateSubsidyReturnReceiptRequest) Validate() error {
 	var v validator
-	v.stockID(r.StockID)
-	v.identifier("coupon_code", r.CouponCode, CouponCodeMaxLen)
-	v.identifier("transaction_id", r.TransactionID, 0)
-	v.identifier("refund_id", r.RefundID, 0)
-	v.identifier("payer_merchant", r.PayerMerchant, 0)
-	v.identifier("payee_merchant", r.PayeeMerchant, 0)
-	v.between("amount", r.Amount, 1, MaxSubsidyAmount)
-	v.text("description", r.Description, true, 0)
+	v.subsidyCommon(r.StockID, r.CouponCode, r.TransactionID, r.PayerMerchant, r.PayeeMerchant, r.Amount, r.Description)
+	v.sized("refund_id", r.RefundID, WechatPayIDMinLen, WechatPayIDMaxLen)
 	v.merchantNo("out_subsidy_return_no", r.OutSubsidyReturnNo)
 	return v.err()
 }
@@ -543,14 +877,14 @@ func (r CreateSubsidyReturnReceiptRequest) Validate() error {
 // Validate checks the request and returns a *ValidationError, or nil.
 func (r GetSubsidyPayReceiptRequest) Validate() error {
 	var v validator
-	v.identifier("subsidy_receipt_id", r.SubsidyReceiptID, 0)
+	v.sized("subsidy_receipt_id", r.SubsidyReceiptID, WechatPayIDMinLen, WechatPayIDMaxLen)
 	return v.err()
 }
 
 // Validate checks the request and returns a *ValidationError, or nil.
 func (r GetSubsidyReturnReceiptRequest) Validate() error {
 	var v validator
-	v.identifier("subsidy_return_receipt_id", r.SubsidyReturnReceiptID, 0)
+	v.sized("subsidy_return_receipt_id", r.SubsidyReturnReceiptID, WechatPayIDMinLen, WechatPayIDMaxLen)
 	return v.err()
 }
 
@@ -558,7 +892,7 @@ func (r GetSubsidyReturnReceiptRequest) Validate() error {
 func (r ListSubsidyPayReceiptsRequest) Validate() error {
 	var v validator
 	v.stockID(r.StockID)
-	v.identifier("coupon_code", r.CouponCode, CouponCodeMaxLen)
+	v.identifier("coupon_code", r.CouponCode, SubsidyCouponCodeMaxLen)
 	if r.OutSubsidyNo != "" {
 		v.merchantNo("out_subsidy_no", r.OutSubsidyNo)
 	}

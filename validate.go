@@ -300,16 +300,36 @@ func joinValues[T ~string](vals []T) string {
 // index formats an array index for a JSON path: [3].
 func index(i int) string { return "[" + strconv.Itoa(i) + "]" }
 
-// merchantNo checks a merchant number the models restrict to letters,
-// digits and | _ * - (可包含英文字母，数字，｜，_，*，-等内容).
+// merchantNo checks a merchant number of 1 to RequestNoMaxLen bytes that
+// the pages restrict to letters, digits and | _ * - (可包含英文字母,数字,|,_,
+// *,-等内容: out_request_no of send and associate, out_subsidy_no,
+// out_subsidy_return_no, all string[1,128]). wechatpay-go's models copy the
+// same sentence with a full-width ｜, which is accepted too.
 func (v *validator) merchantNo(f, s string) {
 	if !v.required(f, s) {
 		return
+	}
+	if len(s) > RequestNoMaxLen {
+		v.add(f, "must be 1 to %d bytes long, got %d", RequestNoMaxLen, len(s))
 	}
 	for i, r := range s {
 		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune("|｜_*-", r)) {
 			v.add(f, "has %q at byte %d; use only letters, digits and | _ * -", r, i)
 			return
 		}
+	}
+}
+
+// sized checks a required id of lo to hi bytes without white space or
+// control characters (string[lo,hi] on the pages).
+func (v *validator) sized(f, s string, lo, hi int) {
+	if !v.required(f, s) {
+		return
+	}
+	if len(s) < lo || len(s) > hi {
+		v.add(f, "must be %d to %d bytes long, got %d", lo, hi, len(s))
+	}
+	if hasSpaceOrControl(s) {
+		v.add(f, "must be printable text without white space or control characters")
 	}
 }

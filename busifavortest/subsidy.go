@@ -174,7 +174,7 @@ func (s *Server) createPayReceipt(w http.ResponseWriter, caller string, body []b
 		s.receiptSeq++
 		p := &payReceipt{body: canonical, settleAt: now.Add(s.cfg.settlement.Delay), fail: s.cfg.settlement.FailReason}
 		p.SubsidyPayReceipt = busifavor.SubsidyPayReceipt{
-			SubsidyReceiptID: fmt.Sprintf("SP%018d", s.receiptSeq), StockID: req.StockID, CouponCode: req.CouponCode,
+			SubsidyReceiptID: fmt.Sprintf("11%026d", s.receiptSeq), StockID: req.StockID, CouponCode: req.CouponCode,
 			TransactionID: req.TransactionID, PayerMerchant: req.PayerMerchant, PayeeMerchant: req.PayeeMerchant,
 			Amount: req.Amount, Description: req.Description, OutSubsidyNo: req.OutSubsidyNo, CreateTime: now,
 		}
@@ -257,7 +257,7 @@ func (s *Server) createReturnReceipt(w http.ResponseWriter, caller string, body 
 	s.receiptSeq++
 	rr := &returnReceipt{body: canonical, settleAt: now.Add(s.cfg.settlement.Delay), fail: s.cfg.settlement.FailReason, pay: pay}
 	rr.SubsidyReturnReceipt = busifavor.SubsidyReturnReceipt{
-		SubsidyReturnReceiptID: fmt.Sprintf("SR%018d", s.receiptSeq), StockID: req.StockID, CouponCode: req.CouponCode,
+		SubsidyReturnReceiptID: fmt.Sprintf("21%026d", s.receiptSeq), StockID: req.StockID, CouponCode: req.CouponCode,
 		TransactionID: req.TransactionID, RefundID: req.RefundID, PayerMerchant: req.PayerMerchant, PayeeMerchant: req.PayeeMerchant,
 		Amount: req.Amount, Description: req.Description, SubsidyReceiptID: pay.SubsidyReceiptID,
 		OutSubsidyReturnNo: req.OutSubsidyReturnNo, ReturnCreateTime: now,
