@@ -23,7 +23,7 @@ func ExampleClient_CreateStock() {
 	}
 	ctx := context.Background()
 
-	begin := time.Date(2026, 12, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	begin := fake.Now() // the fake's clock: a window that is open today, whatever the date
 	created, err := client.CreateStock(ctx, busifavor.CreateStockRequest{
 		StockName:      "满100减10元",
 		BelongMerchant: fake.MchID(),

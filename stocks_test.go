@@ -22,9 +22,14 @@ import (
 
 var cst = time.FixedZone("CST", 8*3600)
 
+// sampleBegin starts sampleStock's window: the start of the hour the tests
+// run in, so that the stock is running on the fake's clock (time.Now unless
+// a test sets another) whatever the date.
+var sampleBegin = time.Now().In(cst).Truncate(time.Hour)
+
 // sampleStock is a valid NORMAL stock with every optional part set.
 func sampleStock(outRequestNo string) busifavor.CreateStockRequest {
-	begin := time.Date(2026, 12, 1, 0, 0, 0, 0, cst)
+	begin := sampleBegin
 	return busifavor.CreateStockRequest{
 		StockName:      "满100减10元券",
 		BelongMerchant: busifavortest.DefaultMchID,

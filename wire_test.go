@@ -69,7 +69,7 @@ func TestWireMatchesWechatpayGo(t *testing.T) {
 
 // refStock is sampleStock built by hand with wechatpay-go's generated types.
 func refStock(outRequestNo string) merchantexclusivecoupon.CreateBusifavorStockRequest {
-	begin := time.Date(2026, 12, 1, 0, 0, 0, 0, cst)
+	begin := sampleBegin
 	end := begin.AddDate(0, 3, 0)
 	m := merchantexclusivecoupon.BUSIFAVORSTOCKTYPE_NORMAL
 	return merchantexclusivecoupon.CreateBusifavorStockRequest{

@@ -333,6 +333,12 @@ func (s *Server) NotifyURL(mchID string) (string, bool) {
 // now reads the server's clock.
 func (s *Server) now() time.Time { return s.cfg.clock() }
 
+// Now returns the time on the server's clock (WithClock; time.Now by
+// default), in China Standard Time. Take the times of requests from it (a
+// stock's window, a use time) so that a test or an example behaves the same
+// whatever the date it runs on.
+func (s *Server) Now() time.Time { return s.now().In(cst) }
+
 // serveHTTP records and verifies the request, applies any pending fault, and
 // otherwise routes it.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
