@@ -126,12 +126,7 @@
 // once and answers a repeat with the first result. Every attempt goes back
 // through core.Client, so it is signed afresh with a new nonce and timestamp.
 //
-// The two subsidy creates, CreateSubsidyPayReceipt and
-// CreateSubsidyReturnReceipt, move money: they are retried only on a
-// transport failure or a 5xx, always with the same body, never on a 4xx
-// (FREQUENCY_LIMITED and a 400 SYSTEM_ERROR included), so that nothing but
-// WeChat Pay's own idempotency on out_subsidy_no stands between a retry and
-// a second payment.
+// The two subsidy creates are the exception: see # Money.
 //
 // A Retry-After header on a 429 or 503 is honoured up to MaxBackoff; when it
 // asks for more, the error is returned at once instead of sleeping. The
@@ -149,6 +144,27 @@
 // errors.As reach both the last error and the last *APIError.
 //
 // WithLogger logs one structured line per attempt.
+//
+// # Money
+//
+// The two subsidy creates, CreateSubsidyPayReceipt and
+// CreateSubsidyReturnReceipt, move money, and their pages leave 是否支持幂等
+// (idempotency) empty: WeChat Pay does not promise that a repeated
+// out_subsidy_no or out_subsidy_return_no returns the first receipt. So a
+// create is never simply repeated. When an attempt's answer is lost (no
+// answer, or a 5xx), the SDK first reads whether the receipt exists: a
+// payment through ListSubsidyPayReceipts by out_subsidy_no, a return (which
+// no endpoint reads by its number) through its payment's status. Only when
+// the read finds nothing is the identical request sent again, at most
+// MaxAttempts in all; that re-send assumes, as no page states, that WeChat
+// Pay refuses or answers with the first receipt a create repeating a number.
+// A 4xx (429 included) is returned at once: nothing moved. Every other path
+// ends with the receipt or an *OutcomeUnknownError (ErrOutcomeUnknown) that
+// says how to reconcile; never create again under a new number. The
+// Wait… helpers only read. Receipt statuses come in two spellings, the
+// pages' (ACCEPTED, SUCCESS, FAIL, …) and wechatpay-go's (PAY_RECEIPT_…):
+// both are understood, the raw value is kept, and a status in neither is
+// never a success (*ReceiptStatusError).
 //
 // # Notifications
 //
