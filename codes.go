@@ -177,7 +177,7 @@ func (c *UploadedCode) UnmarshalJSON(b []byte) error {
 type GetCouponCodeRequest struct {
 	// StockID is the stock, 1 to 20 bytes.
 	StockID string
-	// CouponCode is the uploaded code, 1 to 32 bytes.
+	// CouponCode is the uploaded code (see UploadCouponCodesRequest).
 	CouponCode string
 	// Appid, when set, makes WeChat Pay return the openid for that appid.
 	Appid string
@@ -203,7 +203,7 @@ func (r *GetCouponCodeResponse) setRequestID(id string) { r.RequestID = id }
 type DeleteCouponCodeRequest struct {
 	// StockID is the stock, 1 to 20 bytes.
 	StockID string
-	// CouponCode is the code, 1 to 32 bytes.
+	// CouponCode is the code (see UploadCouponCodesRequest).
 	CouponCode string
 	// DeleteRequestNo is the merchant's unique number for this deletion, 1 to
 	// 128 bytes. It makes the deletion safe to retry.

@@ -39,7 +39,7 @@ type SendCouponRequest struct {
 	// retry.
 	OutRequestNo string `json:"out_request_no"`
 	// CouponCode names the code to send; required for MERCHANT_API stocks,
-	// 1 to 32 bytes.
+	// with the upload rule (see UploadCouponCodesRequest).
 	CouponCode string `json:"coupon_code,omitempty"`
 }
 
@@ -79,7 +79,8 @@ func (r *SendCouponResponse) setRequestID(id string) { r.RequestID = id }
 
 // UseCouponRequest redeems a coupon (核销用户券).
 type UseCouponRequest struct {
-	// CouponCode is the coupon: 1 to 32 bytes.
+	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
+	// UploadCouponCodesRequest).
 	CouponCode string
 	// StockID is the coupon's stock, 1 to 20 bytes; required for stocks in
 	// MERCHANT_API or MERCHANT_UPLOAD code mode.
@@ -174,7 +175,8 @@ func (r *UseCouponResponse) setRequestID(id string) { r.RequestID = id }
 type GetUserCouponRequest struct {
 	// Openid is the user, under Appid: 1 to 128 bytes.
 	Openid string
-	// CouponCode is the coupon: 1 to 32 bytes.
+	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
+	// UploadCouponCodesRequest).
 	CouponCode string
 	// Appid is an appid bound to the merchant: 1 to 32 bytes.
 	Appid string
@@ -236,7 +238,8 @@ func (r *ListUserCouponsResponse) setRequestID(id string) { r.RequestID = id }
 type TradeInfoRequest struct {
 	// StockID is the coupon's stock, 1 to 20 bytes.
 	StockID string `json:"stock_id"`
-	// CouponCode is the coupon: 1 to 32 bytes.
+	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
+	// UploadCouponCodesRequest).
 	CouponCode string `json:"coupon_code"`
 	// OutTradeNo is the merchant's order number of the WeChat Pay order.
 	OutTradeNo string `json:"out_trade_no"`
@@ -290,7 +293,8 @@ func (r *DisassociateTradeInfoResponse) setRequestID(id string) { r.RequestID = 
 // ReturnCouponRequest returns a redeemed coupon to the user (申请退券),
 // after a refund: the coupon becomes usable again.
 type ReturnCouponRequest struct {
-	// CouponCode is the coupon: 1 to 32 bytes.
+	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
+	// UploadCouponCodesRequest).
 	CouponCode string `json:"coupon_code"`
 	// StockID is its stock, 1 to 20 bytes.
 	StockID string `json:"stock_id"`
@@ -318,7 +322,8 @@ func (r *ReturnCouponResponse) setRequestID(id string) { r.RequestID = id }
 
 // DeactivateCouponRequest makes a usable coupon unusable (使券失效).
 type DeactivateCouponRequest struct {
-	// CouponCode is the coupon: 1 to 32 bytes.
+	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
+	// UploadCouponCodesRequest).
 	CouponCode string `json:"coupon_code"`
 	// StockID is its stock, 1 to 20 bytes.
 	StockID string `json:"stock_id"`
@@ -593,7 +598,7 @@ func (r SendCouponRequest) Validate() error {
 	v.stockID(r.StockID)
 	v.merchantNo("out_request_no", r.OutRequestNo)
 	if r.CouponCode != "" {
-		v.identifier("coupon_code", r.CouponCode, CouponCodeMaxLen)
+		v.couponCode("coupon_code", r.CouponCode)
 	}
 	return v.err()
 }
@@ -602,7 +607,7 @@ func (r SendCouponRequest) Validate() error {
 // broken rule, or nil.
 func (r UseCouponRequest) Validate() error {
 	var v validator
-	v.identifier("coupon_code", r.CouponCode, CouponCodeMaxLen)
+	v.couponCode("coupon_code", r.CouponCode)
 	if r.StockID != "" {
 		v.stockID(r.StockID)
 	}
@@ -620,16 +625,16 @@ func (r UseCouponRequest) Validate() error {
 // Validate checks the request and returns a *ValidationError, or nil.
 func (r GetUserCouponRequest) Validate() error {
 	var v validator
-	v.identifier("openid", r.Openid, OpenidMaxLen)
-	v.identifier("coupon_code", r.CouponCode, CouponCodeMaxLen)
-	v.identifier("appid", r.Appid, AppidMaxLen)
+	v.pathID("openid", r.Openid, OpenidMaxLen)
+	v.couponCode("coupon_code", r.CouponCode)
+	v.pathID("appid", r.Appid, AppidMaxLen)
 	return v.err()
 }
 
 // Validate checks the request and returns a *ValidationError, or nil.
 func (r ListUserCouponsRequest) Validate() error {
 	var v validator
-	v.identifier("openid", r.Openid, OpenidMaxLen)
+	v.pathID("openid", r.Openid, OpenidMaxLen)
 	v.identifier("appid", r.Appid, AppidMaxLen)
 	if r.StockID != "" {
 		v.stockID(r.StockID)
@@ -653,7 +658,7 @@ func (r ListUserCouponsRequest) Validate() error {
 func (r TradeInfoRequest) Validate() error {
 	var v validator
 	v.stockID(r.StockID)
-	v.identifier("coupon_code", r.CouponCode, CouponCodeMaxLen)
+	v.couponCode("coupon_code", r.CouponCode)
 	v.identifier("out_trade_no", r.OutTradeNo, 0)
 	v.merchantNo("out_request_no", r.OutRequestNo)
 	return v.err()
@@ -662,7 +667,7 @@ func (r TradeInfoRequest) Validate() error {
 // Validate checks the request and returns a *ValidationError, or nil.
 func (r ReturnCouponRequest) Validate() error {
 	var v validator
-	v.identifier("coupon_code", r.CouponCode, CouponCodeMaxLen)
+	v.couponCode("coupon_code", r.CouponCode)
 	v.stockID(r.StockID)
 	v.identifier("return_request_no", r.ReturnRequestNo, 0)
 	return v.err()
@@ -671,7 +676,7 @@ func (r ReturnCouponRequest) Validate() error {
 // Validate checks the request and returns a *ValidationError, or nil.
 func (r DeactivateCouponRequest) Validate() error {
 	var v validator
-	v.identifier("coupon_code", r.CouponCode, CouponCodeMaxLen)
+	v.couponCode("coupon_code", r.CouponCode)
 	v.stockID(r.StockID)
 	v.identifier("deactivate_request_no", r.DeactivateRequestNo, 0)
 	v.text("deactivate_reason", r.DeactivateReason, false, 0)
@@ -682,7 +687,7 @@ func (r DeactivateCouponRequest) Validate() error {
 // SendTime is at most 24 hours old is WeChat Pay's check, on its clock.
 func (r SendGovCardRequest) Validate() error {
 	var v validator
-	v.identifier("card_id", r.CardID, 0)
+	v.pathID("card_id", r.CardID, 0)
 	v.identifier("appid", r.Appid, AppidMaxLen)
 	v.identifier("openid", r.Openid, OpenidMaxLen)
 	v.identifier("out_request_no", r.OutRequestNo, 0)

@@ -346,3 +346,50 @@ func TestUseCouponRetriesALostAnswerOnce(t *testing.T) {
 	assert.Equal(t, busifavor.CouponStateUsed, got.CouponState)
 	assert.Equal(t, "till-1", got.UseRequestNo)
 }
+
+// TestEveryUploadableCodeWorksEverywhere uploads codes that use every
+// character the upload page allows (a space among them) and takes each
+// through every call that names a code: one rule for a code wherever it goes.
+func TestEveryUploadableCodeWorksEverywhere(t *testing.T) {
+	_, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	id := newCouponStock(t, c, busifavor.CouponCodeModeMerchantUpload, "alphabet")
+	codes := []string{"CODE 1", `a-b_c\d/e=f|g`, " x ", strings.Repeat("9", busifavor.CouponCodeMaxLen)}
+	_, err := c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "abc"})
+	require.NoError(t, err)
+	for i, code := range codes {
+		n := fmt.Sprint(i)
+		_, err := c.GetCouponCode(ctx, busifavor.GetCouponCodeRequest{StockID: id, CouponCode: code})
+		require.NoError(t, err, "GetCouponCode %q", code)
+		sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "s" + n, CouponCode: code})
+		require.NoError(t, err, "SendCoupon %q", code)
+		require.Equal(t, code, sent.CouponCode)
+		_, err = c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: code, Appid: testAppid})
+		require.NoError(t, err, "GetUserCoupon %q", code)
+		_, err = c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: code, StockID: id, Appid: testAppid, UseTime: time.Now(), UseRequestNo: "u" + n})
+		require.NoError(t, err, "UseCoupon %q", code)
+		_, err = c.AssociateTradeInfo(ctx, busifavor.AssociateTradeInfoRequest{StockID: id, CouponCode: code, OutTradeNo: "o" + n, OutRequestNo: "a" + n})
+		require.NoError(t, err, "AssociateTradeInfo %q", code)
+		_, err = c.DisassociateTradeInfo(ctx, busifavor.DisassociateTradeInfoRequest{StockID: id, CouponCode: code, OutTradeNo: "o" + n, OutRequestNo: "d" + n})
+		require.NoError(t, err, "DisassociateTradeInfo %q", code)
+		_, err = c.ReturnCoupon(ctx, busifavor.ReturnCouponRequest{CouponCode: code, StockID: id, ReturnRequestNo: "r" + n})
+		require.NoError(t, err, "ReturnCoupon %q", code)
+		_, err = c.DeactivateCoupon(ctx, busifavor.DeactivateCouponRequest{CouponCode: code, StockID: id, DeactivateRequestNo: "x" + n})
+		require.NoError(t, err, "DeactivateCoupon %q", code)
+	}
+	// And one rule refuses the same codes everywhere.
+	for _, bad := range []string{"a.b", "tab\tcode", "码", strings.Repeat("9", busifavor.CouponCodeMaxLen+1)} {
+		for name, err := range map[string]error{
+			"upload":     busifavor.UploadCouponCodesRequest{StockID: id, CouponCodeList: []string{bad}, UploadRequestNo: "u"}.Validate(),
+			"send":       busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "s", CouponCode: bad}.Validate(),
+			"use":        busifavor.UseCouponRequest{CouponCode: bad, Appid: testAppid, UseTime: time.Now(), UseRequestNo: "u"}.Validate(),
+			"get":        busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: bad, Appid: testAppid}.Validate(),
+			"associate":  busifavor.AssociateTradeInfoRequest{StockID: id, CouponCode: bad, OutTradeNo: "o", OutRequestNo: "a"}.Validate(),
+			"return":     busifavor.ReturnCouponRequest{CouponCode: bad, StockID: id, ReturnRequestNo: "r"}.Validate(),
+			"deactivate": busifavor.DeactivateCouponRequest{CouponCode: bad, StockID: id, DeactivateRequestNo: "d"}.Validate(),
+			"get code":   busifavor.GetCouponCodeRequest{StockID: id, CouponCode: bad}.Validate(),
+			"delete":     busifavor.DeleteCouponCodeRequest{StockID: id, CouponCode: bad, DeleteRequestNo: "d"}.Validate(),
+		} {
+			assert.ErrorIs(t, err, busifavor.ErrValidation, "%s %q", name, bad)
+		}
+	}
+}
