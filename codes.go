@@ -73,24 +73,34 @@ type CouponCodeFailure struct {
 	Message string `json:"message"`
 }
 
-// UnmarshalJSON reads success_time in any shape ParseTime accepts.
+// UnmarshalJSON reads success_time in any shape ParseTime accepts and
+// refuses an answer without total_count or success_count.
 func (r *UploadCouponCodesResponse) UnmarshalJSON(b []byte) error {
 	type plain UploadCouponCodesResponse
 	w := struct {
 		*plain
-		SuccessTime flexTime `json:"success_time"`
+		SuccessTime  flexTime `json:"success_time"`
+		TotalCount   *int64   `json:"total_count"`
+		SuccessCount *int64   `json:"success_count"`
 	}{plain: (*plain)(r)}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	r.SuccessTime = time.Time(w.SuccessTime)
-	return nil
+	// wechatpay-go's UploadCouponCodeResponse requires both counts.
+	return readCounts(count{"total_count", w.TotalCount, &r.TotalCount}, count{"success_count", w.SuccessCount, &r.SuccessCount})
 }
 
+// missing lists the required fields of wechatpay-go's
+// UploadCouponCodeResponse that r lacks (stock_id, success_time; the counts
+// are checked by UnmarshalJSON), and those of each fail_codes entry
+// (UploadCouponCodeFailReason: coupon_code, code, message).
 func (r *UploadCouponCodesResponse) missing() []string {
 	m := missingOf("stock_id", r.StockID)
-	if r.SuccessTime.IsZero() {
-		m = append(m, "success_time")
+	m = append(m, missingTime("success_time", r.SuccessTime)...)
+	for i, f := range r.FailCodes {
+		p := "fail_codes" + index(i) + "."
+		m = append(m, missingOf(p+"coupon_code", f.CouponCode, p+"code", f.Code, p+"message", f.Message)...)
 	}
 	return m
 }
@@ -128,7 +138,32 @@ type ListCouponCodesResponse struct {
 	RequestID string `json:"-"`
 }
 
-func (r *ListCouponCodesResponse) missing() []string { return missingOf("stock_id", r.StockID) }
+// UnmarshalJSON reads the page and refuses one without total_count, offset
+// or limit (wechatpay-go's CouponCodeListResponse requires all three): a
+// page that does not say how long the list is cannot be paged through.
+func (r *ListCouponCodesResponse) UnmarshalJSON(b []byte) error {
+	type plain ListCouponCodesResponse
+	w := struct {
+		*plain
+		TotalCount *int64 `json:"total_count"`
+		Offset     *int64 `json:"offset"`
+		Limit      *int64 `json:"limit"`
+	}{plain: (*plain)(r)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	return readCounts(count{"total_count", w.TotalCount, &r.TotalCount}, count{"offset", w.Offset, &r.Offset}, count{"limit", w.Limit, &r.Limit})
+}
+
+// missing lists the required fields r lacks: stock_id (wechatpay-go's
+// CouponCodeListResponse) and each code's (see UploadedCode).
+func (r *ListCouponCodesResponse) missing() []string {
+	m := missingOf("stock_id", r.StockID)
+	for i := range r.Data {
+		m = append(m, r.Data[i].missing("data"+index(i)+".")...)
+	}
+	return m
+}
 
 // UploadedCode is a code a merchant uploaded, with its state. Once sent it
 // names the user who received it: OpenID and UnionID are personal data.
@@ -150,6 +185,12 @@ type UploadedCode struct {
 }
 
 func (r *ListCouponCodesResponse) setRequestID(id string) { r.RequestID = id }
+
+// missing lists the fields wechatpay-go's CouponCodeEntity requires that c
+// lacks (code, code_status), each named under prefix.
+func (c *UploadedCode) missing(prefix string) []string {
+	return missingOf(prefix+"code", c.Code, prefix+"code_status", string(c.CodeStatus))
+}
 
 // Masked returns a copy of c with OpenID and UnionID masked (see MaskID),
 // for logs and displays.
@@ -193,8 +234,15 @@ type GetCouponCodeResponse struct {
 	RequestID string `json:"-"`
 }
 
+// missing lists the required fields r lacks: code_information's
+// (wechatpay-go's CouponCodeInfoResponse requires it) and, when present,
+// coupon_information's (see UserCoupon).
 func (r *GetCouponCodeResponse) missing() []string {
-	return missingOf("code_information.code", r.CodeInformation.Code, "code_information.code_status", string(r.CodeInformation.CodeStatus))
+	m := r.CodeInformation.missing("code_information.")
+	if r.CouponInformation != nil {
+		m = append(m, r.CouponInformation.missing("coupon_information.")...)
+	}
+	return m
 }
 
 func (r *GetCouponCodeResponse) setRequestID(id string) { r.RequestID = id }

@@ -190,7 +190,8 @@ type GetUserCouponResponse struct {
 }
 
 func (r *GetUserCouponResponse) missing() []string {
-	return missingOf("coupon_code", r.CouponCode, "stock_id", r.StockID, "coupon_state", string(r.CouponState))
+	m := missingOf("coupon_code", r.CouponCode, "stock_id", r.StockID, "coupon_state", string(r.CouponState))
+	return append(m, r.UserCoupon.missing("")...)
 }
 func (r *GetUserCouponResponse) setRequestID(id string) { r.RequestID = id }
 
@@ -230,7 +231,32 @@ type ListUserCouponsResponse struct {
 	RequestID string `json:"-"`
 }
 
-func (r *ListUserCouponsResponse) missing() []string      { return nil }
+// UnmarshalJSON reads the page and refuses one without total_count, limit
+// or offset (wechatpay-go's CouponListResponse requires all three): a page
+// that does not say how long the list is cannot be paged through.
+func (r *ListUserCouponsResponse) UnmarshalJSON(b []byte) error {
+	type plain ListUserCouponsResponse
+	w := struct {
+		*plain
+		TotalCount *int64 `json:"total_count"`
+		Limit      *int64 `json:"limit"`
+		Offset     *int64 `json:"offset"`
+	}{plain: (*plain)(r)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	return readCounts(count{"total_count", w.TotalCount, &r.TotalCount}, count{"limit", w.Limit, &r.Limit}, count{"offset", w.Offset, &r.Offset})
+}
+
+// missing lists what each coupon of the page lacks (see UserCoupon).
+func (r *ListUserCouponsResponse) missing() []string {
+	var m []string
+	for i := range r.Data {
+		m = append(m, r.Data[i].missing("data"+index(i)+".")...)
+	}
+	return m
+}
+
 func (r *ListUserCouponsResponse) setRequestID(id string) { r.RequestID = id }
 
 // TradeInfoRequest ties a coupon to a WeChat Pay order (关联订单信息) or
