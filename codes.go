@@ -336,29 +336,26 @@ func (c *Client) ListCouponCodes(ctx context.Context, req ListCouponCodesRequest
 }
 
 // AllCouponCodes yields every code ListCouponCodes would page through,
-// starting at req.Offset, one page of req.Limit at a time. It stops after
-// the first error, which it yields with a zero UploadedCode, and when the
-// caller stops ranging. Codes uploaded or sent while it runs may be missed or
-// seen twice, as with any offset paging.
+// starting at req.Offset, one page of req.Limit at a time, each code once.
+// It stops after the last code the pages' total_count promises, when the
+// caller stops ranging, and after the first error, which it yields with a
+// zero UploadedCode: an *APIError or transport error; ErrMalformedResponse
+// for a page without total_count (WeChat Pay's models require it: a list
+// that does not say how long it is cannot be walked to its end); ErrPaging
+// when a page brings no new code or the pages exceed what total_count and
+// the page size allow, so that a broken server cannot make it loop. Codes
+// uploaded or sent while it runs may be missed, as with any offset paging;
+// a code the list shifted onto the next page is not yielded again.
 func (c *Client) AllCouponCodes(ctx context.Context, req ListCouponCodesRequest) iter.Seq2[UploadedCode, error] {
-	return func(yield func(UploadedCode, error) bool) {
-		for {
+	return walkPages(req.Offset, false, func(code UploadedCode) string { return code.Code },
+		func(offset int64) (listPage[UploadedCode], error) {
+			req.Offset = offset
 			page, err := c.ListCouponCodes(ctx, req)
 			if err != nil {
-				yield(UploadedCode{}, err)
-				return
+				return listPage[UploadedCode]{}, err
 			}
-			for _, code := range page.Data {
-				if !yield(code, nil) {
-					return
-				}
-			}
-			req.Offset += int64(len(page.Data))
-			if len(page.Data) == 0 || req.Offset >= page.TotalCount {
-				return
-			}
-		}
-	}
+			return listPage[UploadedCode]{items: page.Data, total: page.TotalCount, limit: page.Limit}, nil
+		})
 }
 
 // GetCouponCode reads an uploaded code and, once it was sent, the user

@@ -509,30 +509,34 @@ func (c *Client) ListUserCoupons(ctx context.Context, req ListUserCouponsRequest
 }
 
 // AllUserCoupons yields every coupon ListUserCoupons would page through,
-// from page req.Offset on. It stops after the first error, which it yields
-// with a zero UserCoupon, at an empty page, once TotalCount coupons came, and
-// when the caller stops ranging.
+// from page req.Offset on (the offset is a page number), each coupon once.
+// It stops after the last coupon the pages' total_count promises, when the
+// caller stops ranging, and after the first error, which it yields with a
+// zero UserCoupon: an *APIError or transport error; ErrMalformedResponse
+// for a page without total_count (WeChat Pay's models require it: a list
+// that does not say how long it is cannot be walked to its end); ErrPaging
+// when a page brings no new coupon, a page short of the page size is not
+// the last (the coupons between would be skipped), or the pages exceed what
+// total_count and the page size allow, so that a broken server cannot make
+// it loop.
 func (c *Client) AllUserCoupons(ctx context.Context, req ListUserCouponsRequest) iter.Seq2[UserCoupon, error] {
-	return func(yield func(UserCoupon, error) bool) {
-		var seen int64
-		for {
-			page, err := c.ListUserCoupons(ctx, req)
-			if err != nil {
-				yield(UserCoupon{}, err)
-				return
-			}
-			for _, uc := range page.Data {
-				if !yield(uc, nil) {
-					return
-				}
-			}
-			seen += int64(len(page.Data))
-			req.Offset++
-			if len(page.Data) == 0 || seen >= page.TotalCount {
-				return
-			}
+	return walkPages(req.Offset, true, userCouponKey, func(offset int64) (listPage[UserCoupon], error) {
+		req.Offset = offset
+		page, err := c.ListUserCoupons(ctx, req)
+		if err != nil {
+			return listPage[UserCoupon]{}, err
 		}
+		return listPage[UserCoupon]{items: page.Data, total: page.TotalCount, limit: page.Limit}, nil
+	})
+}
+
+// userCouponKey identifies a coupon of a list: its code within its stock
+// (codes are unique per stock), or "" when the answer left the code out.
+func userCouponKey(u UserCoupon) string {
+	if u.CouponCode == "" {
+		return ""
 	}
+	return u.StockID + "/" + u.CouponCode
 }
 
 // AssociateTradeInfo ties a coupon to a WeChat Pay order (关联订单信息), so

@@ -80,6 +80,15 @@ var (
 	// an unparsable time, or larger than the client reads.
 	ErrMalformedResponse = errors.New("busifavor: malformed response")
 
+	// ErrPaging is matched when the pages of a list do not add up while
+	// AllCouponCodes or AllUserCoupons walks it: an empty page before
+	// total_count is reached, a page with nothing new (the server ignored
+	// the offset), a short page in the middle of a list paged by page
+	// number, or more pages than total_count and the page size allow. The
+	// walk stops; what it yielded before is sound and was yielded once.
+	// Never retried.
+	ErrPaging = errors.New("busifavor: the pages of the list do not add up")
+
 	// ErrRedirect is matched when an answer was a redirect (3xx), whether the
 	// HTTP client stopped at it (NewHTTPClient does) or followed it. WeChat
 	// Pay's API never redirects, so the call fails: an answer to any request
