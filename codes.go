@@ -3,6 +3,7 @@ package busifavor
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -301,12 +302,55 @@ func (r *DeleteCouponCodeResponse) setRequestID(id string) { r.RequestID = id }
 //
 // WeChat Pay API: POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/upload-coupon-code.html
+//
+// Every code sent must be named in the answer (in SuccessCodes, ExistCodes,
+// DuplicateCodes or FailCodes). When it is not, the answer comes back with
+// an error: ErrRequestNoReused when the answer names codes that were not
+// sent or only some of those that were (it is the first answer to an
+// earlier upload with the same UploadRequestNo), else ErrMalformedResponse.
 func (c *Client) UploadCouponCodes(ctx context.Context, req UploadCouponCodesRequest) (*UploadCouponCodesResponse, error) {
 	out := &UploadCouponCodesResponse{}
 	if err := c.send(ctx, "UploadCouponCodes", req, http.MethodPost, codesPath(req.StockID), nil, req, out); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, out.accounts(req)
+}
+
+// accounts checks that the answer names every code of req, and only those.
+func (r *UploadCouponCodesResponse) accounts(req UploadCouponCodesRequest) error {
+	sent := make(map[string]bool, len(req.CouponCodeList))
+	for _, code := range req.CouponCodeList {
+		sent[code] = true
+	}
+	named := make(map[string]bool, len(sent))
+	foreign := 0
+	for _, list := range [][]string{r.SuccessCodes, r.ExistCodes, r.DuplicateCodes, failedCodes(r.FailCodes)} {
+		for _, code := range list {
+			if !sent[code] {
+				foreign++
+			} else {
+				named[code] = true
+			}
+		}
+	}
+	switch {
+	case foreign > 0 || len(named) > 0 && len(named) < len(sent):
+		return fmt.Errorf("%w: the answer to upload_request_no %q names %d of the %d codes sent and %d others: "+
+			"it is WeChat Pay's first answer to an earlier upload with this number; upload a changed list under a new number",
+			ErrRequestNoReused, req.UploadRequestNo, len(named), len(sent), foreign)
+	case len(named) < len(sent):
+		return fmt.Errorf("%w: the answer to upload_request_no %q names none of the %d codes sent; check them with GetCouponCode",
+			ErrMalformedResponse, req.UploadRequestNo, len(sent))
+	}
+	return nil
+}
+
+func failedCodes(f []CouponCodeFailure) []string {
+	out := make([]string, len(f))
+	for i, x := range f {
+		out[i] = x.CouponCode
+	}
+	return out
 }
 
 // ListCouponCodes reads one page of a stock's uploaded codes (查询预存code

@@ -89,6 +89,15 @@ var (
 	// Never retried.
 	ErrPaging = errors.New("busifavor: the pages of the list do not add up")
 
+	// ErrRequestNoReused is matched when an upload's answer is for other
+	// codes than the ones sent: it names a code that was not sent, or only
+	// some of those that were. WeChat Pay answers a repeated
+	// upload_request_no with its first answer, so a list changed under an
+	// old number (UploadAllCouponCodes with the prefix of an earlier, other
+	// list) would otherwise skip its new codes without a word. Upload a
+	// changed list under a new number or prefix. Never retried.
+	ErrRequestNoReused = errors.New("busifavor: upload_request_no was first used for other codes")
+
 	// ErrRedirect is matched when an answer was a redirect (3xx), whether the
 	// HTTP client stopped at it (NewHTTPClient does) or followed it. WeChat
 	// Pay's API never redirects, so the call fails: an answer to any request
