@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -199,6 +200,70 @@ func (c UploadedCode) Masked() UploadedCode {
 	c.OpenID, c.UnionID = MaskID(c.OpenID), MaskID(c.UnionID)
 	return c
 }
+
+// logged is r as logs show it: OpenID and UnionID masked (MaskID), Code and CouponCode too (MaskCode).
+func (r UploadedCode) logged() UploadedCode {
+	r = r.Masked()
+	r.Code, r.CouponCode = MaskCode(r.Code), MaskCode(r.CouponCode)
+	return r
+}
+
+// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
+// OpenID and UnionID masked (MaskID), Code and CouponCode too (MaskCode), so that printing it never shows them. json.Marshal is unchanged.
+func (r UploadedCode) Format(f fmt.State, verb rune) {
+	type UploadedCode uploadedCode // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), UploadedCode(r.logged()))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r UploadedCode) LogValue() slog.Value { return logValue(r.logged()) }
+
+type uploadedCode = UploadedCode
+
+// logged is r as logs show it: the code's openid, unionid and codes masked (see UploadedCode), and the coupon's code.
+func (r GetCouponCodeResponse) logged() GetCouponCodeResponse {
+	r.CodeInformation = r.CodeInformation.logged()
+	if u := r.CouponInformation; u != nil {
+		cp := *u
+		cp.CouponCode = MaskCode(cp.CouponCode)
+		r.CouponInformation = &cp
+	}
+	return r
+}
+
+// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
+// the code's openid, unionid and codes masked (see UploadedCode), and the coupon's code, so that printing it never shows them. json.Marshal is unchanged.
+func (r GetCouponCodeResponse) Format(f fmt.State, verb rune) {
+	type GetCouponCodeResponse getCouponCodeResponse // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), GetCouponCodeResponse(r.logged()))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r GetCouponCodeResponse) LogValue() slog.Value { return logValue(r.logged()) }
+
+type getCouponCodeResponse = GetCouponCodeResponse
+
+// logged is r as logs show it: every code's openid, unionid and codes masked (see UploadedCode).
+func (r ListCouponCodesResponse) logged() ListCouponCodesResponse {
+	data := make([]UploadedCode, len(r.Data))
+	for i, c := range r.Data {
+		data[i] = c.logged()
+	}
+	r.Data = data
+	return r
+}
+
+// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
+// every code's openid, unionid and codes masked (see UploadedCode), so that printing it never shows them. json.Marshal is unchanged.
+func (r ListCouponCodesResponse) Format(f fmt.State, verb rune) {
+	type ListCouponCodesResponse listCouponCodesResponse // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), ListCouponCodesResponse(r.logged()))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r ListCouponCodesResponse) LogValue() slog.Value { return logValue(r.logged()) }
+
+type listCouponCodesResponse = ListCouponCodesResponse
 
 // UnmarshalJSON reads the code's times in any shape ParseTime accepts.
 func (c *UploadedCode) UnmarshalJSON(b []byte) error {

@@ -415,6 +415,96 @@ type SendGovCardResponse struct {
 func (r *SendGovCardResponse) missing() []string      { return missingOf("card_code", r.CardCode) }
 func (r *SendGovCardResponse) setRequestID(id string) { r.RequestID = id }
 
+// logged is r as logs show it: Openid and CouponCode masked (MaskID, MaskCode).
+func (r SendCouponRequest) logged() SendCouponRequest {
+	r.Openid, r.CouponCode = MaskID(r.Openid), MaskCode(r.CouponCode)
+	return r
+}
+
+// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
+// Openid and CouponCode masked (MaskID, MaskCode), so that printing it never shows them. json.Marshal is unchanged.
+func (r SendCouponRequest) Format(f fmt.State, verb rune) {
+	type SendCouponRequest sendCouponRequest // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), SendCouponRequest(r.logged()))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r SendCouponRequest) LogValue() slog.Value { return logValue(r.logged()) }
+
+type sendCouponRequest = SendCouponRequest
+
+// logged is r as logs show it: Openid and CouponCode masked (MaskID, MaskCode).
+func (r UseCouponRequest) logged() UseCouponRequest {
+	r.Openid, r.CouponCode = MaskID(r.Openid), MaskCode(r.CouponCode)
+	return r
+}
+
+// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
+// Openid and CouponCode masked (MaskID, MaskCode), so that printing it never shows them. json.Marshal is unchanged.
+func (r UseCouponRequest) Format(f fmt.State, verb rune) {
+	type UseCouponRequest useCouponRequest // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), UseCouponRequest(r.logged()))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r UseCouponRequest) LogValue() slog.Value { return logValue(r.logged()) }
+
+type useCouponRequest = UseCouponRequest
+
+// logged is r as logs show it: Openid and CouponCode masked (MaskID, MaskCode).
+func (r GetUserCouponRequest) logged() GetUserCouponRequest {
+	r.Openid, r.CouponCode = MaskID(r.Openid), MaskCode(r.CouponCode)
+	return r
+}
+
+// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
+// Openid and CouponCode masked (MaskID, MaskCode), so that printing it never shows them. json.Marshal is unchanged.
+func (r GetUserCouponRequest) Format(f fmt.State, verb rune) {
+	type GetUserCouponRequest getUserCouponRequest // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), GetUserCouponRequest(r.logged()))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r GetUserCouponRequest) LogValue() slog.Value { return logValue(r.logged()) }
+
+type getUserCouponRequest = GetUserCouponRequest
+
+// logged is r as logs show it: Openid masked (MaskID).
+func (r ListUserCouponsRequest) logged() ListUserCouponsRequest {
+	r.Openid = MaskID(r.Openid)
+	return r
+}
+
+// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
+// Openid masked (MaskID), so that printing it never shows them. json.Marshal is unchanged.
+func (r ListUserCouponsRequest) Format(f fmt.State, verb rune) {
+	type ListUserCouponsRequest listUserCouponsRequest // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), ListUserCouponsRequest(r.logged()))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r ListUserCouponsRequest) LogValue() slog.Value { return logValue(r.logged()) }
+
+type listUserCouponsRequest = ListUserCouponsRequest
+
+// logged is r as logs show it: Openid masked (MaskID).
+func (r SendGovCardRequest) logged() SendGovCardRequest {
+	r.Openid = MaskID(r.Openid)
+	return r
+}
+
+// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
+// Openid masked (MaskID), so that printing it never shows them. json.Marshal is unchanged.
+func (r SendGovCardRequest) Format(f fmt.State, verb rune) {
+	type SendGovCardRequest sendGovCardRequest // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), SendGovCardRequest(r.logged()))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r SendGovCardRequest) LogValue() slog.Value { return logValue(r.logged()) }
+
+type sendGovCardRequest = SendGovCardRequest
+
 // decodeTime reads the one time field name of an answer into t.
 func decodeTime(b []byte, name string, t *time.Time) error {
 	var w map[string]json.RawMessage

@@ -423,22 +423,49 @@ func (e *transportError) Error() string {
 	return maskPath(fmt.Sprintf("busifavor: no answer from %s: %v", e.host, e.err))
 }
 
-// maskPath masks the openid in a path or text that holds
-// /users/{openid}/… (see MaskID), so that it never reaches a log line or an
-// error.
+// maskPath masks what a path, or a text holding one, carries of a user or
+// a coupon: the openid of /users/{openid} (MaskID) and the coupon code of
+// /users/{openid}/coupons/{coupon_code} and /couponcodes/{coupon_code}
+// (MaskCode), so that they never reach a log line or an error.
 func maskPath(p string) string {
-	const seg = "/users/"
-	i := strings.Index(p, seg)
-	if i < 0 {
-		return p
-	}
-	rest := p[i+len(seg):]
-	j := strings.IndexAny(rest, "/?\" \t")
-	if j < 0 {
-		j = len(rest)
-	}
-	return p[:i+len(seg)] + MaskID(rest[:j]) + rest[j:]
+	p = maskAfter(p, "/users/", MaskID, "/coupons/")
+	return maskAfter(p, "/couponcodes/", MaskCode, "")
 }
+
+// maskAfter masks, with mask, the path segment after each seg in p and, when
+// then is set and follows that segment, the segment after then too (with
+// MaskCode).
+func maskAfter(p, seg string, mask func(string) string, then string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(p, seg)
+		if i < 0 {
+			b.WriteString(p)
+			return b.String()
+		}
+		b.WriteString(p[:i+len(seg)])
+		p = p[i+len(seg):]
+		j := segmentEnd(p)
+		b.WriteString(mask(p[:j]))
+		p = p[j:]
+		if then != "" && strings.HasPrefix(p, then) {
+			b.WriteString(then)
+			p = p[len(then):]
+			j = segmentEnd(p)
+			b.WriteString(MaskCode(p[:j]))
+			p = p[j:]
+		}
+	}
+}
+
+// segmentEnd is where the path segment at the start of p ends.
+func segmentEnd(p string) int {
+	if j := strings.IndexAny(p, "/?\" \t"); j >= 0 {
+		return j
+	}
+	return len(p)
+}
+
 func (e *transportError) Unwrap() error        { return e.err }
 func (e *transportError) Is(target error) bool { return target == ErrTransport }
 

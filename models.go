@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
+	"strings"
 	"time"
 )
 
@@ -233,6 +235,48 @@ func MaskID(id string) string {
 		return "***"
 	}
 	return string(r[:3]) + "***" + string(r[len(r)-2:])
+}
+
+// MaskCode masks a coupon code for logs and error texts: a code is a bearer
+// credential at a till. A quarter of its characters stay, at most six,
+// split between its start and end, so that a log line can be matched to a
+// code one holds while the code cannot be read back; codes under 8
+// characters become "***" whole, "" stays "", and a value already masked
+// (holding "***", which no code can) is returned as it is.
+func MaskCode(code string) string {
+	r := []rune(code)
+	switch {
+	case len(r) == 0 || strings.Contains(code, "***"):
+		return code
+	case len(r) < 8:
+		return "***"
+	}
+	keep := min(len(r)/4, 6)
+	front := keep / 2
+	return string(r[:front]) + "***" + string(r[len(r)-(keep-front):])
+}
+
+// logValue is the slog value of a value already masked for logs (see the
+// Format methods): a group of its exported, non-zero fields, each named as
+// in JSON (or by its Go name where JSON leaves it out). Nested values are
+// logged through their own LogValue, or as they are; the masked copy holds
+// them masked.
+func logValue(masked any) slog.Value {
+	v := reflect.ValueOf(masked)
+	t := v.Type()
+	attrs := make([]slog.Attr, 0, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() || v.Field(i).IsZero() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			name = f.Name
+		}
+		attrs = append(attrs, slog.Any(name, v.Field(i).Interface()))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // The documented send_channel values.
