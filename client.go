@@ -282,8 +282,9 @@ func redirected(res *http.Response) error {
 	if followed {
 		how = "followed"
 	}
+	// Location repeats the path, which can hold an openid and a coupon code.
 	return fmt.Errorf("%w: %d to %q (%s by the HTTP client; use busifavor.NewHTTPClient)",
-		ErrRedirect, first.StatusCode, headerValue(first.Header, "Location"), how)
+		ErrRedirect, first.StatusCode, clip(maskPath(first.Header.Get("Location")), MaxHeaderValueBytes), how)
 }
 
 // classify turns what core.Client returned into one of this package's errors.
@@ -312,7 +313,7 @@ func classify(host string, res *core.APIResult, err error) error {
 	}
 	// The validator's text echoes header values: clip it.
 	return fmt.Errorf("%w (status %d, request id %s): %s", ErrResponseSignature,
-		res.Response.StatusCode, requestID(res.Response.Header), clip(err.Error(), maxErrorMessage))
+		res.Response.StatusCode, requestID(res.Response.Header), clip(maskPath(err.Error()), maxErrorMessage))
 }
 
 // tooLarge is an answer larger than MaxResponseBytes, whether cut off by

@@ -3,7 +3,9 @@ package busifavor
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"iter"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -73,24 +75,34 @@ type CouponCodeFailure struct {
 	Message string `json:"message"`
 }
 
-// UnmarshalJSON reads success_time in any shape ParseTime accepts.
+// UnmarshalJSON reads success_time in any shape ParseTime accepts and
+// refuses an answer without total_count or success_count.
 func (r *UploadCouponCodesResponse) UnmarshalJSON(b []byte) error {
 	type plain UploadCouponCodesResponse
 	w := struct {
 		*plain
-		SuccessTime flexTime `json:"success_time"`
+		SuccessTime  flexTime `json:"success_time"`
+		TotalCount   *int64   `json:"total_count"`
+		SuccessCount *int64   `json:"success_count"`
 	}{plain: (*plain)(r)}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	r.SuccessTime = time.Time(w.SuccessTime)
-	return nil
+	// wechatpay-go's UploadCouponCodeResponse requires both counts.
+	return readCounts(count{"total_count", w.TotalCount, &r.TotalCount}, count{"success_count", w.SuccessCount, &r.SuccessCount})
 }
 
+// missing lists the required fields of wechatpay-go's
+// UploadCouponCodeResponse that r lacks (stock_id, success_time; the counts
+// are checked by UnmarshalJSON), and those of each fail_codes entry
+// (UploadCouponCodeFailReason: coupon_code, code, message).
 func (r *UploadCouponCodesResponse) missing() []string {
 	m := missingOf("stock_id", r.StockID)
-	if r.SuccessTime.IsZero() {
-		m = append(m, "success_time")
+	m = append(m, missingTime("success_time", r.SuccessTime)...)
+	for i, f := range r.FailCodes {
+		p := "fail_codes" + index(i) + "."
+		m = append(m, missingOf(p+"coupon_code", f.CouponCode, p+"code", f.Code, p+"message", f.Message)...)
 	}
 	return m
 }
@@ -128,7 +140,32 @@ type ListCouponCodesResponse struct {
 	RequestID string `json:"-"`
 }
 
-func (r *ListCouponCodesResponse) missing() []string { return missingOf("stock_id", r.StockID) }
+// UnmarshalJSON reads the page and refuses one without total_count, offset
+// or limit (wechatpay-go's CouponCodeListResponse requires all three): a
+// page that does not say how long the list is cannot be paged through.
+func (r *ListCouponCodesResponse) UnmarshalJSON(b []byte) error {
+	type plain ListCouponCodesResponse
+	w := struct {
+		*plain
+		TotalCount *int64 `json:"total_count"`
+		Offset     *int64 `json:"offset"`
+		Limit      *int64 `json:"limit"`
+	}{plain: (*plain)(r)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	return readCounts(count{"total_count", w.TotalCount, &r.TotalCount}, count{"offset", w.Offset, &r.Offset}, count{"limit", w.Limit, &r.Limit})
+}
+
+// missing lists the required fields r lacks: stock_id (wechatpay-go's
+// CouponCodeListResponse) and each code's (see UploadedCode).
+func (r *ListCouponCodesResponse) missing() []string {
+	m := missingOf("stock_id", r.StockID)
+	for i := range r.Data {
+		m = append(m, r.Data[i].missing("data"+index(i)+".")...)
+	}
+	return m
+}
 
 // UploadedCode is a code a merchant uploaded, with its state. Once sent it
 // names the user who received it: OpenID and UnionID are personal data.
@@ -151,12 +188,82 @@ type UploadedCode struct {
 
 func (r *ListCouponCodesResponse) setRequestID(id string) { r.RequestID = id }
 
+// missing lists the fields wechatpay-go's CouponCodeEntity requires that c
+// lacks (code, code_status), each named under prefix.
+func (c *UploadedCode) missing(prefix string) []string {
+	return missingOf(prefix+"code", c.Code, prefix+"code_status", string(c.CodeStatus))
+}
+
 // Masked returns a copy of c with OpenID and UnionID masked (see MaskID),
 // for logs and displays.
 func (c UploadedCode) Masked() UploadedCode {
 	c.OpenID, c.UnionID = MaskID(c.OpenID), MaskID(c.UnionID)
 	return c
 }
+
+// logged is r as logs show it: OpenID and UnionID masked (MaskID), Code and CouponCode too (MaskCode).
+func (r UploadedCode) logged() UploadedCode {
+	r = r.Masked()
+	r.Code, r.CouponCode = MaskCode(r.Code), MaskCode(r.CouponCode)
+	return r
+}
+
+// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
+// OpenID and UnionID masked (MaskID), Code and CouponCode too (MaskCode), so that printing it never shows them. json.Marshal is unchanged.
+func (r UploadedCode) Format(f fmt.State, verb rune) {
+	type UploadedCode uploadedCode // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), UploadedCode(r.logged()))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r UploadedCode) LogValue() slog.Value { return logValue(r.logged()) }
+
+type uploadedCode = UploadedCode
+
+// logged is r as logs show it: the code's openid, unionid and codes masked (see UploadedCode), and the coupon's code.
+func (r GetCouponCodeResponse) logged() GetCouponCodeResponse {
+	r.CodeInformation = r.CodeInformation.logged()
+	if u := r.CouponInformation; u != nil {
+		cp := *u
+		cp.CouponCode = MaskCode(cp.CouponCode)
+		r.CouponInformation = &cp
+	}
+	return r
+}
+
+// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
+// the code's openid, unionid and codes masked (see UploadedCode), and the coupon's code, so that printing it never shows them. json.Marshal is unchanged.
+func (r GetCouponCodeResponse) Format(f fmt.State, verb rune) {
+	type GetCouponCodeResponse getCouponCodeResponse // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), GetCouponCodeResponse(r.logged()))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r GetCouponCodeResponse) LogValue() slog.Value { return logValue(r.logged()) }
+
+type getCouponCodeResponse = GetCouponCodeResponse
+
+// logged is r as logs show it: every code's openid, unionid and codes masked (see UploadedCode).
+func (r ListCouponCodesResponse) logged() ListCouponCodesResponse {
+	data := make([]UploadedCode, len(r.Data))
+	for i, c := range r.Data {
+		data[i] = c.logged()
+	}
+	r.Data = data
+	return r
+}
+
+// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
+// every code's openid, unionid and codes masked (see UploadedCode), so that printing it never shows them. json.Marshal is unchanged.
+func (r ListCouponCodesResponse) Format(f fmt.State, verb rune) {
+	type ListCouponCodesResponse listCouponCodesResponse // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), ListCouponCodesResponse(r.logged()))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r ListCouponCodesResponse) LogValue() slog.Value { return logValue(r.logged()) }
+
+type listCouponCodesResponse = ListCouponCodesResponse
 
 // UnmarshalJSON reads the code's times in any shape ParseTime accepts.
 func (c *UploadedCode) UnmarshalJSON(b []byte) error {
@@ -177,7 +284,7 @@ func (c *UploadedCode) UnmarshalJSON(b []byte) error {
 type GetCouponCodeRequest struct {
 	// StockID is the stock, 1 to 20 bytes.
 	StockID string
-	// CouponCode is the uploaded code, 1 to 32 bytes.
+	// CouponCode is the uploaded code (see UploadCouponCodesRequest).
 	CouponCode string
 	// Appid, when set, makes WeChat Pay return the openid for that appid.
 	Appid string
@@ -193,8 +300,15 @@ type GetCouponCodeResponse struct {
 	RequestID string `json:"-"`
 }
 
+// missing lists the required fields r lacks: code_information's
+// (wechatpay-go's CouponCodeInfoResponse requires it) and, when present,
+// coupon_information's (see UserCoupon).
 func (r *GetCouponCodeResponse) missing() []string {
-	return missingOf("code_information.code", r.CodeInformation.Code, "code_information.code_status", string(r.CodeInformation.CodeStatus))
+	m := r.CodeInformation.missing("code_information.")
+	if r.CouponInformation != nil {
+		m = append(m, r.CouponInformation.missing("coupon_information.")...)
+	}
+	return m
 }
 
 func (r *GetCouponCodeResponse) setRequestID(id string) { r.RequestID = id }
@@ -203,7 +317,7 @@ func (r *GetCouponCodeResponse) setRequestID(id string) { r.RequestID = id }
 type DeleteCouponCodeRequest struct {
 	// StockID is the stock, 1 to 20 bytes.
 	StockID string
-	// CouponCode is the code, 1 to 32 bytes.
+	// CouponCode is the code (see UploadCouponCodesRequest).
 	CouponCode string
 	// DeleteRequestNo is the merchant's unique number for this deletion, 1 to
 	// 128 bytes. It makes the deletion safe to retry.
@@ -253,12 +367,55 @@ func (r *DeleteCouponCodeResponse) setRequestID(id string) { r.RequestID = id }
 //
 // WeChat Pay API: POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/upload-coupon-code.html
+//
+// Every code sent must be named in the answer (in SuccessCodes, ExistCodes,
+// DuplicateCodes or FailCodes). When it is not, the answer comes back with
+// an error: ErrRequestNoReused when the answer names codes that were not
+// sent or only some of those that were (it is the first answer to an
+// earlier upload with the same UploadRequestNo), else ErrMalformedResponse.
 func (c *Client) UploadCouponCodes(ctx context.Context, req UploadCouponCodesRequest) (*UploadCouponCodesResponse, error) {
 	out := &UploadCouponCodesResponse{}
 	if err := c.send(ctx, "UploadCouponCodes", req, http.MethodPost, codesPath(req.StockID), nil, req, out); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, out.accounts(req)
+}
+
+// accounts checks that the answer names every code of req, and only those.
+func (r *UploadCouponCodesResponse) accounts(req UploadCouponCodesRequest) error {
+	sent := make(map[string]bool, len(req.CouponCodeList))
+	for _, code := range req.CouponCodeList {
+		sent[code] = true
+	}
+	named := make(map[string]bool, len(sent))
+	foreign := 0
+	for _, list := range [][]string{r.SuccessCodes, r.ExistCodes, r.DuplicateCodes, failedCodes(r.FailCodes)} {
+		for _, code := range list {
+			if !sent[code] {
+				foreign++
+			} else {
+				named[code] = true
+			}
+		}
+	}
+	switch {
+	case foreign > 0 || len(named) > 0 && len(named) < len(sent):
+		return fmt.Errorf("%w: the answer to upload_request_no %q names %d of the %d codes sent and %d others: "+
+			"it is WeChat Pay's first answer to an earlier upload with this number; upload a changed list under a new number",
+			ErrRequestNoReused, req.UploadRequestNo, len(named), len(sent), foreign)
+	case len(named) < len(sent):
+		return fmt.Errorf("%w: the answer to upload_request_no %q names none of the %d codes sent; check them with GetCouponCode",
+			ErrMalformedResponse, req.UploadRequestNo, len(sent))
+	}
+	return nil
+}
+
+func failedCodes(f []CouponCodeFailure) []string {
+	out := make([]string, len(f))
+	for i, x := range f {
+		out[i] = x.CouponCode
+	}
+	return out
 }
 
 // ListCouponCodes reads one page of a stock's uploaded codes (查询预存code
@@ -288,29 +445,26 @@ func (c *Client) ListCouponCodes(ctx context.Context, req ListCouponCodesRequest
 }
 
 // AllCouponCodes yields every code ListCouponCodes would page through,
-// starting at req.Offset, one page of req.Limit at a time. It stops after
-// the first error, which it yields with a zero UploadedCode, and when the
-// caller stops ranging. Codes uploaded or sent while it runs may be missed or
-// seen twice, as with any offset paging.
+// starting at req.Offset, one page of req.Limit at a time, each code once.
+// It stops after the last code the pages' total_count promises, when the
+// caller stops ranging, and after the first error, which it yields with a
+// zero UploadedCode: an *APIError or transport error; ErrMalformedResponse
+// for a page without total_count (WeChat Pay's models require it: a list
+// that does not say how long it is cannot be walked to its end); ErrPaging
+// when a page brings no new code or the pages exceed what total_count and
+// the page size allow, so that a broken server cannot make it loop. Codes
+// uploaded or sent while it runs may be missed, as with any offset paging;
+// a code the list shifted onto the next page is not yielded again.
 func (c *Client) AllCouponCodes(ctx context.Context, req ListCouponCodesRequest) iter.Seq2[UploadedCode, error] {
-	return func(yield func(UploadedCode, error) bool) {
-		for {
+	return walkPages(req.Offset, false, func(code UploadedCode) string { return code.Code },
+		func(offset int64) (listPage[UploadedCode], error) {
+			req.Offset = offset
 			page, err := c.ListCouponCodes(ctx, req)
 			if err != nil {
-				yield(UploadedCode{}, err)
-				return
+				return listPage[UploadedCode]{}, err
 			}
-			for _, code := range page.Data {
-				if !yield(code, nil) {
-					return
-				}
-			}
-			req.Offset += int64(len(page.Data))
-			if len(page.Data) == 0 || req.Offset >= page.TotalCount {
-				return
-			}
-		}
-	}
+			return listPage[UploadedCode]{items: page.Data, total: page.TotalCount, limit: page.Limit}, nil
+		})
 }
 
 // GetCouponCode reads an uploaded code and, once it was sent, the user

@@ -39,7 +39,7 @@ type SendCouponRequest struct {
 	// retry.
 	OutRequestNo string `json:"out_request_no"`
 	// CouponCode names the code to send; required for MERCHANT_API stocks,
-	// 1 to 32 bytes.
+	// with the upload rule (see UploadCouponCodesRequest).
 	CouponCode string `json:"coupon_code,omitempty"`
 }
 
@@ -79,7 +79,8 @@ func (r *SendCouponResponse) setRequestID(id string) { r.RequestID = id }
 
 // UseCouponRequest redeems a coupon (核销用户券).
 type UseCouponRequest struct {
-	// CouponCode is the coupon: 1 to 32 bytes.
+	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
+	// UploadCouponCodesRequest).
 	CouponCode string
 	// StockID is the coupon's stock, 1 to 20 bytes; required for stocks in
 	// MERCHANT_API or MERCHANT_UPLOAD code mode.
@@ -174,7 +175,8 @@ func (r *UseCouponResponse) setRequestID(id string) { r.RequestID = id }
 type GetUserCouponRequest struct {
 	// Openid is the user, under Appid: 1 to 128 bytes.
 	Openid string
-	// CouponCode is the coupon: 1 to 32 bytes.
+	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
+	// UploadCouponCodesRequest).
 	CouponCode string
 	// Appid is an appid bound to the merchant: 1 to 32 bytes.
 	Appid string
@@ -188,7 +190,8 @@ type GetUserCouponResponse struct {
 }
 
 func (r *GetUserCouponResponse) missing() []string {
-	return missingOf("coupon_code", r.CouponCode, "stock_id", r.StockID, "coupon_state", string(r.CouponState))
+	m := missingOf("coupon_code", r.CouponCode, "stock_id", r.StockID, "coupon_state", string(r.CouponState))
+	return append(m, r.UserCoupon.missing("")...)
 }
 func (r *GetUserCouponResponse) setRequestID(id string) { r.RequestID = id }
 
@@ -228,7 +231,32 @@ type ListUserCouponsResponse struct {
 	RequestID string `json:"-"`
 }
 
-func (r *ListUserCouponsResponse) missing() []string      { return nil }
+// UnmarshalJSON reads the page and refuses one without total_count, limit
+// or offset (wechatpay-go's CouponListResponse requires all three): a page
+// that does not say how long the list is cannot be paged through.
+func (r *ListUserCouponsResponse) UnmarshalJSON(b []byte) error {
+	type plain ListUserCouponsResponse
+	w := struct {
+		*plain
+		TotalCount *int64 `json:"total_count"`
+		Limit      *int64 `json:"limit"`
+		Offset     *int64 `json:"offset"`
+	}{plain: (*plain)(r)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	return readCounts(count{"total_count", w.TotalCount, &r.TotalCount}, count{"limit", w.Limit, &r.Limit}, count{"offset", w.Offset, &r.Offset})
+}
+
+// missing lists what each coupon of the page lacks (see UserCoupon).
+func (r *ListUserCouponsResponse) missing() []string {
+	var m []string
+	for i := range r.Data {
+		m = append(m, r.Data[i].missing("data"+index(i)+".")...)
+	}
+	return m
+}
+
 func (r *ListUserCouponsResponse) setRequestID(id string) { r.RequestID = id }
 
 // TradeInfoRequest ties a coupon to a WeChat Pay order (关联订单信息) or
@@ -236,7 +264,8 @@ func (r *ListUserCouponsResponse) setRequestID(id string) { r.RequestID = id }
 type TradeInfoRequest struct {
 	// StockID is the coupon's stock, 1 to 20 bytes.
 	StockID string `json:"stock_id"`
-	// CouponCode is the coupon: 1 to 32 bytes.
+	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
+	// UploadCouponCodesRequest).
 	CouponCode string `json:"coupon_code"`
 	// OutTradeNo is the merchant's order number of the WeChat Pay order.
 	OutTradeNo string `json:"out_trade_no"`
@@ -290,7 +319,8 @@ func (r *DisassociateTradeInfoResponse) setRequestID(id string) { r.RequestID = 
 // ReturnCouponRequest returns a redeemed coupon to the user (申请退券),
 // after a refund: the coupon becomes usable again.
 type ReturnCouponRequest struct {
-	// CouponCode is the coupon: 1 to 32 bytes.
+	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
+	// UploadCouponCodesRequest).
 	CouponCode string `json:"coupon_code"`
 	// StockID is its stock, 1 to 20 bytes.
 	StockID string `json:"stock_id"`
@@ -318,7 +348,8 @@ func (r *ReturnCouponResponse) setRequestID(id string) { r.RequestID = id }
 
 // DeactivateCouponRequest makes a usable coupon unusable (使券失效).
 type DeactivateCouponRequest struct {
-	// CouponCode is the coupon: 1 to 32 bytes.
+	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
+	// UploadCouponCodesRequest).
 	CouponCode string `json:"coupon_code"`
 	// StockID is its stock, 1 to 20 bytes.
 	StockID string `json:"stock_id"`
@@ -383,6 +414,96 @@ type SendGovCardResponse struct {
 
 func (r *SendGovCardResponse) missing() []string      { return missingOf("card_code", r.CardCode) }
 func (r *SendGovCardResponse) setRequestID(id string) { r.RequestID = id }
+
+// logged is r as logs show it: Openid and CouponCode masked (MaskID, MaskCode).
+func (r SendCouponRequest) logged() SendCouponRequest {
+	r.Openid, r.CouponCode = MaskID(r.Openid), MaskCode(r.CouponCode)
+	return r
+}
+
+// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
+// Openid and CouponCode masked (MaskID, MaskCode), so that printing it never shows them. json.Marshal is unchanged.
+func (r SendCouponRequest) Format(f fmt.State, verb rune) {
+	type SendCouponRequest sendCouponRequest // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), SendCouponRequest(r.logged()))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r SendCouponRequest) LogValue() slog.Value { return logValue(r.logged()) }
+
+type sendCouponRequest = SendCouponRequest
+
+// logged is r as logs show it: Openid and CouponCode masked (MaskID, MaskCode).
+func (r UseCouponRequest) logged() UseCouponRequest {
+	r.Openid, r.CouponCode = MaskID(r.Openid), MaskCode(r.CouponCode)
+	return r
+}
+
+// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
+// Openid and CouponCode masked (MaskID, MaskCode), so that printing it never shows them. json.Marshal is unchanged.
+func (r UseCouponRequest) Format(f fmt.State, verb rune) {
+	type UseCouponRequest useCouponRequest // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), UseCouponRequest(r.logged()))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r UseCouponRequest) LogValue() slog.Value { return logValue(r.logged()) }
+
+type useCouponRequest = UseCouponRequest
+
+// logged is r as logs show it: Openid and CouponCode masked (MaskID, MaskCode).
+func (r GetUserCouponRequest) logged() GetUserCouponRequest {
+	r.Openid, r.CouponCode = MaskID(r.Openid), MaskCode(r.CouponCode)
+	return r
+}
+
+// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
+// Openid and CouponCode masked (MaskID, MaskCode), so that printing it never shows them. json.Marshal is unchanged.
+func (r GetUserCouponRequest) Format(f fmt.State, verb rune) {
+	type GetUserCouponRequest getUserCouponRequest // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), GetUserCouponRequest(r.logged()))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r GetUserCouponRequest) LogValue() slog.Value { return logValue(r.logged()) }
+
+type getUserCouponRequest = GetUserCouponRequest
+
+// logged is r as logs show it: Openid masked (MaskID).
+func (r ListUserCouponsRequest) logged() ListUserCouponsRequest {
+	r.Openid = MaskID(r.Openid)
+	return r
+}
+
+// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
+// Openid masked (MaskID), so that printing it never shows them. json.Marshal is unchanged.
+func (r ListUserCouponsRequest) Format(f fmt.State, verb rune) {
+	type ListUserCouponsRequest listUserCouponsRequest // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), ListUserCouponsRequest(r.logged()))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r ListUserCouponsRequest) LogValue() slog.Value { return logValue(r.logged()) }
+
+type listUserCouponsRequest = ListUserCouponsRequest
+
+// logged is r as logs show it: Openid masked (MaskID).
+func (r SendGovCardRequest) logged() SendGovCardRequest {
+	r.Openid = MaskID(r.Openid)
+	return r
+}
+
+// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
+// Openid masked (MaskID), so that printing it never shows them. json.Marshal is unchanged.
+func (r SendGovCardRequest) Format(f fmt.State, verb rune) {
+	type SendGovCardRequest sendGovCardRequest // the same fields without methods, printed plainly
+	fmt.Fprintf(f, fmt.FormatString(f, verb), SendGovCardRequest(r.logged()))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r SendGovCardRequest) LogValue() slog.Value { return logValue(r.logged()) }
+
+type sendGovCardRequest = SendGovCardRequest
 
 // decodeTime reads the one time field name of an answer into t.
 func decodeTime(b []byte, name string, t *time.Time) error {
@@ -478,30 +599,34 @@ func (c *Client) ListUserCoupons(ctx context.Context, req ListUserCouponsRequest
 }
 
 // AllUserCoupons yields every coupon ListUserCoupons would page through,
-// from page req.Offset on. It stops after the first error, which it yields
-// with a zero UserCoupon, at an empty page, once TotalCount coupons came, and
-// when the caller stops ranging.
+// from page req.Offset on (the offset is a page number), each coupon once.
+// It stops after the last coupon the pages' total_count promises, when the
+// caller stops ranging, and after the first error, which it yields with a
+// zero UserCoupon: an *APIError or transport error; ErrMalformedResponse
+// for a page without total_count (WeChat Pay's models require it: a list
+// that does not say how long it is cannot be walked to its end); ErrPaging
+// when a page brings no new coupon, a page short of the page size is not
+// the last (the coupons between would be skipped), or the pages exceed what
+// total_count and the page size allow, so that a broken server cannot make
+// it loop.
 func (c *Client) AllUserCoupons(ctx context.Context, req ListUserCouponsRequest) iter.Seq2[UserCoupon, error] {
-	return func(yield func(UserCoupon, error) bool) {
-		var seen int64
-		for {
-			page, err := c.ListUserCoupons(ctx, req)
-			if err != nil {
-				yield(UserCoupon{}, err)
-				return
-			}
-			for _, uc := range page.Data {
-				if !yield(uc, nil) {
-					return
-				}
-			}
-			seen += int64(len(page.Data))
-			req.Offset++
-			if len(page.Data) == 0 || seen >= page.TotalCount {
-				return
-			}
+	return walkPages(req.Offset, true, userCouponKey, func(offset int64) (listPage[UserCoupon], error) {
+		req.Offset = offset
+		page, err := c.ListUserCoupons(ctx, req)
+		if err != nil {
+			return listPage[UserCoupon]{}, err
 		}
+		return listPage[UserCoupon]{items: page.Data, total: page.TotalCount, limit: page.Limit}, nil
+	})
+}
+
+// userCouponKey identifies a coupon of a list: its code within its stock
+// (codes are unique per stock), or "" when the answer left the code out.
+func userCouponKey(u UserCoupon) string {
+	if u.CouponCode == "" {
+		return ""
 	}
+	return u.StockID + "/" + u.CouponCode
 }
 
 // AssociateTradeInfo ties a coupon to a WeChat Pay order (关联订单信息), so
@@ -593,7 +718,7 @@ func (r SendCouponRequest) Validate() error {
 	v.stockID(r.StockID)
 	v.merchantNo("out_request_no", r.OutRequestNo)
 	if r.CouponCode != "" {
-		v.identifier("coupon_code", r.CouponCode, CouponCodeMaxLen)
+		v.couponCode("coupon_code", r.CouponCode)
 	}
 	return v.err()
 }
@@ -602,7 +727,7 @@ func (r SendCouponRequest) Validate() error {
 // broken rule, or nil.
 func (r UseCouponRequest) Validate() error {
 	var v validator
-	v.identifier("coupon_code", r.CouponCode, CouponCodeMaxLen)
+	v.couponCode("coupon_code", r.CouponCode)
 	if r.StockID != "" {
 		v.stockID(r.StockID)
 	}
@@ -620,16 +745,16 @@ func (r UseCouponRequest) Validate() error {
 // Validate checks the request and returns a *ValidationError, or nil.
 func (r GetUserCouponRequest) Validate() error {
 	var v validator
-	v.identifier("openid", r.Openid, OpenidMaxLen)
-	v.identifier("coupon_code", r.CouponCode, CouponCodeMaxLen)
-	v.identifier("appid", r.Appid, AppidMaxLen)
+	v.pathID("openid", r.Openid, OpenidMaxLen)
+	v.couponCode("coupon_code", r.CouponCode)
+	v.pathID("appid", r.Appid, AppidMaxLen)
 	return v.err()
 }
 
 // Validate checks the request and returns a *ValidationError, or nil.
 func (r ListUserCouponsRequest) Validate() error {
 	var v validator
-	v.identifier("openid", r.Openid, OpenidMaxLen)
+	v.pathID("openid", r.Openid, OpenidMaxLen)
 	v.identifier("appid", r.Appid, AppidMaxLen)
 	if r.StockID != "" {
 		v.stockID(r.StockID)
@@ -653,7 +778,7 @@ func (r ListUserCouponsRequest) Validate() error {
 func (r TradeInfoRequest) Validate() error {
 	var v validator
 	v.stockID(r.StockID)
-	v.identifier("coupon_code", r.CouponCode, CouponCodeMaxLen)
+	v.couponCode("coupon_code", r.CouponCode)
 	v.identifier("out_trade_no", r.OutTradeNo, 0)
 	v.merchantNo("out_request_no", r.OutRequestNo)
 	return v.err()
@@ -662,7 +787,7 @@ func (r TradeInfoRequest) Validate() error {
 // Validate checks the request and returns a *ValidationError, or nil.
 func (r ReturnCouponRequest) Validate() error {
 	var v validator
-	v.identifier("coupon_code", r.CouponCode, CouponCodeMaxLen)
+	v.couponCode("coupon_code", r.CouponCode)
 	v.stockID(r.StockID)
 	v.identifier("return_request_no", r.ReturnRequestNo, 0)
 	return v.err()
@@ -671,7 +796,7 @@ func (r ReturnCouponRequest) Validate() error {
 // Validate checks the request and returns a *ValidationError, or nil.
 func (r DeactivateCouponRequest) Validate() error {
 	var v validator
-	v.identifier("coupon_code", r.CouponCode, CouponCodeMaxLen)
+	v.couponCode("coupon_code", r.CouponCode)
 	v.stockID(r.StockID)
 	v.identifier("deactivate_request_no", r.DeactivateRequestNo, 0)
 	v.text("deactivate_reason", r.DeactivateReason, false, 0)
@@ -682,7 +807,7 @@ func (r DeactivateCouponRequest) Validate() error {
 // SendTime is at most 24 hours old is WeChat Pay's check, on its clock.
 func (r SendGovCardRequest) Validate() error {
 	var v validator
-	v.identifier("card_id", r.CardID, 0)
+	v.pathID("card_id", r.CardID, 0)
 	v.identifier("appid", r.Appid, AppidMaxLen)
 	v.identifier("openid", r.Openid, OpenidMaxLen)
 	v.identifier("out_request_no", r.OutRequestNo, 0)

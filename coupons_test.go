@@ -346,3 +346,112 @@ func TestUseCouponRetriesALostAnswerOnce(t *testing.T) {
 	assert.Equal(t, busifavor.CouponStateUsed, got.CouponState)
 	assert.Equal(t, "till-1", got.UseRequestNo)
 }
+
+// TestEveryUploadableCodeWorksEverywhere uploads codes that use every
+// character the upload page allows (a space among them) and takes each
+// through every call that names a code: one rule for a code wherever it goes.
+func TestEveryUploadableCodeWorksEverywhere(t *testing.T) {
+	_, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	id := newCouponStock(t, c, busifavor.CouponCodeModeMerchantUpload, "alphabet")
+	codes := []string{"CODE 1", `a-b_c\d/e=f|g`, " x ", strings.Repeat("9", busifavor.CouponCodeMaxLen)}
+	_, err := c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "abc"})
+	require.NoError(t, err)
+	for i, code := range codes {
+		n := fmt.Sprint(i)
+		_, err := c.GetCouponCode(ctx, busifavor.GetCouponCodeRequest{StockID: id, CouponCode: code})
+		require.NoError(t, err, "GetCouponCode %q", code)
+		sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "s" + n, CouponCode: code})
+		require.NoError(t, err, "SendCoupon %q", code)
+		require.Equal(t, code, sent.CouponCode)
+		_, err = c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: code, Appid: testAppid})
+		require.NoError(t, err, "GetUserCoupon %q", code)
+		_, err = c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: code, StockID: id, Appid: testAppid, UseTime: time.Now(), UseRequestNo: "u" + n})
+		require.NoError(t, err, "UseCoupon %q", code)
+		_, err = c.AssociateTradeInfo(ctx, busifavor.AssociateTradeInfoRequest{StockID: id, CouponCode: code, OutTradeNo: "o" + n, OutRequestNo: "a" + n})
+		require.NoError(t, err, "AssociateTradeInfo %q", code)
+		_, err = c.DisassociateTradeInfo(ctx, busifavor.DisassociateTradeInfoRequest{StockID: id, CouponCode: code, OutTradeNo: "o" + n, OutRequestNo: "d" + n})
+		require.NoError(t, err, "DisassociateTradeInfo %q", code)
+		_, err = c.ReturnCoupon(ctx, busifavor.ReturnCouponRequest{CouponCode: code, StockID: id, ReturnRequestNo: "r" + n})
+		require.NoError(t, err, "ReturnCoupon %q", code)
+		_, err = c.DeactivateCoupon(ctx, busifavor.DeactivateCouponRequest{CouponCode: code, StockID: id, DeactivateRequestNo: "x" + n})
+		require.NoError(t, err, "DeactivateCoupon %q", code)
+	}
+	// And one rule refuses the same codes everywhere.
+	for _, bad := range []string{"a.b", "tab\tcode", "码", strings.Repeat("9", busifavor.CouponCodeMaxLen+1)} {
+		for name, err := range map[string]error{
+			"upload":     busifavor.UploadCouponCodesRequest{StockID: id, CouponCodeList: []string{bad}, UploadRequestNo: "u"}.Validate(),
+			"send":       busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "s", CouponCode: bad}.Validate(),
+			"use":        busifavor.UseCouponRequest{CouponCode: bad, Appid: testAppid, UseTime: time.Now(), UseRequestNo: "u"}.Validate(),
+			"get":        busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: bad, Appid: testAppid}.Validate(),
+			"associate":  busifavor.AssociateTradeInfoRequest{StockID: id, CouponCode: bad, OutTradeNo: "o", OutRequestNo: "a"}.Validate(),
+			"return":     busifavor.ReturnCouponRequest{CouponCode: bad, StockID: id, ReturnRequestNo: "r"}.Validate(),
+			"deactivate": busifavor.DeactivateCouponRequest{CouponCode: bad, StockID: id, DeactivateRequestNo: "d"}.Validate(),
+			"get code":   busifavor.GetCouponCodeRequest{StockID: id, CouponCode: bad}.Validate(),
+			"delete":     busifavor.DeleteCouponCodeRequest{StockID: id, CouponCode: bad, DeleteRequestNo: "d"}.Validate(),
+		} {
+			assert.ErrorIs(t, err, busifavor.ErrValidation, "%s %q", name, bad)
+		}
+	}
+}
+
+// TestBrokenListAndUploadAnswersAreErrors answers 2xx bodies that lack a
+// field wechatpay-go's models require (a count, or a field of a list item):
+// each is ErrMalformedResponse naming the field, never a zero-valued
+// success.
+func TestBrokenListAndUploadAnswersAreErrors(t *testing.T) {
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	const (
+		coupon = `{"belong_merchant":"10000098","stock_name":"n","goods_name":"g","stock_type":"NORMAL","coupon_code":"C1","stock_id":"1",` +
+			`"coupon_use_rule":{"use_method":"OFF_LINE","coupon_available_time":{"available_begin_time":"2015-05-20T13:29:35+08:00","available_end_time":"2015-06-20T13:29:35+08:00"}}}`
+		code = `{"code":"C1","code_status":"AVAILABLE"}`
+	)
+	calls := map[string]func() (any, error){
+		"ListUserCoupons": func() (any, error) {
+			return c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid})
+		},
+		"ListCouponCodes": func() (any, error) { return c.ListCouponCodes(ctx, busifavor.ListCouponCodesRequest{StockID: "1"}) },
+		"GetCouponCode": func() (any, error) {
+			return c.GetCouponCode(ctx, busifavor.GetCouponCodeRequest{StockID: "1", CouponCode: "C1"})
+		},
+		"UploadCouponCodes": func() (any, error) {
+			return c.UploadCouponCodes(ctx, busifavor.UploadCouponCodesRequest{StockID: "1", CouponCodeList: []string{"C1"}, UploadRequestNo: "u"})
+		},
+		"GetUserCoupon": func() (any, error) {
+			return c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: "C1", Appid: testAppid})
+		},
+	}
+	tests := []struct{ call, body, field string }{
+		{"ListUserCoupons", `{}`, "total_count"},
+		{"ListUserCoupons", `{"total_count":0,"offset":0}`, "limit"},
+		{"ListUserCoupons", `{"total_count":1,"limit":10,"offset":null}`, "offset"},
+		{"ListUserCoupons", `{"total_count":2,"limit":10,"offset":0,"data":[` + coupon + `,{}]}`, "data[1].belong_merchant"},
+		{"ListUserCoupons", `{"total_count":1,"limit":10,"offset":0,"data":[` + strings.Replace(coupon, `"use_method":"OFF_LINE",`, "", 1) + `]}`, "data[0].coupon_use_rule.use_method"},
+		{"ListUserCoupons", `{"total_count":1,"limit":10,"offset":0,"data":[` + strings.Replace(coupon, `"stock_name":"n",`, "", 1) + `]}`, "data[0].stock_name"},
+		{"ListCouponCodes", `{"stock_id":"1"}`, "total_count"},
+		{"ListCouponCodes", `{"stock_id":"1","total_count":2,"offset":0,"limit":10,"data":[` + code + `,{"code":"C2"}]}`, "data[1].code_status"},
+		{"ListCouponCodes", `{"stock_id":"1","total_count":1,"offset":0,"limit":10,"data":[{}]}`, "data[0].code"},
+		{"GetCouponCode", `{"code_information":` + code + `,"coupon_information":{}}`, "coupon_information.stock_type"},
+		{"GetUserCoupon", `{"coupon_code":"C1","stock_id":"1","coupon_state":"SENDED"}`, "belong_merchant"},
+		{"UploadCouponCodes", `{"stock_id":"1","success_time":"2015-05-20T13:29:35+08:00"}`, "total_count"},
+		{"UploadCouponCodes", `{"stock_id":"1","success_time":"2015-05-20T13:29:35+08:00","total_count":1}`, "success_count"},
+		{"UploadCouponCodes", `{"stock_id":"1","success_time":"2015-05-20T13:29:35+08:00","total_count":1,"success_count":0,"fail_count":1,"fail_codes":[{"coupon_code":"C1"}]}`, "fail_codes[0].code"},
+	}
+	for _, tt := range tests {
+		s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: tt.body})
+		resp, err := calls[tt.call]()
+		assert.Nil(t, resp, "%s %s", tt.call, tt.body)
+		if assert.ErrorIs(t, err, busifavor.ErrMalformedResponse, "%s %s", tt.call, tt.body) {
+			assert.Contains(t, err.Error(), tt.field, "%s %s", tt.call, tt.body)
+		}
+	}
+	// The complete shapes decode.
+	for name, body := range map[string]string{
+		"ListUserCoupons": `{"total_count":1,"limit":10,"offset":0,"data":[` + coupon + `]}`,
+		"ListCouponCodes": `{"stock_id":"1","total_count":1,"offset":0,"limit":10,"data":[` + code + `]}`,
+		"GetCouponCode":   `{"code_information":` + code + `,"coupon_information":` + coupon + `}`,
+	} {
+		s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: body})
+		_, err := calls[name]()
+		assert.NoError(t, err, name)
+	}
+}

@@ -80,6 +80,24 @@ var (
 	// an unparsable time, or larger than the client reads.
 	ErrMalformedResponse = errors.New("busifavor: malformed response")
 
+	// ErrPaging is matched when the pages of a list do not add up while
+	// AllCouponCodes or AllUserCoupons walks it: an empty page before
+	// total_count is reached, a page with nothing new (the server ignored
+	// the offset), a short page in the middle of a list paged by page
+	// number, or more pages than total_count and the page size allow. The
+	// walk stops; what it yielded before is sound and was yielded once.
+	// Never retried.
+	ErrPaging = errors.New("busifavor: the pages of the list do not add up")
+
+	// ErrRequestNoReused is matched when an upload's answer is for other
+	// codes than the ones sent: it names a code that was not sent, or only
+	// some of those that were. WeChat Pay answers a repeated
+	// upload_request_no with its first answer, so a list changed under an
+	// old number (UploadAllCouponCodes with the prefix of an earlier, other
+	// list) would otherwise skip its new codes without a word. Upload a
+	// changed list under a new number or prefix. Never retried.
+	ErrRequestNoReused = errors.New("busifavor: upload_request_no was first used for other codes")
+
 	// ErrRedirect is matched when an answer was a redirect (3xx), whether the
 	// HTTP client stopped at it (NewHTTPClient does) or followed it. WeChat
 	// Pay's API never redirects, so the call fails: an answer to any request
@@ -395,22 +413,49 @@ func (e *transportError) Error() string {
 	return maskPath(fmt.Sprintf("busifavor: no answer from %s: %v", e.host, e.err))
 }
 
-// maskPath masks the openid in a path or text that holds
-// /users/{openid}/… (see MaskID), so that it never reaches a log line or an
-// error.
+// maskPath masks what a path, or a text holding one, carries of a user or
+// a coupon: the openid of /users/{openid} (MaskID) and the coupon code of
+// /users/{openid}/coupons/{coupon_code} and /couponcodes/{coupon_code}
+// (MaskCode), so that they never reach a log line or an error.
 func maskPath(p string) string {
-	const seg = "/users/"
-	i := strings.Index(p, seg)
-	if i < 0 {
-		return p
-	}
-	rest := p[i+len(seg):]
-	j := strings.IndexAny(rest, "/?\" \t")
-	if j < 0 {
-		j = len(rest)
-	}
-	return p[:i+len(seg)] + MaskID(rest[:j]) + rest[j:]
+	p = maskAfter(p, "/users/", MaskID, "/coupons/")
+	return maskAfter(p, "/couponcodes/", MaskCode, "")
 }
+
+// maskAfter masks, with mask, the path segment after each seg in p and, when
+// then is set and follows that segment, the segment after then too (with
+// MaskCode).
+func maskAfter(p, seg string, mask func(string) string, then string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(p, seg)
+		if i < 0 {
+			b.WriteString(p)
+			return b.String()
+		}
+		b.WriteString(p[:i+len(seg)])
+		p = p[i+len(seg):]
+		j := segmentEnd(p)
+		b.WriteString(mask(p[:j]))
+		p = p[j:]
+		if then != "" && strings.HasPrefix(p, then) {
+			b.WriteString(then)
+			p = p[len(then):]
+			j = segmentEnd(p)
+			b.WriteString(MaskCode(p[:j]))
+			p = p[j:]
+		}
+	}
+}
+
+// segmentEnd is where the path segment at the start of p ends.
+func segmentEnd(p string) int {
+	if j := strings.IndexAny(p, "/?\" \t"); j >= 0 {
+		return j
+	}
+	return len(p)
+}
+
 func (e *transportError) Unwrap() error        { return e.err }
 func (e *transportError) Is(target error) bool { return target == ErrTransport }
 

@@ -3,9 +3,12 @@ package busifavor
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
+	"strings"
 	"time"
 )
 
@@ -234,6 +237,48 @@ func MaskID(id string) string {
 	return string(r[:3]) + "***" + string(r[len(r)-2:])
 }
 
+// MaskCode masks a coupon code for logs and error texts: a code is a bearer
+// credential at a till. A quarter of its characters stay, at most six,
+// split between its start and end, so that a log line can be matched to a
+// code one holds while the code cannot be read back; codes under 8
+// characters become "***" whole, "" stays "", and a value already masked
+// (holding "***", which no code can) is returned as it is.
+func MaskCode(code string) string {
+	r := []rune(code)
+	switch {
+	case len(r) == 0 || strings.Contains(code, "***"):
+		return code
+	case len(r) < 8:
+		return "***"
+	}
+	keep := min(len(r)/4, 6)
+	front := keep / 2
+	return string(r[:front]) + "***" + string(r[len(r)-(keep-front):])
+}
+
+// logValue is the slog value of a value already masked for logs (see the
+// Format methods): a group of its exported, non-zero fields, each named as
+// in JSON (or by its Go name where JSON leaves it out). Nested values are
+// logged through their own LogValue, or as they are; the masked copy holds
+// them masked.
+func logValue(masked any) slog.Value {
+	v := reflect.ValueOf(masked)
+	t := v.Type()
+	attrs := make([]slog.Attr, 0, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() || v.Field(i).IsZero() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			name = f.Name
+		}
+		attrs = append(attrs, slog.Any(name, v.Field(i).Interface()))
+	}
+	return slog.GroupValue(attrs...)
+}
+
 // The documented send_channel values.
 const (
 	SendChannelMiniApp          = "BUSICOUPON_SEND_CHANNEL_MINIAPP"
@@ -366,10 +411,47 @@ func decodeAnswer(body []byte, v answerBody) error {
 		unmarshal = func(b []byte, _ any) error { return u.UnmarshalJSON(b) }
 	}
 	if err := unmarshal(body, v); err != nil {
+		var m missingFields
+		if errors.As(err, &m) {
+			return fmt.Errorf("%w: required field %v missing or empty", ErrMalformedResponse, append(m, v.missing()...))
+		}
 		return fmt.Errorf("%w: body is not the documented JSON object: %v", ErrMalformedResponse, err)
 	}
 	if m := v.missing(); len(m) > 0 {
 		return fmt.Errorf("%w: required field %v missing or empty", ErrMalformedResponse, m)
+	}
+	return nil
+}
+
+// missingFields names required fields of an answer whose zero value is
+// valid data (a count of 0), so that only their absence tells a broken
+// answer: the UnmarshalJSON that reads them returns it, and decodeAnswer
+// reports it as it reports what missing finds.
+type missingFields []string
+
+func (m missingFields) Error() string { return fmt.Sprintf("required field %v missing", []string(m)) }
+
+// count is a required JSON number of an answer: its name, what was read (nil
+// when absent or null) and where it goes.
+type count struct {
+	name string
+	got  *int64
+	dst  *int64
+}
+
+// readCounts stores each count that was read and returns missingFields for
+// the rest.
+func readCounts(cs ...count) error {
+	var m missingFields
+	for _, c := range cs {
+		if c.got == nil {
+			m = append(m, c.name)
+			continue
+		}
+		*c.dst = *c.got
+	}
+	if len(m) > 0 {
+		return m
 	}
 	return nil
 }
@@ -448,6 +530,21 @@ type UserCoupon struct {
 	DeactivateTime time.Time `json:"deactivate_time,omitzero"`
 	// DeactivateReason is why, when WeChat Pay says.
 	DeactivateReason string `json:"deactivate_reason,omitempty"`
+}
+
+// missing lists the fields wechatpay-go's CouponEntity requires that u
+// lacks, each named under prefix: belong_merchant, stock_name, goods_name,
+// stock_type and coupon_use_rule, whose CouponUseRule requires
+// coupon_available_time (FavorAvailableTime: available_begin_time and
+// available_end_time) and use_method.
+func (u *UserCoupon) missing(prefix string) []string {
+	const rule = "coupon_use_rule."
+	m := missingOf(prefix+"belong_merchant", u.BelongMerchant, prefix+"stock_name", u.StockName,
+		prefix+"goods_name", u.GoodsName, prefix+"stock_type", string(u.StockType),
+		prefix+rule+"use_method", string(u.CouponUseRule.UseMethod))
+	at := u.CouponUseRule.CouponAvailableTime
+	m = append(m, missingTime(prefix+rule+"coupon_available_time.available_begin_time", at.AvailableBeginTime)...)
+	return append(m, missingTime(prefix+rule+"coupon_available_time.available_end_time", at.AvailableEndTime)...)
 }
 
 // UnmarshalJSON reads the coupon's times in any shape ParseTime accepts.

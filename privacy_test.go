@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -134,4 +136,124 @@ func TestRefusalLogsCutHeaderValues(t *testing.T) {
 		assert.Less(t, logs.Len(), 2<<10, "%s of 500 KiB gave %d bytes of log", header, logs.Len())
 		assert.Contains(t, logs.String(), "…(cut)", header)
 	}
+}
+
+// Personal data and a coupon code for TestPersonalDataAndCodesAreMasked.
+const (
+	secretUnionid = "o-MYE42l80oelYMDE34nYD456Xoy"
+	secretCode    = "1000000000000000000000000000019"
+)
+
+// TestPersonalDataAndCodesAreMasked prints every type that holds an openid,
+// a unionid or a coupon code every way a log line can (fmt verbs, slog's
+// JSON and text handlers): none shows them, each shows them masked, and
+// json.Marshal is unchanged.
+func TestPersonalDataAndCodesAreMasked(t *testing.T) {
+	code := busifavor.UploadedCode{Code: secretCode, CodeStatus: busifavor.CouponCodeDispatched, OpenID: testOpenid, UnionID: secretUnionid, CouponCode: secretCode}
+	values := []any{
+		code,
+		busifavor.GetCouponCodeResponse{CodeInformation: code, CouponInformation: &busifavor.UserCoupon{CouponCode: secretCode, StockID: "1"}, RequestID: "08R"},
+		busifavor.ListCouponCodesResponse{StockID: "1", TotalCount: 1, Data: []busifavor.UploadedCode{code}, RequestID: "08R"},
+		busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: "1", OutRequestNo: "s", CouponCode: secretCode},
+		busifavor.UseCouponRequest{CouponCode: secretCode, Appid: testAppid, UseTime: time.Unix(0, 0), UseRequestNo: "u", Openid: testOpenid},
+		busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: secretCode, Appid: testAppid},
+		busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid},
+		busifavor.SendGovCardRequest{CardID: "card", Appid: testAppid, Openid: testOpenid, OutRequestNo: "g", SendTime: time.Unix(0, 0)},
+		busifavor.UseCouponResponse{StockID: "1", Openid: testOpenid},
+	}
+	hidden := func(t *testing.T, what, out string) {
+		t.Helper()
+		for _, secret := range []string{testOpenid, secretUnionid, secretCode} {
+			assert.NotContains(t, out, secret, what)
+			assert.NotContains(t, out, secret[4:16], what)
+			assert.NotContains(t, out, fmt.Sprintf("%x", secret[4:16]), what)
+		}
+	}
+	for _, v := range values {
+		typ := fmt.Sprintf("%T", v)
+		ptr := reflect.New(reflect.TypeOf(v))
+		ptr.Elem().Set(reflect.ValueOf(v))
+		p := ptr.Interface() // a pointer to the value, as *busifavor.UploadedCode
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		assert.Contains(t, string(b), testOpenid, "%s: json.Marshal keeps the data", typ)
+		for _, verb := range formatVerbs {
+			for _, x := range []any{v, p} {
+				out := fmt.Sprintf(verb, x)
+				hidden(t, verb+" of "+typ, out)
+				if verb == "%v" || verb == "%+v" || verb == "%#v" || verb == "%s" {
+					assert.Contains(t, out, busifavor.MaskID(testOpenid), "%s of %s shows the masked openid", verb, typ)
+				}
+			}
+		}
+		assert.Contains(t, fmt.Sprintf("%#v", v), typ+"{", "%#v keeps the type's name")
+		for name, handler := range map[string]func(*bytes.Buffer) slog.Handler{
+			"text": func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) },
+			"json": func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) },
+		} {
+			var logs bytes.Buffer
+			slog.New(handler(&logs)).Info("x", "v", v, slog.Any("p", p))
+			hidden(t, name+" of "+typ, logs.String())
+			assert.Contains(t, logs.String(), busifavor.MaskID(testOpenid), "%s of %s", name, typ)
+		}
+	}
+	assert.Contains(t, fmt.Sprintf("%+v", values[3]), busifavor.MaskCode(secretCode), "a log line keeps enough of a code to match it")
+}
+
+func TestMaskCode(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                "",
+		"CODE-1":                          "***",
+		"CLI 0001":                        "C***1",
+		"1000000000000000000001":          "10***001",
+		"1000000000000000000000000000019": "100***019",
+		"10***001":                        "10***001", // already masked
+	} {
+		assert.Equal(t, want, busifavor.MaskCode(in), in)
+	}
+}
+
+// TestErrorsAndLogLinesMaskPathIDs fails calls whose path holds an openid
+// and a coupon code, with logging on: a transport failure, an API error and
+// a redirect (whose Location repeats the path). No error text and no log
+// line shows them.
+func TestErrorsAndLogLinesMaskPathIDs(t *testing.T) {
+	var logs bytes.Buffer
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}),
+		busifavor.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	calls := map[string]func() error{
+		"GetUserCoupon": func() error {
+			_, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: secretCode, Appid: testAppid})
+			return err
+		},
+		"GetCouponCode": func() error {
+			_, err := c.GetCouponCode(ctx, busifavor.GetCouponCodeRequest{StockID: "1", CouponCode: secretCode})
+			return err
+		},
+		"DeleteCouponCode": func() error {
+			_, err := c.DeleteCouponCode(ctx, busifavor.DeleteCouponCodeRequest{StockID: "1", CouponCode: secretCode, DeleteRequestNo: "d"})
+			return err
+		},
+	}
+	var texts []string
+	for name, call := range calls {
+		s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
+		err := call()
+		require.ErrorIs(t, err, busifavor.ErrTransport, name)
+		texts = append(texts, err.Error())
+		s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeResourceNotExists})
+		err = call()
+		require.ErrorIs(t, err, busifavor.ErrResourceNotExists, name)
+		texts = append(texts, err.Error())
+	}
+	sc := newRedirectScene(t, http.StatusFound)
+	_, err := sc.client(t, busifavor.NewHTTPClient(nil)).GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: secretCode, Appid: testAppid})
+	require.ErrorIs(t, err, busifavor.ErrRedirect)
+	assert.Contains(t, err.Error(), "/users/"+busifavor.MaskID(testOpenid)+"/coupons/"+busifavor.MaskCode(secretCode)+"/appids/", "the redirect's Location, masked")
+	texts = append(texts, err.Error(), logs.String())
+	for _, text := range texts {
+		assert.NotContains(t, text, testOpenid)
+		assert.NotContains(t, text, secretCode)
+	}
+	assert.Contains(t, logs.String(), busifavor.MaskCode(secretCode))
 }

@@ -2,6 +2,7 @@ package busifavor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -73,6 +74,13 @@ type UploadAllCouponCodesResponse struct {
 // the report so far: the codes of the batches not sent are NOT_SENT. Run the
 // same list with the same prefix again to finish; batches already done are
 // answered again without storing anything twice.
+//
+// Every code ends with an outcome an answer gave it, or the call fails: a
+// batch answered for other codes than it sent (a changed list run under the
+// prefix of an earlier one: WeChat Pay answers a repeated upload_request_no
+// with its first answer) stops the call with ErrRequestNoReused, and codes
+// that no answer named (UNREPORTED) fail it with ErrMalformedResponse once
+// every batch was sent. The report comes back with the error.
 func (c *Client) UploadAllCouponCodes(ctx context.Context, req UploadAllCouponCodesRequest) (*UploadAllCouponCodesResponse, error) {
 	batches, results, err := req.plan()
 	if err != nil {
@@ -84,12 +92,19 @@ func (c *Client) UploadAllCouponCodes(ctx context.Context, req UploadAllCouponCo
 		a, err := c.UploadCouponCodes(ctx, UploadCouponCodesRequest{
 			StockID: req.StockID, CouponCodeList: b.codes, UploadRequestNo: batchRequestNo(req.UploadRequestNoPrefix, i+1),
 		})
-		if err != nil {
+		if a == nil {
 			out.count()
 			return out, fmt.Errorf("busifavor: batch %d of %d (%d codes from codes[%d]) failed; run the same list with the same prefix again to finish: %w",
 				i+1, len(batches), len(b.codes), b.at[0], err)
 		}
 		out.RequestIDs = append(out.RequestIDs, a.RequestID)
+		if errors.Is(err, ErrRequestNoReused) {
+			b.record(out.Results, &UploadCouponCodesResponse{}, i+1) // the answer is about other codes: all UNREPORTED
+			out.count()
+			return out, fmt.Errorf("busifavor: batch %d of %d (%d codes from codes[%d]): %w. The list changed since prefix %q was first used: "+
+				"upload it under a new UploadRequestNoPrefix (batches of codes stored before report them EXISTS)",
+				i+1, len(batches), len(b.codes), b.at[0], err, req.UploadRequestNoPrefix)
+		}
 		b.record(out.Results, a, i+1)
 		done += len(b.codes)
 		if req.Progress != nil {
@@ -97,6 +112,10 @@ func (c *Client) UploadAllCouponCodes(ctx context.Context, req UploadAllCouponCo
 		}
 	}
 	out.count()
+	if n := out.Counts[CodeUnreported]; n > 0 {
+		return out, fmt.Errorf("%w: %d codes were sent but no answer named them (outcome %s); check them with GetCouponCode",
+			ErrMalformedResponse, n, CodeUnreported)
+	}
 	return out, nil
 }
 

@@ -104,3 +104,53 @@ func TestUploadAllChecksEveryCodeFirst(t *testing.T) {
 	assert.ElementsMatch(t, []string{"codes", "upload_request_no_prefix"}, fieldsOf(err))
 	assert.Empty(t, s.Requests())
 }
+
+// TestUploadAllRefusesAChangedListUnderAnOldPrefix uploads [A B], then
+// [C A B] under the same prefix: the fake, as WeChat Pay, answers the
+// repeated upload_request_no with its first answer, which does not name C.
+// The call fails with ErrRequestNoReused instead of leaving C out without a
+// word; a new prefix uploads it.
+func TestUploadAllRefusesAChangedListUnderAnOldPrefix(t *testing.T) {
+	s, c := newFake(t, nil)
+	id := createUploadStock(ctx, c, s.MchID())
+	_, err := c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: id, Codes: []string{"A", "B"}, UploadRequestNoPrefix: "p"})
+	require.NoError(t, err)
+
+	report, err := c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: id, Codes: []string{"C", "A", "B"}, UploadRequestNoPrefix: "p"})
+	require.ErrorIs(t, err, busifavor.ErrRequestNoReused)
+	assert.Contains(t, err.Error(), `prefix "p"`)
+	assert.Contains(t, err.Error(), "new UploadRequestNoPrefix")
+	require.NotNil(t, report)
+	assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUnreported: 3}, report.Counts, "an answer about other codes says nothing of these")
+	assert.Len(t, s.CouponCodes(id), 2, "C was not stored")
+
+	report, err = c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: id, Codes: []string{"C", "A", "B"}, UploadRequestNoPrefix: "p2"})
+	require.NoError(t, err)
+	assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUploaded: 1, busifavor.CodeExists: 2}, report.Counts)
+	assert.Len(t, s.CouponCodes(id), 3)
+
+	// A foreign code in the answer is the same mistake, also for one call.
+	_, err = c.UploadCouponCodes(ctx, busifavor.UploadCouponCodesRequest{StockID: id, CouponCodeList: []string{"D"}, UploadRequestNo: "p_1"})
+	assert.ErrorIs(t, err, busifavor.ErrRequestNoReused)
+}
+
+// TestUploadAnswerNamingNoCodeSentIsAnError answers an upload with a
+// well-formed body that names none of the codes sent: the codes are
+// UNREPORTED and the call fails, with the answer or report.
+func TestUploadAnswerNamingNoCodeSentIsAnError(t *testing.T) {
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	const silent = `{"stock_id":"1","total_count":2,"success_count":2,"success_time":"2015-05-20T13:29:35+08:00"}`
+	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: silent})
+	resp, err := c.UploadCouponCodes(ctx, busifavor.UploadCouponCodesRequest{StockID: "1", CouponCodeList: []string{"A", "B"}, UploadRequestNo: "u"})
+	assert.ErrorIs(t, err, busifavor.ErrMalformedResponse)
+	assert.NotErrorIs(t, err, busifavor.ErrRequestNoReused)
+	require.NotNil(t, resp, "the answer comes back with the error")
+	assert.EqualValues(t, 2, resp.SuccessCount)
+
+	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: silent})
+	report, err := c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: "1", Codes: []string{"A", "B"}, UploadRequestNoPrefix: "v"})
+	assert.ErrorIs(t, err, busifavor.ErrMalformedResponse)
+	assert.Contains(t, err.Error(), "2 codes were sent but no answer named them")
+	require.NotNil(t, report)
+	assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUnreported: 2}, report.Counts)
+}

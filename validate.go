@@ -230,9 +230,10 @@ func (v *validator) between(f string, n, lo, hi int64) {
 	}
 }
 
-// stockID checks a stock_id: string[1,20], printable.
+// stockID checks a stock_id: string[1,20], printable. It goes in the path
+// of the stock and code endpoints, so it is a path id everywhere.
 func (v *validator) stockID(s string) {
-	v.identifier("stock_id", s, StockIDMaxLen)
+	v.pathID("stock_id", s, StockIDMaxLen)
 }
 
 // requestNo checks a merchant request number: string[1,128], printable.
@@ -254,15 +255,44 @@ func (v *validator) identifier(f, s string, max int) {
 	}
 }
 
-// couponCode checks a merchant coupon code: 1 to 32 bytes of 0-9 a-z A-Z,
-// space, - _ \ / = | (page: upload codes, which allows the space; the older
-// wiki page did not).
+// pathID checks an identifier (see identifier) that goes in a URL path: it
+// must not be a dot segment either. url.PathEscape leaves "." and ".."
+// alone, and a URL resolver removes them, so that GetStock{".."} would
+// read /v3/marketing/busifavor and UpdateStockBudget{"."} the stock
+// "budget". Every path parameter of every endpoint is checked here (or by
+// couponCode, whose alphabet has no dot).
+func (v *validator) pathID(f, s string, max int) {
+	v.identifier(f, s, max)
+	v.notDotSegment(f, s)
+}
+
+// notDotSegment refuses "." and "..", which a path cannot carry as an id.
+func (v *validator) notDotSegment(f, s string) {
+	if s == "." || s == ".." {
+		v.add(f, "must not be %q: a path segment of dots names another endpoint", s)
+	}
+}
+
+// couponCode checks a coupon code wherever one goes (upload, send, redeem,
+// read, associate, return, deactivate, delete), with the upload page's
+// rule, so that every code that can be uploaded can be used everywhere: 1
+// to 32 bytes of 0-9 a-z A-Z, space, - _ \ / = | (page: upload codes, "code
+// 允许包含的字符有 0-9 a-z A-Z 空格（仅含空格…） 中划线- 下划线_ 反斜线\ 斜线/
+// 等号= 竖线|", and wechatpay-go's UploadCouponCodeRequest; the older wiki
+// page did not allow the space). The alphabet has no dot, so a code is
+// never a dot segment in a path.
 func (v *validator) couponCode(f, s string) {
+	v.couponCodeUpTo(f, s, CouponCodeMaxLen)
+}
+
+// couponCodeUpTo is couponCode with another upper bound, in bytes, for a
+// page that documents one (the subsidy pages: coupon_code string[1,128]).
+func (v *validator) couponCodeUpTo(f, s string, max int) {
 	if !v.required(f, s) {
 		return
 	}
-	if len(s) > CouponCodeMaxLen {
-		v.add(f, "must be 1 to %d bytes long, got %d", CouponCodeMaxLen, len(s))
+	if len(s) > max {
+		v.add(f, "must be 1 to %d bytes long, got %d", max, len(s))
 	}
 	for i, r := range s {
 		if !isCodeChar(r) {

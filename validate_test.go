@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -107,4 +108,98 @@ func TestValidateGetCallbacksRequest(t *testing.T) {
 		require.True(t, errors.As(err, &ve), "mchid %q", bad)
 		assert.Equal(t, "mchid", ve.Fields[0].Field)
 	}
+}
+
+// TestPathIDsRefuseDotSegments sends "." and ".." as every path parameter of
+// every endpoint: url.PathEscape leaves them alone and a URL resolver removes
+// them, so GetStock{".."} would read /v3/marketing/busifavor and
+// UpdateStockBudget{"."} the stock "budget". Each is refused naming the
+// field, and nothing is sent.
+func TestPathIDsRefuseDotSegments(t *testing.T) {
+	s, c := newFake(t, nil)
+	calls := map[string]func(id string) error{
+		"GetStock.stock_id": func(id string) error {
+			_, err := c.GetStock(ctx, busifavor.GetStockRequest{StockID: id})
+			return err
+		},
+		"UpdateStock.stock_id": func(id string) error {
+			_, err := c.UpdateStock(ctx, busifavor.UpdateStockRequest{StockID: id, OutRequestNo: "u", Comment: "c"})
+			return err
+		},
+		"UpdateStockBudget.stock_id": func(id string) error {
+			_, err := c.UpdateStockBudget(ctx, busifavor.UpdateStockBudgetRequest{StockID: id, ModifyBudgetRequestNo: "b", TargetMaxCoupons: 2, CurrentMaxCoupons: 1})
+			return err
+		},
+		"UploadCouponCodes.stock_id": func(id string) error {
+			_, err := c.UploadCouponCodes(ctx, busifavor.UploadCouponCodesRequest{StockID: id, CouponCodeList: []string{"C1"}, UploadRequestNo: "u"})
+			return err
+		},
+		"UploadAllCouponCodes.stock_id": func(id string) error {
+			_, err := c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: id, Codes: []string{"C1"}, UploadRequestNoPrefix: "u"})
+			return err
+		},
+		"ListCouponCodes.stock_id": func(id string) error {
+			_, err := c.ListCouponCodes(ctx, busifavor.ListCouponCodesRequest{StockID: id})
+			return err
+		},
+		"GetCouponCode.stock_id": func(id string) error {
+			_, err := c.GetCouponCode(ctx, busifavor.GetCouponCodeRequest{StockID: id, CouponCode: "C1"})
+			return err
+		},
+		"GetCouponCode.coupon_code": func(id string) error {
+			_, err := c.GetCouponCode(ctx, busifavor.GetCouponCodeRequest{StockID: "1", CouponCode: id})
+			return err
+		},
+		"DeleteCouponCode.stock_id": func(id string) error {
+			_, err := c.DeleteCouponCode(ctx, busifavor.DeleteCouponCodeRequest{StockID: id, CouponCode: "C1", DeleteRequestNo: "d"})
+			return err
+		},
+		"DeleteCouponCode.coupon_code": func(id string) error {
+			_, err := c.DeleteCouponCode(ctx, busifavor.DeleteCouponCodeRequest{StockID: "1", CouponCode: id, DeleteRequestNo: "d"})
+			return err
+		},
+		"GetUserCoupon.openid": func(id string) error {
+			_, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: id, CouponCode: "C1", Appid: testAppid})
+			return err
+		},
+		"GetUserCoupon.coupon_code": func(id string) error {
+			_, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: id, Appid: testAppid})
+			return err
+		},
+		"GetUserCoupon.appid": func(id string) error {
+			_, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: "C1", Appid: id})
+			return err
+		},
+		"ListUserCoupons.openid": func(id string) error {
+			_, err := c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: id, Appid: testAppid})
+			return err
+		},
+		"AllUserCoupons.openid": func(id string) error {
+			for _, err := range c.AllUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: id, Appid: testAppid}) {
+				return err
+			}
+			return nil
+		},
+		"AllCouponCodes.stock_id": func(id string) error {
+			for _, err := range c.AllCouponCodes(ctx, busifavor.ListCouponCodesRequest{StockID: id}) {
+				return err
+			}
+			return nil
+		},
+		"SendGovCard.card_id": func(id string) error {
+			_, err := c.SendGovCard(ctx, busifavor.SendGovCardRequest{CardID: id, Appid: testAppid, Openid: testOpenid, OutRequestNo: "g", SendTime: time.Now()})
+			return err
+		},
+	}
+	for name, call := range calls {
+		field := name[strings.IndexByte(name, '.')+1:]
+		for _, id := range []string{".", ".."} {
+			err := call(id)
+			require.ErrorIs(t, err, busifavor.ErrValidation, "%s %q", name, id)
+			assert.Equal(t, []string{field}, fieldsOf(err), "%s %q", name, id)
+		}
+	}
+	assert.Empty(t, s.Requests(), "nothing was sent")
+	// Dots inside an id are not segments: they still pass the path rule.
+	assert.NoError(t, busifavor.GetUserCouponRequest{Openid: "o.b", CouponCode: "C1", Appid: "wx.1"}.Validate())
 }

@@ -58,6 +58,10 @@ to stderr after each batch of a long upload.
 Each batch carries upload_request_no PREFIX_N. The prefix defaults to a
 digest of the stock id and the codes, so running the same command again
 after an interruption finishes the upload without storing a code twice.
+A changed file needs a new prefix: WeChat Pay answers a repeated
+upload_request_no with its first answer, so a changed list under an old
+--request-no-prefix is refused (exit status 1), and so is an answer that
+does not name every code sent (UNREPORTED).
 
 example:
   busifavor codes upload 1200000001 --file codes.txt
@@ -192,7 +196,12 @@ func uploadCodes(ctx context.Context, env *environment, o *options, stdout, stde
 		}
 	}
 	if err != nil {
-		return report(stderr, err, false)
+		status := report(stderr, err, false)
+		if errors.Is(err, busifavor.ErrRequestNoReused) {
+			fmt.Fprintf(stderr, "  the codes changed since --request-no-prefix %s was first used: run again with a new --request-no-prefix,\n"+
+				"  or without one (the default prefix is a digest of the stock id and the codes, so a changed file gets its own)\n", prefix)
+		}
+		return status
 	}
 	return exitOK
 }

@@ -135,3 +135,46 @@ func TestShippedStockExampleCreatesInTheSandbox(t *testing.T) {
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "stock id:")
 }
+
+// TestCodesUploadRefusesAChangedListUnderAnOldPrefix uploads [A B], then
+// [C A B] with the same --request-no-prefix: exit status 1 with advice, and
+// C is not claimed to be stored; a new prefix uploads it.
+func TestCodesUploadRefusesAChangedListUnderAnOldPrefix(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	env := credentialsFor(t, s)
+	code, out, errOut := runCmd(t, env, "stock", "create", "--file", stockFile(t, nil), "--base-url", s.URL, "--json")
+	require.Equal(t, exitOK, code, errOut)
+	var created busifavor.CreateStockResponse
+	require.NoError(t, json.Unmarshal([]byte(out), &created))
+	file := func(codes ...string) string {
+		path := filepath.Join(t.TempDir(), "codes.txt")
+		require.NoError(t, os.WriteFile(path, []byte(strings.Join(codes, "\n")), 0o600))
+		return path
+	}
+	upload := func(file, prefix string) (int, string, string) {
+		return runCmd(t, env, "codes", "upload", created.StockID, "--file", file, "--request-no-prefix", prefix, "--base-url", s.URL)
+	}
+	code, _, errOut = upload(file("A", "B"), "list")
+	require.Equal(t, exitOK, code, errOut)
+
+	code, out, errOut = upload(file("C", "A", "B"), "list")
+	assert.Equal(t, exitAPI, code)
+	assert.Contains(t, errOut, "first used for other codes")
+	assert.Contains(t, errOut, "run again with a new --request-no-prefix")
+	assert.Contains(t, out, "UNREPORTED C")
+	assert.Contains(t, out, "uploaded:    0")
+	assert.Len(t, s.CouponCodes(created.StockID), 2)
+
+	code, out, errOut = upload(file("C", "A", "B"), "list-2")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "uploaded:    1")
+	assert.Len(t, s.CouponCodes(created.StockID), 3)
+
+	// An answer that names none of the codes sent: exit status 1 too.
+	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200,
+		Body: `{"stock_id":"1","total_count":1,"success_count":1,"success_time":"2015-05-20T13:29:35+08:00"}`})
+	code, out, errOut = upload(file("D"), "list-3")
+	assert.Equal(t, exitAPI, code, errOut)
+	assert.Contains(t, out, "UNREPORTED D")
+}
