@@ -704,6 +704,9 @@ const (
 	AppidMaxLen     = 32  // appid string[1,32] (page: use coupon)
 	OpenidMaxLen    = 128 // openid string[1,128] (page: use coupon)
 	UseRequestNoLen = 128 // use_request_no string(128) (page: use coupon)
+
+	GovCardIDMaxLen        = 28 // card_id string[1,28] (page: 发放消费卡)
+	GovCardRequestNoMaxLen = 32 // out_request_no string[1,32] (page: 发放消费卡)
 )
 
 // couponStates are the documented coupon states a request may filter on.
@@ -789,7 +792,7 @@ func (r ReturnCouponRequest) Validate() error {
 	var v validator
 	v.couponCode("coupon_code", r.CouponCode)
 	v.stockID(r.StockID)
-	v.identifier("return_request_no", r.ReturnRequestNo, 0)
+	v.requestNo("return_request_no", r.ReturnRequestNo) // string(128) (page: return coupon)
 	return v.err()
 }
 
@@ -798,7 +801,7 @@ func (r DeactivateCouponRequest) Validate() error {
 	var v validator
 	v.couponCode("coupon_code", r.CouponCode)
 	v.stockID(r.StockID)
-	v.identifier("deactivate_request_no", r.DeactivateRequestNo, 0)
+	v.requestNo("deactivate_request_no", r.DeactivateRequestNo) // string(128) (page: deactivate coupon)
 	v.text("deactivate_reason", r.DeactivateReason, false, 0)
 	return v.err()
 }
@@ -807,10 +810,10 @@ func (r DeactivateCouponRequest) Validate() error {
 // SendTime is at most 24 hours old is WeChat Pay's check, on its clock.
 func (r SendGovCardRequest) Validate() error {
 	var v validator
-	v.pathID("card_id", r.CardID, 0)
+	v.pathID("card_id", r.CardID, GovCardIDMaxLen)
 	v.identifier("appid", r.Appid, AppidMaxLen)
 	v.identifier("openid", r.Openid, OpenidMaxLen)
-	v.identifier("out_request_no", r.OutRequestNo, 0)
+	v.identifier("out_request_no", r.OutRequestNo, GovCardRequestNoMaxLen)
 	if r.SendTime.IsZero() {
 		v.add("send_time", "is required: when the card is sent")
 	}

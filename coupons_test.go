@@ -455,3 +455,37 @@ func TestBrokenListAndUploadAnswersAreErrors(t *testing.T) {
 		assert.NoError(t, err, name)
 	}
 }
+
+// TestMerchantNumbersHaveTheirPagesBounds checks both sides of the upper
+// bound each page gives a merchant number and the gov card's path id.
+func TestMerchantNumbersHaveTheirPagesBounds(t *testing.T) {
+	r := strings.Repeat
+	sendTime := time.Now()
+	for _, tc := range []struct {
+		field string
+		max   int
+		req   func(string) interface{ Validate() error }
+	}{
+		{"return_request_no", 128, func(v string) interface{ Validate() error } {
+			return busifavor.ReturnCouponRequest{CouponCode: "C", StockID: "1", ReturnRequestNo: v}
+		}},
+		{"deactivate_request_no", 128, func(v string) interface{ Validate() error } {
+			return busifavor.DeactivateCouponRequest{CouponCode: "C", StockID: "1", DeactivateRequestNo: v}
+		}},
+		{"out_request_no", 128, func(v string) interface{ Validate() error } {
+			return busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: "1", OutRequestNo: v}
+		}},
+		{"out_request_no", 128, func(v string) interface{ Validate() error } {
+			return busifavor.AssociateTradeInfoRequest{CouponCode: "C", StockID: "1", OutTradeNo: "T", OutRequestNo: v}
+		}},
+		{"out_request_no", 32, func(v string) interface{ Validate() error } {
+			return busifavor.SendGovCardRequest{CardID: "card", Appid: testAppid, Openid: testOpenid, OutRequestNo: v, SendTime: sendTime}
+		}},
+		{"card_id", 28, func(v string) interface{ Validate() error } {
+			return busifavor.SendGovCardRequest{CardID: v, Appid: testAppid, Openid: testOpenid, OutRequestNo: "n", SendTime: sendTime}
+		}},
+	} {
+		assert.NoError(t, tc.req(r("n", tc.max)).Validate(), "%s of %d bytes", tc.field, tc.max)
+		assert.Equal(t, []string{tc.field}, fieldsOf(tc.req(r("n", tc.max+1)).Validate()), "%s of %d bytes", tc.field, tc.max+1)
+	}
+}

@@ -844,7 +844,7 @@ const (
 // subsidyCommon checks the fields a payment and a return share.
 func (v *validator) subsidyCommon(stockID, couponCode, transactionID, payer, payee string, amount int64, description string) {
 	v.stockID(stockID)
-	v.identifier("coupon_code", couponCode, SubsidyCouponCodeMaxLen)
+	v.couponCodeUpTo("coupon_code", couponCode, SubsidyCouponCodeMaxLen)
 	v.sized("transaction_id", transactionID, WechatPayIDMinLen, WechatPayIDMaxLen)
 	v.identifier("payer_merchant", payer, SubsidyMerchantMaxLen)
 	v.identifier("payee_merchant", payee, SubsidyMerchantMaxLen)
@@ -892,7 +892,7 @@ func (r GetSubsidyReturnReceiptRequest) Validate() error {
 func (r ListSubsidyPayReceiptsRequest) Validate() error {
 	var v validator
 	v.stockID(r.StockID)
-	v.identifier("coupon_code", r.CouponCode, SubsidyCouponCodeMaxLen)
+	v.couponCodeUpTo("coupon_code", r.CouponCode, SubsidyCouponCodeMaxLen)
 	if r.OutSubsidyNo != "" {
 		v.merchantNo("out_subsidy_no", r.OutSubsidyNo)
 	}
