@@ -35,7 +35,7 @@ type UploadCouponCodesRequest struct {
 	StockID string `json:"-"`
 	// CouponCodeList is 1 to 200 distinct codes, each 1 to 32 bytes of
 	// 0-9 a-z A-Z, space and - _ \ / = |.
-	CouponCodeList []string `json:"coupon_code_list"`
+	CouponCodeList []string `json:"coupon_code_list" log:"code"`
 	// UploadRequestNo is the merchant's unique number for this upload, 1 to
 	// 128 bytes. It makes the upload safe to retry.
 	UploadRequestNo string `json:"upload_request_no"`
@@ -50,7 +50,7 @@ type UploadCouponCodesResponse struct {
 	// SuccessCount is the codes newly stored.
 	SuccessCount int64 `json:"success_count"`
 	// SuccessCodes lists them.
-	SuccessCodes []string `json:"success_codes,omitempty"`
+	SuccessCodes []string `json:"success_codes,omitempty" log:"code"`
 	// SuccessTime is when the upload finished.
 	SuccessTime time.Time `json:"success_time"`
 	// FailCount is the codes refused.
@@ -58,9 +58,9 @@ type UploadCouponCodesResponse struct {
 	// FailCodes says why each was refused.
 	FailCodes []CouponCodeFailure `json:"fail_codes,omitempty"`
 	// ExistCodes were stored by an earlier upload and are not stored again.
-	ExistCodes []string `json:"exist_codes,omitempty"`
+	ExistCodes []string `json:"exist_codes,omitempty" log:"code"`
 	// DuplicateCodes were repeated in this upload; one of each was kept.
-	DuplicateCodes []string `json:"duplicate_codes,omitempty"`
+	DuplicateCodes []string `json:"duplicate_codes,omitempty" log:"code"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
@@ -68,7 +68,7 @@ type UploadCouponCodesResponse struct {
 // CouponCodeFailure is a code an upload refused, and why.
 type CouponCodeFailure struct {
 	// CouponCode is the refused code.
-	CouponCode string `json:"coupon_code"`
+	CouponCode string `json:"coupon_code" log:"code"`
 	// Code is WeChat Pay's error code for it.
 	Code string `json:"code"`
 	// Message explains it.
@@ -171,7 +171,7 @@ func (r *ListCouponCodesResponse) missing() []string {
 // names the user who received it: OpenID and UnionID are personal data.
 type UploadedCode struct {
 	// Code is the uploaded code.
-	Code string `json:"code"`
+	Code string `json:"code" log:"code"`
 	// CodeStatus is its state; unknown values are kept.
 	CodeStatus CouponCodeStatus `json:"code_status"`
 	// UploadTime is when it was uploaded.
@@ -179,11 +179,11 @@ type UploadedCode struct {
 	// DispatchedTime is when it was sent to a user.
 	DispatchedTime time.Time `json:"dispatched_time,omitzero"`
 	// OpenID is the receiving user's openid, for the appid asked with.
-	OpenID string `json:"openid,omitempty"`
+	OpenID string `json:"openid,omitempty" log:"id"`
 	// UnionID is the receiving user's unionid.
-	UnionID string `json:"unionid,omitempty"`
+	UnionID string `json:"unionid,omitempty" log:"id"`
 	// CouponCode is the user coupon made from this code.
-	CouponCode string `json:"coupon_code,omitempty"`
+	CouponCode string `json:"coupon_code,omitempty" log:"code"`
 }
 
 func (r *ListCouponCodesResponse) setRequestID(id string) { r.RequestID = id }
@@ -200,70 +200,6 @@ func (c UploadedCode) Masked() UploadedCode {
 	c.OpenID, c.UnionID = MaskID(c.OpenID), MaskID(c.UnionID)
 	return c
 }
-
-// logged is r as logs show it: OpenID and UnionID masked (MaskID), Code and CouponCode too (MaskCode).
-func (r UploadedCode) logged() UploadedCode {
-	r = r.Masked()
-	r.Code, r.CouponCode = MaskCode(r.Code), MaskCode(r.CouponCode)
-	return r
-}
-
-// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
-// OpenID and UnionID masked (MaskID), Code and CouponCode too (MaskCode), so that printing it never shows them. json.Marshal is unchanged.
-func (r UploadedCode) Format(f fmt.State, verb rune) {
-	type UploadedCode uploadedCode // the same fields without methods, printed plainly
-	fmt.Fprintf(f, fmt.FormatString(f, verb), UploadedCode(r.logged()))
-}
-
-// LogValue makes slog log r as Format prints it.
-func (r UploadedCode) LogValue() slog.Value { return logValue(r.logged()) }
-
-type uploadedCode = UploadedCode
-
-// logged is r as logs show it: the code's openid, unionid and codes masked (see UploadedCode), and the coupon's code.
-func (r GetCouponCodeResponse) logged() GetCouponCodeResponse {
-	r.CodeInformation = r.CodeInformation.logged()
-	if u := r.CouponInformation; u != nil {
-		cp := *u
-		cp.CouponCode = MaskCode(cp.CouponCode)
-		r.CouponInformation = &cp
-	}
-	return r
-}
-
-// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
-// the code's openid, unionid and codes masked (see UploadedCode), and the coupon's code, so that printing it never shows them. json.Marshal is unchanged.
-func (r GetCouponCodeResponse) Format(f fmt.State, verb rune) {
-	type GetCouponCodeResponse getCouponCodeResponse // the same fields without methods, printed plainly
-	fmt.Fprintf(f, fmt.FormatString(f, verb), GetCouponCodeResponse(r.logged()))
-}
-
-// LogValue makes slog log r as Format prints it.
-func (r GetCouponCodeResponse) LogValue() slog.Value { return logValue(r.logged()) }
-
-type getCouponCodeResponse = GetCouponCodeResponse
-
-// logged is r as logs show it: every code's openid, unionid and codes masked (see UploadedCode).
-func (r ListCouponCodesResponse) logged() ListCouponCodesResponse {
-	data := make([]UploadedCode, len(r.Data))
-	for i, c := range r.Data {
-		data[i] = c.logged()
-	}
-	r.Data = data
-	return r
-}
-
-// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
-// every code's openid, unionid and codes masked (see UploadedCode), so that printing it never shows them. json.Marshal is unchanged.
-func (r ListCouponCodesResponse) Format(f fmt.State, verb rune) {
-	type ListCouponCodesResponse listCouponCodesResponse // the same fields without methods, printed plainly
-	fmt.Fprintf(f, fmt.FormatString(f, verb), ListCouponCodesResponse(r.logged()))
-}
-
-// LogValue makes slog log r as Format prints it.
-func (r ListCouponCodesResponse) LogValue() slog.Value { return logValue(r.logged()) }
-
-type listCouponCodesResponse = ListCouponCodesResponse
 
 // UnmarshalJSON reads the code's times in any shape ParseTime accepts.
 func (c *UploadedCode) UnmarshalJSON(b []byte) error {
@@ -285,7 +221,7 @@ type GetCouponCodeRequest struct {
 	// StockID is the stock, 1 to 20 bytes.
 	StockID string
 	// CouponCode is the uploaded code (see UploadCouponCodesRequest).
-	CouponCode string
+	CouponCode string `log:"code"`
 	// Appid, when set, makes WeChat Pay return the openid for that appid.
 	Appid string
 }
@@ -318,7 +254,7 @@ type DeleteCouponCodeRequest struct {
 	// StockID is the stock, 1 to 20 bytes.
 	StockID string
 	// CouponCode is the code (see UploadCouponCodesRequest).
-	CouponCode string
+	CouponCode string `log:"code"`
 	// DeleteRequestNo is the merchant's unique number for this deletion, 1 to
 	// 128 bytes. It makes the deletion safe to retry.
 	DeleteRequestNo string
@@ -564,3 +500,54 @@ func (r DeleteCouponCodeRequest) Validate() error {
 	v.requestNo("delete_request_no", r.DeleteRequestNo)
 	return v.err()
 }
+
+// fmt and slog print these types with personal data and coupon codes
+// masked (see privacy.go); json.Marshal is unchanged.
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r UploadCouponCodesRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r UploadCouponCodesRequest) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r UploadCouponCodesResponse) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r UploadCouponCodesResponse) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r CouponCodeFailure) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r CouponCodeFailure) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r ListCouponCodesResponse) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r ListCouponCodesResponse) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r UploadedCode) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r UploadedCode) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r GetCouponCodeRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r GetCouponCodeRequest) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r GetCouponCodeResponse) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r GetCouponCodeResponse) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r DeleteCouponCodeRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r DeleteCouponCodeRequest) LogValue() slog.Value { return logValue(masked(r)) }

@@ -29,7 +29,7 @@ func wireTime(t time.Time) string { return t.In(chinaTime).Format(time.RFC3339) 
 // SendCouponRequest sends a coupon of a stock to a user (发放商家券).
 type SendCouponRequest struct {
 	// Openid is the user, under Appid: 1 to 128 bytes.
-	Openid string `json:"openid"`
+	Openid string `json:"openid" log:"id"`
 	// Appid is the sending merchant's appid: 1 to 32 bytes.
 	Appid string `json:"appid"`
 	// StockID is the stock, 1 to 20 bytes.
@@ -40,7 +40,7 @@ type SendCouponRequest struct {
 	OutRequestNo string `json:"out_request_no"`
 	// CouponCode names the code to send; required for MERCHANT_API stocks,
 	// with the upload rule (see UploadCouponCodesRequest).
-	CouponCode string `json:"coupon_code,omitempty"`
+	CouponCode string `json:"coupon_code,omitempty" log:"code"`
 }
 
 // SendCouponResponse is WeChat Pay's answer to SendCoupon.
@@ -50,7 +50,7 @@ type SendCouponResponse struct {
 	// OutRequestNo is the number the coupon was sent with.
 	OutRequestNo string `json:"out_request_no"`
 	// CouponCode is the sent coupon's code.
-	CouponCode string `json:"coupon_code"`
+	CouponCode string `json:"coupon_code" log:"code"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
@@ -81,7 +81,7 @@ func (r *SendCouponResponse) setRequestID(id string) { r.RequestID = id }
 type UseCouponRequest struct {
 	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
 	// UploadCouponCodesRequest).
-	CouponCode string
+	CouponCode string `log:"code"`
 	// StockID is the coupon's stock, 1 to 20 bytes; required for stocks in
 	// MERCHANT_API or MERCHANT_UPLOAD code mode.
 	StockID string
@@ -97,7 +97,7 @@ type UseCouponRequest struct {
 	UseRequestNo string
 	// Openid, when set (1 to 128 bytes), makes WeChat Pay check that the
 	// coupon is this user's.
-	Openid string
+	Openid string `log:"id"`
 }
 
 // MarshalJSON writes the request as the page documents it, use_time as a
@@ -119,7 +119,7 @@ type UseCouponResponse struct {
 	// StockID is the coupon's stock.
 	StockID string `json:"stock_id"`
 	// Openid is the coupon's owner under the request's appid.
-	Openid string `json:"openid"`
+	Openid string `json:"openid" log:"id"`
 	// WechatpayUseTime is when WeChat Pay redeemed the coupon.
 	WechatpayUseTime time.Time `json:"wechatpay_use_time"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
@@ -127,25 +127,7 @@ type UseCouponResponse struct {
 }
 
 // Masked returns a copy of r with Openid masked (see MaskID).
-func (r UseCouponResponse) Masked() UseCouponResponse {
-	r.Openid = MaskID(r.Openid)
-	return r
-}
-
-// Format prints r with fmt as usual (%v, %+v, %#v, …) but with Openid
-// masked, so that logging a redemption never shows the user's openid.
-func (r UseCouponResponse) Format(f fmt.State, verb rune) {
-	type UseCouponResponse useCouponResponse // the same fields without methods, printed plainly
-	fmt.Fprintf(f, fmt.FormatString(f, verb), UseCouponResponse(r.Masked()))
-}
-
-// LogValue makes slog log the response with Openid masked.
-func (r UseCouponResponse) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("stock_id", r.StockID), slog.String("openid", MaskID(r.Openid)),
-		slog.Time("wechatpay_use_time", r.WechatpayUseTime), slog.String("request_id", r.RequestID))
-}
-
-type useCouponResponse = UseCouponResponse
+func (r UseCouponResponse) Masked() UseCouponResponse { return masked(r) }
 
 // UnmarshalJSON reads wechatpay_use_time in any shape ParseTime accepts.
 func (r *UseCouponResponse) UnmarshalJSON(b []byte) error {
@@ -174,10 +156,10 @@ func (r *UseCouponResponse) setRequestID(id string) { r.RequestID = id }
 // fields go in the path; Openid is masked in logs and errors.
 type GetUserCouponRequest struct {
 	// Openid is the user, under Appid: 1 to 128 bytes.
-	Openid string
+	Openid string `log:"id"`
 	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
 	// UploadCouponCodesRequest).
-	CouponCode string
+	CouponCode string `log:"code"`
 	// Appid is an appid bound to the merchant: 1 to 32 bytes.
 	Appid string
 }
@@ -201,7 +183,7 @@ func (r *GetUserCouponResponse) setRequestID(id string) { r.RequestID = id }
 // sender SenderMerchant.
 type ListUserCouponsRequest struct {
 	// Openid is the user, under Appid: 1 to 128 bytes; it goes in the path.
-	Openid string
+	Openid string `log:"id"`
 	// Appid is an appid bound to the merchant: 1 to 32 bytes.
 	Appid string
 	// StockID, when set, selects one stock.
@@ -266,7 +248,7 @@ type TradeInfoRequest struct {
 	StockID string `json:"stock_id"`
 	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
 	// UploadCouponCodesRequest).
-	CouponCode string `json:"coupon_code"`
+	CouponCode string `json:"coupon_code" log:"code"`
 	// OutTradeNo is the merchant's order number of the WeChat Pay order.
 	OutTradeNo string `json:"out_trade_no"`
 	// OutRequestNo is the merchant's unique number for this request; letters,
@@ -321,7 +303,7 @@ func (r *DisassociateTradeInfoResponse) setRequestID(id string) { r.RequestID = 
 type ReturnCouponRequest struct {
 	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
 	// UploadCouponCodesRequest).
-	CouponCode string `json:"coupon_code"`
+	CouponCode string `json:"coupon_code" log:"code"`
 	// StockID is its stock, 1 to 20 bytes.
 	StockID string `json:"stock_id"`
 	// ReturnRequestNo is the merchant's unique number for this return. It
@@ -350,7 +332,7 @@ func (r *ReturnCouponResponse) setRequestID(id string) { r.RequestID = id }
 type DeactivateCouponRequest struct {
 	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
 	// UploadCouponCodesRequest).
-	CouponCode string `json:"coupon_code"`
+	CouponCode string `json:"coupon_code" log:"code"`
 	// StockID is its stock, 1 to 20 bytes.
 	StockID string `json:"stock_id"`
 	// DeactivateRequestNo is the merchant's unique number for this request.
@@ -385,7 +367,7 @@ type SendGovCardRequest struct {
 	// Appid is the card creator's appid, bound to the merchant.
 	Appid string `json:"appid"`
 	// Openid is the user, under Appid.
-	Openid string `json:"openid"`
+	Openid string `json:"openid" log:"id"`
 	// OutRequestNo is the merchant's number for this send; with SendTime it
 	// must be unique, and it makes SendGovCard safe to retry.
 	OutRequestNo string `json:"out_request_no"`
@@ -407,103 +389,13 @@ func (r SendGovCardRequest) MarshalJSON() ([]byte, error) {
 // SendGovCardResponse is WeChat Pay's answer to SendGovCard.
 type SendGovCardResponse struct {
 	// CardCode is the code of the card sent.
-	CardCode string `json:"card_code"`
+	CardCode string `json:"card_code" log:"code"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
 
 func (r *SendGovCardResponse) missing() []string      { return missingOf("card_code", r.CardCode) }
 func (r *SendGovCardResponse) setRequestID(id string) { r.RequestID = id }
-
-// logged is r as logs show it: Openid and CouponCode masked (MaskID, MaskCode).
-func (r SendCouponRequest) logged() SendCouponRequest {
-	r.Openid, r.CouponCode = MaskID(r.Openid), MaskCode(r.CouponCode)
-	return r
-}
-
-// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
-// Openid and CouponCode masked (MaskID, MaskCode), so that printing it never shows them. json.Marshal is unchanged.
-func (r SendCouponRequest) Format(f fmt.State, verb rune) {
-	type SendCouponRequest sendCouponRequest // the same fields without methods, printed plainly
-	fmt.Fprintf(f, fmt.FormatString(f, verb), SendCouponRequest(r.logged()))
-}
-
-// LogValue makes slog log r as Format prints it.
-func (r SendCouponRequest) LogValue() slog.Value { return logValue(r.logged()) }
-
-type sendCouponRequest = SendCouponRequest
-
-// logged is r as logs show it: Openid and CouponCode masked (MaskID, MaskCode).
-func (r UseCouponRequest) logged() UseCouponRequest {
-	r.Openid, r.CouponCode = MaskID(r.Openid), MaskCode(r.CouponCode)
-	return r
-}
-
-// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
-// Openid and CouponCode masked (MaskID, MaskCode), so that printing it never shows them. json.Marshal is unchanged.
-func (r UseCouponRequest) Format(f fmt.State, verb rune) {
-	type UseCouponRequest useCouponRequest // the same fields without methods, printed plainly
-	fmt.Fprintf(f, fmt.FormatString(f, verb), UseCouponRequest(r.logged()))
-}
-
-// LogValue makes slog log r as Format prints it.
-func (r UseCouponRequest) LogValue() slog.Value { return logValue(r.logged()) }
-
-type useCouponRequest = UseCouponRequest
-
-// logged is r as logs show it: Openid and CouponCode masked (MaskID, MaskCode).
-func (r GetUserCouponRequest) logged() GetUserCouponRequest {
-	r.Openid, r.CouponCode = MaskID(r.Openid), MaskCode(r.CouponCode)
-	return r
-}
-
-// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
-// Openid and CouponCode masked (MaskID, MaskCode), so that printing it never shows them. json.Marshal is unchanged.
-func (r GetUserCouponRequest) Format(f fmt.State, verb rune) {
-	type GetUserCouponRequest getUserCouponRequest // the same fields without methods, printed plainly
-	fmt.Fprintf(f, fmt.FormatString(f, verb), GetUserCouponRequest(r.logged()))
-}
-
-// LogValue makes slog log r as Format prints it.
-func (r GetUserCouponRequest) LogValue() slog.Value { return logValue(r.logged()) }
-
-type getUserCouponRequest = GetUserCouponRequest
-
-// logged is r as logs show it: Openid masked (MaskID).
-func (r ListUserCouponsRequest) logged() ListUserCouponsRequest {
-	r.Openid = MaskID(r.Openid)
-	return r
-}
-
-// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
-// Openid masked (MaskID), so that printing it never shows them. json.Marshal is unchanged.
-func (r ListUserCouponsRequest) Format(f fmt.State, verb rune) {
-	type ListUserCouponsRequest listUserCouponsRequest // the same fields without methods, printed plainly
-	fmt.Fprintf(f, fmt.FormatString(f, verb), ListUserCouponsRequest(r.logged()))
-}
-
-// LogValue makes slog log r as Format prints it.
-func (r ListUserCouponsRequest) LogValue() slog.Value { return logValue(r.logged()) }
-
-type listUserCouponsRequest = ListUserCouponsRequest
-
-// logged is r as logs show it: Openid masked (MaskID).
-func (r SendGovCardRequest) logged() SendGovCardRequest {
-	r.Openid = MaskID(r.Openid)
-	return r
-}
-
-// Format prints r as fmt does (%v, %+v, %#v, %s, …) but as logs show it:
-// Openid masked (MaskID), so that printing it never shows them. json.Marshal is unchanged.
-func (r SendGovCardRequest) Format(f fmt.State, verb rune) {
-	type SendGovCardRequest sendGovCardRequest // the same fields without methods, printed plainly
-	fmt.Fprintf(f, fmt.FormatString(f, verb), SendGovCardRequest(r.logged()))
-}
-
-// LogValue makes slog log r as Format prints it.
-func (r SendGovCardRequest) LogValue() slog.Value { return logValue(r.logged()) }
-
-type sendGovCardRequest = SendGovCardRequest
 
 // decodeTime reads the one time field name of an answer into t.
 func decodeTime(b []byte, name string, t *time.Time) error {
@@ -819,3 +711,84 @@ func (r SendGovCardRequest) Validate() error {
 	}
 	return v.err()
 }
+
+// fmt and slog print these types with personal data and coupon codes
+// masked (see privacy.go); json.Marshal is unchanged.
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r SendCouponRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r SendCouponRequest) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r SendCouponResponse) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r SendCouponResponse) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r UseCouponRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r UseCouponRequest) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r UseCouponResponse) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r UseCouponResponse) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r GetUserCouponRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r GetUserCouponRequest) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r GetUserCouponResponse) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r GetUserCouponResponse) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r ListUserCouponsRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r ListUserCouponsRequest) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r ListUserCouponsResponse) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r ListUserCouponsResponse) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r TradeInfoRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r TradeInfoRequest) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r ReturnCouponRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r ReturnCouponRequest) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r DeactivateCouponRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r DeactivateCouponRequest) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r SendGovCardRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r SendGovCardRequest) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r SendGovCardResponse) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r SendGovCardResponse) LogValue() slog.Value { return logValue(masked(r)) }

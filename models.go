@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"reflect"
-	"strings"
 	"time"
 )
 
@@ -122,65 +119,56 @@ type CouponEvent struct {
 	Coupon CouponSend `json:"coupon"`
 	// Plaintext is the decrypted resource as it came. It may hold personal
 	// data (openid): do not log it.
-	Plaintext json.RawMessage `json:"-"`
+	Plaintext json.RawMessage `json:"-" log:"omit"`
 }
 
-// String identifies the event without personal data or the plaintext, so
-// that logging an event leaks nothing.
+// String identifies the event without personal data or the plaintext, and
+// with the coupon code masked, so that logging an event leaks nothing.
 func (e CouponEvent) String() string {
 	return fmt.Sprintf("CouponEvent{ID:%s EventType:%s StockID:%s CouponCode:%s SendChannel:%s}",
-		e.ID, e.EventType, e.Coupon.StockID, e.Coupon.CouponCode, e.Coupon.SendChannel)
+		e.ID, e.EventType, e.Coupon.StockID, MaskCode(e.Coupon.CouponCode), e.Coupon.SendChannel)
 }
 
-// Masked returns a copy of e for logs and displays: OpenID and UnionID
-// masked (see MaskID) and Plaintext dropped. json.Marshal of e itself is
-// unchanged, for queues that need the data.
+// Format prints e as String does for %s, and otherwise as fmt does with the
+// openid, unionid and coupon code masked and Plaintext left out (see
+// privacy.go); json.Marshal is unchanged.
+func (e CouponEvent) Format(f fmt.State, verb rune) {
+	if verb == 's' {
+		_, _ = f.Write([]byte(e.String()))
+		return
+	}
+	printMasked(f, verb, masked(e))
+}
+
+// LogValue makes slog log e as Format prints it.
+func (e CouponEvent) LogValue() slog.Value { return logValue(masked(e)) }
+
+// Masked returns a copy of e for displays and records that need the coupon
+// code but not the user: OpenID and UnionID masked (MaskID) and Plaintext
+// dropped. fmt and slog print e with the codes masked too (Format,
+// LogValue). json.Marshal of e itself is unchanged, for queues that need the
+// data.
 func (e CouponEvent) Masked() CouponEvent {
 	e.Coupon = e.Coupon.Masked()
 	e.Plaintext = nil
 	return e
 }
 
-// Format prints e with fmt as usual (%v, %+v, %#v, …) but masked (see
-// Masked), and String for %s, so that printing an event never shows the
-// user's openid or unionid.
-func (e CouponEvent) Format(f fmt.State, verb rune) {
-	if verb == 's' {
-		_, _ = io.WriteString(f, e.String())
-		return
-	}
-	type CouponEvent couponEvent // the same fields without methods, printed plainly
-	fmt.Fprintf(f, fmt.FormatString(f, verb), CouponEvent(e.Masked()))
-}
-
-// LogValue makes slog log the event masked, as a group of its identifying
-// fields.
-func (e CouponEvent) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.String("id", e.ID),
-		slog.String("event_type", e.EventType),
-		slog.Time("create_time", e.CreateTime),
-		slog.Any("coupon", e.Coupon),
-	)
-}
-
-type couponEvent = CouponEvent
-
 // CouponSend is the decrypted resource of a COUPON.SEND event (商家券领券通知).
 type CouponSend struct {
 	// EventType is "EVENT_TYPE_BUSICOUPON_SEND".
 	EventType string `json:"event_type"`
 	// CouponCode is the code of the claimed coupon.
-	CouponCode string `json:"coupon_code"`
+	CouponCode string `json:"coupon_code" log:"code"`
 	// StockID is the coupon stock (批次号).
 	StockID string `json:"stock_id"`
 	// SendTime is when the coupon was claimed.
 	SendTime time.Time `json:"send_time"`
 	// OpenID is the user's openid; empty unless the stock was created with
 	// notify_appid.
-	OpenID string `json:"openid,omitempty"`
+	OpenID string `json:"openid,omitempty" log:"id"`
 	// UnionID is the user's unionid, when WeChat Pay sends one.
-	UnionID string `json:"unionid,omitempty"`
+	UnionID string `json:"unionid,omitempty" log:"id"`
 	// SendChannel is how the coupon was sent: one of the SendChannel…
 	// constants, or a value newer than this package, kept as it came.
 	SendChannel string `json:"send_channel"`
@@ -190,93 +178,12 @@ type CouponSend struct {
 	AttachInfo *AttachInfo `json:"attach_info,omitempty"`
 }
 
-// Masked returns a copy of c with OpenID and UnionID masked (see MaskID).
+// Masked returns a copy of c for displays and records that need the coupon
+// code but not the user: OpenID and UnionID masked (MaskID). fmt and slog
+// print c with the codes masked too (Format, LogValue).
 func (c CouponSend) Masked() CouponSend {
 	c.OpenID, c.UnionID = MaskID(c.OpenID), MaskID(c.UnionID)
 	return c
-}
-
-// Format prints c with fmt as usual (%v, %+v, %#v, …) but with OpenID and
-// UnionID masked.
-func (c CouponSend) Format(f fmt.State, verb rune) {
-	type CouponSend couponSend // the same fields without methods, printed plainly
-	fmt.Fprintf(f, fmt.FormatString(f, verb), CouponSend(c.Masked()))
-}
-
-// LogValue makes slog log the coupon with OpenID and UnionID masked.
-func (c CouponSend) LogValue() slog.Value {
-	attrs := []slog.Attr{
-		slog.String("stock_id", c.StockID),
-		slog.String("coupon_code", c.CouponCode),
-		slog.String("send_channel", c.SendChannel),
-		slog.String("send_merchant", c.SendMerchant),
-		slog.Time("send_time", c.SendTime),
-	}
-	if c.OpenID != "" {
-		attrs = append(attrs, slog.String("openid", MaskID(c.OpenID)))
-	}
-	if c.UnionID != "" {
-		attrs = append(attrs, slog.String("unionid", MaskID(c.UnionID)))
-	}
-	return slog.GroupValue(attrs...)
-}
-
-type couponSend = CouponSend
-
-// MaskID masks a personal identifier (openid, unionid) for logs: the first
-// three and last two characters stay, to tell users apart, and the rest becomes
-// "***". Identifiers under 8 characters become "***" whole; "" stays "".
-func MaskID(id string) string {
-	r := []rune(id)
-	switch {
-	case len(r) == 0:
-		return ""
-	case len(r) < 8:
-		return "***"
-	}
-	return string(r[:3]) + "***" + string(r[len(r)-2:])
-}
-
-// MaskCode masks a coupon code for logs and error texts: a code is a bearer
-// credential at a till. A quarter of its characters stay, at most six,
-// split between its start and end, so that a log line can be matched to a
-// code one holds while the code cannot be read back; codes under 8
-// characters become "***" whole, "" stays "", and a value already masked
-// (holding "***", which no code can) is returned as it is.
-func MaskCode(code string) string {
-	r := []rune(code)
-	switch {
-	case len(r) == 0 || strings.Contains(code, "***"):
-		return code
-	case len(r) < 8:
-		return "***"
-	}
-	keep := min(len(r)/4, 6)
-	front := keep / 2
-	return string(r[:front]) + "***" + string(r[len(r)-(keep-front):])
-}
-
-// logValue is the slog value of a value already masked for logs (see the
-// Format methods): a group of its exported, non-zero fields, each named as
-// in JSON (or by its Go name where JSON leaves it out). Nested values are
-// logged through their own LogValue, or as they are; the masked copy holds
-// them masked.
-func logValue(masked any) slog.Value {
-	v := reflect.ValueOf(masked)
-	t := v.Type()
-	attrs := make([]slog.Attr, 0, t.NumField())
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() || v.Field(i).IsZero() {
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "" || name == "-" {
-			name = f.Name
-		}
-		attrs = append(attrs, slog.Any(name, v.Field(i).Interface()))
-	}
-	return slog.GroupValue(attrs...)
 }
 
 // The documented send_channel values.
@@ -335,7 +242,7 @@ type AttachInfo struct {
 	// CardID is the member card id.
 	CardID string `json:"card_id,omitempty"`
 	// Code is the member card code.
-	Code string `json:"code,omitempty"`
+	Code string `json:"code,omitempty" log:"code"`
 	// ActivityID is the activity id.
 	ActivityID string `json:"activity_id,omitempty"`
 }
@@ -503,7 +410,7 @@ type UserCoupon struct {
 	// CustomEntrance is the coupon page's entrances.
 	CustomEntrance *CustomEntrance `json:"custom_entrance,omitempty"`
 	// CouponCode identifies the coupon.
-	CouponCode string `json:"coupon_code,omitempty"`
+	CouponCode string `json:"coupon_code,omitempty" log:"code"`
 	// StockID is the coupon's stock.
 	StockID string `json:"stock_id,omitempty"`
 	// AvailableStartTime is when this coupon becomes usable.
@@ -566,3 +473,24 @@ func (u *UserCoupon) UnmarshalJSON(b []byte) error {
 	u.UseTime, u.ReturnTime, u.DeactivateTime = time.Time(w.UseTime), time.Time(w.ReturnTime), time.Time(w.DeactivateTime)
 	return nil
 }
+
+// fmt and slog print these types with personal data and coupon codes
+// masked (see privacy.go); json.Marshal is unchanged.
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r CouponSend) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r CouponSend) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r UserCoupon) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r UserCoupon) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, the card code masked.
+func (r AttachInfo) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r AttachInfo) LogValue() slog.Value { return logValue(masked(r)) }

@@ -29,14 +29,14 @@ func TestPrintingAnEventNeverShowsTheOpenID(t *testing.T) {
 	h, b := s.CouponNotification(sampleCoupon)
 	ev, err := newParser(t, s).Parse(ctx, h, b)
 	require.NoError(t, err)
-	personal := []string{sampleCoupon.OpenID, sampleCoupon.UnionID}
+	personal := []string{sampleCoupon.OpenID, sampleCoupon.UnionID, sampleCoupon.CouponCode, sampleCoupon.AttachInfo.Code}
 	hidden := func(t *testing.T, what, out string) {
 		t.Helper()
 		for _, id := range personal {
 			assert.NotContains(t, out, id, what)
 			assert.NotContains(t, out, fmt.Sprintf("%x", id), what)
 			assert.NotContains(t, out, fmt.Sprintf("%X", id), what)
-			assert.NotContains(t, out, id[4:20], what)
+			assert.NotContains(t, out, id[4:min(20, len(id))], what)
 		}
 	}
 	for _, verb := range formatVerbs {
@@ -45,7 +45,7 @@ func TestPrintingAnEventNeverShowsTheOpenID(t *testing.T) {
 			hidden(t, fmt.Sprintf("%s of %T", verb, v), out)
 			if verb == "%v" || verb == "%+v" || verb == "%#v" {
 				assert.Contains(t, out, busifavor.MaskID(sampleCoupon.OpenID), "%s of %T shows the masked openid", verb, v)
-				assert.Contains(t, out, sampleCoupon.CouponCode, "%s of %T still identifies the coupon", verb, v)
+				assert.Contains(t, out, busifavor.MaskCode(sampleCoupon.CouponCode), "%s of %T still identifies the coupon", verb, v)
 			}
 		}
 	}
@@ -60,7 +60,7 @@ func TestPrintingAnEventNeverShowsTheOpenID(t *testing.T) {
 		l := slog.New(handler(&logs))
 		l.Info("event", "event", ev, "value", *ev, "coupon", ev.Coupon, slog.Any("any", ev))
 		hidden(t, name, logs.String())
-		assert.Contains(t, logs.String(), sampleCoupon.CouponCode, name)
+		assert.Contains(t, logs.String(), busifavor.MaskCode(sampleCoupon.CouponCode), name)
 		assert.Contains(t, logs.String(), busifavor.MaskID(sampleCoupon.UnionID), name)
 	}
 
@@ -71,7 +71,9 @@ func TestPrintingAnEventNeverShowsTheOpenID(t *testing.T) {
 	assert.Contains(t, string(j), sampleCoupon.UnionID)
 	m, err := json.Marshal(ev.Masked())
 	require.NoError(t, err)
+	personal = personal[:2] // Masked keeps the codes, for records
 	hidden(t, "Masked", string(m))
+	assert.Contains(t, string(m), sampleCoupon.CouponCode)
 	assert.Equal(t, sampleCoupon.OpenID, ev.Coupon.OpenID, "Masked copies")
 }
 

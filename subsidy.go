@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -264,7 +265,7 @@ type CreateSubsidyPayReceiptRequest struct {
 	// pay page: 仅支持“满减券”).
 	StockID string `json:"stock_id"`
 	// CouponCode is the redeemed coupon, 1 to 128 bytes.
-	CouponCode string `json:"coupon_code"`
+	CouponCode string `json:"coupon_code" log:"code"`
 	// TransactionID is the WeChat Pay order the coupon was used on, 28 to 32
 	// bytes.
 	TransactionID string `json:"transaction_id"`
@@ -292,7 +293,7 @@ type SubsidyPayReceipt struct {
 	SubsidyReceiptID string `json:"subsidy_receipt_id,omitempty"`
 	// StockID, CouponCode and TransactionID are what the payment is for.
 	StockID       string `json:"stock_id"`
-	CouponCode    string `json:"coupon_code"`
+	CouponCode    string `json:"coupon_code" log:"code"`
 	TransactionID string `json:"transaction_id"`
 	// PayerMerchant pays and PayeeMerchant receives.
 	PayerMerchant string `json:"payer_merchant"`
@@ -354,7 +355,7 @@ type ListSubsidyPayReceiptsRequest struct {
 	// StockID is the coupon's stock, 1 to 20 bytes.
 	StockID string
 	// CouponCode is the coupon, 1 to 128 bytes.
-	CouponCode string
+	CouponCode string `log:"code"`
 	// OutSubsidyNo, when set, selects the payment with that number.
 	OutSubsidyNo string
 }
@@ -386,7 +387,7 @@ type CreateSubsidyReturnReceiptRequest struct {
 	// StockID, CouponCode and TransactionID name the paid coupon (1 to 20,
 	// 1 to 128 and 28 to 32 bytes).
 	StockID       string `json:"stock_id"`
-	CouponCode    string `json:"coupon_code"`
+	CouponCode    string `json:"coupon_code" log:"code"`
 	TransactionID string `json:"transaction_id"`
 	// RefundID is the WeChat Pay refund, 28 to 32 bytes.
 	RefundID string `json:"refund_id"`
@@ -412,7 +413,7 @@ type SubsidyReturnReceipt struct {
 	SubsidyReturnReceiptID string `json:"subsidy_return_receipt_id,omitempty"`
 	// StockID, CouponCode, TransactionID and RefundID are what it is for.
 	StockID       string `json:"stock_id"`
-	CouponCode    string `json:"coupon_code"`
+	CouponCode    string `json:"coupon_code" log:"code"`
 	TransactionID string `json:"transaction_id"`
 	RefundID      string `json:"refund_id"`
 	// PayerMerchant receives the money back from PayeeMerchant.
@@ -898,3 +899,62 @@ func (r ListSubsidyPayReceiptsRequest) Validate() error {
 	}
 	return v.err()
 }
+
+// fmt and slog print these types with personal data and coupon codes
+// masked (see privacy.go); json.Marshal is unchanged.
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r CreateSubsidyPayReceiptRequest) Format(f fmt.State, verb rune) {
+	printMasked(f, verb, masked(r))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r CreateSubsidyPayReceiptRequest) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r SubsidyPayReceipt) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r SubsidyPayReceipt) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r SubsidyPayReceiptResponse) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r SubsidyPayReceiptResponse) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r ListSubsidyPayReceiptsRequest) Format(f fmt.State, verb rune) {
+	printMasked(f, verb, masked(r))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r ListSubsidyPayReceiptsRequest) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r ListSubsidyPayReceiptsResponse) Format(f fmt.State, verb rune) {
+	printMasked(f, verb, masked(r))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r ListSubsidyPayReceiptsResponse) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r CreateSubsidyReturnReceiptRequest) Format(f fmt.State, verb rune) {
+	printMasked(f, verb, masked(r))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r CreateSubsidyReturnReceiptRequest) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r SubsidyReturnReceipt) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r SubsidyReturnReceipt) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r SubsidyReturnReceiptResponse) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r SubsidyReturnReceiptResponse) LogValue() slog.Value { return logValue(masked(r)) }

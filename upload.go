@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 )
 
 // CodeOutcome is what an upload did with one code.
@@ -27,7 +28,7 @@ type UploadAllCouponCodesRequest struct {
 	// Codes are the codes, each checked as UploadCouponCodesRequest checks
 	// them. A code repeated in the list is uploaded once and reported
 	// DUPLICATE after the first.
-	Codes []string
+	Codes []string `log:"code"`
 	// UploadRequestNoPrefix names the batches: batch i (from 1) is sent with
 	// upload_request_no "<prefix>_<i>". Keep it for a list: running the same
 	// list again with the same prefix, after a crash or an error, repeats
@@ -42,7 +43,7 @@ type UploadAllCouponCodesRequest struct {
 // CodeResult is what happened to one code of an UploadAllCouponCodes list.
 type CodeResult struct {
 	// Code is the code.
-	Code string
+	Code string `log:"code"`
 	// Outcome is what happened to it.
 	Outcome CodeOutcome
 	// Batch is the batch it was sent in (from 1); 0 for a DUPLICATE.
@@ -195,3 +196,24 @@ func countUnique(batches []batch) int {
 
 // batchRequestNo is the upload_request_no of batch n.
 func batchRequestNo(prefix string, n int) string { return fmt.Sprintf("%s_%d", prefix, n) }
+
+// fmt and slog print these types with personal data and coupon codes
+// masked (see privacy.go); json.Marshal is unchanged.
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r UploadAllCouponCodesRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r UploadAllCouponCodesRequest) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r CodeResult) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r CodeResult) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r UploadAllCouponCodesResponse) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r UploadAllCouponCodesResponse) LogValue() slog.Value { return logValue(masked(r)) }
