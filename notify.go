@@ -261,8 +261,11 @@ func (p *EventParser) verify(ctx context.Context, h http.Header, body []byte) er
 		return fmt.Errorf("%w: serial %s: %s", ErrInvalidSignature,
 			clip(serial, MaxHeaderValueBytes), clip(err.Error(), maxErrorMessage))
 	}
-	if d := p.now().Sub(time.Unix(secs, 0)); d > p.tolerance || d < -p.tolerance {
-		return fmt.Errorf("%w: %s from now, tolerance %s", ErrTimestampOutOfRange, d.Round(time.Second), p.tolerance)
+	// age > 0: signed in the past by the parser's clock.
+	if age := p.now().Sub(time.Unix(secs, 0)); age > p.tolerance {
+		return fmt.Errorf("%w: %s old, tolerance %s", ErrTimestampOutOfRange, age.Round(time.Second), p.tolerance)
+	} else if age < -p.tolerance {
+		return fmt.Errorf("%w: %s ahead, tolerance %s", ErrTimestampOutOfRange, (-age).Round(time.Second), p.tolerance)
 	}
 	return nil
 }
