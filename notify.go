@@ -262,9 +262,10 @@ func (p *EventParser) verify(ctx context.Context, h http.Header, body []byte) er
 			clip(serial, MaxHeaderValueBytes), clip(err.Error(), maxErrorMessage))
 	}
 	// age > 0: signed in the past by the parser's clock.
-	if age := p.now().Sub(time.Unix(secs, 0)); age > p.tolerance {
+	switch age := p.now().Sub(time.Unix(secs, 0)); {
+	case age > p.tolerance:
 		return fmt.Errorf("%w: %s old, tolerance %s", ErrTimestampOutOfRange, age.Round(time.Second), p.tolerance)
-	} else if age < -p.tolerance {
+	case age < -p.tolerance:
 		return fmt.Errorf("%w: %s ahead, tolerance %s", ErrTimestampOutOfRange, (-age).Round(time.Second), p.tolerance)
 	}
 	return nil
