@@ -28,11 +28,8 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// ContextTimeoutEnabled: the deadlines Deduplicate gives bound each command.
-	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv("REDIS_ADDR"), ContextTimeoutEnabled: true})
-	// Leases of 30 s, handled ids remembered for a day, under the merchant's
-	// namespace, so that merchants sharing the Redis never meet.
-	seen := redisdedup.New(rdb, redisdedup.WithNamespace(os.Getenv("WECHATPAY_MCHID")))
+	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv("REDIS_ADDR")})
+	seen := redisdedup.New(rdb) // leases of 30 s, handled ids remembered for a day
 	handler := busifavor.NewEventHandler(parser, busifavor.Deduplicate(seen,
 		func(ctx context.Context, ev *busifavor.CouponEvent) error {
 			return nil // record ev.Coupon on your queue or table; keep it quick
