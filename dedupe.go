@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -20,20 +21,30 @@ import (
 // serves several instances sharing a Redis.
 //
 // Implementations must make each method atomic, and Complete and Release
-// owner-checked: they act only while token still owns the id, so that a
-// delivery whose lease lapsed, and whose id another delivery then claimed,
-// cannot clobber the new owner.
+// owner-checked: they never undo another token's claim, so that a delivery
+// whose lease lapsed, and whose id another delivery then claimed, cannot
+// clobber the new owner. Each method must also answer a repetition by the
+// same holder as it answered the first time, because a client that lost an
+// answer sends the request again: a store reached over a network makes the
+// token before sending Claim, so that a repeated Claim that finds its own
+// token reports Claimed.
 type Deduplicator interface {
 	// Claim takes id for handling if it is unseen or its lease has lapsed
 	// (Status Claimed, with a new Token and the lease's length), and otherwise
 	// reports InFlight or Done. An error means the state is unknown: nothing
-	// was claimed.
+	// was claimed. An empty id is refused with an error matching
+	// ErrMissingEventID.
 	Claim(ctx context.Context, id string) (Claim, error)
-	// Complete marks id done, remembered for the TTL. It returns
-	// ErrNotOwner if token no longer owns id.
+	// Complete marks id done by token, remembered for the TTL: when token
+	// holds id in flight, when id is already done by token (a repeated
+	// Complete), and when id is not remembered at all (its lease lapsed and
+	// nobody claimed it since: the handling Complete reports succeeded). It
+	// returns ErrNotOwner when another token holds id or has completed it.
 	Complete(ctx context.Context, id, token string) error
-	// Release forgets id, so that the next delivery handles it. It returns
-	// ErrNotOwner if token no longer owns id.
+	// Release forgets id, so that the next delivery handles it: when token
+	// holds id in flight, and when id is not remembered at all (a repeated
+	// Release, or a lapsed lease). It returns ErrNotOwner when another token
+	// holds id, or when id is done.
 	Release(ctx context.Context, id, token string) error
 }
 
@@ -66,12 +77,15 @@ func (s ClaimStatus) String() string {
 
 // Claim is the result of Deduplicator.Claim.
 type Claim struct {
+	// Status is what Claim found.
 	Status ClaimStatus
 	// Token identifies the claim when Status is Claimed; Complete and
 	// Release need it.
 	Token string
-	// Lease is how long the claim lasts, from Claim's call, when Status is
-	// Claimed: Deduplicate ends the handler function's context then.
+	// Lease is how long the claim lasts when Status is Claimed. The store
+	// starts it when it takes the claim, so Deduplicate measures it from
+	// before it called Claim: what it counts is never longer than what the
+	// store counts.
 	Lease time.Duration
 }
 
@@ -83,36 +97,130 @@ var (
 	// event is acknowledged) or failed (and the event is handled).
 	ErrInFlight = errors.New("busifavor: the event is being handled by another delivery")
 	// ErrNotOwner: Complete or Release by a delivery whose lease lapsed and
-	// whose id another delivery has claimed since.
+	// whose id another delivery has claimed (or completed) since.
 	ErrNotOwner = errors.New("busifavor: the claim on the event was lost (its lease lapsed)")
 	// ErrDeduplicator: the deduplicator could not say whether the event was
-	// seen (unreachable, full, …). Nothing was handled; NewEventHandler
-	// answers 503, so that WeChat Pay delivers again later.
+	// seen (unreachable, full, too slow, …). Nothing was handled;
+	// NewEventHandler answers 503, so that WeChat Pay delivers again later.
 	ErrDeduplicator = errors.New("busifavor: deduplicator unavailable")
 	// ErrHandledNotRecorded: the handler function succeeded but the
 	// deduplicator could not record it (Complete failed). The event was
 	// handled: do not handle it again. NewEventHandler answers 204 and logs
 	// the failure; the id becomes claimable again when its lease lapses.
 	ErrHandledNotRecorded = errors.New("busifavor: event handled, but the deduplicator did not record it")
+	// ErrMissingEventID: the event has no id, so it cannot be deduplicated.
+	// Deduplicate refuses it without calling the handler function and
+	// without touching the deduplicator (an empty id would otherwise be
+	// one shared key, and every later event without an id would be taken
+	// for done); NewEventHandler answers 400 and logs it.
+	ErrMissingEventID = errors.New("busifavor: the event has no id")
 )
+
+// DefaultAckDeadline is how long after it is called Deduplicate's function
+// answers at the latest, whatever the deduplicator does, once the handler
+// function has returned: under WeChat Pay's 5 s wait, leaving a second for
+// reading and verifying the notification and for the network.
+const DefaultAckDeadline = 4 * time.Second
+
+// DedupOption configures Deduplicate.
+type DedupOption func(*dedupConfig)
+
+// dedupConfig is Deduplicate's settings.
+type dedupConfig struct {
+	ack    time.Duration
+	now    func() time.Time
+	logger *slog.Logger
+}
+
+// WithAckDeadline sets how long after it is called Deduplicate's function
+// answers at the latest, once the handler function has returned (default
+// DefaultAckDeadline; values that are not positive keep it). Keep it under
+// WeChat Pay's 5 s wait, less the time the notification takes to arrive
+// and be verified.
+func WithAckDeadline(d time.Duration) DedupOption {
+	return func(c *dedupConfig) {
+		if d > 0 {
+			c.ack = d
+		}
+	}
+}
+
+// WithDedupClock sets the clock Deduplicate measures what is left of a
+// claim's lease with (default time.Now), for tests; nil keeps the default.
+func WithDedupClock(now func() time.Time) DedupOption {
+	return func(c *dedupConfig) {
+		if now != nil {
+			c.now = now
+		}
+	}
+}
+
+// WithDedupLogger sets where Deduplicate logs a recording or a release
+// that failed after it had answered (default slog.Default(); nil keeps
+// it). The event id and the error are logged, never the event.
+func WithDedupLogger(l *slog.Logger) DedupOption {
+	return func(c *dedupConfig) {
+		if l != nil {
+			c.logger = l
+		}
+	}
+}
 
 // Deduplicate wraps a notification handler function so that each event id
 // is handled to completion once:
 //
 //   - an unseen id is claimed and fn is called, with a context that ends
-//     when the claim's lease lapses; success marks the id done, an error or
-//     a panic releases it (the panic goes on, for NewEventHandler to
+//     when the claim's lease lapses (measured from before Claim was
+//     called); success marks the id done (Complete), an error or a panic
+//     releases it (Release; the panic goes on, for NewEventHandler to
 //     recover), so that WeChat Pay's next delivery is handled;
 //   - a done id returns nil without calling fn;
 //   - an id in flight returns ErrInFlight without calling fn;
-//   - when the deduplicator fails, the error matches ErrDeduplicator and fn
-//     is not called.
+//   - when the deduplicator fails, or answers Claim only after the lease
+//     it grants has lapsed, the error matches ErrDeduplicator and fn is not
+//     called;
+//   - an event without an id returns ErrMissingEventID without calling fn
+//     or the deduplicator.
 //
-// fn should finish well within the lease (WeChat Pay waits only 5 s
-// anyway): a delivery arriving after the lease lapsed claims the id again.
-func Deduplicate(d Deduplicator, fn func(ctx context.Context, ev *CouponEvent) error) func(ctx context.Context, ev *CouponEvent) error {
+// The answer is not held up by the deduplicator: once fn has returned, the
+// function returns by the ack deadline (WithAckDeadline, default
+// DefaultAckDeadline, counted from its call), so that WeChat Pay, which
+// waits 5 s, gets its 204 for a handled event even while the store stalls.
+// A Claim not answered by then fails (ErrDeduplicator). A Complete or
+// Release not finished by then goes on in the background, with a context
+// that ends when the lease lapses, so a holder never records past its
+// lease; a late failure is logged (WithDedupLogger). Until the lease lapses
+// the id stays in flight, so a redelivery meanwhile gets ErrInFlight and is
+// not handled again.
+//
+// What holds when the store is unreachable, or stalls, for longer than the
+// lease: an event is acknowledged only after fn succeeded, and fn is never
+// called without a claim, so no event is lost (at least once). Two calls of
+// fn for one id never overlap while the store keeps the lease it granted
+// (fn's context ends first). But a success that could not be recorded
+// within the lease is forgotten with the lease: the id is claimable again,
+// and if WeChat Pay delivers the event once more (it missed the 204), fn is
+// called a second time. Exactly once holds only while the store answers
+// within the lease.
+//
+// fn should finish well within the ack deadline (WeChat Pay waits only
+// 5 s): a slower fn delays the answer, and one outliving the lease lets a
+// later delivery claim the id again.
+func Deduplicate(d Deduplicator, fn func(ctx context.Context, ev *CouponEvent) error, opts ...DedupOption) func(ctx context.Context, ev *CouponEvent) error {
+	cfg := dedupConfig{ack: DefaultAckDeadline, now: time.Now}
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
 	return func(ctx context.Context, ev *CouponEvent) (err error) {
-		c, err := d.Claim(ctx, ev.ID)
+		if ev == nil || ev.ID == "" {
+			return fmt.Errorf("%w: refused without handling it", ErrMissingEventID)
+		}
+		start := cfg.now()
+		ack, cancelAck := context.WithTimeout(ctx, cfg.ack)
+		defer cancelAck()
+		c, err := d.Claim(ack, ev.ID)
 		if err != nil {
 			return fmt.Errorf("%w: claiming event %s: %w", ErrDeduplicator, ev.ID, err)
 		}
@@ -125,31 +233,72 @@ func Deduplicate(d Deduplicator, fn func(ctx context.Context, ev *CouponEvent) e
 		default:
 			return fmt.Errorf("%w: claiming event %s: unknown status %v", ErrDeduplicator, ev.ID, c.Status)
 		}
-		// The deduplicator is told the outcome even when the delivery's own
-		// context has ended (WeChat Pay hung up), within a bound of its own.
-		record, cancelRecord := context.WithTimeout(context.WithoutCancel(ctx), c.Lease)
-		defer cancelRecord()
+		left := c.Lease - cfg.now().Sub(start)
+		if left <= 0 {
+			// Another delivery may hold the id by now: handling it here
+			// could run fn twice at once. The claim lapses on its own.
+			return fmt.Errorf("%w: claiming event %s: answered after the %s lease had lapsed", ErrDeduplicator, ev.ID, c.Lease)
+		}
+		leaseEnd := time.Now().Add(left)
 		handled := false
 		defer func() {
 			if handled {
 				return
 			}
-			if rerr := d.Release(record, ev.ID, c.Token); rerr != nil {
+			if rerr := cfg.settle(ctx, ack, leaseEnd, "released", ev.ID, func(ctx context.Context) error {
+				return d.Release(ctx, ev.ID, c.Token)
+			}); rerr != nil {
 				// The lease lapses on its own; until then redeliveries get 409.
 				err = errors.Join(err, fmt.Errorf("releasing event %s: %w", ev.ID, rerr))
 			}
 		}()
-		fnCtx, cancel := context.WithTimeout(ctx, c.Lease)
+		fnCtx, cancel := context.WithDeadline(ctx, leaseEnd)
 		defer cancel()
 		if err := fn(fnCtx, ev); err != nil {
 			return err
 		}
 		handled = true
-		if err := d.Complete(record, ev.ID, c.Token); err != nil {
+		if err := cfg.settle(ctx, ack, leaseEnd, "recorded", ev.ID, func(ctx context.Context) error {
+			return d.Complete(ctx, ev.ID, c.Token)
+		}); err != nil {
 			return fmt.Errorf("%w: event %s: %w", ErrHandledNotRecorded, ev.ID, err)
 		}
 		return nil
 	}
+}
+
+// settle runs op (a Complete or a Release) with a context that ends at
+// leaseEnd, even if ctx ends first (WeChat Pay hung up), and waits for it
+// until ack is done. It returns op's error, or nil if op is still running
+// then: op goes on in the background, and a failure is logged.
+func (c *dedupConfig) settle(ctx, ack context.Context, leaseEnd time.Time, what, id string, op func(context.Context) error) error {
+	done := make(chan error, 1)
+	go func() {
+		opCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), leaseEnd)
+		defer cancel()
+		done <- op(opCtx)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ack.Done():
+		select { // answered just as the deadline came: say so
+		case err := <-done:
+			return err
+		default:
+		}
+	}
+	logger := c.logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	go func() {
+		if err := <-done; err != nil {
+			logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelError, "busifavor event not "+what+" by the deduplicator after the answer",
+				slog.String("event_id", id), slog.String("error", err.Error()))
+		}
+	}()
+	return nil
 }
 
 // Deduplicator defaults.
@@ -167,7 +316,8 @@ const (
 // redelivery. When full, the oldest done id is forgotten to make room; an id
 // in flight never is: a claim that would need it is refused with an error
 // matching ErrDeduplicator (NewEventHandler answers 503, and WeChat Pay
-// delivers again later).
+// delivers again later). Namespace gives each merchant served by one
+// process its own ids within the one store.
 type MemoryDeduplicator struct {
 	mu      sync.Mutex
 	max     int
@@ -175,13 +325,17 @@ type MemoryDeduplicator struct {
 	lease   time.Duration
 	now     func() time.Time
 	done    *list.List // of *memEntry in done state, oldest first (and so soonest to expire)
-	entries map[string]*memEntry
+	entries map[memKey]*memEntry
 }
+
+// memKey is an id in its namespace.
+type memKey struct{ ns, id string }
 
 // memEntry is one id's state.
 type memEntry struct {
-	id    string
-	token string        // "" once done
+	key   memKey
+	token string // the holder's, in flight; the completer's, done
+	done  bool
 	until time.Time     // lease end (in flight) or expiry (done)
 	elem  *list.Element // in done, when done
 }
@@ -219,7 +373,7 @@ func NewMemoryDeduplicator(maxEntries int, ttl time.Duration, opts ...MemoryOpti
 		return nil, errors.New("busifavor: NewMemoryDeduplicator: maxEntries must be at least 1 and ttl positive")
 	}
 	m := &MemoryDeduplicator{max: maxEntries, ttl: ttl, lease: DefaultLease, now: time.Now,
-		done: list.New(), entries: make(map[string]*memEntry)}
+		done: list.New(), entries: make(map[memKey]*memEntry)}
 	for _, o := range opts {
 		if o == nil {
 			return nil, errors.New("busifavor: NewMemoryDeduplicator: nil MemoryOption")
@@ -231,18 +385,60 @@ func NewMemoryDeduplicator(maxEntries int, ttl time.Duration, opts ...MemoryOpti
 	return m, nil
 }
 
+// Namespace returns a Deduplicator on m's store (sharing its bound, lease
+// and TTL) whose ids are apart from those of every other namespace: give
+// each merchant a process serves its own (its merchant number, say), so
+// that equal event ids of two merchants never meet. m's own methods use the
+// namespace "".
+func (m *MemoryDeduplicator) Namespace(ns string) Deduplicator { return memNamespace{m, ns} }
+
+// memNamespace is a MemoryDeduplicator's view of one namespace.
+type memNamespace struct {
+	m  *MemoryDeduplicator
+	ns string
+}
+
+func (v memNamespace) Claim(_ context.Context, id string) (Claim, error) {
+	return v.m.claim(memKey{v.ns, id})
+}
+
+func (v memNamespace) Complete(_ context.Context, id, token string) error {
+	return v.m.complete(memKey{v.ns, id}, token)
+}
+
+func (v memNamespace) Release(_ context.Context, id, token string) error {
+	return v.m.release(memKey{v.ns, id}, token)
+}
+
 // errMemoryFull is a claim refused because every remembered id is in flight.
 var errMemoryFull = errors.New("every remembered id is in flight; raise maxEntries")
 
 // Claim implements Deduplicator.
 func (m *MemoryDeduplicator) Claim(_ context.Context, id string) (Claim, error) {
+	return m.claim(memKey{"", id})
+}
+
+// Complete implements Deduplicator.
+func (m *MemoryDeduplicator) Complete(_ context.Context, id, token string) error {
+	return m.complete(memKey{"", id}, token)
+}
+
+// Release implements Deduplicator.
+func (m *MemoryDeduplicator) Release(_ context.Context, id, token string) error {
+	return m.release(memKey{"", id}, token)
+}
+
+func (m *MemoryDeduplicator) claim(k memKey) (Claim, error) {
+	if k.id == "" {
+		return Claim{}, ErrMissingEventID
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
 	m.expire(now)
-	if e, ok := m.entries[id]; ok {
+	if e, ok := m.entries[k]; ok {
 		switch {
-		case e.token == "":
+		case e.done:
 			return Claim{Status: Done}, nil
 		case now.Before(e.until):
 			return Claim{Status: InFlight}, nil
@@ -252,47 +448,50 @@ func (m *MemoryDeduplicator) Claim(_ context.Context, id string) (Claim, error) 
 	if len(m.entries) >= m.max && !m.makeRoom(now) {
 		return Claim{}, errMemoryFull
 	}
-	e := &memEntry{id: id, token: newToken(), until: now.Add(m.lease)}
-	m.entries[id] = e
+	e := &memEntry{key: k, token: newToken(), until: now.Add(m.lease)}
+	m.entries[k] = e
 	return Claim{Status: Claimed, Token: e.token, Lease: m.lease}, nil
 }
 
-// Complete implements Deduplicator.
-func (m *MemoryDeduplicator) Complete(_ context.Context, id, token string) error {
+func (m *MemoryDeduplicator) complete(k memKey, token string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e, err := m.owned(id, token)
-	if err != nil {
-		return err
+	now := m.now()
+	m.expire(now)
+	e, ok := m.entries[k]
+	switch {
+	case !ok: // its lease lapsed and it was forgotten: record it anyway
+		if len(m.entries) >= m.max && !m.makeRoom(now) {
+			return errMemoryFull
+		}
+		e = &memEntry{key: k, token: token}
+		m.entries[k] = e
+	case e.token != token:
+		return ErrNotOwner
+	case e.done:
+		return nil // a repeated Complete
 	}
-	e.token, e.until = "", m.now().Add(m.ttl)
+	e.done, e.until = true, now.Add(m.ttl)
 	e.elem = m.done.PushBack(e)
 	return nil
 }
 
-// Release implements Deduplicator.
-func (m *MemoryDeduplicator) Release(_ context.Context, id, token string) error {
+func (m *MemoryDeduplicator) release(k memKey, token string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e, err := m.owned(id, token)
-	if err != nil {
-		return err
+	e, ok := m.entries[k]
+	switch {
+	case !ok:
+		return nil // nothing to forget
+	case e.done || e.token != token:
+		return ErrNotOwner
 	}
 	m.remove(e)
 	return nil
 }
 
-// owned returns id's entry if token holds it in flight, else ErrNotOwner.
-// A lapsed lease not yet taken over still counts as held.
-func (m *MemoryDeduplicator) owned(id, token string) (*memEntry, error) {
-	e, ok := m.entries[id]
-	if !ok || e.token == "" || e.token != token {
-		return nil, ErrNotOwner
-	}
-	return e, nil
-}
-
-// Len reports how many ids are remembered, in flight and done.
+// Len reports how many ids are remembered, in flight and done, in every
+// namespace.
 func (m *MemoryDeduplicator) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -326,7 +525,7 @@ func (m *MemoryDeduplicator) remove(e *memEntry) {
 	if e.elem != nil {
 		m.done.Remove(e.elem)
 	}
-	delete(m.entries, e.id)
+	delete(m.entries, e.key)
 }
 
 // newToken returns a random claim token.

@@ -261,8 +261,12 @@ func (p *EventParser) verify(ctx context.Context, h http.Header, body []byte) er
 		return fmt.Errorf("%w: serial %s: %s", ErrInvalidSignature,
 			clip(serial, MaxHeaderValueBytes), clip(err.Error(), maxErrorMessage))
 	}
-	if d := p.now().Sub(time.Unix(secs, 0)); d > p.tolerance || d < -p.tolerance {
-		return fmt.Errorf("%w: %s from now, tolerance %s", ErrTimestampOutOfRange, d.Round(time.Second), p.tolerance)
+	// age > 0: signed in the past by the parser's clock.
+	switch age := p.now().Sub(time.Unix(secs, 0)); {
+	case age > p.tolerance:
+		return fmt.Errorf("%w: %s old, tolerance %s", ErrTimestampOutOfRange, age.Round(time.Second), p.tolerance)
+	case age < -p.tolerance:
+		return fmt.Errorf("%w: %s ahead, tolerance %s", ErrTimestampOutOfRange, (-age).Round(time.Second), p.tolerance)
 	}
 	return nil
 }
@@ -295,6 +299,7 @@ func (p *EventParser) decrypt(nonce, ciphertext, associatedData string) ([]byte,
 //	bad signature or timestamp                 401     delivers again
 //	body too large                             413     delivers again
 //	malformed or undecryptable body            400     delivers again
+//	the event has no id (ErrMissingEventID)    400     delivers again
 //	the same event is in flight (ErrInFlight)  409     delivers again later
 //	fn returned an error or panicked           500     delivers again
 //	deduplicator unavailable (ErrDeduplicator) 503     delivers again later
@@ -308,7 +313,9 @@ func (p *EventParser) decrypt(nonce, ciphertext, associatedData string) ([]byte,
 // slog.Default() when no logger was given.
 //
 // WeChat Pay waits 5 seconds for the answer: fn should record the event
-// (for example on a queue) and return, leaving slow work for later. The same
+// (for example on a queue) and return, leaving slow work for later.
+// Deduplicate answers by its ack deadline once fn has returned, however
+// slow the deduplicator is. The same
 // notification can arrive more than once; wrap fn with Deduplicate, or make it
 // idempotent on ev.ID.
 //
@@ -388,6 +395,8 @@ func handlerRefusal(err error) (int, string) {
 		return http.StatusConflict, "the event is being handled, please retry later"
 	case errors.Is(err, ErrDeduplicator):
 		return http.StatusServiceUnavailable, "temporarily unavailable, please retry"
+	case errors.Is(err, ErrMissingEventID):
+		return http.StatusBadRequest, "the event has no id"
 	}
 	return http.StatusInternalServerError, "notification not handled, please retry"
 }

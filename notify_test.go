@@ -17,6 +17,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -229,6 +230,24 @@ func TestTimestampWindowBothWays(t *testing.T) {
 	p := newParser(t, s, busifavor.WithTimestampTolerance(time.Hour), busifavor.WithEventClock(func() time.Time { return sent.Add(59 * time.Minute) }))
 	_, err := p.Parse(ctx, h, b)
 	assert.NoError(t, err)
+}
+
+// TestTimestampErrorSaysOldOrAhead: the refusal says which way the
+// timestamp is off, measured from the signed timestamp itself.
+func TestTimestampErrorSaysOldOrAhead(t *testing.T) {
+	s := busifavortest.NewServer()
+	t.Cleanup(s.Close)
+	h, b := s.CouponNotification(sampleCoupon)
+	secs, err := strconv.ParseInt(h.Get("Wechatpay-Timestamp"), 10, 64)
+	require.NoError(t, err)
+	signed := time.Unix(secs, 0)
+	for skew, want := range map[time.Duration]string{6 * time.Minute: "6m0s old", -6 * time.Minute: "6m0s ahead"} {
+		p := newParser(t, s, busifavor.WithEventClock(func() time.Time { return signed.Add(skew) }))
+		_, err := p.Parse(ctx, h, b)
+		require.ErrorIs(t, err, busifavor.ErrTimestampOutOfRange)
+		assert.Contains(t, err.Error(), want, "clock %s from the signed timestamp", skew)
+		assert.NotContains(t, err.Error(), "from now")
+	}
 }
 
 func TestBodyLimit(t *testing.T) {

@@ -3,20 +3,42 @@
 // redeliveries of a coupon event land on any instance, and all of them see
 // the same claims.
 //
-// Each event id is one key, prefix + id, that expires on its own: while a
-// delivery handles the event its value is "f:" + the claim's token and it
-// lives for the lease; once handled its value is "done" and it lives for the
-// done TTL. Claim, Complete and Release are each one Lua script, so each is
-// atomic, and Complete and Release act only while the key still holds their
-// token: a delivery whose lease lapsed, and whose event another delivery has
-// claimed since, cannot clobber the new owner. Plain SET NX PX would make
-// Claim atomic too, but telling "in flight" from "done" on a lost race would
-// take a second round trip; the script answers in one. It runs on any Redis
-// with scripting (2.6 and later), standalone, Sentinel or Cluster (one key
-// per script).
+// Each event id is one key, prefix + id (prefix + namespace + ":" + id with
+// WithNamespace), that expires on its own: while a delivery handles the
+// event its value is "f:" + the claim's token and it lives for the lease;
+// once handled its value is "d:" + the token and it lives for the done TTL.
+// Claim, Complete and Release are each one Lua script, so each is atomic,
+// and Complete and Release never undo another token's claim: a delivery
+// whose lease lapsed, and whose event another delivery has claimed since,
+// cannot clobber the new owner. Plain SET NX PX would make Claim atomic
+// too, but telling "in flight" from "done" on a lost race would take a
+// second round trip; the script answers in one.
 //
-//	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
-//	d := redisdedup.New(rdb)
+// Each script answers a repetition by its own token as it answered the
+// first run, because go-redis sends a command again when its answer was
+// lost (a dropped connection, a read timeout): Claim makes its token before
+// sending, so a repeated Claim that finds its own token reports Claimed; a
+// repeated Complete finds the id done by its token; a repeated Release
+// finds nothing left to forget. Complete also records an id whose lease
+// lapsed unclaimed (the handling it reports succeeded).
+//
+// It runs on any Redis with scripting (2.6 and later), standalone,
+// Sentinel or Cluster: each script touches one key, so Cluster routes it
+// to the key's slot (tested against a three-master cluster, through a
+// failover). Redis replicates asynchronously: a master that dies before
+// its replica has a write loses it in an automatic failover, so a claim or
+// a done id written just before the crash can be lost, and the event
+// handled once more if WeChat Pay delivers it again (a manual CLUSTER
+// FAILOVER waits for the replica and loses nothing).
+//
+// go-redis bounds a command by its ReadTimeout and WriteTimeout (and
+// retries it), not by the context, unless the client sets
+// ContextTimeoutEnabled: set it, so that the deadlines busifavor.Deduplicate
+// gives (the ack deadline for Claim, the lease for Complete and Release)
+// bound each command too.
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379", ContextTimeoutEnabled: true})
+//	d := redisdedup.New(rdb, redisdedup.WithNamespace(mchID))
 //	handler := busifavor.NewEventHandler(parser, busifavor.Deduplicate(d, record))
 package redisdedup
 
@@ -25,6 +47,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -45,7 +68,8 @@ const (
 // concurrent use, by any number of instances sharing the Redis.
 type Deduplicator struct {
 	rdb     redis.UniversalClient
-	prefix  string
+	prefix  string // with the namespace, escaped, and its ":"
+	ns      string
 	lease   time.Duration
 	doneTTL time.Duration
 }
@@ -55,6 +79,14 @@ type Option func(*Deduplicator)
 
 // WithKeyPrefix sets the prefix of every key (default DefaultKeyPrefix).
 func WithKeyPrefix(prefix string) Option { return func(d *Deduplicator) { d.prefix = prefix } }
+
+// WithNamespace keeps ids apart from those of every other namespace in the
+// same Redis (and from those of no namespace): give each merchant whose
+// events share a Redis its own, its merchant number say, so that equal
+// event ids of two merchants never meet. Its key is prefix + ns + ":" + id,
+// with "%" and ":" in ns escaped (%25, %3A), so that no two namespaces
+// share a key.
+func WithNamespace(ns string) Option { return func(d *Deduplicator) { d.ns = ns } }
 
 // WithLease sets how long a claim lasts (default busifavor.DefaultLease);
 // values under a millisecond are raised to one.
@@ -75,37 +107,49 @@ func New(rdb redis.UniversalClient, opts ...Option) *Deduplicator {
 	for _, o := range opts {
 		o(d)
 	}
+	if d.ns != "" {
+		d.prefix += strings.NewReplacer("%", "%25", ":", "%3A").Replace(d.ns) + ":"
+	}
 	return d
 }
 
 // The scripts. A key is absent (unseen, or its lease lapsed), "f:<token>"
-// (in flight) or "done".
+// (in flight), "d:<token>" (done) or "done" (done, written by versions
+// before the token was kept).
 var (
-	// claimScript: KEYS[1] id key; ARGV[1] "f:<token>", ARGV[2] lease ms.
+	// claimScript: KEYS[1] id key; ARGV[1] token, ARGV[2] lease ms.
 	claimScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if not v then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  redis.call('SET', KEYS[1], 'f:' .. ARGV[1], 'PX', ARGV[2])
   return 'claimed'
 end
-if v == 'done' then return 'done' end
+if v == 'f:' .. ARGV[1] then return 'claimed' end
+if v == 'done' or string.sub(v, 1, 2) == 'd:' then return 'done' end
 return 'inflight'`)
-	// completeScript: KEYS[1] id key; ARGV[1] "f:<token>", ARGV[2] done TTL ms.
+	// completeScript: KEYS[1] id key; ARGV[1] token, ARGV[2] done TTL ms.
 	completeScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
+local v = redis.call('GET', KEYS[1])
+if v == 'd:' .. ARGV[1] then return 1 end
+if v and v ~= 'f:' .. ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], 'd:' .. ARGV[1], 'PX', ARGV[2])
 return 1`)
-	// releaseScript: KEYS[1] id key; ARGV[1] "f:<token>".
+	// releaseScript: KEYS[1] id key; ARGV[1] token.
 	releaseScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local v = redis.call('GET', KEYS[1])
+if not v then return 1 end
+if v ~= 'f:' .. ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 return 1`)
 )
 
 // Claim implements busifavor.Deduplicator.
 func (d *Deduplicator) Claim(ctx context.Context, id string) (busifavor.Claim, error) {
-	token := newToken()
-	res, err := claimScript.Run(ctx, d.rdb, []string{d.prefix + id}, "f:"+token, d.lease.Milliseconds()).Text()
+	if id == "" {
+		return busifavor.Claim{}, fmt.Errorf("redisdedup: claim: %w", busifavor.ErrMissingEventID)
+	}
+	token := newToken() // before sending: a resent script carries it too
+	res, err := claimScript.Run(ctx, d.rdb, []string{d.prefix + id}, token, d.lease.Milliseconds()).Text()
 	if err != nil {
 		return busifavor.Claim{}, fmt.Errorf("redisdedup: claim: %w", err)
 	}
@@ -130,9 +174,9 @@ func (d *Deduplicator) Release(ctx context.Context, id, token string) error {
 	return d.ifOwner(ctx, releaseScript, "release", id, token)
 }
 
-// ifOwner runs an owner-checked script; 0 means token no longer owns id.
+// ifOwner runs an owner-checked script; 0 means another token holds id.
 func (d *Deduplicator) ifOwner(ctx context.Context, s *redis.Script, what, id, token string, args ...any) error {
-	ok, err := s.Run(ctx, d.rdb, []string{d.prefix + id}, append([]any{"f:" + token}, args...)...).Int()
+	ok, err := s.Run(ctx, d.rdb, []string{d.prefix + id}, append([]any{token}, args...)...).Int()
 	if err != nil {
 		return fmt.Errorf("redisdedup: %s: %w", what, err)
 	}

@@ -36,7 +36,7 @@ func TestClaimCompleteRelease(t *testing.T) {
 	assert.ErrorIs(t, d.Complete(ctx, "a", "someone else"), busifavor.ErrNotOwner)
 	assert.ErrorIs(t, d.Release(ctx, "a", "someone else"), busifavor.ErrNotOwner)
 	require.NoError(t, d.Complete(ctx, "a", c.Token))
-	assert.Equal(t, "done", rdb.Get(ctx, "test:a").Val())
+	assert.Equal(t, "d:"+c.Token, rdb.Get(ctx, "test:a").Val(), "done, by its token")
 	ttl = rdb.PTTL(ctx, "test:a").Val()
 	assert.True(t, ttl > 59*time.Minute && ttl <= time.Hour, "a done key lives for the done TTL: %s", ttl)
 	assert.ErrorIs(t, d.Release(ctx, "a", c.Token), busifavor.ErrNotOwner, "done is final")

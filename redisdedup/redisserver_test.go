@@ -25,6 +25,7 @@ type redisServer struct {
 	path string
 	dir  string
 	port int
+	args []string // more arguments for redis-server (a cluster node's)
 	cmd  *exec.Cmd
 }
 
@@ -37,13 +38,7 @@ func startRedisB(b *testing.B) *redisServer { return startRedisTB(b) }
 
 func startRedisTB(t testing.TB) *redisServer {
 	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv(requireRedisEnv) != "" {
-			t.Fatalf("redis-server is not installed and %s is set", requireRedisEnv)
-		}
-		t.Skip("redis-server is not installed; install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) to run the Redis tests: they start their own server on a loopback port")
-	}
+	path := requireRedisTool(t, "redis-server")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +49,20 @@ func startRedisTB(t testing.TB) *redisServer {
 	s.start()
 	t.Cleanup(s.stop)
 	return s
+}
+
+// requireRedisTool returns the path of a Redis program (redis-server,
+// redis-cli). Without it the test is skipped, or fails under .ci/run.
+func requireRedisTool(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv(requireRedisEnv) != "" {
+			t.Fatalf("%s is not installed and %s is set", name, requireRedisEnv)
+		}
+		t.Skipf("%s is not installed; install it (Debian/Ubuntu: apt-get install redis-server redis-tools; macOS: brew install redis) to run the Redis tests: they start their own servers on loopback ports", name)
+	}
+	return path
 }
 
 // Addr is the server's host:port.
@@ -69,8 +78,9 @@ func (s *redisServer) Client() *redis.Client {
 // start runs the server and waits until it answers PING.
 func (s *redisServer) start() {
 	s.t.Helper()
-	s.cmd = exec.Command(s.path, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir, "--daemonize", "no", "--loglevel", "warning")
+	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir, "--daemonize", "no", "--loglevel", "warning"}, s.args...)
+	s.cmd = exec.Command(s.path, args...)
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
