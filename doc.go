@@ -52,6 +52,33 @@
 // Fields WeChat Pay marks 暂未开放 (not open yet), or as unchangeable after
 // creation, are left out of the request types.
 //
+// Path parameters (stock_id, coupon_code, openid, appid, card_id, the
+// subsidy receipt ids) are never "." or "..", so that no value reaches
+// another endpoint. A coupon code follows the upload page's rule wherever it
+// goes (1 to 32 bytes of 0-9 a-z A-Z, space and - _ \ / = |; 1 to 128 in the
+// subsidy requests, whose pages allow that), so every code that can be
+// uploaded can be sent, redeemed, returned and deactivated. Every merchant
+// number has its page's upper bound.
+//
+// # Paging
+//
+// AllCouponCodes and AllUserCoupons walk a list page by page and yield each
+// item once. They stop after the last item total_count promises, at the
+// first error, or with ErrPaging when the pages do not add up (an empty page
+// before total_count, a page with nothing new, a short page in the middle of
+// a page-numbered list, more pages than total_count and the page size
+// allow). A page without total_count is ErrMalformedResponse: without it the
+// walk cannot know where the list ends.
+//
+// # Privacy
+//
+// Openids and unionids are personal data, coupon codes bearer credentials at
+// a till. Every type holding one prints it masked with fmt (any verb) and
+// slog (MaskID, MaskCode; a masked code keeps enough to match it to one you
+// hold), and the client's log lines and error texts mask those of a request
+// path and a redirect's Location. json.Marshal keeps everything, for queues
+// and stores.
+//
 // # Errors
 //
 // Every error a call returns is one of:
@@ -183,8 +210,10 @@
 // ErrMalformedNotification or ErrBodyTooLarge. No error text contains the
 // body, the key or the plaintext, and header values in them are cut to
 // MaxHeaderValueBytes. Printing a CouponEvent or CouponSend, with any fmt verb
-// or through slog, masks openid and unionid (see MaskID; Masked returns a
-// masked copy); json.Marshal keeps them, for queues.
+// or through slog, masks the openid, the unionid and the code (see # Privacy;
+// Masked returns a copy with the user masked and the code kept); json.Marshal
+// keeps them, for queues. The timestamp error says how far the notification
+// is off, and which way ("6m0s old", "6m0s ahead").
 //
 // WeChat Pay waits 5 seconds for the answer. In front of NewEventHandler, set
 // the http.Server's ReadHeaderTimeout (5 s), ReadTimeout and WriteTimeout
@@ -215,7 +244,23 @@
 // may still fail. A claim left by a crashed process, or one whose release
 // failed, lapses with its lease (DefaultLease: longer than WeChat Pay's 5 s
 // wait, shorter than its 60 s between deliveries), and the next delivery is
-// handled. NewMemoryDeduplicator serves a single instance;
+// handled. An event without an id is refused with ErrMissingEventID (400),
+// never taken for done.
+//
+// Deduplicate answers by its ack deadline (DefaultAckDeadline, 4 s; see
+// WithAckDeadline) once fn has returned, whatever the deduplicator does: a
+// Claim not answered by then is ErrDeduplicator (503), and a Complete or
+// Release not finished by then goes on in the background, bounded by the
+// claim's lease, which is measured from before Claim was called; a claim
+// answered after its lease is no claim. Claim, Complete and Release are
+// idempotent for their own token (a store client that resends a lost reply
+// does no harm). What remains when the store is unreachable for longer than
+// the lease: nothing acknowledged was left unhandled and fn never runs
+// without a claim, but a success that could not be recorded is handled again
+// if WeChat Pay delivers the event once more. Give each merchant sharing a
+// store a namespace (MemoryDeduplicator.Namespace, redisdedup.WithNamespace).
+//
+// NewMemoryDeduplicator serves a single instance;
 // github.com/busifavor-go/busifavor/redisdedup serves several sharing a
 // Redis. busifavortest.Server.ClaimCoupon delivers events the way WeChat Pay
 // does, so the whole loop can be tested offline.

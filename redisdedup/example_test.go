@@ -28,8 +28,10 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv("REDIS_ADDR")})
-	seen := redisdedup.New(rdb) // leases of 30 s, handled ids remembered for a day
+	// ContextTimeoutEnabled lets Deduplicate's deadlines bound each command.
+	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv("REDIS_ADDR"), ContextTimeoutEnabled: true})
+	// Leases of 30 s, handled ids remembered for a day, apart from other merchants'.
+	seen := redisdedup.New(rdb, redisdedup.WithNamespace(os.Getenv("WECHATPAY_MCHID")))
 	handler := busifavor.NewEventHandler(parser, busifavor.Deduplicate(seen,
 		func(ctx context.Context, ev *busifavor.CouponEvent) error {
 			return nil // record ev.Coupon on your queue or table; keep it quick
