@@ -127,7 +127,7 @@ func TestClaimCouponGivesUpAfterTheAttempts(t *testing.T) {
 
 func TestClaimCouponTimesOutASlowAnswer(t *testing.T) {
 	s := withNotifyURL(t, busifavortest.WithDeliveryPolicy(busifavortest.DeliveryPolicy{
-		Timeout: 100 * time.Millisecond, Interval: time.Millisecond, Attempts: 3}))
+		Timeout: 200 * time.Millisecond, Interval: time.Millisecond, Attempts: 10}))
 	stall := make(chan struct{})
 	rc := &recorder{answers: []int{204}, stall: stall}
 	backend := httptest.NewServer(rc)
@@ -139,7 +139,11 @@ func TestClaimCouponTimesOutASlowAnswer(t *testing.T) {
 	out, err := s.WaitEvent(ctx, id)
 	require.NoError(t, err)
 	assert.True(t, out.Acknowledged)
-	assert.Equal(t, []int{0, 204}, out.Statuses, "no answer in time counts as a failure")
+	// The stalled first delivery fails; on a loaded machine a later one may
+	// miss the deadline too, so only the first and the last are asserted.
+	require.GreaterOrEqual(t, len(out.Statuses), 2)
+	assert.Equal(t, 0, out.Statuses[0], "no answer in time counts as a failure")
+	assert.Equal(t, 204, out.Statuses[len(out.Statuses)-1])
 	d := s.Deliveries()
 	assert.Contains(t, d[0].Error, "deadline exceeded")
 }
