@@ -368,4 +368,6 @@ func (v *validator) channelItem(p string, it SendCouponItem, ch channel) {
 	}
 }
 
-func isAlnum(r rune) bool { return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }
+func isAlnum(r rune) bool {
+	return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+}

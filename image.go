@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
@@ -29,15 +31,13 @@ const (
 	MediaURLMaxLen = 256
 )
 
-// imageTypes are the formats the page allows, as http.DetectContentType
-// names them, and the filename suffixes that go with them. The page lists
-// JPG, BMP and PNG; .jpeg is the same format (the stock page's logo rule
+// imageSuffixes are the filename endings the page allows (any case).
+var imageSuffixes = []string{".jpg", ".jpeg", ".bmp", ".png"}
+
+// imageTypes are the formats the page allows (JPG, BMP, PNG), as
+// http.DetectContentType names them. .jpeg is JPG too (the models' logo rule
 // says JPG/JPEG/PNG).
-var imageTypes = map[string][]string{
-	"image/jpeg": {".jpg", ".jpeg"},
-	"image/png":  {".png"},
-	"image/bmp":  {".bmp"},
-}
+var imageTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/bmp": true}
 
 // UploadImageRequest is an image to upload: a logo, a coupon picture or a
 // Channels video cover for CreateStock's display_pattern_info.
@@ -59,7 +59,7 @@ type UploadImageResponse struct {
 	RequestID string `json:"-"`
 }
 
-func (r *UploadImageResponse) missing() []string     { return missingOf("media_url", r.MediaURL) }
+func (r *UploadImageResponse) missing() []string      { return missingOf("media_url", r.MediaURL) }
 func (r *UploadImageResponse) setRequestID(id string) { r.RequestID = id }
 
 // Validate checks the request against the page's rules and returns a
@@ -74,7 +74,7 @@ func (r UploadImageRequest) Validate() error {
 		if hasSpaceOrControl(strings.ReplaceAll(r.Filename, " ", "_")) || strings.ContainsAny(r.Filename, `"\/`) {
 			v.add(f, `must be a plain file name: printable, without quotes, slashes or control characters`)
 		}
-		if ext := strings.ToLower(path.Ext(r.Filename)); !strings.Contains(".jpg .jpeg .bmp .png", ext) || ext == "" {
+		if ext := strings.ToLower(path.Ext(r.Filename)); !slices.Contains(imageSuffixes, ext) {
 			v.add(f, "must end in .jpg, .jpeg, .bmp or .png (必须以JPG、BMP、PNG为后缀)")
 		}
 	}
@@ -84,7 +84,7 @@ func (r UploadImageRequest) Validate() error {
 	case len(r.Data) > MaxImageBytes:
 		v.add("file", "must be at most %d bytes (2M), got %d", MaxImageBytes, len(r.Data))
 	default:
-		if _, ok := imageTypes[imageType(r.Data)]; !ok {
+		if !imageTypes[imageType(r.Data)] {
 			v.add("file", "must be a JPG, BMP or PNG image; its bytes look like %s", imageType(r.Data))
 		}
 	}
@@ -147,4 +147,19 @@ func (c *Client) UploadImage(ctx context.Context, req UploadImageRequest) (*Uplo
 		return nil, err
 	}
 	return out, nil
+}
+
+// mediaURL checks an optional image field: the pages accept only a URL the
+// marketing image upload returned (models: 仅支持通过《图片上传API》接口获取的
+// 图片URL地址), an https URL of at most MediaURLMaxLen bytes. Which URLs
+// WeChat Pay issued only it knows; this catches a local path or a URL of
+// the merchant's own server.
+func (v *validator) mediaURL(f, s string) {
+	if s == "" {
+		return
+	}
+	u, err := url.Parse(s)
+	if len(s) > MediaURLMaxLen || err != nil || u.Scheme != "https" || u.Host == "" || hasSpaceOrControl(s) {
+		v.add(f, "must be the media_url UploadImage returned (图片上传(营销专用)), an https URL of at most %d bytes; upload the image first", MediaURLMaxLen)
+	}
 }
