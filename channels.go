@@ -196,7 +196,7 @@ func (s *CouponSigner) H5URL(sendMerchant, openid string, item SendCouponItem) (
 	p := []param{{"stock_id", item.StockID}, {"out_request_no", item.OutRequestNo},
 		{"send_coupon_merchant", sendMerchant}, {"open_id", openid},
 		{"coupon_code", item.CouponCode}, {"customize_send_time", formatSendTime(item.CustomizeSendTime)}}
-	sign := s.sign(p)
+	sign := s.sign(slices.Clone(p)) // sign sorts; the URL keeps the page's order
 	var b strings.Builder
 	b.WriteString(H5CouponURL)
 	sep := byte('?')
