@@ -654,3 +654,20 @@ func TestClaimsFollowTheStocksRules(t *testing.T) {
 	_, err = api.ClaimMiniProgram("o2", c)
 	assert.Equal(t, busifavortest.ClaimDuplicate, claimCode(t, err), "FAQ Q3: a coupon_code given again")
 }
+
+// BenchmarkMiniProgram10 signs a 10-coupon mini-program call (target: under
+// 20 µs).
+func BenchmarkMiniProgram10(b *testing.B) {
+	s := newSigner(b, testV2Key)
+	items := make([]busifavor.SendCouponItem, 10)
+	for i := range items {
+		items[i] = busifavor.SendCouponItem{StockID: "12000000" + strconv.Itoa(i/3), OutRequestNo: "order20240101" + strconv.Itoa(i),
+			CustomizeSendTime: time.Unix(1_700_000_000, 0)}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.MiniProgram("10016226", items...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
