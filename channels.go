@@ -242,16 +242,28 @@ func (s *CouponSigner) AddCardList(sendMerchant string, items ...SendCouponItem)
 // param is one signed parameter.
 type param struct{ name, value string }
 
-// indexedParams are the signed parameters of a multi-coupon call.
+// indexedNames are the signed names of coupon n of a multi-coupon call:
+// stock_id{n}, out_request_no{n}, coupon_code{n}, customize_send_time{n},
+// create_coupon_merchant{n}.
+var indexedNames = func() (names [MaxCouponsPerCall][5]string) {
+	for i := range names {
+		n := strconv.Itoa(i)
+		names[i] = [5]string{"stock_id" + n, "out_request_no" + n, "coupon_code" + n, "customize_send_time" + n, "create_coupon_merchant" + n}
+	}
+	return names
+}()
+
+// indexedParams are the signed parameters of a multi-coupon call (at most
+// MaxCouponsPerCall items, checked before).
 func indexedParams(sendMerchant string, items []SendCouponItem, withCreator bool) []param {
-	p := make([]param, 0, 4*len(items)+1)
+	p := make([]param, 0, 5*len(items)+1)
 	p = append(p, param{"send_coupon_merchant", sendMerchant})
 	for i, it := range items {
-		n := strconv.Itoa(i)
-		p = append(p, param{"stock_id" + n, it.StockID}, param{"out_request_no" + n, it.OutRequestNo},
-			param{"coupon_code" + n, it.CouponCode}, param{"customize_send_time" + n, formatSendTime(it.CustomizeSendTime)})
+		n := &indexedNames[i]
+		p = append(p, param{n[0], it.StockID}, param{n[1], it.OutRequestNo},
+			param{n[2], it.CouponCode}, param{n[3], formatSendTime(it.CustomizeSendTime)})
 		if withCreator {
-			p = append(p, param{"create_coupon_merchant" + n, it.CreateCouponMerchant})
+			p = append(p, param{n[4], it.CreateCouponMerchant})
 		}
 	}
 	return p
@@ -260,21 +272,18 @@ func indexedParams(sendMerchant string, items []SendCouponItem, withCreator bool
 // sign applies the V2 rules: the parameters with a value, sorted by name
 // (ASCII), joined as k=v with &, then &key=<APIv2 key>; HMAC-SHA256 under
 // the key, in upper-case hex. Values are signed raw, as sent, never
-// URL-encoded.
+// URL-encoded. It sorts p in place.
 func (s *CouponSigner) sign(p []param) string {
 	slices.SortFunc(p, func(a, b param) int { return strings.Compare(a.name, b.name) })
-	m := hmac.New(sha256.New, s.key)
+	buf := make([]byte, 0, 1024)
 	for _, x := range p {
-		if x.value == "" {
-			continue
+		if x.value != "" {
+			buf = append(append(append(append(buf, x.name...), '='), x.value...), '&')
 		}
-		_, _ = io.WriteString(m, x.name)
-		_, _ = io.WriteString(m, "=")
-		_, _ = io.WriteString(m, x.value)
-		_, _ = io.WriteString(m, "&")
 	}
-	_, _ = io.WriteString(m, "key=")
-	_, _ = m.Write(s.key)
+	buf = append(append(buf, "key="...), s.key...)
+	m := hmac.New(sha256.New, s.key)
+	_, _ = m.Write(buf)
 	var sum [sha256.Size]byte
 	var out [2 * sha256.Size]byte
 	hex.Encode(out[:], m.Sum(sum[:0]))
