@@ -3,9 +3,9 @@ package busifavor_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/png"
-	"fmt"
 	"log"
 	"net/http/httptest"
 	"time"
