@@ -245,7 +245,13 @@ func failsOver(err error) bool {
 // and returns the verified answer or a typed error: *APIError,
 // ErrResponseSignature, ErrRedirect, ErrTransport or ErrMalformedResponse.
 func (c *Client) attempt(ctx context.Context, method string, base endpoint, path string, query url.Values, body any) (*answer, error) {
-	res, err := c.core.Request(ctx, method, base.url+path, nil, query, body, "application/json")
+	var res *core.APIResult
+	var err error
+	if m, ok := body.(*multipartBody); ok { // UploadImage: the signature covers the meta part only
+		res, err = c.core.Upload(ctx, base.url+path, m.meta, m.body, m.contentType)
+	} else {
+		res, err = c.core.Request(ctx, method, base.url+path, nil, query, body, "application/json")
+	}
 	if res != nil && res.Response != nil {
 		// Whatever happens next: wechatpay-go leaves the body open when it
 		// fails to read it.

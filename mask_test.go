@@ -35,6 +35,7 @@ var maskedTypes = []any{
 	busifavor.ListSubsidyPayReceiptsRequest{}, busifavor.ListSubsidyPayReceiptsResponse{},
 	busifavor.CreateSubsidyReturnReceiptRequest{}, busifavor.SubsidyReturnReceipt{}, busifavor.SubsidyReturnReceiptResponse{},
 	busifavor.UploadAllCouponCodesRequest{}, busifavor.CodeResult{}, busifavor.UploadAllCouponCodesResponse{},
+	busifavor.SendCouponItem{}, busifavor.MiniProgramCoupons{}, busifavor.MiniProgramCouponParam{}, busifavor.AddCardItem{},
 }
 
 // TestEveryTypeHoldingSecretsIsListed reads the package's source: every

@@ -817,6 +817,11 @@ func (v *validator) displayPattern(d *DisplayPatternInfo) {
 	const p = "display_pattern_info."
 	v.bytesAtMost(p+"description", d.Description, DescriptionMaxLen)     // page: description string(1000)
 	v.bytesAtMost(p+"merchant_name", d.MerchantName, MerchantNameMaxLen) // page: merchant_name string(16)
+	v.mediaURL(p+"merchant_logo_url", d.MerchantLogoURL)
+	v.mediaURL(p+"coupon_image_url", d.CouponImageURL)
+	if d.FinderInfo != nil {
+		v.mediaURL(p+"finder_info.finder_video_cover_image_url", d.FinderInfo.FinderVideoCoverImageURL)
+	}
 }
 
 // Validate checks the request and returns a *ValidationError, or nil.

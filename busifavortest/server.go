@@ -93,6 +93,8 @@ type server struct {
 	payOrder       []*payReceipt             // payments, oldest first
 	returnReceipts map[string]*returnReceipt // caller + "\x00" + out_subsidy_return_no -> return
 	receiptSeq     int
+
+	ch channelState // the send channels' claims and uploaded images (channels.go, image.go)
 }
 
 // stored is one merchant's notify URL.
@@ -119,6 +121,7 @@ type config struct {
 	merchants      map[string]*merchant
 	delegates      map[string][]string
 	apiV3Key       string
+	apiV2Key       string            // the send channels' signing key (WithAPIv2Key)
 	certMode       bool              // WithPlatformCertificate was given
 	platformCert   *platformCert     // made in NewServer when certMode
 	preset         map[string]string // mchid -> notify URL set before start
@@ -214,6 +217,9 @@ func NewServer(opts ...Option) *Server {
 	}
 	if len(cfg.apiV3Key) != 32 {
 		panic("busifavortest: the APIv3 key must be 32 bytes")
+	}
+	if cfg.apiV2Key == "" {
+		cfg.apiV2Key = randomHex(16)
 	}
 	if cfg.certMode {
 		cfg.platformCert = newPlatformCert(cfg.platformKey, cfg.clock())
@@ -342,7 +348,11 @@ func (s *Server) Now() time.Time { return s.now().In(cst) }
 // serveHTTP records and verifies the request, applies any pending fault, and
 // otherwise routes it.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	limit := maxRequestBody
+	if r.URL.Path == busifavor.ImageUploadPath {
+		limit = maxImageRequest
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
 	if err != nil {
 		s.writeError(w, http.StatusBadRequest, "PARAM_ERROR", "could not read the request body", nil)
 		return
@@ -351,7 +361,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	// A dropped connection models a request lost before WeChat Pay processed
 	// it, so its nonce stays unused. That matters: Go's http.Transport
 	// silently resends a GET whose reused connection closes before an answer.
-	caller, verifyErr := s.verify(r, body, f == nil || f.Kind != FaultDrop)
+	caller, verifyErr := s.verify(r, signedBody(r, body), f == nil || f.Kind != FaultDrop)
 	s.record(r, body, verifyErr)
 	if f != nil {
 		var done bool
@@ -359,7 +369,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if len(body) > maxRequestBody {
+	if len(body) > limit {
 		s.writeError(w, http.StatusRequestEntityTooLarge, "PARAM_ERROR", "request body is too large", nil)
 		return
 	}
@@ -385,6 +395,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, caller string, bo
 		s.writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "该资源不支持 "+r.Method+" 方法", nil)
 	case r.URL.Path == certificatesPath && r.Method == http.MethodGet && s.cfg.platformCert != nil:
 		s.certificates(w)
+	case r.URL.Path == busifavor.ImageUploadPath && r.Method == http.MethodPost:
+		s.uploadImage(w, r, body)
 	case s.stockRoute(w, r, caller, body):
 	case s.couponRoute(w, r, caller, body):
 	case s.subsidyRoute(w, r, caller, body):

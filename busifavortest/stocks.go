@@ -134,7 +134,8 @@ func (s *Server) stockFor(w http.ResponseWriter, caller, id string) *stock {
 
 func (s *Server) createStock(w http.ResponseWriter, caller string, body []byte) {
 	var req busifavor.CreateStockRequest
-	if !s.decode(w, body, &req) || !s.paramsOK(w, req.Validate()) || !s.mayActFor(w, caller, "belong_merchant", req.BelongMerchant) {
+	if !s.decode(w, body, &req) || !s.paramsOK(w, req.Validate()) || !s.mayActFor(w, caller, "belong_merchant", req.BelongMerchant) ||
+		!s.imagesOK(w, req.DisplayPatternInfo) {
 		return
 	}
 	canonical, _ := json.Marshal(req)
@@ -205,7 +206,7 @@ func (s *Server) updateStock(w http.ResponseWriter, caller, id string, body []by
 		return
 	}
 	req.StockID = id
-	if !s.paramsOK(w, req.Validate()) {
+	if !s.paramsOK(w, req.Validate()) || !s.imagesOK(w, req.DisplayPatternInfo) {
 		return
 	}
 	s.mu.Lock()

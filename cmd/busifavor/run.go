@@ -36,6 +36,9 @@ usage:
                                                           return a redeemed coupon
   busifavor coupon deactivate CODE --stock-id S --deactivate-request-no N
                                                           make a coupon unusable
+  busifavor coupon link --stock-id S --out-request-no N --openid O [--channel h5|miniprogram|jsapi]
+                                                          sign a coupon for a front end (APIv2 key)
+  busifavor image upload FILE                             upload a logo or picture, print its URL
   busifavor COMMAND --help                                a command's flags and an example
 
 With no WECHATPAY_* credentials set, or with --sandbox, every command runs
@@ -90,6 +93,7 @@ type options struct {
 	requestNo  string // --use-request-no, --return-request-no, --deactivate-request-no
 	reason     string // --deactivate-reason
 	useTime    string // --use-time
+	link       linkOptions
 }
 
 func apiFlags(fs *flag.FlagSet, o *options) {
@@ -154,7 +158,7 @@ example:
 			return listen(ctx, env, o.addr, o.showOpenID, stdout, stderr)
 		},
 	},
-}, append(stockCommands, couponCommands...)...)
+}, append(stockCommands, append(couponCommands, channelCommands...)...)...)
 
 // run is the whole command, callable in-process from tests.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -193,6 +197,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitUsage
 	}
 	o.creds.fromEnv(getenv)
+	o.link.apiV2Env = getenv("WECHATPAY_APIV2_KEY")
 
 	var env *environment
 	var err error
