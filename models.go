@@ -409,6 +409,11 @@ type UserCoupon struct {
 	CouponUseRule CouponUseRule `json:"coupon_use_rule"`
 	// CustomEntrance is the coupon page's entrances.
 	CustomEntrance *CustomEntrance `json:"custom_entrance,omitempty"`
+	// Transferable says whether the coupon may be given to a friend; 暂未开放
+	// (not open yet, models).
+	Transferable bool `json:"transferable,omitempty"`
+	// Shareable says whether the coupon may be shared; 暂未开放.
+	Shareable bool `json:"shareable,omitempty"`
 	// CouponCode identifies the coupon.
 	CouponCode string `json:"coupon_code,omitempty" log:"code"`
 	// StockID is the coupon's stock.

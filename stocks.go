@@ -247,6 +247,18 @@ type StockSendRule struct {
 	NaturalPersonLimit bool `json:"natural_person_limit,omitempty"`
 	// PreventAPIAbuse turns on WeChat Pay's anti-abuse checks (防刷).
 	PreventAPIAbuse bool `json:"prevent_api_abuse,omitempty"`
+	// MaxAmount is the total budget in 分 (总预算金额). 暂未开放 (not open
+	// yet, models): read from answers, refused in requests.
+	MaxAmount int64 `json:"max_amount,omitempty"`
+	// MaxAmountByDay is the daily budget in 分 (单天发放上限金额). 暂未开放:
+	// read from answers, refused in requests.
+	MaxAmountByDay int64 `json:"max_amount_by_day,omitempty"`
+	// Transferable says whether the coupon may be given to a friend. 暂未开放:
+	// read from answers, refused in requests.
+	Transferable bool `json:"transferable,omitempty"`
+	// Shareable says whether the coupon may be shared. 暂未开放: read from
+	// answers, refused in requests.
+	Shareable bool `json:"shareable,omitempty"`
 }
 
 // CustomEntrance is the entrances on a coupon's detail page (自定义入口).
@@ -808,6 +820,15 @@ func (v *validator) sendRule(r StockSendRule, stockType StockType) {
 		// models: stock_type为DISCOUNT或EXCHANGE时可传入此字段
 		if stockType == StockTypeNormal {
 			v.add(p+"max_coupons_by_day", "applies only to DISCOUNT and EXCHANGE stocks, not NORMAL")
+		}
+	}
+	// models: 该字段暂未开放 (not open yet) for each of these.
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"max_amount", r.MaxAmount != 0}, {"max_amount_by_day", r.MaxAmountByDay != 0}, {"transferable", r.Transferable}, {"shareable", r.Shareable}} {
+		if f.set {
+			v.add(p+f.name, "is not open yet (暂未开放): leave it unset")
 		}
 	}
 }

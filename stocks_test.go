@@ -617,3 +617,14 @@ func TestFakeGuardsStockOwnershipAndPaging(t *testing.T) {
 		assert.LessOrEqual(t, len(page.Data), 1)
 	}
 }
+
+// TestNotOpenSendRuleFieldsAreRefusedInRequests checks that the send rule's
+// 暂未开放 fields, read from answers, are refused when a request sets them.
+func TestNotOpenSendRuleFieldsAreRefusedInRequests(t *testing.T) {
+	r := sampleStock("n")
+	require.NoError(t, r.Validate())
+	r.StockSendRule.MaxAmount, r.StockSendRule.MaxAmountByDay = 1, 1
+	r.StockSendRule.Transferable, r.StockSendRule.Shareable = true, true
+	assert.Equal(t, []string{"stock_send_rule.max_amount", "stock_send_rule.max_amount_by_day", "stock_send_rule.transferable", "stock_send_rule.shareable"},
+		fieldsOf(r.Validate()))
+}
