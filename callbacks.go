@@ -16,18 +16,11 @@ const callbacksPath = "/v3/marketing/busifavor/callbacks"
 // WeChat Pay API: POST /v3/marketing/busifavor/callbacks
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/call-back/set-coupon-notify.html
 func (c *Client) SetCallbacks(ctx context.Context, req SetCallbacksRequest) (*SetCallbacksResponse, error) {
-	if err := req.Validate(); err != nil {
+	out := &SetCallbacksResponse{}
+	if err := c.send(ctx, "SetCallbacks", req, http.MethodPost, callbacksPath, nil, req, out); err != nil {
 		return nil, err
 	}
-	a, err := c.do(ctx, "SetCallbacks", http.MethodPost, callbacksPath, nil, req)
-	if err != nil {
-		return nil, err
-	}
-	w, t, err := decodeCallbacks(a.body)
-	if err != nil {
-		return nil, err
-	}
-	return &SetCallbacksResponse{UpdateTime: t, NotifyURL: w.NotifyURL, Mchid: w.Mchid, RequestID: a.requestID}, nil
+	return out, nil
 }
 
 // GetCallbacks reads the URL that receives the merchant's coupon events
@@ -37,20 +30,13 @@ func (c *Client) SetCallbacks(ctx context.Context, req SetCallbacksRequest) (*Se
 // WeChat Pay API: GET /v3/marketing/busifavor/callbacks
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/call-back/get-coupon-notify.html
 func (c *Client) GetCallbacks(ctx context.Context, req GetCallbacksRequest) (*GetCallbacksResponse, error) {
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
 	var query url.Values
 	if req.Mchid != "" {
 		query = url.Values{"mchid": {req.Mchid}}
 	}
-	a, err := c.do(ctx, "GetCallbacks", http.MethodGet, callbacksPath, query, nil)
-	if err != nil {
+	out := &GetCallbacksResponse{}
+	if err := c.send(ctx, "GetCallbacks", req, http.MethodGet, callbacksPath, query, nil, out); err != nil {
 		return nil, err
 	}
-	w, _, err := decodeCallbacks(a.body)
-	if err != nil {
-		return nil, err
-	}
-	return &GetCallbacksResponse{NotifyURL: w.NotifyURL, Mchid: w.Mchid, RequestID: a.requestID}, nil
+	return out, nil
 }

@@ -150,8 +150,9 @@ type answer struct {
 }
 
 // send validates req, sends it as do does, and decodes the verified answer
-// into out, which also gets the answer's Request-ID.
-func (c *Client) send(ctx context.Context, op string, req interface{ Validate() error }, method, path string, query url.Values, body any, out answerBody) error {
+// into out, a pointer to a response struct, which also gets the answer's
+// Request-ID (see decode.go).
+func (c *Client) send(ctx context.Context, op string, req interface{ Validate() error }, method, path string, query url.Values, body any, out any) error {
 	if err := req.Validate(); err != nil {
 		return err
 	}
@@ -159,8 +160,7 @@ func (c *Client) send(ctx context.Context, op string, req interface{ Validate() 
 	if err != nil {
 		return err
 	}
-	out.setRequestID(a.requestID)
-	return decodeAnswer(a.body, out)
+	return decodeAnswer(a.body, out, a.requestID)
 }
 
 // do sends a request to path, retrying and failing over as the RetryPolicy

@@ -263,7 +263,7 @@ func TestMalformedSuccessBodies(t *testing.T) {
 		{"no mchid", `{"notify_url":"https://a.cn/n"}`, "mchid"},
 		{"wrong type", `{"notify_url":1,"mchid":"10000098"}`, "JSON"},
 		{"bad time", `{"update_time":"yesterday","notify_url":"https://a.cn/n","mchid":"10000098"}`, `update_time: "yesterday"`},
-		{"null", `null`, "notify_url"},
+		{"null", `null`, "JSON object"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,7 +2,6 @@ package busifavor
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"iter"
 	"log/slog"
@@ -44,15 +43,15 @@ type UploadCouponCodesRequest struct {
 // UploadCouponCodesResponse is WeChat Pay's answer to UploadCouponCodes.
 type UploadCouponCodesResponse struct {
 	// StockID is the stock.
-	StockID string `json:"stock_id"`
+	StockID string `json:"stock_id" required:"models"`
 	// TotalCount is the codes uploaded after removing repeats.
-	TotalCount int64 `json:"total_count"`
+	TotalCount int64 `json:"total_count" required:"models"`
 	// SuccessCount is the codes newly stored.
-	SuccessCount int64 `json:"success_count"`
+	SuccessCount int64 `json:"success_count" required:"models"`
 	// SuccessCodes lists them.
 	SuccessCodes []string `json:"success_codes,omitempty" log:"code"`
 	// SuccessTime is when the upload finished.
-	SuccessTime time.Time `json:"success_time"`
+	SuccessTime time.Time `json:"success_time" required:"models"`
 	// FailCount is the codes refused.
 	FailCount int64 `json:"fail_count,omitempty"`
 	// FailCodes says why each was refused.
@@ -68,46 +67,12 @@ type UploadCouponCodesResponse struct {
 // CouponCodeFailure is a code an upload refused, and why.
 type CouponCodeFailure struct {
 	// CouponCode is the refused code.
-	CouponCode string `json:"coupon_code" log:"code"`
+	CouponCode string `json:"coupon_code" log:"code" required:"models"`
 	// Code is WeChat Pay's error code for it.
-	Code string `json:"code"`
+	Code string `json:"code" required:"models"`
 	// Message explains it.
-	Message string `json:"message"`
+	Message string `json:"message" required:"models"`
 }
-
-// UnmarshalJSON reads success_time in any shape ParseTime accepts and
-// refuses an answer without total_count or success_count.
-func (r *UploadCouponCodesResponse) UnmarshalJSON(b []byte) error {
-	type plain UploadCouponCodesResponse
-	w := struct {
-		*plain
-		SuccessTime  flexTime `json:"success_time"`
-		TotalCount   *int64   `json:"total_count"`
-		SuccessCount *int64   `json:"success_count"`
-	}{plain: (*plain)(r)}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	r.SuccessTime = time.Time(w.SuccessTime)
-	// wechatpay-go's UploadCouponCodeResponse requires both counts.
-	return readCounts(count{"total_count", w.TotalCount, &r.TotalCount}, count{"success_count", w.SuccessCount, &r.SuccessCount})
-}
-
-// missing lists the required fields of wechatpay-go's
-// UploadCouponCodeResponse that r lacks (stock_id, success_time; the counts
-// are checked by UnmarshalJSON), and those of each fail_codes entry
-// (UploadCouponCodeFailReason: coupon_code, code, message).
-func (r *UploadCouponCodesResponse) missing() []string {
-	m := missingOf("stock_id", r.StockID)
-	m = append(m, missingTime("success_time", r.SuccessTime)...)
-	for i, f := range r.FailCodes {
-		p := "fail_codes" + index(i) + "."
-		m = append(m, missingOf(p+"coupon_code", f.CouponCode, p+"code", f.Code, p+"message", f.Message)...)
-	}
-	return m
-}
-
-func (r *UploadCouponCodesResponse) setRequestID(id string) { r.RequestID = id }
 
 // ListCouponCodesRequest selects a page of a stock's uploaded codes
 // (查询预存code列表).
@@ -127,53 +92,26 @@ type ListCouponCodesRequest struct {
 // ListCouponCodesResponse is one page of a stock's uploaded codes.
 type ListCouponCodesResponse struct {
 	// StockID is the stock.
-	StockID string `json:"stock_id"`
+	StockID string `json:"stock_id" required:"models"`
 	// TotalCount is every code of the stock that matches.
-	TotalCount int64 `json:"total_count"`
+	TotalCount int64 `json:"total_count" required:"models"`
 	// Data is this page.
 	Data []UploadedCode `json:"data,omitempty"`
 	// Offset is where the page starts, as asked.
-	Offset int64 `json:"offset"`
+	Offset int64 `json:"offset" required:"models"`
 	// Limit is the page size WeChat Pay used.
-	Limit int64 `json:"limit"`
+	Limit int64 `json:"limit" required:"models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
-}
-
-// UnmarshalJSON reads the page and refuses one without total_count, offset
-// or limit (wechatpay-go's CouponCodeListResponse requires all three): a
-// page that does not say how long the list is cannot be paged through.
-func (r *ListCouponCodesResponse) UnmarshalJSON(b []byte) error {
-	type plain ListCouponCodesResponse
-	w := struct {
-		*plain
-		TotalCount *int64 `json:"total_count"`
-		Offset     *int64 `json:"offset"`
-		Limit      *int64 `json:"limit"`
-	}{plain: (*plain)(r)}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	return readCounts(count{"total_count", w.TotalCount, &r.TotalCount}, count{"offset", w.Offset, &r.Offset}, count{"limit", w.Limit, &r.Limit})
-}
-
-// missing lists the required fields r lacks: stock_id (wechatpay-go's
-// CouponCodeListResponse) and each code's (see UploadedCode).
-func (r *ListCouponCodesResponse) missing() []string {
-	m := missingOf("stock_id", r.StockID)
-	for i := range r.Data {
-		m = append(m, r.Data[i].missing("data"+index(i)+".")...)
-	}
-	return m
 }
 
 // UploadedCode is a code a merchant uploaded, with its state. Once sent it
 // names the user who received it: OpenID and UnionID are personal data.
 type UploadedCode struct {
 	// Code is the uploaded code.
-	Code string `json:"code" log:"code"`
+	Code string `json:"code" log:"code" required:"models"`
 	// CodeStatus is its state; unknown values are kept.
-	CodeStatus CouponCodeStatus `json:"code_status"`
+	CodeStatus CouponCodeStatus `json:"code_status" required:"models"`
 	// UploadTime is when it was uploaded.
 	UploadTime time.Time `json:"upload_time,omitzero"`
 	// DispatchedTime is when it was sent to a user.
@@ -186,34 +124,11 @@ type UploadedCode struct {
 	CouponCode string `json:"coupon_code,omitempty" log:"code"`
 }
 
-func (r *ListCouponCodesResponse) setRequestID(id string) { r.RequestID = id }
-
-// missing lists the fields wechatpay-go's CouponCodeEntity requires that c
-// lacks (code, code_status), each named under prefix.
-func (c *UploadedCode) missing(prefix string) []string {
-	return missingOf(prefix+"code", c.Code, prefix+"code_status", string(c.CodeStatus))
-}
-
 // Masked returns a copy of c with OpenID and UnionID masked (see MaskID),
 // for logs and displays.
 func (c UploadedCode) Masked() UploadedCode {
 	c.OpenID, c.UnionID = MaskID(c.OpenID), MaskID(c.UnionID)
 	return c
-}
-
-// UnmarshalJSON reads the code's times in any shape ParseTime accepts.
-func (c *UploadedCode) UnmarshalJSON(b []byte) error {
-	type plain UploadedCode
-	w := struct {
-		*plain
-		UploadTime     flexTime `json:"upload_time"`
-		DispatchedTime flexTime `json:"dispatched_time"`
-	}{plain: (*plain)(c)}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	c.UploadTime, c.DispatchedTime = time.Time(w.UploadTime), time.Time(w.DispatchedTime)
-	return nil
 }
 
 // GetCouponCodeRequest names an uploaded code (查询预存code详情).
@@ -229,25 +144,12 @@ type GetCouponCodeRequest struct {
 // GetCouponCodeResponse is WeChat Pay's answer to GetCouponCode.
 type GetCouponCodeResponse struct {
 	// CodeInformation is the code and its state.
-	CodeInformation UploadedCode `json:"code_information"`
+	CodeInformation UploadedCode `json:"code_information" required:"models"`
 	// CouponInformation is the user coupon made from it, once DISPATCHED.
 	CouponInformation *UserCoupon `json:"coupon_information,omitempty"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
-
-// missing lists the required fields r lacks: code_information's
-// (wechatpay-go's CouponCodeInfoResponse requires it) and, when present,
-// coupon_information's (see UserCoupon).
-func (r *GetCouponCodeResponse) missing() []string {
-	m := r.CodeInformation.missing("code_information.")
-	if r.CouponInformation != nil {
-		m = append(m, r.CouponInformation.missing("coupon_information.")...)
-	}
-	return m
-}
-
-func (r *GetCouponCodeResponse) setRequestID(id string) { r.RequestID = id }
 
 // DeleteCouponCodeRequest deletes an unsent uploaded code (删除预存code).
 type DeleteCouponCodeRequest struct {
@@ -263,35 +165,12 @@ type DeleteCouponCodeRequest struct {
 // DeleteCouponCodeResponse is WeChat Pay's answer to DeleteCouponCode.
 type DeleteCouponCodeResponse struct {
 	// StockID is the stock.
-	StockID string `json:"stock_id"`
+	StockID string `json:"stock_id" required:"models"`
 	// DeleteTime is when the code was deleted.
-	DeleteTime time.Time `json:"delete_time"`
+	DeleteTime time.Time `json:"delete_time" required:"models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
-
-// UnmarshalJSON reads delete_time in any shape ParseTime accepts.
-func (r *DeleteCouponCodeResponse) UnmarshalJSON(b []byte) error {
-	var w struct {
-		StockID    string   `json:"stock_id"`
-		DeleteTime flexTime `json:"delete_time"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	r.StockID, r.DeleteTime = w.StockID, time.Time(w.DeleteTime)
-	return nil
-}
-
-func (r *DeleteCouponCodeResponse) missing() []string {
-	m := missingOf("stock_id", r.StockID)
-	if r.DeleteTime.IsZero() {
-		m = append(m, "delete_time")
-	}
-	return m
-}
-
-func (r *DeleteCouponCodeResponse) setRequestID(id string) { r.RequestID = id }
 
 // UploadCouponCodes uploads up to MaxCodesPerUpload codes to a
 // MERCHANT_UPLOAD stock (上传预存code). Codes stored before come back in

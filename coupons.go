@@ -46,36 +46,14 @@ type SendCouponRequest struct {
 // SendCouponResponse is WeChat Pay's answer to SendCoupon.
 type SendCouponResponse struct {
 	// StockID is the stock.
-	StockID string `json:"stock_id"`
+	StockID string `json:"stock_id" required:"page"`
 	// OutRequestNo is the number the coupon was sent with.
 	OutRequestNo string `json:"out_request_no"`
 	// CouponCode is the sent coupon's code.
-	CouponCode string `json:"coupon_code" log:"code"`
+	CouponCode string `json:"coupon_code" log:"code" required:"page"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
-
-// UnmarshalJSON reads the send_coupon_result object WeChat Pay answers with.
-func (r *SendCouponResponse) UnmarshalJSON(b []byte) error {
-	type plain SendCouponResponse
-	var w struct {
-		Result *plain `json:"send_coupon_result"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	if w.Result != nil {
-		id := r.RequestID
-		*r = SendCouponResponse(*w.Result)
-		r.RequestID = id
-	}
-	return nil
-}
-
-func (r *SendCouponResponse) missing() []string {
-	return missingOf("send_coupon_result.stock_id", r.StockID, "send_coupon_result.coupon_code", r.CouponCode)
-}
-func (r *SendCouponResponse) setRequestID(id string) { r.RequestID = id }
 
 // UseCouponRequest redeems a coupon (核销用户券).
 type UseCouponRequest struct {
@@ -117,40 +95,17 @@ func (r UseCouponRequest) MarshalJSON() ([]byte, error) {
 // data: print the response with Masked.
 type UseCouponResponse struct {
 	// StockID is the coupon's stock.
-	StockID string `json:"stock_id"`
+	StockID string `json:"stock_id" required:"models"`
 	// Openid is the coupon's owner under the request's appid.
 	Openid string `json:"openid" log:"id"`
 	// WechatpayUseTime is when WeChat Pay redeemed the coupon.
-	WechatpayUseTime time.Time `json:"wechatpay_use_time"`
+	WechatpayUseTime time.Time `json:"wechatpay_use_time" required:"models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
 
 // Masked returns a copy of r with Openid masked (see MaskID).
 func (r UseCouponResponse) Masked() UseCouponResponse { return masked(r) }
-
-// UnmarshalJSON reads wechatpay_use_time in any shape ParseTime accepts.
-func (r *UseCouponResponse) UnmarshalJSON(b []byte) error {
-	type plain UseCouponResponse
-	w := struct {
-		*plain
-		T flexTime `json:"wechatpay_use_time"`
-	}{plain: (*plain)(r)}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	r.WechatpayUseTime = time.Time(w.T)
-	return nil
-}
-
-func (r *UseCouponResponse) missing() []string {
-	m := missingOf("stock_id", r.StockID)
-	if r.WechatpayUseTime.IsZero() {
-		m = append(m, "wechatpay_use_time")
-	}
-	return m
-}
-func (r *UseCouponResponse) setRequestID(id string) { r.RequestID = id }
 
 // GetUserCouponRequest names a user's coupon (查询用户券详情). All three
 // fields go in the path; Openid is masked in logs and errors.
@@ -170,12 +125,6 @@ type GetUserCouponResponse struct {
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
-
-func (r *GetUserCouponResponse) missing() []string {
-	m := missingOf("coupon_code", r.CouponCode, "stock_id", r.StockID, "coupon_state", string(r.CouponState))
-	return append(m, r.UserCoupon.missing("")...)
-}
-func (r *GetUserCouponResponse) setRequestID(id string) { r.RequestID = id }
 
 // ListUserCouponsRequest selects a page of a user's coupons (根据过滤条件
 // 查询用户券). Which merchant field is required depends on the caller: the
@@ -204,42 +153,14 @@ type ListUserCouponsResponse struct {
 	// Data is this page.
 	Data []UserCoupon `json:"data,omitempty"`
 	// TotalCount is every coupon that matches.
-	TotalCount int64 `json:"total_count"`
+	TotalCount int64 `json:"total_count" required:"models"`
 	// Limit is the page size.
-	Limit int64 `json:"limit"`
+	Limit int64 `json:"limit" required:"models"`
 	// Offset is the page number.
-	Offset int64 `json:"offset"`
+	Offset int64 `json:"offset" required:"models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
-
-// UnmarshalJSON reads the page and refuses one without total_count, limit
-// or offset (wechatpay-go's CouponListResponse requires all three): a page
-// that does not say how long the list is cannot be paged through.
-func (r *ListUserCouponsResponse) UnmarshalJSON(b []byte) error {
-	type plain ListUserCouponsResponse
-	w := struct {
-		*plain
-		TotalCount *int64 `json:"total_count"`
-		Limit      *int64 `json:"limit"`
-		Offset     *int64 `json:"offset"`
-	}{plain: (*plain)(r)}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	return readCounts(count{"total_count", w.TotalCount, &r.TotalCount}, count{"limit", w.Limit, &r.Limit}, count{"offset", w.Offset, &r.Offset})
-}
-
-// missing lists what each coupon of the page lacks (see UserCoupon).
-func (r *ListUserCouponsResponse) missing() []string {
-	var m []string
-	for i := range r.Data {
-		m = append(m, r.Data[i].missing("data"+index(i)+".")...)
-	}
-	return m
-}
-
-func (r *ListUserCouponsResponse) setRequestID(id string) { r.RequestID = id }
 
 // TradeInfoRequest ties a coupon to a WeChat Pay order (关联订单信息) or
 // unties it (取消关联订单信息).
@@ -266,37 +187,19 @@ type DisassociateTradeInfoRequest = TradeInfoRequest
 // AssociateTradeInfoResponse is WeChat Pay's answer to AssociateTradeInfo.
 type AssociateTradeInfoResponse struct {
 	// WechatpayAssociateTime is when the coupon was tied to the order.
-	WechatpayAssociateTime time.Time `json:"wechatpay_associate_time"`
+	WechatpayAssociateTime time.Time `json:"wechatpay_associate_time" required:"models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
-
-// UnmarshalJSON reads the time in any shape ParseTime accepts.
-func (r *AssociateTradeInfoResponse) UnmarshalJSON(b []byte) error {
-	return decodeTime(b, "wechatpay_associate_time", &r.WechatpayAssociateTime)
-}
-func (r *AssociateTradeInfoResponse) missing() []string {
-	return missingTime("wechatpay_associate_time", r.WechatpayAssociateTime)
-}
-func (r *AssociateTradeInfoResponse) setRequestID(id string) { r.RequestID = id }
 
 // DisassociateTradeInfoResponse is WeChat Pay's answer to
 // DisassociateTradeInfo.
 type DisassociateTradeInfoResponse struct {
 	// WechatpayDisassociateTime is when the coupon was untied.
-	WechatpayDisassociateTime time.Time `json:"wechatpay_disassociate_time"`
+	WechatpayDisassociateTime time.Time `json:"wechatpay_disassociate_time" required:"models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
-
-// UnmarshalJSON reads the time in any shape ParseTime accepts.
-func (r *DisassociateTradeInfoResponse) UnmarshalJSON(b []byte) error {
-	return decodeTime(b, "wechatpay_disassociate_time", &r.WechatpayDisassociateTime)
-}
-func (r *DisassociateTradeInfoResponse) missing() []string {
-	return missingTime("wechatpay_disassociate_time", r.WechatpayDisassociateTime)
-}
-func (r *DisassociateTradeInfoResponse) setRequestID(id string) { r.RequestID = id }
 
 // ReturnCouponRequest returns a redeemed coupon to the user (申请退券),
 // after a refund: the coupon becomes usable again.
@@ -314,19 +217,10 @@ type ReturnCouponRequest struct {
 // ReturnCouponResponse is WeChat Pay's answer to ReturnCoupon.
 type ReturnCouponResponse struct {
 	// WechatpayReturnTime is when the coupon was returned.
-	WechatpayReturnTime time.Time `json:"wechatpay_return_time"`
+	WechatpayReturnTime time.Time `json:"wechatpay_return_time" required:"models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
-
-// UnmarshalJSON reads the time in any shape ParseTime accepts.
-func (r *ReturnCouponResponse) UnmarshalJSON(b []byte) error {
-	return decodeTime(b, "wechatpay_return_time", &r.WechatpayReturnTime)
-}
-func (r *ReturnCouponResponse) missing() []string {
-	return missingTime("wechatpay_return_time", r.WechatpayReturnTime)
-}
-func (r *ReturnCouponResponse) setRequestID(id string) { r.RequestID = id }
 
 // DeactivateCouponRequest makes a usable coupon unusable (使券失效).
 type DeactivateCouponRequest struct {
@@ -345,19 +239,10 @@ type DeactivateCouponRequest struct {
 // DeactivateCouponResponse is WeChat Pay's answer to DeactivateCoupon.
 type DeactivateCouponResponse struct {
 	// WechatpayDeactivateTime is when the coupon was deactivated.
-	WechatpayDeactivateTime time.Time `json:"wechatpay_deactivate_time"`
+	WechatpayDeactivateTime time.Time `json:"wechatpay_deactivate_time" required:"models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
-
-// UnmarshalJSON reads the time in any shape ParseTime accepts.
-func (r *DeactivateCouponResponse) UnmarshalJSON(b []byte) error {
-	return decodeTime(b, "wechatpay_deactivate_time", &r.WechatpayDeactivateTime)
-}
-func (r *DeactivateCouponResponse) missing() []string {
-	return missingTime("wechatpay_deactivate_time", r.WechatpayDeactivateTime)
-}
-func (r *DeactivateCouponResponse) setRequestID(id string) { r.RequestID = id }
 
 // SendGovCardRequest sends a government consumption card (发放消费卡) to a
 // user.
@@ -389,36 +274,9 @@ func (r SendGovCardRequest) MarshalJSON() ([]byte, error) {
 // SendGovCardResponse is WeChat Pay's answer to SendGovCard.
 type SendGovCardResponse struct {
 	// CardCode is the code of the card sent.
-	CardCode string `json:"card_code" log:"code"`
+	CardCode string `json:"card_code" log:"code" required:"page,models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
-}
-
-func (r *SendGovCardResponse) missing() []string      { return missingOf("card_code", r.CardCode) }
-func (r *SendGovCardResponse) setRequestID(id string) { r.RequestID = id }
-
-// decodeTime reads the one time field name of an answer into t.
-func decodeTime(b []byte, name string, t *time.Time) error {
-	var w map[string]json.RawMessage
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	var f flexTime
-	if raw, ok := w[name]; ok {
-		if err := json.Unmarshal(raw, &f); err != nil {
-			return err
-		}
-	}
-	*t = time.Time(f)
-	return nil
-}
-
-// missingTime lists name when t is zero.
-func missingTime(name string, t time.Time) []string {
-	if t.IsZero() {
-		return []string{name}
-	}
-	return nil
 }
 
 // SendCoupon sends a coupon of a stock to a user (发放商家券). It is retried
@@ -427,11 +285,15 @@ func missingTime(name string, t time.Time) []string {
 // WeChat Pay API: POST /v3/marketing/busifavor/coupons/send
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/send-coupon.html
 func (c *Client) SendCoupon(ctx context.Context, req SendCouponRequest) (*SendCouponResponse, error) {
-	out := &SendCouponResponse{}
-	if err := c.send(ctx, "SendCoupon", req, http.MethodPost, couponsPath+"/send", nil, req, out); err != nil {
+	var out struct {
+		Result    SendCouponResponse `json:"send_coupon_result" required:"page"`
+		RequestID string
+	}
+	if err := c.send(ctx, "SendCoupon", req, http.MethodPost, couponsPath+"/send", nil, req, &out); err != nil {
 		return nil, err
 	}
-	return out, nil
+	out.Result.RequestID = out.RequestID
+	return &out.Result, nil
 }
 
 // UseCoupon redeems a coupon (核销用户券). It is retried, with the same body,

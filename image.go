@@ -54,13 +54,10 @@ type UploadImageRequest struct {
 type UploadImageResponse struct {
 	// MediaURL is the image's URL (有效期为永久), for the image fields of
 	// CreateStock and UpdateStock.
-	MediaURL string `json:"media_url"`
+	MediaURL string `json:"media_url" required:"page"`
 	// RequestID is the answer's Request-ID header.
 	RequestID string `json:"-"`
 }
-
-func (r *UploadImageResponse) missing() []string      { return missingOf("media_url", r.MediaURL) }
-func (r *UploadImageResponse) setRequestID(id string) { r.RequestID = id }
 
 // Validate checks the request against the page's rules and returns a
 // *ValidationError listing every broken one, or nil.
@@ -142,8 +139,8 @@ func (c *Client) UploadImage(ctx context.Context, req UploadImageRequest) (*Uplo
 	if err != nil {
 		return nil, err
 	}
-	out := &UploadImageResponse{RequestID: a.requestID}
-	if err := decodeAnswer(a.body, out); err != nil {
+	out := &UploadImageResponse{}
+	if err := decodeAnswer(a.body, out, a.requestID); err != nil {
 		return nil, err
 	}
 	return out, nil

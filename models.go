@@ -1,9 +1,7 @@
 package busifavor
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -22,12 +20,12 @@ type SetCallbacksRequest struct {
 // SetCallbacksResponse is WeChat Pay's answer to SetCallbacks.
 type SetCallbacksResponse struct {
 	// UpdateTime is when the URL was set; zero only if WeChat Pay omitted it
-	// (the API marks it optional).
+	// (the page marks it optional; wechatpay-go's models require it).
 	UpdateTime time.Time `json:"update_time"`
 	// NotifyURL is the URL now in effect.
-	NotifyURL string `json:"notify_url"`
+	NotifyURL string `json:"notify_url" required:"page,models"`
 	// Mchid is the merchant it is set for.
-	Mchid string `json:"mchid"`
+	Mchid string `json:"mchid" required:"page,models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"request_id,omitempty"`
 }
@@ -41,45 +39,11 @@ type GetCallbacksRequest struct {
 // GetCallbacksResponse is WeChat Pay's answer to GetCallbacks.
 type GetCallbacksResponse struct {
 	// NotifyURL is the URL in effect.
-	NotifyURL string `json:"notify_url"`
+	NotifyURL string `json:"notify_url" required:"page,models"`
 	// Mchid is the merchant it is set for.
-	Mchid string `json:"mchid"`
+	Mchid string `json:"mchid" required:"page,models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"request_id,omitempty"`
-}
-
-// callbacksWire is the JSON both endpoints answer with.
-type callbacksWire struct {
-	UpdateTime *string `json:"update_time"`
-	NotifyURL  string  `json:"notify_url"`
-	Mchid      string  `json:"mchid"`
-}
-
-// decodeCallbacks parses a verified 2xx body, refusing anything that would
-// otherwise become a zero-valued success.
-func decodeCallbacks(body []byte) (callbacksWire, time.Time, error) {
-	var w callbacksWire
-	if err := json.Unmarshal(body, &w); err != nil {
-		return w, time.Time{}, fmt.Errorf("%w: body is not the documented JSON object: %v", ErrMalformedResponse, err)
-	}
-	var missing []string
-	if w.NotifyURL == "" {
-		missing = append(missing, "notify_url")
-	}
-	if w.Mchid == "" {
-		missing = append(missing, "mchid")
-	}
-	if len(missing) > 0 {
-		return w, time.Time{}, fmt.Errorf("%w: required field %v missing or empty", ErrMalformedResponse, missing)
-	}
-	var t time.Time
-	if w.UpdateTime != nil {
-		var err error
-		if t, err = ParseTime(*w.UpdateTime); err != nil {
-			return w, time.Time{}, fmt.Errorf("%w: update_time: %v", ErrMalformedResponse, err)
-		}
-	}
-	return w, t, nil
 }
 
 // ParseTime parses a WeChat Pay time in every shape seen on the wire: RFC
@@ -94,7 +58,7 @@ func ParseTime(s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time", s)
+		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time", clip(s, 64))
 	}
 	return t, nil
 }
@@ -207,27 +171,6 @@ const (
 	SendChannelFinderLiveroom   = "BUSICOUPON_SEND_CHANNEL_FINDER_LIVEROOM"
 )
 
-// UnmarshalJSON reads send_time in any shape ParseTime accepts.
-func (c *CouponSend) UnmarshalJSON(b []byte) error {
-	type plain CouponSend
-	var w struct {
-		plain
-		SendTime *string `json:"send_time"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	*c = CouponSend(w.plain)
-	if w.SendTime != nil && *w.SendTime != "" {
-		t, err := ParseTime(*w.SendTime)
-		if err != nil {
-			return fmt.Errorf("send_time: %w", err)
-		}
-		c.SendTime = t
-	}
-	return nil
-}
-
 // AttachInfo is the optional attach_info of a COUPON.SEND event.
 type AttachInfo struct {
 	// TransactionID is the payment that earned the coupon (pay gift).
@@ -238,140 +181,13 @@ type AttachInfo struct {
 	HallCode string `json:"hall_code,omitempty"`
 	// HallBelongMchID is the merchant owning the hall. The docs say int and
 	// SDKs disagree, so a JSON number or string is accepted.
-	HallBelongMchID string `json:"hall_belong_mch_id,omitempty"`
+	HallBelongMchID string `json:"hall_belong_mch_id,omitempty" wire:"numstr"`
 	// CardID is the member card id.
 	CardID string `json:"card_id,omitempty"`
 	// Code is the member card code.
 	Code string `json:"code,omitempty" log:"code"`
 	// ActivityID is the activity id.
 	ActivityID string `json:"activity_id,omitempty"`
-}
-
-// UnmarshalJSON accepts hall_belong_mch_id as a JSON number or string.
-func (a *AttachInfo) UnmarshalJSON(b []byte) error {
-	type plain AttachInfo
-	var w struct {
-		plain
-		HallBelongMchID json.RawMessage `json:"hall_belong_mch_id"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	*a = AttachInfo(w.plain)
-	switch raw := w.HallBelongMchID; {
-	case len(raw) == 0 || string(raw) == "null":
-	case raw[0] == '"':
-		if err := json.Unmarshal(raw, &a.HallBelongMchID); err != nil {
-			return fmt.Errorf("hall_belong_mch_id: %w", err)
-		}
-	default:
-		var n json.Number
-		if err := json.Unmarshal(raw, &n); err != nil {
-			return fmt.Errorf("hall_belong_mch_id: not a number or string")
-		}
-		a.HallBelongMchID = n.String()
-	}
-	return nil
-}
-
-// flexTime decodes a JSON string in any shape ParseTime accepts; null and ""
-// leave it zero. Response types decode their time.Time fields through it.
-type flexTime time.Time
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (f *flexTime) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		return nil
-	}
-	var s string
-	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && bytes.IndexByte(b[1:n-1], '\\') < 0 && bytes.IndexByte(b[1:n-1], '"') < 0 {
-		s = string(b[1 : n-1]) // the common case, without a second decoder
-	} else if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	if s == "" {
-		return nil
-	}
-	t, err := ParseTime(s)
-	if err != nil {
-		return err
-	}
-	*f = flexTime(t)
-	return nil
-}
-
-// answerBody is a response type that can say which of its required fields
-// a decoded answer lacks, and that keeps the answer's Request-ID.
-type answerBody interface {
-	missing() []string
-	setRequestID(id string)
-}
-
-// decodeAnswer decodes a verified 2xx body into v and refuses an answer
-// that lacks a required field, so that a broken answer never becomes a
-// zero-valued success.
-func decodeAnswer(body []byte, v answerBody) error {
-	unmarshal := json.Unmarshal
-	if u, ok := v.(json.Unmarshaler); ok {
-		// Its UnmarshalJSON decodes (and checks) the body itself: calling it
-		// directly spares json.Unmarshal's own two passes over the body.
-		unmarshal = func(b []byte, _ any) error { return u.UnmarshalJSON(b) }
-	}
-	if err := unmarshal(body, v); err != nil {
-		var m missingFields
-		if errors.As(err, &m) {
-			return fmt.Errorf("%w: required field %v missing or empty", ErrMalformedResponse, append(m, v.missing()...))
-		}
-		return fmt.Errorf("%w: body is not the documented JSON object: %v", ErrMalformedResponse, err)
-	}
-	if m := v.missing(); len(m) > 0 {
-		return fmt.Errorf("%w: required field %v missing or empty", ErrMalformedResponse, m)
-	}
-	return nil
-}
-
-// missingFields names required fields of an answer whose zero value is
-// valid data (a count of 0), so that only their absence tells a broken
-// answer: the UnmarshalJSON that reads them returns it, and decodeAnswer
-// reports it as it reports what missing finds.
-type missingFields []string
-
-func (m missingFields) Error() string { return fmt.Sprintf("required field %v missing", []string(m)) }
-
-// count is a required JSON number of an answer: its name, what was read (nil
-// when absent or null) and where it goes.
-type count struct {
-	name string
-	got  *int64
-	dst  *int64
-}
-
-// readCounts stores each count that was read and returns missingFields for
-// the rest.
-func readCounts(cs ...count) error {
-	var m missingFields
-	for _, c := range cs {
-		if c.got == nil {
-			m = append(m, c.name)
-			continue
-		}
-		*c.dst = *c.got
-	}
-	if len(m) > 0 {
-		return m
-	}
-	return nil
-}
-
-// missingOf lists the names whose value is empty, from name, value pairs.
-func missingOf(pairs ...string) []string {
-	var out []string
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if pairs[i+1] == "" {
-			out = append(out, pairs[i])
-		}
-	}
-	return out
 }
 
 // CouponState is a user coupon's state (商家券状态). Values newer than this
@@ -392,21 +208,21 @@ const (
 // only where coupon codes may be logged.
 type UserCoupon struct {
 	// BelongMerchant is the merchant the coupon's stock belongs to.
-	BelongMerchant string `json:"belong_merchant"`
+	BelongMerchant string `json:"belong_merchant" required:"models"`
 	// StockName is the stock's name.
-	StockName string `json:"stock_name"`
+	StockName string `json:"stock_name" required:"models"`
 	// Comment is the stock's merchant-only note.
 	Comment string `json:"comment,omitempty"`
 	// GoodsName says what the coupon applies to.
-	GoodsName string `json:"goods_name"`
+	GoodsName string `json:"goods_name" required:"models"`
 	// StockType is the stock's kind; unknown values are kept.
-	StockType StockType `json:"stock_type"`
+	StockType StockType `json:"stock_type" required:"models"`
 	// CouponState is the coupon's state; unknown values are kept.
 	CouponState CouponState `json:"coupon_state,omitempty"`
 	// DisplayPatternInfo is the coupon's look.
 	DisplayPatternInfo *DisplayPatternInfo `json:"display_pattern_info,omitempty"`
 	// CouponUseRule is the stock's redemption rule.
-	CouponUseRule CouponUseRule `json:"coupon_use_rule"`
+	CouponUseRule CouponUseRule `json:"coupon_use_rule" required:"models"`
 	// CustomEntrance is the coupon page's entrances.
 	CustomEntrance *CustomEntrance `json:"custom_entrance,omitempty"`
 	// Transferable says whether the coupon may be given to a friend; 暂未开放
@@ -442,41 +258,6 @@ type UserCoupon struct {
 	DeactivateTime time.Time `json:"deactivate_time,omitzero"`
 	// DeactivateReason is why, when WeChat Pay says.
 	DeactivateReason string `json:"deactivate_reason,omitempty"`
-}
-
-// missing lists the fields wechatpay-go's CouponEntity requires that u
-// lacks, each named under prefix: belong_merchant, stock_name, goods_name,
-// stock_type and coupon_use_rule, whose CouponUseRule requires
-// coupon_available_time (FavorAvailableTime: available_begin_time and
-// available_end_time) and use_method.
-func (u *UserCoupon) missing(prefix string) []string {
-	const rule = "coupon_use_rule."
-	m := missingOf(prefix+"belong_merchant", u.BelongMerchant, prefix+"stock_name", u.StockName,
-		prefix+"goods_name", u.GoodsName, prefix+"stock_type", string(u.StockType),
-		prefix+rule+"use_method", string(u.CouponUseRule.UseMethod))
-	at := u.CouponUseRule.CouponAvailableTime
-	m = append(m, missingTime(prefix+rule+"coupon_available_time.available_begin_time", at.AvailableBeginTime)...)
-	return append(m, missingTime(prefix+rule+"coupon_available_time.available_end_time", at.AvailableEndTime)...)
-}
-
-// UnmarshalJSON reads the coupon's times in any shape ParseTime accepts.
-func (u *UserCoupon) UnmarshalJSON(b []byte) error {
-	type plain UserCoupon
-	w := struct {
-		*plain
-		AvailableStartTime flexTime `json:"available_start_time"`
-		ExpireTime         flexTime `json:"expire_time"`
-		ReceiveTime        flexTime `json:"receive_time"`
-		UseTime            flexTime `json:"use_time"`
-		ReturnTime         flexTime `json:"return_time"`
-		DeactivateTime     flexTime `json:"deactivate_time"`
-	}{plain: (*plain)(u)}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	u.AvailableStartTime, u.ExpireTime, u.ReceiveTime = time.Time(w.AvailableStartTime), time.Time(w.ExpireTime), time.Time(w.ReceiveTime)
-	u.UseTime, u.ReturnTime, u.DeactivateTime = time.Time(w.UseTime), time.Time(w.ReturnTime), time.Time(w.DeactivateTime)
-	return nil
 }
 
 // fmt and slog print these types with personal data and coupon codes

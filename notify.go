@@ -186,7 +186,7 @@ func (p *EventParser) Parse(ctx context.Context, header http.Header, body []byte
 		return nil, err
 	}
 	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
+	if err := decodeJSON(body, &env); err != nil {
 		return nil, fmt.Errorf("%w: body is not a JSON envelope", ErrMalformedNotification)
 	}
 	if env.ID == "" || env.EventType == "" || env.CreateTime == "" || env.Resource == nil ||
@@ -207,9 +207,7 @@ func (p *EventParser) Parse(ctx context.Context, header http.Header, body []byte
 	ev := &CouponEvent{ID: env.ID, CreateTime: created, EventType: env.EventType,
 		ResourceType: env.ResourceType, Summary: env.Summary, Plaintext: plaintext}
 	if env.EventType == EventTypeCouponSend {
-		// UnmarshalJSON directly: json.Unmarshal would validate the plaintext
-		// once more before calling it.
-		if err := ev.Coupon.UnmarshalJSON(plaintext); err != nil {
+		if err := decodeJSON(plaintext, &ev.Coupon); err != nil {
 			return nil, fmt.Errorf("%w: resource plaintext is not a COUPON.SEND resource", ErrMalformedNotification)
 		}
 	}

@@ -452,27 +452,51 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// sealed parses a COUPON.SEND notification whose decrypted resource is
+// plaintext, signed and encrypted as WeChat Pay does.
+func sealed(t *testing.T, s *busifavortest.Server, plaintext string) (*busifavor.CouponEvent, error) {
+	t.Helper()
+	block, err := aes.NewCipher([]byte(s.APIv3Key()))
+	require.NoError(t, err)
+	gcm, err := cipher.NewGCM(block)
+	require.NoError(t, err)
+	env, err := json.Marshal(map[string]any{
+		"id": "11111111-2222-3333-4444-555555555555", "create_time": "2026-01-01T00:00:00+08:00",
+		"event_type": busifavor.EventTypeCouponSend, "resource_type": "encrypt-resource", "summary": "商家券领券通知",
+		"resource": map[string]string{
+			"algorithm": "AEAD_AES_256_GCM", "nonce": "0123456789ab", "associated_data": "coupon",
+			"ciphertext": base64.StdEncoding.EncodeToString(gcm.Seal(nil, []byte("0123456789ab"), []byte(plaintext), []byte("coupon"))),
+		},
+	})
+	require.NoError(t, err)
+	return newParser(t, s).Parse(ctx, s.SignNotification(env), env)
+}
+
 func TestAttachInfoAndChannelsAsTheyCome(t *testing.T) {
+	s := busifavortest.NewServer()
+	t.Cleanup(s.Close)
 	for raw, want := range map[string]string{
 		`{"hall_belong_mch_id":1900000109}`:   "1900000109",
 		`{"hall_belong_mch_id":"1900000109"}`: "1900000109",
 		`{"hall_belong_mch_id":null}`:         "",
 		`{}`:                                  "",
 	} {
-		var a busifavor.AttachInfo
-		require.NoError(t, json.Unmarshal([]byte(raw), &a), raw)
-		assert.Equal(t, want, a.HallBelongMchID, raw)
+		ev, err := sealed(t, s, `{"coupon_code":"C","attach_info":`+raw+`}`)
+		require.NoError(t, err, raw)
+		require.NotNil(t, ev.Coupon.AttachInfo, raw)
+		assert.Equal(t, want, ev.Coupon.AttachInfo.HallBelongMchID, raw)
 	}
 	for _, bad := range []string{`{"hall_belong_mch_id":true}`, `{"hall_belong_mch_id":{}}`} {
-		var a busifavor.AttachInfo
-		assert.Error(t, json.Unmarshal([]byte(bad), &a), bad)
+		_, err := sealed(t, s, `{"coupon_code":"C","attach_info":`+bad+`}`)
+		assert.ErrorIs(t, err, busifavor.ErrMalformedNotification, bad)
 	}
 
-	var c busifavor.CouponSend
-	require.NoError(t, json.Unmarshal([]byte(`{"send_channel":"BUSICOUPON_SEND_CHANNEL_FROM_THE_FUTURE","send_time":"2020-12-10T11:16:29:123+08:00"}`), &c))
-	assert.Equal(t, "BUSICOUPON_SEND_CHANNEL_FROM_THE_FUTURE", c.SendChannel, "unknown channels are kept")
-	assert.Equal(t, 123*time.Millisecond, time.Duration(c.SendTime.Nanosecond()))
-	assert.Error(t, json.Unmarshal([]byte(`{"send_time":"yesterday"}`), &c))
+	ev, err := sealed(t, s, `{"send_channel":"BUSICOUPON_SEND_CHANNEL_FROM_THE_FUTURE","send_time":"2020-12-10T11:16:29:123+08:00"}`)
+	require.NoError(t, err)
+	assert.Equal(t, "BUSICOUPON_SEND_CHANNEL_FROM_THE_FUTURE", ev.Coupon.SendChannel, "unknown channels are kept")
+	assert.Equal(t, 123*time.Millisecond, time.Duration(ev.Coupon.SendTime.Nanosecond()))
+	_, err = sealed(t, s, `{"send_time":"yesterday"}`)
+	assert.ErrorIs(t, err, busifavor.ErrMalformedNotification)
 }
 
 func TestOtherEventTypesKeepTheirPlaintext(t *testing.T) {

@@ -2,7 +2,6 @@ package busifavor
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -113,7 +112,7 @@ type CreateStockRequest struct {
 // matches the stock type.
 type CouponUseRule struct {
 	// CouponAvailableTime is when coupons can be used.
-	CouponAvailableTime AvailableTime `json:"coupon_available_time"`
+	CouponAvailableTime AvailableTime `json:"coupon_available_time" required:"models"`
 	// FixedNormalCoupon is the rule of a NORMAL stock.
 	FixedNormalCoupon *FixedNormalCoupon `json:"fixed_normal_coupon,omitempty"`
 	// DiscountCoupon is the rule of a DISCOUNT stock.
@@ -121,7 +120,7 @@ type CouponUseRule struct {
 	// ExchangeCoupon is the rule of an EXCHANGE stock.
 	ExchangeCoupon *ExchangeCoupon `json:"exchange_coupon,omitempty"`
 	// UseMethod is how coupons are redeemed.
-	UseMethod CouponUseMethod `json:"use_method"`
+	UseMethod CouponUseMethod `json:"use_method" required:"models"`
 	// MiniProgramsAppid is the mini program that redeems coupons; only with
 	// UseMethodMiniPrograms.
 	MiniProgramsAppid string `json:"mini_programs_appid,omitempty"`
@@ -135,9 +134,9 @@ type CouponUseRule struct {
 // or irregular ranges.
 type AvailableTime struct {
 	// AvailableBeginTime starts the window.
-	AvailableBeginTime time.Time `json:"available_begin_time"`
+	AvailableBeginTime time.Time `json:"available_begin_time" required:"models"`
 	// AvailableEndTime ends it: after the begin time, at most a year later.
-	AvailableEndTime time.Time `json:"available_end_time"`
+	AvailableEndTime time.Time `json:"available_end_time" required:"models"`
 	// AvailableDayAfterReceive, when positive, makes a coupon usable for that
 	// many days once it takes effect (生效后N天内有效); never past the window.
 	AvailableDayAfterReceive int64 `json:"available_day_after_receive,omitempty"`
@@ -149,21 +148,6 @@ type AvailableTime struct {
 	// WaitDaysAfterReceive delays a received coupon by that many days, at most
 	// 30; it needs AvailableDayAfterReceive.
 	WaitDaysAfterReceive int64 `json:"wait_days_after_receive,omitempty"`
-}
-
-// UnmarshalJSON reads the window's times in any shape ParseTime accepts.
-func (a *AvailableTime) UnmarshalJSON(b []byte) error {
-	type plain AvailableTime
-	w := struct {
-		*plain
-		Begin flexTime `json:"available_begin_time"`
-		End   flexTime `json:"available_end_time"`
-	}{plain: (*plain)(a)}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	a.AvailableBeginTime, a.AvailableEndTime = time.Time(w.Begin), time.Time(w.End)
-	return nil
 }
 
 // AvailableWeek limits use to weekdays and, on those days, to up to two
@@ -191,19 +175,6 @@ type TimeRange struct {
 	BeginTime time.Time `json:"begin_time"`
 	// EndTime ends it, after BeginTime.
 	EndTime time.Time `json:"end_time"`
-}
-
-// UnmarshalJSON reads the range's times in any shape ParseTime accepts.
-func (r *TimeRange) UnmarshalJSON(b []byte) error {
-	var w struct {
-		Begin flexTime `json:"begin_time"`
-		End   flexTime `json:"end_time"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	r.BeginTime, r.EndTime = time.Time(w.Begin), time.Time(w.End)
-	return nil
 }
 
 // FixedNormalCoupon is a NORMAL stock's rule: DiscountAmount 分 off a
@@ -326,42 +297,19 @@ type NotifyConfig struct {
 // CreateStockResponse is WeChat Pay's answer to CreateStock.
 type CreateStockResponse struct {
 	// StockID is the new stock's id (批次号).
-	StockID string `json:"stock_id"`
+	StockID string `json:"stock_id" required:"models"`
 	// CreateTime is when the stock was created.
-	CreateTime time.Time `json:"create_time"`
+	CreateTime time.Time `json:"create_time" required:"models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
 
-// UnmarshalJSON reads create_time in any shape ParseTime accepts.
-func (r *CreateStockResponse) UnmarshalJSON(b []byte) error {
-	var w struct {
-		StockID    string   `json:"stock_id"`
-		CreateTime flexTime `json:"create_time"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	r.StockID, r.CreateTime = w.StockID, time.Time(w.CreateTime)
-	return nil
-}
-
-func (r *CreateStockResponse) missing() []string {
-	m := missingOf("stock_id", r.StockID)
-	if r.CreateTime.IsZero() {
-		m = append(m, "create_time")
-	}
-	return m
-}
-
-func (r *CreateStockResponse) setRequestID(id string) { r.RequestID = id }
-
 // Stock is a coupon stock as GetStock reads it.
 type Stock struct {
 	// StockID is the stock's id.
-	StockID string `json:"stock_id"`
+	StockID string `json:"stock_id" required:"models"`
 	// StockName is shown to users.
-	StockName string `json:"stock_name"`
+	StockName string `json:"stock_name" required:"models"`
 	// BelongMerchant is the merchant the stock belongs to.
 	BelongMerchant string `json:"belong_merchant"`
 	// Comment is seen only by the merchant.
@@ -369,7 +317,7 @@ type Stock struct {
 	// GoodsName says what the coupon applies to.
 	GoodsName string `json:"goods_name"`
 	// StockType is the stock's kind; unknown values are kept.
-	StockType StockType `json:"stock_type"`
+	StockType StockType `json:"stock_type" required:"models"`
 	// CouponUseRule says when and how coupons are redeemed.
 	CouponUseRule CouponUseRule `json:"coupon_use_rule"`
 	// StockSendRule says how many coupons are sent and to whom.
@@ -379,9 +327,9 @@ type Stock struct {
 	// DisplayPatternInfo is the coupon's look, if set.
 	DisplayPatternInfo *DisplayPatternInfo `json:"display_pattern_info,omitempty"`
 	// StockState is the stock's state; unknown values are kept.
-	StockState StockState `json:"stock_state"`
+	StockState StockState `json:"stock_state" required:"models"`
 	// CouponCodeMode says where codes come from.
-	CouponCodeMode CouponCodeMode `json:"coupon_code_mode"`
+	CouponCodeMode CouponCodeMode `json:"coupon_code_mode" required:"models"`
 	// CouponCodeCount counts uploaded codes; only for MERCHANT_UPLOAD stocks.
 	CouponCodeCount *CouponCodeCount `json:"coupon_code_count,omitempty"`
 	// NotifyConfig is the stock's event settings, if set.
@@ -424,13 +372,6 @@ type GetStockResponse struct {
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
-
-func (r *GetStockResponse) missing() []string {
-	return missingOf("stock_id", r.StockID, "stock_name", r.StockName, "stock_type", string(r.StockType),
-		"stock_state", string(r.StockState), "coupon_code_mode", string(r.CouponCodeMode))
-}
-
-func (r *GetStockResponse) setRequestID(id string) { r.RequestID = id }
 
 // UpdateStockRequest changes a stock's details (修改商家券基本信息). Only the
 // fields set are sent; empty strings and nil pointers leave a detail as it
@@ -533,21 +474,12 @@ type UpdateStockBudgetRequest struct {
 // caps now in effect.
 type UpdateStockBudgetResponse struct {
 	// MaxCoupons is the total cap.
-	MaxCoupons int64 `json:"max_coupons"`
+	MaxCoupons int64 `json:"max_coupons" required:"models"`
 	// MaxCouponsByDay is the daily cap, when the stock has one.
 	MaxCouponsByDay int64 `json:"max_coupons_by_day,omitempty"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
-
-func (r *UpdateStockBudgetResponse) missing() []string {
-	if r.MaxCoupons <= 0 {
-		return []string{"max_coupons"}
-	}
-	return nil
-}
-
-func (r *UpdateStockBudgetResponse) setRequestID(id string) { r.RequestID = id }
 
 // CreateStock creates a coupon stock (创建商家券). The request is validated
 // first; when it breaks a rule, a *ValidationError is returned and nothing is

@@ -282,7 +282,7 @@ func TestStockTimesInEveryShape(t *testing.T) {
 		require.NoError(t, err, shape)
 		assert.True(t, want.Equal(r.CreateTime), shape)
 		body, _ := json.Marshal(map[string]any{"stock_id": "1", "stock_name": "n", "stock_type": "NORMAL", "stock_state": "NEW_STATE", "coupon_code_mode": "MERCHANT_API",
-			"coupon_use_rule": map[string]any{"coupon_available_time": map[string]any{"available_begin_time": shape, "available_end_time": shape,
+			"coupon_use_rule": map[string]any{"use_method": "OFF_LINE", "coupon_available_time": map[string]any{"available_begin_time": shape, "available_end_time": shape,
 				"irregulary_avaliable_time": []map[string]string{{"begin_time": shape, "end_time": shape}}}}})
 		s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: string(body)})
 		g, err := c.GetStock(ctx, busifavor.GetStockRequest{StockID: "1"})

@@ -2,7 +2,6 @@ package busifavor
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -303,36 +302,15 @@ type SubsidyPayReceipt struct {
 	// Description is the payment's note.
 	Description string `json:"description"`
 	// Status is the payment's state; Status.Final says whether it settled.
-	Status SubsidyPayReceiptStatus `json:"status"`
+	Status SubsidyPayReceiptStatus `json:"status" required:"page,models"`
 	// FailReason says why a failed payment failed.
 	FailReason SubsidyPayReceiptFailReason `json:"fail_reason,omitempty"`
 	// SuccessTime is when the payment succeeded.
 	SuccessTime time.Time `json:"success_time,omitzero"`
 	// OutSubsidyNo is the merchant's number for the payment.
-	OutSubsidyNo string `json:"out_subsidy_no"`
+	OutSubsidyNo string `json:"out_subsidy_no" required:"page,models"`
 	// CreateTime is when the receipt was created.
 	CreateTime time.Time `json:"create_time,omitzero"`
-}
-
-// UnmarshalJSON reads the receipt's times in any shape ParseTime accepts.
-func (r *SubsidyPayReceipt) UnmarshalJSON(b []byte) error {
-	type plain SubsidyPayReceipt
-	w := struct {
-		*plain
-		SuccessTime flexTime `json:"success_time"`
-		CreateTime  flexTime `json:"create_time"`
-	}{plain: (*plain)(r)}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	r.SuccessTime, r.CreateTime = time.Time(w.SuccessTime), time.Time(w.CreateTime)
-	return nil
-}
-
-// missing does not ask for subsidy_receipt_id: WeChat Pay gives it only
-// once the payment succeeded.
-func (r *SubsidyPayReceipt) missing() []string {
-	return missingOf("out_subsidy_no", r.OutSubsidyNo, "status", string(r.Status))
 }
 
 // SubsidyPayReceiptResponse is WeChat Pay's answer with one payment receipt.
@@ -341,8 +319,6 @@ type SubsidyPayReceiptResponse struct {
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
-
-func (r *SubsidyPayReceiptResponse) setRequestID(id string) { r.RequestID = id }
 
 // GetSubsidyPayReceiptRequest names a payment receipt.
 type GetSubsidyPayReceiptRequest struct {
@@ -367,19 +343,6 @@ type ListSubsidyPayReceiptsResponse struct {
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
-
-// missing checks every receipt of the list: money is never read from a
-// receipt that lacks its number or status.
-func (r *ListSubsidyPayReceiptsResponse) missing() []string {
-	for i := range r.PayReceiptList {
-		if m := r.PayReceiptList[i].missing(); len(m) > 0 {
-			return []string{"pay_receipt_list" + index(i) + "." + m[0]}
-		}
-	}
-	return nil
-}
-
-func (r *ListSubsidyPayReceiptsResponse) setRequestID(id string) { r.RequestID = id }
 
 // CreateSubsidyReturnReceiptRequest returns (part of) a subsidy payment
 // after a refund (营销补差回退): money moves back from the payee to the payer.
@@ -424,7 +387,7 @@ type SubsidyReturnReceipt struct {
 	// Description is the return's note.
 	Description string `json:"description"`
 	// Status is the return's state; Status.Final says whether it settled.
-	Status SubsidyReturnReceiptStatus `json:"status"`
+	Status SubsidyReturnReceiptStatus `json:"status" required:"page,models"`
 	// FailReason says why a failed return failed.
 	FailReason SubsidyReturnReceiptFailReason `json:"fail_reason,omitempty"`
 	// ReturnDoneTime is when the return succeeded.
@@ -432,28 +395,9 @@ type SubsidyReturnReceipt struct {
 	// SubsidyReceiptID is the payment returned.
 	SubsidyReceiptID string `json:"subsidy_receipt_id"`
 	// OutSubsidyReturnNo is the merchant's number for the return.
-	OutSubsidyReturnNo string `json:"out_subsidy_return_no"`
+	OutSubsidyReturnNo string `json:"out_subsidy_return_no" required:"page,models"`
 	// ReturnCreateTime is when the receipt was created.
 	ReturnCreateTime time.Time `json:"return_create_time,omitzero"`
-}
-
-// UnmarshalJSON reads the receipt's times in any shape ParseTime accepts.
-func (r *SubsidyReturnReceipt) UnmarshalJSON(b []byte) error {
-	type plain SubsidyReturnReceipt
-	w := struct {
-		*plain
-		ReturnDoneTime   flexTime `json:"return_done_time"`
-		ReturnCreateTime flexTime `json:"return_create_time"`
-	}{plain: (*plain)(r)}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	r.ReturnDoneTime, r.ReturnCreateTime = time.Time(w.ReturnDoneTime), time.Time(w.ReturnCreateTime)
-	return nil
-}
-
-func (r *SubsidyReturnReceipt) missing() []string {
-	return missingOf("out_subsidy_return_no", r.OutSubsidyReturnNo, "status", string(r.Status))
 }
 
 // SubsidyReturnReceiptResponse is WeChat Pay's answer with one return
@@ -463,8 +407,6 @@ type SubsidyReturnReceiptResponse struct {
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
-
-func (r *SubsidyReturnReceiptResponse) setRequestID(id string) { r.RequestID = id }
 
 // GetSubsidyReturnReceiptRequest names a return receipt.
 type GetSubsidyReturnReceiptRequest struct {
@@ -578,7 +520,7 @@ func (c *Client) CreateSubsidyReturnReceipt(ctx context.Context, req CreateSubsi
 // that leaves WeChat Pay's action in doubt ends in an *OutcomeUnknownError
 // carrying reconcile.
 func (c *Client) createMoney(ctx context.Context, op, path string, req interface{ Validate() error }, number string,
-	out answerBody, find func(context.Context) (bool, error), reconcile string) error {
+	out any, find func(context.Context) (bool, error), reconcile string) error {
 	if err := req.Validate(); err != nil {
 		return err
 	}
@@ -589,8 +531,7 @@ func (c *Client) createMoney(ctx context.Context, op, path string, req interface
 	for attempt := 1; ; attempt++ {
 		a, err := c.do(ctx, op, http.MethodPost, path, nil, req)
 		if err == nil {
-			out.setRequestID(a.requestID)
-			if err := decodeAnswer(a.body, out); err != nil {
+			if err := decodeAnswer(a.body, out, a.requestID); err != nil {
 				return unknown(err) // WeChat Pay took it, but its receipt cannot be read
 			}
 			return nil
