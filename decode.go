@@ -664,7 +664,7 @@ func (d *decoder) readStringBytes() ([]byte, error) {
 			d.pos = i + 1
 			b := d.data[start:i]
 			if !ascii && !utf8.Valid(b) {
-				b = []byte(strings.ToValidUTF8(string(b), "\uFFFD"))
+				b = replaceInvalid(nil, b)
 			}
 			return b, nil
 		case c == '\\':
@@ -690,7 +690,7 @@ func (d *decoder) readEscaped(start int) ([]byte, error) {
 		case c == '"':
 			d.pos = i + 1
 			if !utf8.Valid(out) {
-				out = []byte(strings.ToValidUTF8(string(out), "\uFFFD"))
+				out = replaceInvalid(nil, out)
 			}
 			d.scratch = out
 			return out, nil
@@ -747,6 +747,21 @@ func (d *decoder) readEscaped(start int) ([]byte, error) {
 	}
 	d.pos = len(d.data)
 	return nil, d.syntaxError("unterminated string")
+}
+
+// replaceInvalid appends b to dst with each byte that is not part of valid
+// UTF-8 replaced by U+FFFD, as encoding/json does.
+func replaceInvalid(dst, b []byte) []byte {
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		} else {
+			dst = append(dst, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return dst
 }
 
 // hex4 reads four hex digits at i; n is -1 when they are not there.
