@@ -60,6 +60,18 @@
 // uploaded can be sent, redeemed, returned and deactivated. Every merchant
 // number has its page's upper bound.
 //
+// # Decoding
+//
+// Every answer and event body is read by one decoder (decode.go), in one
+// pass over the bytes whatever the nesting, straight into the plain types
+// here: time.Time fields take every shape ParseTime accepts, unknown fields
+// are skipped at any level, and nothing the models carry is dropped (fields
+// WeChat Pay marks 暂未开放 are read from answers and refused in requests).
+// A field is required only where wechatpay-go's models or the page make it
+// so, and each required field's tag names that source; an answer without
+// one is ErrMalformedResponse naming its JSON path. The Request-ID comes
+// from the answer's header, never from the body.
+//
 // # Paging
 //
 // AllCouponCodes and AllUserCoupons walk a list page by page and yield each
