@@ -34,6 +34,10 @@ type endpoint struct {
 	// view puts our response's JSON object into the answer's shape where
 	// the two differ (SendCoupon's send_coupon_result); nil when they do not.
 	view func(map[string]any) map[string]any
+	// fit, where the client checks the answer against the request, returns
+	// our call with a request that an edited answer fits
+	// (UploadCouponCodes: the answer names every code sent, and only those).
+	fit func(answer map[string]any) func(context.Context, *busifavor.Client) (any, error)
 }
 
 // Fixture values shared by the requests and the answers.
@@ -260,6 +264,24 @@ func endpoints() []endpoint {
 			ref: func(ctx context.Context, cc *core.Client) error {
 				_, _, err := bf(cc).UploadCouponCode(ctx, mec.UploadCouponCodeRequest{StockId: core.String(fxStockID), CouponCodeList: fxUploadCodes(), UploadRequestNo: core.String("up-1")})
 				return err
+			},
+			fit: func(answer map[string]any) func(context.Context, *busifavor.Client) (any, error) {
+				var codes []string
+				for _, list := range []string{"success_codes", "exist_codes", "duplicate_codes"} {
+					l, _ := answer[list].([]any)
+					for _, c := range l {
+						codes = append(codes, c.(string))
+					}
+				}
+				l, _ := answer["fail_codes"].([]any)
+				for _, f := range l {
+					if c, ok := f.(map[string]any)["coupon_code"].(string); ok {
+						codes = append(codes, c)
+					}
+				}
+				return func(ctx context.Context, c *busifavor.Client) (any, error) {
+					return c.UploadCouponCodes(ctx, busifavor.UploadCouponCodesRequest{StockID: fxStockID, CouponCodeList: codes, UploadRequestNo: "up-1"})
+				}
 			}},
 		{name: "ListCouponCodes", list: true,
 			answer: func(n int) any {
