@@ -8,15 +8,15 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"testing"
-	"time"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/notify"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/option"
-	"github.com/wechatpay-apiv3/wechatpay-go/services/merchantexclusivecoupon"
 
 	"github.com/busifavor-go/busifavor"
 	"github.com/busifavor-go/busifavor/busifavortest"
@@ -42,10 +42,11 @@ func (c *cannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}, nil
 }
 
-// benchKeys are generated once: key generation is not what is measured.
-var benchKeys = struct {
-	merchant, platform *rsa.PrivateKey
-}{mustRSA(), mustRSA()}
+// benchKeys are generated once, on the first benchmark that needs them (not
+// when the tests run): key generation is not what is measured.
+var benchKeys = sync.OnceValue(func() struct{ merchant, platform *rsa.PrivateKey } {
+	return struct{ merchant, platform *rsa.PrivateKey }{mustRSA(), mustRSA()}
+})
 
 func mustRSA() *rsa.PrivateKey {
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -60,44 +61,16 @@ const benchPubKeyID = "PUB_KEY_ID_0000000000000000000000000000"
 // benchCore returns a core client whose transport answers body, signed.
 func benchCore(b *testing.B, body string) *core.Client {
 	b.Helper()
-	h := signedHeader(benchKeys.platform, benchPubKeyID, body)
+	keys := benchKeys()
+	h := signedHeader(keys.platform, benchPubKeyID, body)
 	h.Set("Request-ID", "08BENCH")
 	cc, err := core.NewClient(context.Background(),
-		option.WithWechatPayPublicKeyAuthCipher("10000098", "SERIAL", benchKeys.merchant, benchPubKeyID, &benchKeys.platform.PublicKey),
+		option.WithWechatPayPublicKeyAuthCipher("10000098", "SERIAL", keys.merchant, benchPubKeyID, &keys.platform.PublicKey),
 		option.WithHTTPClient(&http.Client{Transport: &cannedTransport{body: []byte(body), header: h}}))
 	if err != nil {
 		b.Fatal(err)
 	}
 	return cc
-}
-
-const (
-	benchSetAnswer = `{"update_time":"2019-05-20T13:29:35.120+08:00","notify_url":"https://pay.weixin.qq.com","mchid":"10000098"}`
-	benchGetAnswer = `{"notify_url":"https://pay.weixin.qq.com","mchid":"10000098"}`
-)
-
-func BenchmarkSetCallbacks(b *testing.B) {
-	req := busifavor.SetCallbacksRequest{Mchid: "10000098", NotifyURL: "https://pay.weixin.qq.com"}
-	refReq := merchantexclusivecoupon.SetCouponNotifyRequest{Mchid: core.String("10000098"), NotifyUrl: core.String("https://pay.weixin.qq.com")}
-	benchImpls(b, benchSetAnswer,
-		func(c *busifavor.Client) error { _, err := c.SetCallbacks(ctx, req); return err },
-		func(cc *core.Client) error {
-			_, _, err := (&merchantexclusivecoupon.CallBackApiService{Client: cc}).SetCouponNotify(ctx, refReq)
-			return err
-		})
-}
-
-func BenchmarkGetCallbacks(b *testing.B) {
-	refReq := merchantexclusivecoupon.GetCouponNotifyRequest{Mchid: core.String("10000098")}
-	benchImpls(b, benchGetAnswer,
-		func(c *busifavor.Client) error {
-			_, err := c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{Mchid: "10000098"})
-			return err
-		},
-		func(cc *core.Client) error {
-			_, _, err := (&merchantexclusivecoupon.CallBackApiService{Client: cc}).GetCouponNotify(ctx, refReq)
-			return err
-		})
 }
 
 // benchImpls runs one call three ways on the same canned core client, for
@@ -133,15 +106,16 @@ func benchLoop(b *testing.B, call func() error) {
 // both calls, so benchstat -col /impl puts the three side by side.
 func rsaFloor(b *testing.B) {
 	msg := []byte("POST\n/v3/marketing/busifavor/callbacks\n1700000000\nNONCE\n{\"notify_url\":\"https://pay.weixin.qq.com\"}\n")
+	key := benchKeys().merchant
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		d := sha256.Sum256(msg)
-		sig, err := rsa.SignPKCS1v15(rand.Reader, benchKeys.merchant, crypto.SHA256, d[:])
+		sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, d[:])
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := rsa.VerifyPKCS1v15(&benchKeys.merchant.PublicKey, crypto.SHA256, d[:], sig); err != nil {
+		if err := rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, d[:], sig); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -213,44 +187,6 @@ func BenchmarkValidate(b *testing.B) {
 	}
 }
 
-// benchStockAnswer is a GetStock answer for sampleStock, as the fake writes
-// it.
-var benchStockAnswer = func() string {
-	r := sampleStock("")
-	b, err := json.Marshal(busifavor.Stock{StockID: "1200000001", StockName: r.StockName, BelongMerchant: r.BelongMerchant,
-		Comment: r.Comment, GoodsName: r.GoodsName, StockType: r.StockType, CouponUseRule: r.CouponUseRule,
-		StockSendRule: r.StockSendRule, CustomEntrance: r.CustomEntrance, DisplayPatternInfo: r.DisplayPatternInfo,
-		StockState: busifavor.StockStateRunning, CouponCodeMode: r.CouponCodeMode, NotifyConfig: r.NotifyConfig,
-		CouponCodeCount: &busifavor.CouponCodeCount{TotalCount: 100, AvailableCount: 40}, SendCountInformation: &busifavor.SendCount{TotalSendNum: 60}})
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}()
-
-func BenchmarkCreateStock(b *testing.B) {
-	req, refReq := sampleStock("1000009820261127001"), refStock("1000009820261127001")
-	benchImpls(b, `{"stock_id":"1200000001","create_time":"2026-11-27T10:00:00.000+08:00"}`,
-		func(c *busifavor.Client) error { _, err := c.CreateStock(ctx, req); return err },
-		func(cc *core.Client) error {
-			_, _, err := (&merchantexclusivecoupon.BusiFavorApiService{Client: cc}).CreateBusifavorStock(ctx, refReq)
-			return err
-		})
-}
-
-func BenchmarkGetStock(b *testing.B) {
-	refReq := merchantexclusivecoupon.QueryStockRequest{StockId: core.String("1200000001")}
-	benchImpls(b, benchStockAnswer,
-		func(c *busifavor.Client) error {
-			_, err := c.GetStock(ctx, busifavor.GetStockRequest{StockID: "1200000001"})
-			return err
-		},
-		func(cc *core.Client) error {
-			_, _, err := (&merchantexclusivecoupon.BusiFavorApiService{Client: cc}).QueryStock(ctx, refReq)
-			return err
-		})
-}
-
 func BenchmarkValidateCreateStock(b *testing.B) {
 	req := sampleStock("1000009820261127001")
 	b.ReportAllocs()
@@ -261,35 +197,62 @@ func BenchmarkValidateCreateStock(b *testing.B) {
 	}
 }
 
-func BenchmarkUseCoupon(b *testing.B) {
-	req := busifavor.UseCouponRequest{CouponCode: "1000000000000000000001", StockID: "1200000001", Appid: testAppid,
-		UseTime: time.Date(2026, 11, 27, 13, 29, 35, 0, cst), UseRequestNo: "till-7-0001"}
-	refReq := merchantexclusivecoupon.UseCouponRequest{CouponCode: core.String("1000000000000000000001"), StockId: core.String("1200000001"),
-		Appid: core.String(testAppid), UseTime: core.String("2026-11-27T13:29:35+08:00"), UseRequestNo: core.String("till-7-0001")}
-	benchImpls(b, `{"stock_id":"1200000001","openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","wechatpay_use_time":"2026-11-27T13:29:35+08:00"}`,
-		func(c *busifavor.Client) error { _, err := c.UseCoupon(ctx, req); return err },
-		func(cc *core.Client) error {
-			_, _, err := (&merchantexclusivecoupon.CouponApiService{Client: cc}).UseCoupon(ctx, refReq)
-			return err
-		})
-}
+// One benchmark per endpoint (answers_test.go's table), each three ways
+// (benchImpls): the answer is wechatpay-go's model with every field set,
+// marshalled by wechatpay-go, so both clients decode the same bytes. The
+// lists run at 20 and at 100 items (sub-benchmarks items=20, items=100).
 
-func BenchmarkGetUserCoupon(b *testing.B) {
-	r := sampleStock("")
-	answer, err := json.Marshal(busifavor.UserCoupon{BelongMerchant: r.BelongMerchant, StockName: r.StockName, Comment: r.Comment,
-		GoodsName: r.GoodsName, StockType: r.StockType, CouponState: busifavor.CouponStateSended, DisplayPatternInfo: r.DisplayPatternInfo,
-		CouponUseRule: r.CouponUseRule, CustomEntrance: r.CustomEntrance, CouponCode: "1000000000000000000001", StockID: "1200000001",
-		AvailableStartTime: time.Date(2026, 12, 1, 0, 0, 0, 0, cst), ExpireTime: time.Date(2027, 3, 1, 0, 0, 0, 0, cst),
-		ReceiveTime: time.Date(2026, 11, 27, 10, 0, 0, 0, cst), SendRequestNo: "send-1"})
-	if err != nil {
-		b.Fatal(err)
+func BenchmarkSetCallbacks(b *testing.B)            { benchEndpoint(b, "SetCallbacks") }
+func BenchmarkGetCallbacks(b *testing.B)            { benchEndpoint(b, "GetCallbacks") }
+func BenchmarkCreateStock(b *testing.B)             { benchEndpoint(b, "CreateStock") }
+func BenchmarkGetStock(b *testing.B)                { benchEndpoint(b, "GetStock") }
+func BenchmarkUpdateStock(b *testing.B)             { benchEndpoint(b, "UpdateStock") }
+func BenchmarkUpdateStockBudget(b *testing.B)       { benchEndpoint(b, "UpdateStockBudget") }
+func BenchmarkUploadCouponCodes(b *testing.B)       { benchEndpoint(b, "UploadCouponCodes") }
+func BenchmarkListCouponCodes(b *testing.B)         { benchEndpoint(b, "ListCouponCodes") }
+func BenchmarkGetCouponCode(b *testing.B)           { benchEndpoint(b, "GetCouponCode") }
+func BenchmarkDeleteCouponCode(b *testing.B)        { benchEndpoint(b, "DeleteCouponCode") }
+func BenchmarkSendCoupon(b *testing.B)              { benchEndpoint(b, "SendCoupon") }
+func BenchmarkUseCoupon(b *testing.B)               { benchEndpoint(b, "UseCoupon") }
+func BenchmarkGetUserCoupon(b *testing.B)           { benchEndpoint(b, "GetUserCoupon") }
+func BenchmarkListUserCoupons(b *testing.B)         { benchEndpoint(b, "ListUserCoupons") }
+func BenchmarkAssociateTradeInfo(b *testing.B)      { benchEndpoint(b, "AssociateTradeInfo") }
+func BenchmarkDisassociateTradeInfo(b *testing.B)   { benchEndpoint(b, "DisassociateTradeInfo") }
+func BenchmarkReturnCoupon(b *testing.B)            { benchEndpoint(b, "ReturnCoupon") }
+func BenchmarkDeactivateCoupon(b *testing.B)        { benchEndpoint(b, "DeactivateCoupon") }
+func BenchmarkSendGovCard(b *testing.B)             { benchEndpoint(b, "SendGovCard") }
+func BenchmarkCreateSubsidyPayReceipt(b *testing.B) { benchEndpoint(b, "CreateSubsidyPayReceipt") }
+func BenchmarkGetSubsidyPayReceipt(b *testing.B)    { benchEndpoint(b, "GetSubsidyPayReceipt") }
+func BenchmarkListSubsidyPayReceipts(b *testing.B)  { benchEndpoint(b, "ListSubsidyPayReceipts") }
+func BenchmarkCreateSubsidyReturnReceipt(b *testing.B) {
+	benchEndpoint(b, "CreateSubsidyReturnReceipt")
+}
+func BenchmarkGetSubsidyReturnReceipt(b *testing.B) { benchEndpoint(b, "GetSubsidyReturnReceipt") }
+
+// listSizes are the page sizes the list endpoints are measured at.
+var listSizes = []int{20, 100}
+
+// benchEndpoint runs the named endpoint of answers_test.go three ways on
+// its canned answer, a list at each of listSizes.
+func benchEndpoint(b *testing.B, name string) {
+	e := endpointNamed(name)
+	run := func(b *testing.B, n int) {
+		var body []byte
+		if e.answer != nil {
+			var err error
+			if body, err = json.Marshal(e.answer(n)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		benchImpls(b, string(body),
+			func(c *busifavor.Client) error { _, err := e.ours(ctx, c); return err },
+			func(cc *core.Client) error { return e.ref(ctx, cc) })
 	}
-	req := busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: "1000000000000000000001", Appid: testAppid}
-	refReq := merchantexclusivecoupon.QueryCouponRequest{Openid: core.String(testOpenid), CouponCode: core.String("1000000000000000000001"), Appid: core.String(testAppid)}
-	benchImpls(b, string(answer),
-		func(c *busifavor.Client) error { _, err := c.GetUserCoupon(ctx, req); return err },
-		func(cc *core.Client) error {
-			_, _, err := (&merchantexclusivecoupon.CouponApiService{Client: cc}).QueryCoupon(ctx, refReq)
-			return err
-		})
+	if !e.list {
+		run(b, 1)
+		return
+	}
+	for _, n := range listSizes {
+		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) { run(b, n) })
+	}
 }
