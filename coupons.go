@@ -43,14 +43,18 @@ type SendCouponRequest struct {
 	CouponCode string `json:"coupon_code,omitempty" log:"code"`
 }
 
-// SendCouponResponse is WeChat Pay's answer to SendCoupon.
+// SendCouponResponse is WeChat Pay's answer to SendCoupon. wechatpay-go's
+// models make every field optional, and no current page documents the
+// answer, so none is required: a 2xx means the coupon was sent, and an empty
+// CouponCode means WeChat Pay did not say which (find it with
+// ListUserCoupons).
 type SendCouponResponse struct {
 	// StockID is the stock.
-	StockID string `json:"stock_id" required:"page"`
+	StockID string `json:"stock_id"`
 	// OutRequestNo is the number the coupon was sent with.
 	OutRequestNo string `json:"out_request_no"`
 	// CouponCode is the sent coupon's code.
-	CouponCode string `json:"coupon_code" log:"code" required:"page"`
+	CouponCode string `json:"coupon_code" log:"code"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
@@ -286,7 +290,7 @@ type SendGovCardResponse struct {
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/send-coupon.html
 func (c *Client) SendCoupon(ctx context.Context, req SendCouponRequest) (*SendCouponResponse, error) {
 	var out struct {
-		Result    SendCouponResponse `json:"send_coupon_result" required:"page"`
+		Result    SendCouponResponse `json:"send_coupon_result"`
 		RequestID string
 	}
 	if err := c.send(ctx, "SendCoupon", req, http.MethodPost, couponsPath+"/send", nil, req, &out); err != nil {

@@ -220,7 +220,7 @@ func TestCouponEndpointsRefuseMalformedAnswers(t *testing.T) {
 	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
 	calls := couponCalls(c)
 	bodies := map[string][]string{
-		"SendCoupon":            {`{}`, `{"send_coupon_result":{}}`, `{"send_coupon_result":{"stock_id":"1"}}`},
+		"SendCoupon":            {`{"send_coupon_result":[]}`, `{"send_coupon_result":{"coupon_code":1}}`}, // every field optional (models; no page)
 		"UseCoupon":             {`{}`, `{"stock_id":"1"}`, `{"stock_id":"1","wechatpay_use_time":"later"}`},
 		"GetUserCoupon":         {`{}`, `{"coupon_code":"C","stock_id":"1"}`, `{"coupon_code":"C","stock_id":"1","coupon_state":"USED","use_time":"x"}`},
 		"ListUserCoupons":       {`{"data":{}}`, `{"data":[{"expire_time":"x"}]}`},
