@@ -118,7 +118,12 @@ func planFor(t reflect.Type) *decodePlan {
 	}
 	plansMu.Lock()
 	defer plansMu.Unlock()
-	return buildPlan(t, map[reflect.Type]*decodePlan{})
+	building := map[reflect.Type]*decodePlan{}
+	p := buildPlan(t, building)
+	for t, p := range building { // published only once complete
+		plans.Store(t, p)
+	}
+	return p
 }
 
 // buildPlan builds t's plan; building maps types whose plan is under
@@ -139,7 +144,6 @@ func buildPlan(t reflect.Type, building map[reflect.Type]*decodePlan) *decodePla
 	if len(p.fields) > 64 {
 		panic("busifavor: " + t.String() + " has more than 64 JSON fields")
 	}
-	plans.Store(t, p)
 	return p
 }
 
@@ -151,8 +155,8 @@ func addFields(p *decodePlan, t reflect.Type, index []int, building map[reflect.
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
 		name, _, _ := strings.Cut(tag, ",")
-		if tag == "-" || !f.IsExported() && !f.Anonymous || index == nil && f.Name == "RequestID" {
-			continue // RequestID comes from the answer's header
+		if tag == "-" || !f.IsExported() && !(f.Anonymous && f.Type.Kind() == reflect.Struct) || index == nil && f.Name == "RequestID" {
+			continue // unexported, or RequestID, which comes from the answer's header
 		}
 		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
 			embedded = append(embedded, f)
@@ -217,7 +221,11 @@ func decoderFor(t reflect.Type, numstr bool, building map[reflect.Type]*decodePl
 			return nil
 		}
 	case reflect.Slice:
-		return decodeSlice(decoderFor(t.Elem(), numstr, building))
+		var elemPlan *decodePlan // a null element must not pass for an object with required fields
+		if t.Elem().Kind() == reflect.Struct && t.Elem() != timeT {
+			elemPlan = buildPlan(t.Elem(), building)
+		}
+		return decodeSlice(decoderFor(t.Elem(), numstr, building), elemPlan)
 	}
 	return decodeWithJSON // maps, interfaces, arrays: rare; encoding/json reads them
 }
@@ -231,6 +239,10 @@ func (p *decodePlan) decode(d *decoder, v reflect.Value) error {
 	if err := d.expect('{'); err != nil {
 		return err
 	}
+	if d.depth++; d.depth > maxDepth {
+		return d.syntaxError("nested too deep")
+	}
+	defer func() { d.depth-- }()
 	var seen uint64
 	d.skipSpace()
 	if d.peek() == '}' {
@@ -309,8 +321,9 @@ func (p *decodePlan) check(v reflect.Value, seen uint64) error {
 	return nil
 }
 
-// decodeSlice reads a JSON array into a slice, each element with elem.
-func decodeSlice(elem decodeFunc) decodeFunc {
+// decodeSlice reads a JSON array into a slice, each element with elem; a
+// null element is refused when elemPlan has required fields.
+func decodeSlice(elem decodeFunc, elemPlan *decodePlan) decodeFunc {
 	return func(d *decoder, v reflect.Value) error {
 		if d.null() {
 			v.SetZero()
@@ -335,6 +348,9 @@ func decodeSlice(elem decodeFunc) decodeFunc {
 			v.SetLen(i + 1)
 			e := v.Index(i)
 			e.SetZero()
+			if d.skipSpace(); elemPlan != nil && len(elemPlan.required) > 0 && d.isNull() {
+				return inIndex(errors.New("null where an object with required fields belongs"), i)
+			}
 			if err := elem(d, e); err != nil {
 				return inIndex(err, i)
 			}
@@ -472,6 +488,7 @@ func decodeTime(d *decoder, v reflect.Value) error {
 
 // decodeRaw keeps the value's bytes as they came (a copy).
 func decodeRaw(d *decoder, v reflect.Value) error {
+	d.skipSpace()
 	start := d.pos
 	if err := d.skipValue(0); err != nil {
 		return err
@@ -482,6 +499,7 @@ func decodeRaw(d *decoder, v reflect.Value) error {
 
 // decodeUnmarshaler hands the value's bytes to the type's own UnmarshalJSON.
 func decodeUnmarshaler(d *decoder, v reflect.Value) error {
+	d.skipSpace()
 	start := d.pos
 	if err := d.skipValue(0); err != nil {
 		return err
@@ -491,6 +509,7 @@ func decodeUnmarshaler(d *decoder, v reflect.Value) error {
 
 // decodeWithJSON hands the value's bytes to encoding/json.
 func decodeWithJSON(d *decoder, v reflect.Value) error {
+	d.skipSpace()
 	start := d.pos
 	if err := d.skipValue(0); err != nil {
 		return err
@@ -558,6 +577,7 @@ func under(err error, step string) error {
 type decoder struct {
 	data    []byte
 	pos     int
+	depth   int    // objects being read into types
 	scratch []byte // unescaped strings
 }
 

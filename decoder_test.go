@@ -189,11 +189,15 @@ func TestDecodeRequiredFields(t *testing.T) {
 		assert.ErrorIs(t, err, ErrMalformedResponse, body)
 		assert.EqualError(t, err, "busifavor: malformed response: required field "+missing+" missing or empty", body)
 	}
+	var pe *pathError
+	var nv requiredT
+	err := decodeJSON([]byte(ok+`,"l":[{"a":"1","b":true},null]}`), &nv)
+	require.True(t, errors.As(err, &pe), "a null item must not pass for one with required fields: %v", err)
+	assert.Equal(t, "l[1]", pe.path)
 	var v requiredT
 	require.NoError(t, decodeJSON([]byte(ok+`,"numb":1900000109}`), &v))
 	assert.Equal(t, "1900000109", v.Numb)
-	err := decodeJSON([]byte(ok+`,"l":[{"a":"1","b":true},{"a":2}]}`), &v)
-	var pe *pathError
+	err = decodeJSON([]byte(ok+`,"l":[{"a":"1","b":true},{"a":2}]}`), &v)
 	require.True(t, errors.As(err, &pe), "%v", err)
 	assert.Equal(t, "l[1].a", pe.path)
 }

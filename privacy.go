@@ -15,7 +15,11 @@ import (
 // tagged log:"omit" (a decrypted payload) not at all; nested structs,
 // pointers and slices are masked too. Every type holding such a field has a
 // Format and a LogValue that print it masked (masked, printMasked, logValue);
-// json.Marshal is unchanged, for queues and stores that need the data.
+// json.Marshal is unchanged, for queues and stores that need the data. Two
+// ways around them remain, both in the caller's hands: fmt's %p on a value
+// (a bad verb for a struct, which go vet reports) prints the fields plainly,
+// and slog's JSON handler marshals a container of these types (a slice, a
+// map) with json.Marshal: log the values themselves.
 
 // MaskID masks a personal identifier (openid, unionid) for logs: the first
 // three and last two characters stay, to tell users apart, and the rest becomes

@@ -513,9 +513,10 @@ func (c *Client) CreateSubsidyReturnReceipt(ctx context.Context, req CreateSubsi
 
 // createMoney sends a subsidy create, which moves money, and decodes its
 // answer into out. An attempt is never simply repeated: after one whose
-// outcome is unknown (no answer, or a 5xx), find reads whether the receipt
-// exists (filling out when it does); only when it reports false is the
-// identical request sent again, at most MaxAttempts in all. A refusal (4xx)
+// outcome is unknown (no answer, a 5xx or SYSTEM_ERROR), it waits the retry
+// policy's MaxBackoff and find reads whether the receipt exists (filling out
+// when it does); only when it reports false is the identical request sent
+// again, at most MaxAttempts in all. A refusal (4xx)
 // of the first attempt is returned as it is: nothing moved. Everything else
 // that leaves WeChat Pay's action in doubt ends in an *OutcomeUnknownError
 // carrying reconcile.
@@ -537,7 +538,9 @@ func (c *Client) createMoney(ctx context.Context, op, path string, req interface
 			return nil
 		}
 		var apiErr *APIError
-		refused := errors.As(err, &apiErr) && apiErr.StatusCode < 500 || errors.Is(err, errNotSent)
+		// A 4xx is a refusal (nothing moved), except SYSTEM_ERROR, which the
+		// error table answers with 请使用相同参数稍后重新调用: like a lost answer.
+		refused := errors.As(err, &apiErr) && apiErr.StatusCode < 500 && apiErr.Code != CodeSystemError || errors.Is(err, errNotSent)
 		switch {
 		case refused && lost == nil:
 			return err
@@ -554,7 +557,9 @@ func (c *Client) createMoney(ctx context.Context, op, path string, req interface
 			return unknown(err)
 		}
 		lost = err
-		if err := sleep(ctx, c.retry.backoff(attempt)); err != nil {
+		// Give a create still running at WeChat Pay time to show before
+		// reading: MaxBackoff (5 s by default), at least the backoff.
+		if err := sleep(ctx, max(c.retry.backoff(attempt), c.retry.MaxBackoff)); err != nil {
 			return unknown(errors.Join(lost, err))
 		}
 		found, ferr := find(ctx)
@@ -598,7 +603,8 @@ func (c *Client) findPayReceipt(ctx context.Context, req ListSubsidyPayReceiptsR
 // returnablePayment returns the paid payment of the coupon on the order
 // transactionID (and with id subsidyReceiptID when it is set) that a return
 // is made against, or nil when none is listed. Of several, one in a return
-// state is preferred.
+// state is preferred. A payment in a status this package does not know is a
+// *ReceiptStatusError: it could be a return under way.
 func (c *Client) returnablePayment(ctx context.Context, stockID, couponCode, transactionID, subsidyReceiptID string) (*SubsidyPayReceipt, error) {
 	list, err := c.ListSubsidyPayReceipts(ctx, ListSubsidyPayReceiptsRequest{StockID: stockID, CouponCode: couponCode})
 	if err != nil {
@@ -607,10 +613,15 @@ func (c *Client) returnablePayment(ctx context.Context, stockID, couponCode, tra
 	var found *SubsidyPayReceipt
 	for i := range list.PayReceiptList {
 		p := &list.PayReceiptList[i]
-		if p.TransactionID != transactionID || !p.Status.Paid() || subsidyReceiptID != "" && p.SubsidyReceiptID != subsidyReceiptID {
+		if p.TransactionID != transactionID || subsidyReceiptID != "" && p.SubsidyReceiptID != subsidyReceiptID {
 			continue
 		}
-		if found == nil || p.Status.Canonical() != PayReceiptSuccess {
+		if p.Status.Canonical() == "" {
+			// It may be a return in a state this package does not know:
+			// never read as "no return".
+			return nil, &ReceiptStatusError{ReceiptID: p.OutSubsidyNo, Status: string(p.Status)}
+		}
+		if p.Status.Paid() && (found == nil || p.Status.Canonical() != PayReceiptSuccess) {
 			found = p
 		}
 	}
@@ -662,13 +673,19 @@ func (c *Client) WaitSubsidyPayReceipt(ctx context.Context, req ListSubsidyPayRe
 	if req.OutSubsidyNo == "" {
 		return nil, &ValidationError{Fields: []FieldError{{Field: "out_subsidy_no", Reason: "is required: it names the payment to wait for"}}}
 	}
+	var last *SubsidyPayReceipt // the latest receipt listed, kept through failed reads
 	r, err := poll(ctx, p, func() (*SubsidyPayReceipt, string, error) {
 		r, _, err := c.findPayReceipt(ctx, req)
 		switch {
 		case err != nil:
-			return nil, "", err
-		case r == nil:
+			return last, "", err
+		case r == nil && last == nil:
 			return nil, "NOT_LISTED", nil
+		case r == nil:
+			return last, "NOT_LISTED", nil // listed before: the list lags
+		}
+		last = r
+		switch {
 		case r.Status.Pending():
 			return r, string(r.Status), nil
 		case r.Status.Failed():
@@ -678,7 +695,7 @@ func (c *Client) WaitSubsidyPayReceipt(ctx context.Context, req ListSubsidyPayRe
 		}
 		return r, "", nil
 	})
-	if r == nil && errors.As(err, new(*contextError)) {
+	if last == nil && errors.As(err, new(*contextError)) {
 		err = fmt.Errorf("%w: coupon's payment %s was not listed within the wait: %w", ErrReceiptNotFound, req.OutSubsidyNo, err)
 	}
 	return r, err
@@ -695,6 +712,8 @@ func (c *Client) WaitSubsidyPayReceipt(ctx context.Context, req ListSubsidyPayRe
 // progress (RETURNING); as the payment's status cannot say which return
 // settled, nor how, the wait then ends with an *OutcomeUnknownError that
 // carries the payment's status: reconcile with the merchant platform's bill.
+// A payment that shows no return at all for 8 reads in a row (the return may
+// have failed without an id) ends the wait the same way.
 //
 // It returns the receipt with a nil error only when the return succeeded
 // (RETURN_RECEIPT_SUCCESS, in either spelling). A failed return gives a
@@ -704,7 +723,7 @@ func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyR
 	if created == nil {
 		return nil, &ValidationError{Fields: []FieldError{{Field: "created", Reason: "is required: pass the receipt CreateSubsidyReturnReceipt answered with"}}}
 	}
-	last, first := created, true
+	last, first, quiet := created, true, 0
 	return poll(ctx, p, func() (*SubsidyReturnReceipt, string, error) {
 		r := last
 		switch {
@@ -721,11 +740,17 @@ func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyR
 			switch {
 			case err != nil:
 				return last, "", err
-			case pay == nil:
-				return last, "PAYMENT_NOT_LISTED", nil
-			case pay.Status.Canonical() == PayReceiptSuccess || pay.Status.Canonical() == PayReceiptReturning:
-				// No return shows yet, or one is in progress.
-				return last, "PAYMENT_" + strings.TrimPrefix(string(pay.Status), "PAY_RECEIPT_"), nil
+			case pay != nil && pay.Status.Canonical() == PayReceiptReturning:
+				quiet = 0 // a return is in progress
+				return last, "PAYMENT_RETURNING", nil
+			case pay == nil || pay.Status.Canonical() == PayReceiptSuccess:
+				// No return shows: not yet, or it failed without an id.
+				if quiet++; quiet < maxQuietReads {
+					return last, "PAYMENT_SHOWS_NO_RETURN", nil
+				}
+				return last, "", &OutcomeUnknownError{Op: "WaitSubsidyReturnReceipt", Number: r.OutSubsidyReturnNo,
+					Reconcile: "the merchant platform's bill says whether it was made; it may have failed",
+					Err:       fmt.Errorf("WeChat Pay gave the return no id, and its payment showed no return in %d reads", quiet)}
 			}
 			return last, "", &OutcomeUnknownError{Op: "WaitSubsidyReturnReceipt", Number: r.OutSubsidyReturnNo,
 				Reconcile: "the merchant platform's bill names the return and how it ended",
@@ -744,6 +769,11 @@ func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyR
 		return r, "", nil
 	})
 }
+
+// maxQuietReads bounds how often WaitSubsidyReturnReceipt reads a payment
+// that shows no return for a return without an id: a return that failed
+// before WeChat Pay gave it an id leaves no other trace.
+const maxQuietReads = 8
 
 // poll calls read until it reports no pending status (an empty one), waiting
 // as p says, and returns its last receipt and error; when ctx ends first, the

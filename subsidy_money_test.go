@@ -191,7 +191,7 @@ func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
 	t.Run("a refusal is returned as it is", func(t *testing.T) {
 		for _, f := range []busifavortest.Fault{
 			{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeFrequencyLimited},
-			{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 400},
+			{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeParamError},
 			{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeResourceAlreadyExists},
 		} {
 			s.FailOn(http.MethodPost, payPath, 1, f)
@@ -201,6 +201,14 @@ func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
 			assert.NotErrorIs(t, err, busifavor.ErrOutcomeUnknown, "%+v", f)
 			assert.Len(t, s.Requests()[before:], 1, "%+v", f)
 		}
+	})
+	t.Run("a 400 SYSTEM_ERROR is a lost answer: read back, then sent again", func(t *testing.T) {
+		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 400})
+		before := len(s.Requests())
+		r, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-9", 100))
+		require.NoError(t, err)
+		assert.Equal(t, "pay-9", r.OutSubsidyNo)
+		assert.Equal(t, []string{"POST /pay-receipts", "GET /pay-receipts", "POST /pay-receipts"}, methods(s.Requests()[before:]))
 	})
 	t.Run("a 2xx that cannot be read: outcome unknown", func(t *testing.T) {
 		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: `{"status":1}`})
@@ -391,4 +399,58 @@ func TestSubsidyLimitsFromThePages(t *testing.T) {
 	assert.NoError(t, list.Validate())
 	list.CouponCode += "C"
 	assert.Equal(t, []string{"coupon_code"}, fieldsOf(list.Validate()))
+}
+
+// TestWaitPayKeepsWhatItListed stops a wait while a read is under way, after
+// a first read listed the payment: the wait returns that receipt and never
+// says the payment was not listed (a caller could pay again).
+func TestWaitPayKeepsWhatItListed(t *testing.T) {
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	s.FailOn(http.MethodGet, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: listed("ACCEPTED", "")})
+	s.FailOn(http.MethodGet, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultDelay, Delay: time.Hour})
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	before := len(s.Requests())
+	go func() { // cancel once the second read has reached the fake
+		for len(s.Requests()) < before+2 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	r, err := c.WaitSubsidyPayReceipt(cctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: "1", CouponCode: "C", OutSubsidyNo: "pay-1"},
+		busifavor.PollPolicy{Initial: time.Millisecond})
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.NotErrorIs(t, err, busifavor.ErrReceiptNotFound)
+	require.NotNil(t, r, "the receipt listed before")
+	assert.Equal(t, "ACCEPTED", string(r.Status))
+}
+
+// TestReturnNotResentOverAnUnknownPaymentStatus loses a return's answer (a
+// 5xx) while the payment reads a status nobody knows: it may be this return
+// under way, so the return is not sent again.
+func TestReturnNotResentOverAnUnknownPaymentStatus(t *testing.T) {
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
+	s.FailOn(http.MethodPost, returnPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500})
+	s.FailOn(http.MethodGet, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: listed("PAY_RECEIPT_RETURN_PROCESSING", "")})
+	before := len(s.Requests())
+	_, err := c.CreateSubsidyReturnReceipt(ctx, returnRequest("1", "C", "ret-1", 100))
+	assertOutcomeUnknown(t, err, "CreateSubsidyReturnReceipt", "ret-1")
+	assert.ErrorIs(t, err, busifavor.ErrUnknownReceiptStatus)
+	assert.Equal(t, []string{"POST /return-receipts", "GET /pay-receipts"}, methods(s.Requests()[before:]), "not sent again")
+}
+
+// TestWaitReturnWithoutIDEnds waits for an id-less return whose payment
+// never shows it: the wait ends after a bounded number of reads with an
+// unknown outcome, even with no deadline.
+func TestWaitReturnWithoutIDEnds(t *testing.T) {
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	id, code := usedCoupon(t, c, "quiet")
+	_, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-1", 1000))
+	require.NoError(t, err)
+	ghost := &busifavor.SubsidyReturnReceipt{StockID: id, CouponCode: code, TransactionID: "4200000913202101152566792388",
+		Status: busifavor.ReturnReceiptAccepted, OutSubsidyReturnNo: "ret-ghost"}
+	before := len(s.Requests())
+	_, err = c.WaitSubsidyReturnReceipt(ctx, ghost, busifavor.PollPolicy{Initial: time.Millisecond})
+	assertOutcomeUnknown(t, err, "WaitSubsidyReturnReceipt", "ret-ghost")
+	assert.Len(t, s.Requests()[before:], 8, "bounded reads")
 }

@@ -153,9 +153,14 @@ func TestNamespacesKeepMerchantsApart(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []busifavor.ClaimStatus{busifavor.Claimed, busifavor.Claimed}, []busifavor.ClaimStatus{a.Status, b.Status})
 
+	// Nor can an id without a namespace spell a namespaced key.
+	n, err := redisdedup.New(rdb).Claim(ctx, "1900000001:same-id")
+	require.NoError(t, err)
+	assert.Equal(t, busifavor.Claimed, n.Status, "not merchant 1900000001's done event")
+
 	keys := rdb.Keys(ctx, "*").Val()
 	assert.ElementsMatch(t, []string{"busifavor:event:1900000001:same-id", "busifavor:event:1900000002:same-id",
-		"busifavor:event:same-id", "busifavor:event:a%3Ab:c", "busifavor:event:a:b:c"}, keys)
+		"busifavor:event:same-id", "busifavor:event:a%3Ab:c", "busifavor:event:a:b%3Ac", "busifavor:event:1900000001%3Asame-id"}, keys)
 
 	_, err = m1.Claim(ctx, "")
 	assert.ErrorIs(t, err, busifavor.ErrMissingEventID)

@@ -108,10 +108,19 @@ func New(rdb redis.UniversalClient, opts ...Option) *Deduplicator {
 		o(d)
 	}
 	if d.ns != "" {
-		d.prefix += strings.NewReplacer("%", "%25", ":", "%3A").Replace(d.ns) + ":"
+		d.prefix += keyEscaper.Replace(d.ns) + ":"
 	}
 	return d
 }
+
+// keyEscaper escapes a namespace and an id in a key, so that no id of one
+// namespace, or of none, spells a key of another ("a:b" without a namespace
+// is not "b" in namespace "a"). Event ids from WeChat Pay are UUIDs, which it
+// leaves as they are.
+var keyEscaper = strings.NewReplacer("%", "%25", ":", "%3A")
+
+// key is id's key.
+func (d *Deduplicator) key(id string) string { return d.prefix + keyEscaper.Replace(id) }
 
 // The scripts. A key is absent (unseen, or its lease lapsed), "f:<token>"
 // (in flight), "d:<token>" (done) or "done" (done, written by versions
@@ -149,7 +158,7 @@ func (d *Deduplicator) Claim(ctx context.Context, id string) (busifavor.Claim, e
 		return busifavor.Claim{}, fmt.Errorf("redisdedup: claim: %w", busifavor.ErrMissingEventID)
 	}
 	token := newToken() // before sending: a resent script carries it too
-	res, err := claimScript.Run(ctx, d.rdb, []string{d.prefix + id}, token, d.lease.Milliseconds()).Text()
+	res, err := claimScript.Run(ctx, d.rdb, []string{d.key(id)}, token, d.lease.Milliseconds()).Text()
 	if err != nil {
 		return busifavor.Claim{}, fmt.Errorf("redisdedup: claim: %w", err)
 	}
@@ -176,7 +185,7 @@ func (d *Deduplicator) Release(ctx context.Context, id, token string) error {
 
 // ifOwner runs an owner-checked script; 0 means another token holds id.
 func (d *Deduplicator) ifOwner(ctx context.Context, s *redis.Script, what, id, token string, args ...any) error {
-	ok, err := s.Run(ctx, d.rdb, []string{d.prefix + id}, append([]any{token}, args...)...).Int()
+	ok, err := s.Run(ctx, d.rdb, []string{d.key(id)}, append([]any{token}, args...)...).Int()
 	if err != nil {
 		return fmt.Errorf("redisdedup: %s: %w", what, err)
 	}
