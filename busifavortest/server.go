@@ -84,8 +84,9 @@ type server struct {
 	stockByRequest map[string]string // caller + "\x00" + out_request_no -> stock_id
 	stockSeq       int
 
-	coupons     map[string]*userCoupon // coupon_code -> coupon
-	couponOrder []string               // coupon codes in the order they were issued
+	coupons     map[string]*userCoupon   // couponKey(stock_id, coupon_code) -> coupon
+	byCode      map[string][]*userCoupon // coupon_code -> its coupons, one per stock holding the code
+	couponOrder []*userCoupon            // coupons in the order they were issued
 	sends       map[string]string      // a send's or gov card's idempotency key -> coupon_code
 	couponSeq   int
 
@@ -128,6 +129,7 @@ type config struct {
 	maxRecorded    int
 	delivery       DeliveryPolicy
 	settlement     SubsidySettlement
+	spelling       StatusSpelling
 }
 
 // Option configures a Server in NewServer.
@@ -226,7 +228,7 @@ func NewServer(opts ...Option) *Server {
 	}
 	s := &Server{server: &server{cfg: cfg, state: map[string]stored{}, nonces: map[string]time.Time{},
 		stocks: map[string]*stock{}, stockByRequest: map[string]string{},
-		coupons: map[string]*userCoupon{}, sends: map[string]string{},
+		coupons: map[string]*userCoupon{}, byCode: map[string][]*userCoupon{}, sends: map[string]string{},
 		payReceipts: map[string]*payReceipt{}, returnReceipts: map[string]*returnReceipt{}}}
 	s.dl.ctx, s.dl.cancel = context.WithCancel(context.Background())
 	s.dl.routes, s.dl.events = map[string][]*url.URL{}, map[string]*delivery{}
@@ -488,9 +490,9 @@ func (s *Server) writeError(w http.ResponseWriter, status int, code, message str
 	}{code, message, detail})
 }
 
-// writeJSON answers v as JSON, signed.
+// writeJSON answers v as JSON (Marshal: every time by FormatTime), signed.
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := Marshal(v)
 	if err != nil {
 		panic(err) // only the server's own types are marshalled
 	}
