@@ -87,7 +87,7 @@ type server struct {
 	coupons     map[string]*userCoupon   // couponKey(stock_id, coupon_code) -> coupon
 	byCode      map[string][]*userCoupon // coupon_code -> its coupons, one per stock holding the code
 	couponOrder []*userCoupon            // coupons in the order they were issued
-	sends       map[string]string      // a send's or gov card's idempotency key -> coupon_code
+	sends       map[string]string        // a send's or gov card's idempotency key -> coupon_code
 	couponSeq   int
 
 	payReceipts    map[string]*payReceipt    // caller + "\x00" + out_subsidy_no -> payment
