@@ -383,7 +383,7 @@ func (s *Server) deliverClaim(mchID string, ev busifavor.CouponSend) error {
 	}
 	id, body := s.couponBody(ev)
 	d := &delivery{done: make(chan struct{}), outcome: Outcome{EventID: id}}
-	s.dl.events[id] = d
+	s.dl.track(id, d, s.cfg.maxRecorded)
 	s.dl.wg.Add(1)
 	go s.deliver(d, notifyURL, targets, body)
 	return nil

@@ -379,10 +379,47 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusUnauthorized, string(busifavor.CodeSignError), verifyErr.Error(), nil)
 		return
 	}
-	s.route(w, r, caller, body)
+	s.route(w, normalized(r), caller, body)
 	if l, ok := w.(*lostAnswer); ok {
 		drop(l.conn, garbled)
 	}
+}
+
+// normalized is r with its path resolved as an HTTP front end that
+// normalises paths (nginx, a cloud gateway) resolves it before routing:
+// dot segments, percent-encoded ones (%2e) too, are applied and empty
+// repeated slashes merged, so /v3/marketing/busifavor/stocks/../callbacks reaches
+// the callbacks. The signature was checked over the path as sent. A client
+// that puts an id of dots into a path meets here what it would meet in
+// production: another endpoint's answer.
+func normalized(r *http.Request) *http.Request {
+	raw := r.URL.EscapedPath()
+	var out []string
+	for _, seg := range strings.Split(raw, "/") {
+		switch strings.ReplaceAll(strings.ToLower(seg), "%2e", ".") {
+		case "", ".":
+		case "..":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		default:
+			out = append(out, seg)
+		}
+	}
+	clean := "/" + strings.Join(out, "/")
+	if strings.HasSuffix(raw, "/") && len(out) > 0 {
+		clean += "/"
+	}
+	if clean == raw {
+		return r
+	}
+	p, err := url.PathUnescape(clean)
+	if err != nil {
+		return r
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path, r2.URL.RawPath = p, clean
+	return r2
 }
 
 // route answers a verified request.
