@@ -107,7 +107,7 @@ var (
 		"subsidy_receipt_id":        regexp.MustCompile(`^\d{28,32}$`),            // string[28,32], 1120200119165100000000000001
 		"subsidy_return_receipt_id": regexp.MustCompile(`^\d{28,32}$`),            // string[28,32]
 		"card_code":                 regexp.MustCompile(`^[0-9A-Za-z]{1,32}$`),    // 消费卡 code
-		"media_url":                 regexp.MustCompile(`^https://\S+$`),   // 图片上传(营销专用)
+		"media_url":                 regexp.MustCompile(`^https://\S+$`),          // 图片上传(营销专用)
 		"coupon_code":               regexp.MustCompile(`^[0-9A-Za-z_-]{1,128}$`), // string[1,128]
 	}
 )
