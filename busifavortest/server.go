@@ -31,15 +31,16 @@ import (
 // otherwise; it is the API page's example.
 const DefaultMchID = "10000098"
 
-// CallbacksPath is the API's one resource.
+// CallbacksPath is the notify URL's resource.
 const CallbacksPath = "/v3/marketing/busifavor/callbacks"
 
 // maxRequestBody is what the fake reads of a request body.
 const maxRequestBody = 1 << 20
 
-// Server is a fake WeChat Pay on loopback for the busifavor callbacks API. It
+// Server is a fake WeChat Pay on loopback for the merchant-coupon API. It
 // verifies every request's signature the way WeChat Pay does, enforces the
-// API's rules, keeps the notify URL per merchant, signs every answer, records
+// API's rules, keeps the merchant's state (notify URL, stocks, codes,
+// coupons, subsidies), signs every answer, delivers coupon events, records
 // what arrived, and fails on demand (see Fail). Start one with NewServer and
 // stop it with Close.
 type Server struct {
@@ -613,8 +614,11 @@ func (s *Server) newRequestID() string {
 	return fmt.Sprintf("08%010X%s", s.reqSeq.Add(1), strings.ToUpper(randomHex(12)))
 }
 
-// FormatTime formats t the way WeChat Pay stamps update_time: RFC 3339 in
-// China Standard Time with milliseconds.
+// FormatTime formats t the way WeChat Pay writes times: RFC 3339 in China
+// Standard Time, yyyy-MM-DDTHH:mm:ss.sss+08:00, with the milliseconds of the
+// callbacks page's update_time example (the other pages' examples have none;
+// busifavor.ParseTime reads both). Every time the fake answers goes through
+// it.
 func FormatTime(t time.Time) string {
 	return t.In(cst).Format("2006-01-02T15:04:05.000Z07:00")
 }
