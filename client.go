@@ -25,9 +25,11 @@ const (
 	DefaultBackupBaseURL = "https://api2.mch.weixin.qq.com"
 )
 
-// Client calls the busifavor callbacks API through a wechatpay-go core.Client,
-// which signs every request and verifies every answer. A Client is safe for
-// concurrent use; it keeps no state between calls.
+// Client calls WeChat Pay's merchant-coupon (商家券) API — the notify URL,
+// stocks and their codes, users' coupons, subsidies and image upload —
+// through a wechatpay-go core.Client, which signs every request and
+// verifies every answer. A Client is safe for concurrent use; it keeps no
+// state between calls.
 type Client struct {
 	core      *core.Client
 	base      endpoint

@@ -1,8 +1,11 @@
 // Package busifavor is a typed client for WeChat Pay APIv3's merchant coupons
 // (商家券, "busifavor"): setting and reading the URL that receives coupon
 // events, receiving those events verified, decrypted and typed, creating and
-// managing coupon stocks (批次) and their uploaded codes, and sending,
-// redeeming (核销), returning and deactivating users' coupons.
+// managing coupon stocks (批次) and their uploaded codes, sending, redeeming
+// (核销), returning and deactivating users' coupons, paying and returning
+// subsidies between merchants (营销补差), signing coupons for the front-end
+// send channels (mini program, H5, wx.addCard) and uploading marketing
+// images.
 //
 // It wraps the signed HTTP core of github.com/wechatpay-apiv3/wechatpay-go:
 // core.Client signs every request and verifies every answer; this package adds
@@ -21,7 +24,8 @@
 //	})
 //
 // For tests, package busifavortest runs a faithful fake WeChat Pay on
-// loopback.
+// loopback, with the state of every endpoint above; cmd/busifavor runs the
+// API from a shell, against a sandbox when nothing is configured.
 //
 // # Validation
 //
@@ -140,9 +144,10 @@
 //		log.Printf("%s: %s (request id %s)", apiErr.Code, apiErr.Solution(), apiErr.RequestID)
 //	}
 //
-// What an error keeps of an answer is bounded: APIError.Message and Detail
-// to MaxErrorFieldBytes, header values such as the request id to
-// MaxHeaderValueBytes (cut values end in "…(cut)"). wechatpay-go's core reads
+// What an error keeps of an answer is bounded: APIError.Message is cut to
+// MaxErrorFieldBytes and header values such as the request id to
+// MaxHeaderValueBytes, a cut value ending in "…(cut)"; a Detail larger than
+// MaxErrorFieldBytes is dropped (Detail is nil), never cut into invalid JSON. wechatpay-go's core reads
 // a whole error body before this package sees it; NewHTTPClient bounds that
 // read to MaxResponseBytes.
 //

@@ -1,83 +1,154 @@
 package busifavor_test
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 )
 
-// TestReadmeSnippetsComeFromExamples keeps the READMEs' Go snippets honest:
-// each names its source, [`ExampleX`](file_test.go), in the text before it,
-// and every code line of the snippet (comments aside, which are translated)
-// must stand in that example's body, which go test runs or compiles.
-func TestReadmeSnippetsComeFromExamples(t *testing.T) {
-	source := regexp.MustCompile("\\[`(Example\\w*)`\\]\\(([\\w/.-]+_test\\.go)\\)")
+// snippetImports are the packages a README snippet may use, by the name it
+// uses them under. The snippets leave their imports out, as goimports (or
+// an editor) adds them.
+var snippetImports = map[string]string{
+	"atomic":        "sync/atomic",
+	"busifavor":     "github.com/busifavor-go/busifavor",
+	"busifavortest": "github.com/busifavor-go/busifavor/busifavortest",
+	"redisdedup":    "github.com/busifavor-go/busifavor/redisdedup",
+	"redis":         "github.com/redis/go-redis/v9",
+	"core":          "github.com/wechatpay-apiv3/wechatpay-go/core",
+	"option":        "github.com/wechatpay-apiv3/wechatpay-go/core/option",
+	"utils":         "github.com/wechatpay-apiv3/wechatpay-go/utils",
+	"verifiers":     "github.com/wechatpay-apiv3/wechatpay-go/core/auth/verifiers",
+	"context":       "context",
+	"errors":        "errors",
+	"fmt":           "fmt",
+	"http":          "net/http",
+	"httptest":      "net/http/httptest",
+	"io":            "io",
+	"json":          "encoding/json",
+	"log":           "log",
+	"os":            "os",
+	"signal":        "os/signal",
+	"slog":          "log/slog",
+	"strings":       "strings",
+	"sync":          "sync",
+	"syscall":       "syscall",
+	"time":          "time",
+}
+
+// TestReadmeSnippetsCompileAsPasted extracts every ```go snippet of both
+// READMEs into a package of its own in a scratch module and type-checks
+// them all with go vet. A snippet is the body of a main function that
+// defines every name it uses (the imports are added as goimports would), or
+// a whole file when it starts with "package". So each one runs as pasted:
+// no `client`, `ctx` or `fake` left for the reader to guess.
+func TestReadmeSnippetsCompileAsPasted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds every README snippet")
+	}
+	root, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
 	block := regexp.MustCompile("(?s)```go\n(.*?)```")
+	where := map[string]string{} // snippet directory -> README and line
 	for _, readme := range []string{"README.md", "README.zh-CN.md"} {
 		b, err := os.ReadFile(readme)
 		if err != nil {
 			t.Fatal(err)
 		}
-		text, prev := string(b), 0
-		for _, m := range block.FindAllStringSubmatchIndex(text, -1) {
-			names := source.FindAllStringSubmatch(text[prev:m[0]], -1)
-			prev = m[1]
-			if len(names) == 0 {
-				t.Errorf("%s: the snippet at byte %d does not say which example it comes from", readme, m[0])
-				continue
+		text := string(b)
+		for i, m := range block.FindAllStringSubmatchIndex(text, -1) {
+			name := fmt.Sprintf("%s_%02d", strings.TrimSuffix(strings.ReplaceAll(readme, ".", "_"), "_md"), i+1)
+			where[name] = fmt.Sprintf("%s:%d", readme, strings.Count(text[:m[0]], "\n")+1)
+			if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+				t.Fatal(err)
 			}
-			name, file := names[len(names)-1][1], names[len(names)-1][2]
-			known := map[string]bool{}
-			for _, line := range strings.Split(exampleBody(t, file, name), "\n") {
-				known[codeOf(line)] = true
-			}
-			for _, line := range strings.Split(text[m[2]:m[3]], "\n") {
-				if c := codeOf(line); c != "" && !known[c] {
-					t.Errorf("%s: %q is not in %s (%s)", readme, c, name, file)
-				}
+			src := snippetFile(text[m[2]:m[3]])
+			if err := os.WriteFile(filepath.Join(dir, name, "main.go"), []byte(src), 0o644); err != nil {
+				t.Fatal(err)
 			}
 		}
 	}
-}
-
-// exampleBody returns the source of the body of function name in file.
-func exampleBody(t *testing.T, file, name string) string {
-	t.Helper()
-	src, err := os.ReadFile(file)
-	if err != nil {
+	if len(where) == 0 {
+		t.Fatal("no snippets")
+	}
+	// The scratch module requires what both modules require, at their
+	// versions, which go test has put in the module cache: nothing is
+	// fetched.
+	requires := map[string]bool{"github.com/busifavor-go/busifavor v0.0.0": true, "github.com/busifavor-go/busifavor/redisdedup v0.0.0": true}
+	var sum []byte
+	for _, m := range []string{".", "redisdedup"} {
+		b, err := os.ReadFile(filepath.Join(m, "go.mod"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range regexp.MustCompile(`(?m)^(?:require)?\s*([\w./-]+) (v\S+)`).FindAllStringSubmatch(string(b), -1) {
+			if !strings.HasPrefix(r[1], "github.com/busifavor-go/") {
+				requires[r[1]+" "+r[2]] = true
+			}
+		}
+		if b, err = os.ReadFile(filepath.Join(m, "go.sum")); err != nil {
+			t.Fatal(err)
+		}
+		sum = append(sum, b...)
+	}
+	var reqs []string
+	for r := range requires {
+		reqs = append(reqs, "\t"+r)
+	}
+	sort.Strings(reqs)
+	mod := "module readmesnippets\n\ngo 1.24\n\nrequire (\n" + strings.Join(reqs, "\n") + "\n)\n\n" +
+		"replace (\n\tgithub.com/busifavor-go/busifavor => " + root + "\n\tgithub.com/busifavor-go/busifavor/redisdedup => " + filepath.Join(root, "redisdedup") + "\n)\n"
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, file, src, 0)
-	if err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range f.Decls {
-		if fn, ok := d.(*ast.FuncDecl); ok && fn.Name.Name == name && fn.Recv == nil {
-			return string(src[fset.Position(fn.Body.Lbrace).Offset:fset.Position(fn.Body.Rbrace).Offset])
+	vet := exec.Command("go", "vet", "-mod=mod", "./...")
+	vet.Dir, vet.Env = dir, append(os.Environ(), "GOPROXY=off", "GOTOOLCHAIN=local")
+	out, err := vet.CombinedOutput()
+	if err == nil {
+		return
+	}
+	// Name each failing snippet by its README line.
+	lines := strings.Split(string(out), "\n")
+	var names []string
+	for n := range where {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		for _, l := range lines {
+			if strings.Contains(l, n+"/") || strings.Contains(l, n+":") || strings.HasSuffix(l, "/"+n) {
+				t.Errorf("snippet at %s: %s", where[n], l)
+			}
 		}
 	}
-	t.Fatalf("%s has no func %s", file, name)
-	return ""
+	t.Fatalf("go vet of the README snippets: %v\n%s", err, out)
 }
 
-// codeOf strips a line's comment (a "// " outside a string) and surrounding
-// space.
-func codeOf(line string) string {
-	for i := strings.Index(line, "// "); i >= 0; {
-		if strings.Count(line[:i], `"`)%2 == 0 {
-			line = line[:i]
-			break
-		}
-		next := strings.Index(line[i+3:], "// ")
-		if next < 0 {
-			break
-		}
-		i += 3 + next
+// snippetFile is the Go file a snippet makes: itself when it is one, else
+// the body of main with the imports it uses.
+func snippetFile(snippet string) string {
+	if strings.HasPrefix(snippet, "package ") {
+		return snippet
 	}
-	return strings.TrimSpace(line)
+	code := regexp.MustCompile("`[^`]*`|\"(\\\\.|[^\"\\\\\n])*\"").ReplaceAllString(snippet, `""`)
+	code = regexp.MustCompile(`(?m)//.*$`).ReplaceAllString(code, "")
+	var imports []string
+	for name, path := range snippetImports {
+		if regexp.MustCompile(`\b` + name + `\.`).MatchString(code) {
+			imports = append(imports, fmt.Sprintf("\t%s %q", name, path))
+		}
+	}
+	sort.Strings(imports)
+	return "package main\n\nimport (\n" + strings.Join(imports, "\n") + "\n)\n\nfunc main() {\n" + snippet + "}\n"
 }

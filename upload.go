@@ -95,8 +95,12 @@ func (c *Client) UploadAllCouponCodes(ctx context.Context, req UploadAllCouponCo
 		})
 		if a == nil {
 			out.count()
-			return out, fmt.Errorf("busifavor: batch %d of %d (%d codes from codes[%d]) failed; run the same list with the same prefix again to finish: %w",
-				i+1, len(batches), len(b.codes), b.at[0], err)
+			advice := "" // running again only helps when WeChat Pay may answer differently
+			if IsRetryable(err) || errors.Is(err, context.DeadlineExceeded) {
+				advice = "; run the same list with the same prefix again to finish"
+			}
+			return out, fmt.Errorf("busifavor: batch %d of %d (%d codes from codes[%d]) failed%s: %w",
+				i+1, len(batches), len(b.codes), b.at[0], advice, err)
 		}
 		out.RequestIDs = append(out.RequestIDs, a.RequestID)
 		if errors.Is(err, ErrRequestNoReused) {

@@ -335,7 +335,7 @@ func (s *Server) playClaim(sendChannel string, callsBack bool, sendMerchant, ope
 			s.mu.Unlock()
 			return codes, claimErr(ClaimParamError, "只有 MERCHANT_API 模式的批次可指定 coupon_code")
 		}
-		if it.code != "" && s.coupons[it.code] != nil {
+		if it.code != "" && s.coupons[couponKey(st.StockID, it.code)] != nil {
 			s.mu.Unlock()
 			return codes, claimErr(ClaimDuplicate, "coupon_code 已发放, 不能重复使用")
 		}
@@ -383,7 +383,7 @@ func (s *Server) deliverClaim(mchID string, ev busifavor.CouponSend) error {
 	}
 	id, body := s.couponBody(ev)
 	d := &delivery{done: make(chan struct{}), outcome: Outcome{EventID: id}}
-	s.dl.events[id] = d
+	s.dl.track(id, d, s.cfg.maxRecorded)
 	s.dl.wg.Add(1)
 	go s.deliver(d, notifyURL, targets, body)
 	return nil

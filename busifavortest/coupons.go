@@ -92,6 +92,7 @@ func (s *Server) issueCoupon(st *stock, sender, openid, code, requestNo string, 
 	if held >= st.StockSendRule.MaxCouponsPerUser {
 		return nil, invalid("用户领券已达上限: max_coupons_per_user")
 	}
+	var upload *uploaded // the code to dispatch, marked only once nothing can refuse
 	switch st.CouponCodeMode {
 	case busifavor.CouponCodeModeMerchantAPI:
 		if code == "" {
@@ -101,8 +102,7 @@ func (s *Server) issueCoupon(st *stock, sender, openid, code, requestNo string, 
 		code = ""
 		for _, k := range st.codeOrder {
 			if c := st.codes[k]; c.CodeStatus == busifavor.CouponCodeAvailable {
-				c.CodeStatus, c.DispatchedTime, c.OpenID, c.CouponCode = busifavor.CouponCodeDispatched, now, openid, k
-				code = k
+				upload, code = c, k
 				break
 			}
 		}
@@ -110,11 +110,18 @@ func (s *Server) issueCoupon(st *stock, sender, openid, code, requestNo string, 
 			return nil, invalid("预存 code 已用完: 请上传更多 code")
 		}
 	default:
-		s.couponSeq++
-		code = fmt.Sprintf("%022d", 1_000_000_000_000+s.couponSeq) // WeChat Pay's codes are 22 digits
+		code = fmt.Sprintf("%022d", 1_000_000_000_000+s.couponSeq+1) // WeChat Pay's codes are 22 digits
 	}
-	if s.coupons[code] != nil {
+	// Merchant codes are unique within their stock (上传的 code 在批次下保证唯一),
+	// not across stocks.
+	if s.coupons[couponKey(st.StockID, code)] != nil {
 		return nil, &refusal{http.StatusBadRequest, busifavor.CodeResourceAlreadyExists, "券 code 已存在"}
+	}
+	if st.CouponCodeMode != busifavor.CouponCodeModeMerchantAPI && st.CouponCodeMode != busifavor.CouponCodeModeMerchantUpload {
+		s.couponSeq++
+	}
+	if upload != nil {
+		upload.CodeStatus, upload.DispatchedTime, upload.OpenID, upload.CouponCode = busifavor.CouponCodeDispatched, now, openid, code
 	}
 	st.sent++
 	c := &userCoupon{openid: openid, expires: true,
@@ -130,9 +137,37 @@ func (s *Server) issueCoupon(st *stock, sender, openid, code, requestNo string, 
 		CouponUseRule: st.CouponUseRule, CustomEntrance: st.CustomEntrance, CouponCode: code, StockID: st.StockID,
 		AvailableStartTime: start, ExpireTime: at.AvailableEndTime, ReceiveTime: now, SendRequestNo: requestNo,
 	}
-	s.coupons[code] = c
-	s.couponOrder = append(s.couponOrder, code)
+	s.addCoupon(c)
 	return c, nil
+}
+
+// couponKey is a coupon's key in Server.coupons: codes are unique per stock
+// (or gov card), not across them.
+func couponKey(stockID, code string) string { return stockID + "\x00" + code }
+
+// addCoupon keeps c. The caller holds s.mu.
+func (s *Server) addCoupon(c *userCoupon) {
+	s.coupons[couponKey(c.StockID, c.CouponCode)] = c
+	s.byCode[c.CouponCode] = append(s.byCode[c.CouponCode], c)
+	s.couponOrder = append(s.couponOrder, c)
+}
+
+// findCoupon returns coupon code of stockID, or, when stockID is "", the
+// first issued with that code that match accepts; nil when there is none.
+// The caller holds s.mu.
+func (s *Server) findCoupon(code, stockID string, match func(*userCoupon) bool) *userCoupon {
+	if stockID != "" {
+		if c := s.coupons[couponKey(stockID, code)]; c != nil && match(c) {
+			return c
+		}
+		return nil
+	}
+	for _, c := range s.byCode[code] {
+		if match(c) {
+			return c
+		}
+	}
+	return nil
 }
 
 // couponRoute answers the coupon endpoints; ok is false when the path is
@@ -193,8 +228,8 @@ func unescape(p string) string {
 // couponFor returns the caller's coupon code of stockID ("" matches any
 // stock), or a RESOURCE_NOT_EXISTS refusal. The caller holds s.mu.
 func (s *Server) couponFor(caller, code, stockID string) (*userCoupon, *refusal) {
-	c := s.coupons[code]
-	if c == nil || !c.owners[caller] || stockID != "" && c.StockID != stockID {
+	c := s.findCoupon(code, stockID, func(c *userCoupon) bool { return c.owners[caller] })
+	if c == nil {
 		return nil, &refusal{http.StatusNotFound, busifavor.CodeResourceNotExists, "券不存在"}
 	}
 	return c, nil
@@ -401,11 +436,10 @@ func (s *Server) sendGovCard(w http.ResponseWriter, caller, cardID string, body 
 		s.couponSeq++
 		code = fmt.Sprintf("%022d", 2_000_000_000_000+s.couponSeq)
 		s.sends[key] = code
-		s.coupons[code] = &userCoupon{openid: req.Openid, owners: map[string]bool{caller: true},
+		s.addCoupon(&userCoupon{openid: req.Openid, owners: map[string]bool{caller: true},
 			uses: map[string]json.RawMessage{}, done: map[string]time.Time{},
 			UserCoupon: busifavor.UserCoupon{CouponCode: code, StockID: cardID, CouponState: busifavor.CouponStateSended,
-				ReceiveTime: now, AvailableStartTime: now, SendRequestNo: req.OutRequestNo}}
-		s.couponOrder = append(s.couponOrder, code)
+				ReceiveTime: now, AvailableStartTime: now, SendRequestNo: req.OutRequestNo}})
 	}
 	s.writeJSON(w, http.StatusOK, map[string]string{"card_code": code})
 }
@@ -417,12 +451,9 @@ func (s *Server) getUserCoupon(w http.ResponseWriter, caller, openid, code, appi
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ref := s.couponFor(caller, code, "")
-	if ref == nil && c.openid != openid {
-		ref = &refusal{http.StatusNotFound, busifavor.CodeResourceNotExists, "券不存在"}
-	}
-	if ref != nil {
-		s.refuse(w, ref)
+	c := s.findCoupon(code, "", func(c *userCoupon) bool { return c.owners[caller] && c.openid == openid })
+	if c == nil {
+		s.refuse(w, &refusal{http.StatusNotFound, busifavor.CodeResourceNotExists, "券不存在"})
 		return
 	}
 	s.writeJSON(w, http.StatusOK, c.view(now))
@@ -446,8 +477,7 @@ func (s *Server) listUserCoupons(w http.ResponseWriter, r *http.Request, caller,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var match []busifavor.UserCoupon
-	for _, code := range s.couponOrder {
-		c := s.coupons[code]
+	for _, c := range s.couponOrder {
 		st := s.stocks[c.StockID]
 		switch {
 		case c.openid != openid || !c.owners[caller],
@@ -469,11 +499,12 @@ func (s *Server) listUserCoupons(w http.ResponseWriter, r *http.Request, caller,
 }
 
 // UserCoupon returns a coupon as GetUserCoupon would read it now, and
-// whether there is one.
+// whether there is one. Merchant codes are unique per stock only: when two
+// stocks hold the code, it is the first coupon issued with it.
 func (s *Server) UserCoupon(code string) (busifavor.UserCoupon, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.coupons[code]
+	c := s.findCoupon(code, "", func(*userCoupon) bool { return true })
 	if c == nil {
 		return busifavor.UserCoupon{}, false
 	}

@@ -84,8 +84,27 @@ type deliveries struct {
 
 	mu     sync.Mutex
 	routes map[string][]*url.URL // notify URL -> where to deliver it
-	events map[string]*delivery
+	events map[string]*delivery  // the most recent WithMaxRecorded events, and any still being delivered
+	order  []string              // event ids, oldest first
 	log    []Delivery
+}
+
+// track keeps d for WaitEvent, dropping the oldest finished events beyond
+// n so that a long test holds flat memory. The caller holds dl.mu.
+func (dl *deliveries) track(id string, d *delivery, n int) {
+	dl.events[id] = d
+	dl.order = append(dl.order, id)
+	for len(dl.order) > n {
+		old := dl.events[dl.order[0]]
+		select {
+		case <-old.done:
+		default:
+			return // still being delivered: kept until it ends
+		}
+		delete(dl.events, dl.order[0])
+		dl.order[0] = ""
+		dl.order = dl.order[1:]
+	}
 }
 
 // Route makes deliveries to notifyURL go to targets instead: each delivery
@@ -143,7 +162,7 @@ func (s *Server) ClaimCoupon(mchID string, c busifavor.CouponSend) (string, erro
 	}
 	id, body := s.couponBody(c)
 	d := &delivery{done: make(chan struct{}), outcome: Outcome{EventID: id}}
-	s.dl.events[id] = d
+	s.dl.track(id, d, s.cfg.maxRecorded)
 	s.dl.wg.Add(1)
 	go s.deliver(d, notifyURL, targets, body)
 	return id, nil
@@ -175,7 +194,8 @@ func (s *Server) claim(mchID string, c *busifavor.CouponSend) error {
 }
 
 // WaitEvent waits until the event's deliveries have ended, acknowledged or
-// given up, or ctx is done.
+// given up, or ctx is done. The outcomes of the most recent WithMaxRecorded
+// events are kept; an older event's is gone (an error).
 func (s *Server) WaitEvent(ctx context.Context, eventID string) (Outcome, error) {
 	s.dl.mu.Lock()
 	d, ok := s.dl.events[eventID]

@@ -1,6 +1,7 @@
 // Package busifavortest is a faithful fake WeChat Pay for testing code that
-// uses the busifavor callbacks API and receives coupon events, on loopback,
-// with no network and no credentials.
+// uses the merchant-coupon (商家券) API — the notify URL, stocks, coupon codes,
+// users' coupons, subsidies, the send channels and image upload — and
+// receives coupon events, on loopback, with no network and no credentials.
 //
 // A Server verifies every request the way WeChat Pay does (the
 // WECHATPAY2-SHA256-RSA2048 Authorization header and its five fields, a known
@@ -10,6 +11,7 @@
 // headers, a PUB_KEY_ID_… serial or, with WithPlatformCertificate, a
 // platform certificate's), enforces the API's rules with 400 PARAM_ERROR, keeps
 // the notify URL per merchant, answers unknown routes with JSON 404 and 405,
+// resolves dot segments in a path as a normalising gateway would,
 // records every request (Requests), fails on demand (Fail, FailOn), and signs
 // and sends COUPON.SEND notifications (SendCouponEvent, CouponNotification).
 //
@@ -30,14 +32,27 @@
 // use_request_no (a repeat answers the first result, another number
 // RESOURCE_ALREADY_EXISTS); ReturnCoupon makes a used coupon SENDED again;
 // DeactivateCoupon makes it DEACTIVATED; it is EXPIRED once its stock's time
-// has ended. Every merchant request number is idempotent. Where no page
-// names the code for a refusal (a stock's budget used up, for one), the fake
-// answers INVALID_REQUEST and says why in the message.
+// has ended. Merchant codes are unique within their stock, not across stocks
+// (在批次下保证唯一). Every merchant request number is idempotent, and a
+// refused request changes nothing. Where no page names the code for a
+// refusal (a stock's budget used up, for one), the fake answers
+// INVALID_REQUEST and says why in the message.
+//
+// Answers have the pages' shapes: every time is written by FormatTime
+// (through Marshal), ids have their pages' lengths (subsidy receipt ids 28
+// digits).
 //
 // Subsidy receipts settle on the server's clock as WithSubsidySettlement
 // says (at once, after a delay, or failed with a reason): a payment needs a
-// redeemed coupon of a NORMAL or DISCOUNT stock and at most its discount, and
-// returns refer to a successful payment and stay within it.
+// redeemed coupon of a NORMAL stock (the pay page: 换购券不支持; it defines
+// no amount for 折扣券) and the coupon's payments stay within its discount in
+// total, whatever their out_subsidy_no, net of returns; returns refer to a
+// successful payment and stay within it. Payment statuses are spelt as
+// wechatpay-go spells them (PAY_RECEIPT_SUCCESS) unless
+// WithStatusSpelling(SpellingPages) picks the pages' SUCCESS.
+//
+// WithMaxRecorded bounds what the server remembers of traffic (requests,
+// deliveries, event outcomes), so a long test holds flat memory.
 //
 // Keys are generated per server. ClientOptions gives core.NewClient all it
 // needs, and HTTPClient sends WeChat Pay's own domains to the fake, so code

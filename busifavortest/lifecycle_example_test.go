@@ -27,7 +27,7 @@ func ExampleServer_couponLifecycle() {
 	}
 
 	// The merchant's stock and notify URL.
-	begin := time.Now().Add(-time.Hour)
+	begin := fake.Now().Add(-time.Hour) // the fake's clock: open whatever the date
 	stock, err := client.CreateStock(ctx, busifavor.CreateStockRequest{
 		StockName: "满100减10元", BelongMerchant: fake.MchID(), GoodsName: "全场可用", StockType: busifavor.StockTypeNormal,
 		CouponUseRule: busifavor.CouponUseRule{
@@ -84,7 +84,7 @@ func ExampleServer_couponLifecycle() {
 	mu.Unlock()
 
 	// The till redeems it and ties it to the order.
-	use := busifavor.UseCouponRequest{CouponCode: code, StockID: stock.StockID, Appid: appid, UseTime: time.Now(), UseRequestNo: "use-001"}
+	use := busifavor.UseCouponRequest{CouponCode: code, StockID: stock.StockID, Appid: appid, UseTime: fake.Now(), UseRequestNo: "use-001"}
 	if _, err := client.UseCoupon(ctx, use); err != nil {
 		log.Fatal(err)
 	}

@@ -49,8 +49,9 @@ func appendBounded[T any](list []T, v T, n int) []T {
 // DefaultMaxRecorded is how many requests a Server keeps for Requests.
 const DefaultMaxRecorded = 10_000
 
-// WithMaxRecorded keeps only the n most recent requests for Requests
-// (default DefaultMaxRecorded), so long load runs stay in bounded memory.
+// WithMaxRecorded keeps only the n most recent requests for Requests,
+// deliveries for Deliveries and event outcomes for WaitEvent (default
+// DefaultMaxRecorded), so long load runs stay in bounded memory.
 func WithMaxRecorded(n int) Option { return func(c *config) { c.maxRecorded = max(n, 1) } }
 
 // Requests returns the requests that have arrived, oldest first: all of

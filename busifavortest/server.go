@@ -31,15 +31,16 @@ import (
 // otherwise; it is the API page's example.
 const DefaultMchID = "10000098"
 
-// CallbacksPath is the API's one resource.
+// CallbacksPath is the notify URL's resource.
 const CallbacksPath = "/v3/marketing/busifavor/callbacks"
 
 // maxRequestBody is what the fake reads of a request body.
 const maxRequestBody = 1 << 20
 
-// Server is a fake WeChat Pay on loopback for the busifavor callbacks API. It
+// Server is a fake WeChat Pay on loopback for the merchant-coupon API. It
 // verifies every request's signature the way WeChat Pay does, enforces the
-// API's rules, keeps the notify URL per merchant, signs every answer, records
+// API's rules, keeps the merchant's state (notify URL, stocks, codes,
+// coupons, subsidies), signs every answer, delivers coupon events, records
 // what arrived, and fails on demand (see Fail). Start one with NewServer and
 // stop it with Close.
 type Server struct {
@@ -84,9 +85,10 @@ type server struct {
 	stockByRequest map[string]string // caller + "\x00" + out_request_no -> stock_id
 	stockSeq       int
 
-	coupons     map[string]*userCoupon // coupon_code -> coupon
-	couponOrder []string               // coupon codes in the order they were issued
-	sends       map[string]string      // a send's or gov card's idempotency key -> coupon_code
+	coupons     map[string]*userCoupon   // couponKey(stock_id, coupon_code) -> coupon
+	byCode      map[string][]*userCoupon // coupon_code -> its coupons, one per stock holding the code
+	couponOrder []*userCoupon            // coupons in the order they were issued
+	sends       map[string]string        // a send's or gov card's idempotency key -> coupon_code
 	couponSeq   int
 
 	payReceipts    map[string]*payReceipt    // caller + "\x00" + out_subsidy_no -> payment
@@ -128,6 +130,7 @@ type config struct {
 	maxRecorded    int
 	delivery       DeliveryPolicy
 	settlement     SubsidySettlement
+	spelling       StatusSpelling
 }
 
 // Option configures a Server in NewServer.
@@ -226,7 +229,7 @@ func NewServer(opts ...Option) *Server {
 	}
 	s := &Server{server: &server{cfg: cfg, state: map[string]stored{}, nonces: map[string]time.Time{},
 		stocks: map[string]*stock{}, stockByRequest: map[string]string{},
-		coupons: map[string]*userCoupon{}, sends: map[string]string{},
+		coupons: map[string]*userCoupon{}, byCode: map[string][]*userCoupon{}, sends: map[string]string{},
 		payReceipts: map[string]*payReceipt{}, returnReceipts: map[string]*returnReceipt{}}}
 	s.dl.ctx, s.dl.cancel = context.WithCancel(context.Background())
 	s.dl.routes, s.dl.events = map[string][]*url.URL{}, map[string]*delivery{}
@@ -377,10 +380,47 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusUnauthorized, string(busifavor.CodeSignError), verifyErr.Error(), nil)
 		return
 	}
-	s.route(w, r, caller, body)
+	s.route(w, normalized(r), caller, body)
 	if l, ok := w.(*lostAnswer); ok {
 		drop(l.conn, garbled)
 	}
+}
+
+// normalized is r with its path resolved as an HTTP front end that
+// normalises paths (nginx, a cloud gateway) resolves it before routing:
+// dot segments, percent-encoded ones (%2e) too, are applied and empty
+// repeated slashes merged, so /v3/marketing/busifavor/stocks/../callbacks reaches
+// the callbacks. The signature was checked over the path as sent. A client
+// that puts an id of dots into a path meets here what it would meet in
+// production: another endpoint's answer.
+func normalized(r *http.Request) *http.Request {
+	raw := r.URL.EscapedPath()
+	var out []string
+	for _, seg := range strings.Split(raw, "/") {
+		switch strings.ReplaceAll(strings.ToLower(seg), "%2e", ".") {
+		case "", ".":
+		case "..":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		default:
+			out = append(out, seg)
+		}
+	}
+	clean := "/" + strings.Join(out, "/")
+	if strings.HasSuffix(raw, "/") && len(out) > 0 {
+		clean += "/"
+	}
+	if clean == raw {
+		return r
+	}
+	p, err := url.PathUnescape(clean)
+	if err != nil {
+		return r
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path, r2.URL.RawPath = p, clean
+	return r2
 }
 
 // route answers a verified request.
@@ -488,9 +528,9 @@ func (s *Server) writeError(w http.ResponseWriter, status int, code, message str
 	}{code, message, detail})
 }
 
-// writeJSON answers v as JSON, signed.
+// writeJSON answers v as JSON (Marshal: every time by FormatTime), signed.
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := Marshal(v)
 	if err != nil {
 		panic(err) // only the server's own types are marshalled
 	}
@@ -574,8 +614,11 @@ func (s *Server) newRequestID() string {
 	return fmt.Sprintf("08%010X%s", s.reqSeq.Add(1), strings.ToUpper(randomHex(12)))
 }
 
-// FormatTime formats t the way WeChat Pay stamps update_time: RFC 3339 in
-// China Standard Time with milliseconds.
+// FormatTime formats t the way WeChat Pay writes times: RFC 3339 in China
+// Standard Time, yyyy-MM-DDTHH:mm:ss.sss+08:00, with the milliseconds of the
+// callbacks page's update_time example (the other pages' examples have none;
+// busifavor.ParseTime reads both). Every time the fake answers goes through
+// it.
 func FormatTime(t time.Time) string {
 	return t.In(cst).Format("2006-01-02T15:04:05.000Z07:00")
 }

@@ -29,7 +29,7 @@ type stock struct {
 	createTime time.Time
 	sent       int64
 
-	codes     map[string]*code
+	codes     map[string]*uploaded
 	codeOrder []string
 
 	updates map[string]bool                                 // out_request_no of UpdateStock calls done
@@ -38,8 +38,8 @@ type stock struct {
 	deletes map[string]*busifavor.DeleteCouponCodeResponse  // delete_request_no -> first answer
 }
 
-// code is one uploaded code.
-type code struct {
+// uploaded is one uploaded code.
+type uploaded struct {
 	busifavor.UploadedCode
 }
 
@@ -155,7 +155,7 @@ func (s *Server) createStock(w http.ResponseWriter, caller string, body []byte) 
 	}
 	s.stockSeq++
 	id := strconv.Itoa(1_200_000_000 + s.stockSeq)
-	st := &stock{owner: caller, body: canonical, createTime: now, codes: map[string]*code{},
+	st := &stock{owner: caller, body: canonical, createTime: now, codes: map[string]*uploaded{},
 		updates: map[string]bool{}, budgets: map[string]busifavor.UpdateStockBudgetResponse{},
 		uploads: map[string]*busifavor.UploadCouponCodesResponse{}, deletes: map[string]*busifavor.DeleteCouponCodeResponse{}}
 	st.Stock = busifavor.Stock{
@@ -370,7 +370,7 @@ func (s *Server) uploadCodes(w http.ResponseWriter, caller, id string, body []by
 			out.ExistCodes = append(out.ExistCodes, c)
 			continue
 		}
-		st.codes[c] = &code{busifavor.UploadedCode{Code: c, CodeStatus: busifavor.CouponCodeAvailable, UploadTime: now}}
+		st.codes[c] = &uploaded{busifavor.UploadedCode{Code: c, CodeStatus: busifavor.CouponCodeAvailable, UploadTime: now}}
 		st.codeOrder = append(st.codeOrder, c)
 		out.SuccessCodes = append(out.SuccessCodes, c)
 	}

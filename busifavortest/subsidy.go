@@ -37,9 +37,41 @@ func (s *Server) SetSubsidySettlement(st SubsidySettlement) {
 	s.cfg.settlement = st
 }
 
+// StatusSpelling is how the fake spells subsidy payment statuses and
+// failure reasons (WithStatusSpelling).
+type StatusSpelling int
+
+const (
+	// SpellingWechatpayGo writes PAY_RECEIPT_SUCCESS, PAY_RECEIPT_INSUFFICIENT_BALANCE,
+	// …, as wechatpay-go's models do. It is the default.
+	SpellingWechatpayGo StatusSpelling = iota
+	// SpellingPages writes SUCCESS, INSUFFICIENT_BALANCE, …, as the
+	// payment pages (查询营销补差付款单详情, 查询营销补差付款单列表) do.
+	SpellingPages
+)
+
+// WithStatusSpelling chooses how subsidy payments spell their status and
+// fail_reason (default SpellingWechatpayGo), so that a merchant's code can be
+// tested against both spellings; it should compare with Canonical, which
+// accepts both. Returns are spelt RETURN_RECEIPT_… either way: the return
+// pages and wechatpay-go's models agree.
+func WithStatusSpelling(sp StatusSpelling) Option {
+	return func(c *config) { c.spelling = sp }
+}
+
+// spell writes a payment's status and fail reason as the spelling says.
+func (sp StatusSpelling) spell(v busifavor.SubsidyPayReceipt) busifavor.SubsidyPayReceipt {
+	if sp == SpellingPages {
+		v.Status = busifavor.SubsidyPayReceiptStatus(strings.TrimPrefix(string(v.Status), "PAY_RECEIPT_"))
+		v.FailReason = busifavor.SubsidyPayReceiptFailReason(strings.TrimPrefix(string(v.FailReason), "PAY_RECEIPT_"))
+	}
+	return v
+}
+
 // payReceipt is a subsidy payment the fake keeps.
 type payReceipt struct {
 	busifavor.SubsidyPayReceipt
+	coupon   *userCoupon
 	body     []byte // the creation request: a repeat must match it
 	settleAt time.Time
 	fail     string
@@ -154,34 +186,54 @@ func (s *Server) createPayReceipt(w http.ResponseWriter, caller string, body []b
 			s.refuse(w, &refusal{http.StatusBadRequest, busifavor.CodeResourceAlreadyExists, "out_subsidy_no 已用于另一笔补差付款"})
 			return
 		}
-		s.writeJSON(w, http.StatusOK, p.view(now))
+		s.writeJSON(w, http.StatusOK, s.payView(p, now))
 		return
 	}
 	st := s.stocks[req.StockID]
-	c := s.coupons[req.CouponCode]
+	c := s.coupons[couponKey(req.StockID, req.CouponCode)]
 	switch {
-	case st == nil || c == nil || c.StockID != req.StockID || !c.owners[caller]:
+	case st == nil || c == nil || !c.owners[caller]:
 		s.refuse(w, &refusal{http.StatusNotFound, busifavor.CodeResourceNotExists, "批次或券不存在"})
-	case st.StockType == busifavor.StockTypeExchange:
-		s.refuse(w, &refusal{http.StatusBadRequest, busifavor.CodeParamError, "参数错误: 换购券批次不支持补差"})
+		return
+	case st.StockType != busifavor.StockTypeNormal:
+		// The pay page: 仅支持"满减券","换购券"批次不支持. (The list page also
+		// defines the amount of a 折扣券; the fake follows the endpoint's page.)
+		s.refuse(w, &refusal{http.StatusBadRequest, busifavor.CodeParamError, "参数错误: 仅支持满减券批次补差, 该批次为 " + string(st.StockType)})
+		return
 	case req.PayerMerchant != st.owner && req.PayerMerchant != st.BelongMerchant:
 		s.refuse(w, &refusal{http.StatusBadRequest, busifavor.CodeParamError, "参数错误: payer_merchant 须为制券商户号或归属商户号"})
+		return
 	case c.state(now) != busifavor.CouponStateUsed:
 		s.refuse(w, invalid("券未核销, 不能补差"))
-	case st.CouponUseRule.FixedNormalCoupon != nil && req.Amount > st.CouponUseRule.FixedNormalCoupon.DiscountAmount:
-		s.refuse(w, invalid(fmt.Sprintf("补差金额 %d 超过券的优惠金额 %d", req.Amount, st.CouponUseRule.FixedNormalCoupon.DiscountAmount)))
-	default:
-		s.receiptSeq++
-		p := &payReceipt{body: canonical, settleAt: now.Add(s.cfg.settlement.Delay), fail: s.cfg.settlement.FailReason}
-		p.SubsidyPayReceipt = busifavor.SubsidyPayReceipt{
-			SubsidyReceiptID: fmt.Sprintf("11%026d", s.receiptSeq), StockID: req.StockID, CouponCode: req.CouponCode,
-			TransactionID: req.TransactionID, PayerMerchant: req.PayerMerchant, PayeeMerchant: req.PayeeMerchant,
-			Amount: req.Amount, Description: req.Description, OutSubsidyNo: req.OutSubsidyNo, CreateTime: now,
-		}
-		s.payReceipts[key] = p
-		s.payOrder = append(s.payOrder, p)
-		s.writeJSON(w, http.StatusOK, p.view(now))
+		return
 	}
+	// 单笔订单补差金额不得超过券的优惠金额: what the coupon's payments hold,
+	// under any out_subsidy_no, net of their returns, plus this one.
+	var paid int64
+	for _, p := range s.payOrder {
+		if p.coupon == c && p.view(now).Status != busifavor.PayReceiptFail {
+			paid += p.Amount - p.reserved(now)
+		}
+	}
+	if limit := st.CouponUseRule.FixedNormalCoupon; limit != nil && paid+req.Amount > limit.DiscountAmount {
+		s.refuse(w, invalid(fmt.Sprintf("补差金额超过券的优惠金额 %d: 该券已补差 %d, 本次 %d", limit.DiscountAmount, paid, req.Amount)))
+		return
+	}
+	s.receiptSeq++
+	p := &payReceipt{coupon: c, body: canonical, settleAt: now.Add(s.cfg.settlement.Delay), fail: s.cfg.settlement.FailReason}
+	p.SubsidyPayReceipt = busifavor.SubsidyPayReceipt{
+		SubsidyReceiptID: fmt.Sprintf("11%026d", s.receiptSeq), StockID: req.StockID, CouponCode: req.CouponCode,
+		TransactionID: req.TransactionID, PayerMerchant: req.PayerMerchant, PayeeMerchant: req.PayeeMerchant,
+		Amount: req.Amount, Description: req.Description, OutSubsidyNo: req.OutSubsidyNo, CreateTime: now,
+	}
+	s.payReceipts[key] = p
+	s.payOrder = append(s.payOrder, p)
+	s.writeJSON(w, http.StatusOK, s.payView(p, now))
+}
+
+// payView is the payment at time now, spelt as WithStatusSpelling says.
+func (s *Server) payView(p *payReceipt, now time.Time) busifavor.SubsidyPayReceipt {
+	return s.cfg.spelling.spell(p.view(now))
 }
 
 func (s *Server) getPayReceipt(w http.ResponseWriter, caller, id string) {
@@ -192,8 +244,8 @@ func (s *Server) getPayReceipt(w http.ResponseWriter, caller, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range s.payOrder {
-		if v := p.view(now); v.SubsidyReceiptID == id && s.coupons[p.CouponCode].owners[caller] {
-			s.writeJSON(w, http.StatusOK, v)
+		if v := p.view(now); v.SubsidyReceiptID == id && p.coupon.owners[caller] {
+			s.writeJSON(w, http.StatusOK, s.cfg.spelling.spell(v))
 			return
 		}
 	}
@@ -211,9 +263,9 @@ func (s *Server) listPayReceipts(w http.ResponseWriter, r *http.Request, caller 
 	defer s.mu.Unlock()
 	list := []busifavor.SubsidyPayReceipt{}
 	for _, p := range s.payOrder {
-		if p.StockID == req.StockID && p.CouponCode == req.CouponCode && s.coupons[p.CouponCode].owners[caller] &&
+		if p.StockID == req.StockID && p.CouponCode == req.CouponCode && p.coupon.owners[caller] &&
 			(req.OutSubsidyNo == "" || p.OutSubsidyNo == req.OutSubsidyNo) {
-			list = append(list, p.view(now))
+			list = append(list, s.payView(p, now))
 		}
 	}
 	s.writeJSON(w, http.StatusOK, map[string]any{"pay_receipt_list": list})
@@ -242,7 +294,7 @@ func (s *Server) createReturnReceipt(w http.ResponseWriter, caller string, body 
 		v := p.view(now)
 		if p.StockID == req.StockID && p.CouponCode == req.CouponCode && p.TransactionID == req.TransactionID &&
 			p.PayerMerchant == req.PayerMerchant && p.PayeeMerchant == req.PayeeMerchant && v.SubsidyReceiptID != "" &&
-			s.coupons[p.CouponCode].owners[caller] {
+			p.coupon.owners[caller] {
 			pay = p
 		}
 	}
@@ -275,7 +327,7 @@ func (s *Server) getReturnReceipt(w http.ResponseWriter, caller, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, rr := range s.returnReceipts {
-		if v := rr.view(now); v.SubsidyReturnReceiptID == id && s.coupons[rr.CouponCode].owners[caller] {
+		if v := rr.view(now); v.SubsidyReturnReceiptID == id && rr.pay.coupon.owners[caller] {
 			s.writeJSON(w, http.StatusOK, v)
 			return
 		}
@@ -284,13 +336,13 @@ func (s *Server) getReturnReceipt(w http.ResponseWriter, caller, id string) {
 }
 
 // SubsidyPayReceipts returns every subsidy payment as it is now, oldest
-// first.
+// first, spelt as WithStatusSpelling says.
 func (s *Server) SubsidyPayReceipts() []busifavor.SubsidyPayReceipt {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]busifavor.SubsidyPayReceipt, 0, len(s.payOrder))
 	for _, p := range s.payOrder {
-		out = append(out, p.view(s.now()))
+		out = append(out, s.payView(p, s.now()))
 	}
 	return out
 }

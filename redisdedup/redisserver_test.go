@@ -60,6 +60,7 @@ func requireRedisTool(t testing.TB, name string) string {
 		if os.Getenv(requireRedisEnv) != "" {
 			t.Fatalf("%s is not installed and %s is set", name, requireRedisEnv)
 		}
+		noteSkipped(t, name)
 		t.Skipf("%s is not installed; install it (Debian/Ubuntu: apt-get install redis-server redis-tools; macOS: brew install redis) to run the Redis tests: they start their own servers on loopback ports", name)
 	}
 	return path

@@ -38,7 +38,7 @@ WECHATPAY_APIV2_KEY, never from a flag value; the sandbox uses its own.
 --openid is the user's, for h5; the other channels know the user.
 
 example:
-  busifavor coupon link --stock-id 1212 --out-request-no order20240001 --openid oUpF8uMuAJO_M2pxb1Q9zNjWeS6o
+  busifavor coupon link --stock-id 1200000001 --out-request-no order20240001 --openid oUpF8uMuAJO_M2pxb1Q9zNjWeS6o
 `,
 		flags: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.stockID, "stock-id", "", "the stock (required)")
@@ -59,7 +59,7 @@ media URL, for a stock's merchant_logo_url, coupon_image_url or
 finder_video_cover_image_url.
 
 example:
-  busifavor image upload logo.png
+  busifavor image upload examples/stock/logo.png
 `,
 		flags: func(fs *flag.FlagSet, o *options) { callFlags(fs, o, time.Minute) },
 		run:   uploadImage,
@@ -117,7 +117,7 @@ func couponLink(_ context.Context, env *environment, o *options, stdout, stderr 
 		return exitUsage
 	}
 	if err != nil {
-		return report(stderr, err, false)
+		return report(stderr, err, o)
 	}
 	if s, ok := out.(string); ok {
 		fmt.Fprintln(stdout, s)
@@ -136,7 +136,7 @@ func uploadImage(ctx context.Context, env *environment, o *options, stdout, stde
 	}
 	resp, err := env.client.UploadImage(ctx, busifavor.UploadImageRequest{Filename: filepath.Base(o.arg), Data: data})
 	if err != nil {
-		return report(stderr, err, false)
+		return report(stderr, err, o)
 	}
 	if o.asJSON {
 		return printJSON(stdout, resp)

@@ -37,8 +37,8 @@ func TestCouponLinkSignsEachChannelInTheSandbox(t *testing.T) {
 
 	code, _, errOut = runCmd(t, nil, "coupon", "link", "--stock-id", "1212", "--out-request-no", "bad no", "--sandbox")
 	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, errOut, "open_id")
-	assert.Contains(t, errOut, "out_request_no")
+	assert.Contains(t, errOut, "  --openid: is required")
+	assert.Contains(t, errOut, "  --out-request-no: ")
 }
 
 func TestImageUploadPrintsTheMediaURL(t *testing.T) {

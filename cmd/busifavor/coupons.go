@@ -24,7 +24,7 @@ Exit status 1 names why WeChat Pay refused: used already, outside its
 valid time, or no such coupon.
 
 example:
-  busifavor coupon use 1000000000000000000001 --appid wx233544546545989 --use-request-no till7-0001
+  busifavor coupon use SANDBOX0001 --stock-id 1200000001 --appid wx233544546545989 --use-request-no till7-0001
 `,
 		flags: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.appid, "appid", "", "an appid bound to the merchant (required)")
@@ -43,7 +43,7 @@ example:
 redeemed, returned or deactivated with.
 
 example:
-  busifavor coupon get 1000000000000000000001 --openid oUpF8uMuAJO_M2pxb1Q9zNjWeS6o --appid wx233544546545989
+  busifavor coupon get SANDBOX0001 --openid oUpF8uMuAJO_M2pxb1Q9zNjWeS6o --appid wx233544546545989
 `,
 		flags: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.openid, "openid", "", "the coupon's owner (required)")
@@ -58,7 +58,7 @@ example:
 use it again. --return-request-no makes running it again safe.
 
 example:
-  busifavor coupon return 1000000000000000000001 --stock-id 1200000001 --return-request-no refund-0001
+  busifavor coupon return SANDBOX0002 --stock-id 1200000001 --return-request-no refund-0001
 `,
 		flags: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.stockID, "stock-id", "", "the coupon's stock (required)")
@@ -74,7 +74,7 @@ example:
 running it again safe.
 
 example:
-  busifavor coupon deactivate 1000000000000000000001 --stock-id 1200000001 --deactivate-request-no off-0001 --deactivate-reason 订单取消
+  busifavor coupon deactivate SANDBOX0001 --stock-id 1200000001 --deactivate-request-no off-0001 --deactivate-reason 订单取消
 `,
 		flags: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.stockID, "stock-id", "", "the coupon's stock (required)")
@@ -99,7 +99,7 @@ func useCoupon(ctx context.Context, env *environment, o *options, stdout, stderr
 	resp, err := env.client.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: o.arg, StockID: o.stockID, Appid: o.appid,
 		UseTime: at, UseRequestNo: o.requestNo, Openid: o.openid})
 	if err != nil {
-		return report(stderr, err, true)
+		return report(stderr, err, o)
 	}
 	shown := *resp
 	if !o.showOpenID {
@@ -116,7 +116,7 @@ func useCoupon(ctx context.Context, env *environment, o *options, stdout, stderr
 func getCoupon(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
 	resp, err := env.client.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: o.openid, CouponCode: o.arg, Appid: o.appid})
 	if err != nil {
-		return report(stderr, err, true)
+		return report(stderr, err, o)
 	}
 	if o.asJSON {
 		return printJSON(stdout, resp)
@@ -136,7 +136,7 @@ func getCoupon(ctx context.Context, env *environment, o *options, stdout, stderr
 func returnCoupon(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
 	resp, err := env.client.ReturnCoupon(ctx, busifavor.ReturnCouponRequest{CouponCode: o.arg, StockID: o.stockID, ReturnRequestNo: o.requestNo})
 	if err != nil {
-		return report(stderr, err, true)
+		return report(stderr, err, o)
 	}
 	if o.asJSON {
 		return printJSON(stdout, resp)
@@ -149,7 +149,7 @@ func deactivateCoupon(ctx context.Context, env *environment, o *options, stdout,
 	resp, err := env.client.DeactivateCoupon(ctx, busifavor.DeactivateCouponRequest{CouponCode: o.arg, StockID: o.stockID,
 		DeactivateRequestNo: o.requestNo, DeactivateReason: o.reason})
 	if err != nil {
-		return report(stderr, err, true)
+		return report(stderr, err, o)
 	}
 	if o.asJSON {
 		return printJSON(stdout, resp)

@@ -20,7 +20,7 @@ func TestCouponCommands(t *testing.T) {
 	client, err := s.Client()
 	require.NoError(t, err)
 	ctx := context.Background()
-	begin := time.Now().Add(-time.Hour)
+	begin := s.Now().Add(-time.Hour)
 	stock, err := client.CreateStock(ctx, busifavor.CreateStockRequest{StockName: "券", BelongMerchant: s.MchID(), GoodsName: "全场",
 		StockType: busifavor.StockTypeNormal, CouponUseRule: busifavor.CouponUseRule{
 			CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 1, 0)},

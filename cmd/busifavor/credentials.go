@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/auth"
@@ -93,19 +94,74 @@ type environment struct {
 	sandbox *busifavortest.Server
 }
 
-// newSandbox starts an in-process fake WeChat Pay, with a notify URL already
-// set so that get has something to read.
-func newSandbox(baseURL string) (*environment, error) {
+// The sandbox's demo data, which the commands' help examples use: a
+// MERCHANT_UPLOAD stock with uploaded codes, and two coupons of it held by
+// sandboxOpenID, one usable and one redeemed. The fake numbers stocks from
+// 1200000001, so the ids are the same on every run.
+const (
+	sandboxStockID  = "1200000001"
+	sandboxOpenID   = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+	sandboxAppID    = "wx233544546545989"
+	sandboxCoupon   = "SANDBOX0001" // SENDED: use, get, deactivate
+	sandboxRedeemed = "SANDBOX0002" // USED: return
+)
+
+// newSandbox starts an in-process fake WeChat Pay with a notify URL set and
+// the demo stock, codes and coupons, so that every command's example runs.
+func newSandbox(ctx context.Context, baseURL string) (*environment, error) {
 	if baseURL != "" {
 		return nil, errors.New("--base-url does not go with the sandbox")
 	}
 	s := busifavortest.NewServer(busifavortest.WithNotifyURL(busifavortest.DefaultMchID, "https://example.com/busifavor/notify"))
 	c, err := s.Client()
+	if err == nil {
+		err = seed(ctx, c, s)
+	}
 	if err != nil {
 		s.Close()
-		return nil, err
+		return nil, fmt.Errorf("starting the sandbox: %v", err)
 	}
 	return &environment{client: c, close: s.Close, sandbox: s, verifier: s.Verifier(), apiV3Key: s.APIv3Key()}, nil
+}
+
+// seed creates the sandbox's demo data, its times taken from the fake's
+// clock.
+func seed(ctx context.Context, c *busifavor.Client, s *busifavortest.Server) error {
+	begin := s.Now().Truncate(time.Hour).Add(-24 * time.Hour)
+	st, err := c.CreateStock(ctx, busifavor.CreateStockRequest{
+		StockName: "沙箱演示券", BelongMerchant: s.MchID(), GoodsName: "全场可用", StockType: busifavor.StockTypeNormal,
+		CouponUseRule: busifavor.CouponUseRule{
+			CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 3, 0)},
+			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 1000, TransactionMinimum: 10000},
+			UseMethod:           busifavor.UseMethodOffline,
+		},
+		StockSendRule:  busifavor.StockSendRule{MaxCoupons: 1000, MaxCouponsPerUser: 5},
+		OutRequestNo:   "sandbox-stock-1",
+		CouponCodeMode: busifavor.CouponCodeModeMerchantUpload,
+	})
+	if err != nil {
+		return err
+	}
+	if st.StockID != sandboxStockID {
+		return fmt.Errorf("the demo stock is %s, not %s", st.StockID, sandboxStockID)
+	}
+	if _, err := c.UploadCouponCodes(ctx, busifavor.UploadCouponCodesRequest{StockID: sandboxStockID,
+		CouponCodeList: []string{"SANDBOX0001", "SANDBOX0002", "SANDBOX0003", "SANDBOX0004", "SANDBOX0005"}, UploadRequestNo: "sandbox-upload-1"}); err != nil {
+		return err
+	}
+	for i, code := range []string{sandboxCoupon, sandboxRedeemed} {
+		sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: sandboxStockID, Openid: sandboxOpenID, Appid: sandboxAppID,
+			OutRequestNo: fmt.Sprintf("sandbox-send-%d", i+1)})
+		if err != nil {
+			return err
+		}
+		if sent.CouponCode != code {
+			return fmt.Errorf("the demo coupon is %s, not %s", sent.CouponCode, code)
+		}
+	}
+	_, err = c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sandboxRedeemed, StockID: sandboxStockID, Appid: sandboxAppID,
+		UseTime: s.Now(), UseRequestNo: "sandbox-use-1"})
+	return err
 }
 
 // networkError is a failure to reach WeChat Pay while getting ready (the

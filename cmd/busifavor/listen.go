@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -41,7 +40,6 @@ func listen(ctx context.Context, env *environment, addr string, showOpenID bool,
 		return exitUsage
 	}
 	var mu sync.Mutex // one line at a time
-	enc := json.NewEncoder(stdout)
 	handler := busifavor.NewEventHandler(parser, func(_ context.Context, ev *busifavor.CouponEvent) error {
 		if !showOpenID {
 			masked := ev.Masked()
@@ -49,7 +47,7 @@ func listen(ctx context.Context, env *environment, addr string, showOpenID bool,
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		return enc.Encode(ev)
+		return printJSONLine(stdout, ev)
 	})
 
 	l, err := net.Listen("tcp", addr)

@@ -1,17 +1,22 @@
-// Command busifavor sets and reads the URL that receives WeChat Pay
-// merchant-coupon (商家券) events, and receives those events.
+// Command busifavor runs WeChat Pay merchant coupons (商家券) from a shell:
+// it sets the URL that receives coupon events and receives them, creates and
+// reads stocks, uploads and lists their codes, redeems, reads, returns and
+// deactivates users' coupons, signs coupons for the front-end send channels
+// and uploads images.
 //
 //	busifavor set --notify-url URL [--mchid ID] [--json]
 //	busifavor get [--mchid ID] [--json]
 //	busifavor listen [--addr ADDR] [--show-openid]
-//	busifavor COMMAND --help
+//	busifavor stock create|get …, codes upload|list …, coupon use|get|return|deactivate|link …, image upload …
+//	busifavor GROUP            (stock, codes, coupon, image: the group's commands)
+//	busifavor COMMAND --help   (a command's flags and an example that runs in the sandbox)
 //
 // Credentials come from flags or the environment (WECHATPAY_MCHID,
 // WECHATPAY_CERT_SERIAL, WECHATPAY_PRIVATE_KEY_FILE, and either
 // WECHATPAY_PUBLIC_KEY_ID + WECHATPAY_PUBLIC_KEY_FILE or WECHATPAY_APIV3_KEY).
 // With none set, or with --sandbox, the command runs against an in-process
-// busifavortest server, so the whole signed round trip can be seen with
-// nothing configured.
+// busifavortest server holding a demo stock (1200000001), its codes and a
+// user's coupons, so every command's example runs with nothing configured.
 //
 // Exit status: 0 on success, 2 for a usage, credential or validation error
 // (nothing is sent), 1 for an API or network error.

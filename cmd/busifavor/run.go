@@ -19,8 +19,10 @@ const (
 	exitUsage = 2 // bad flags, credentials or a request that breaks a rule; nothing was sent
 )
 
-const usage = `busifavor sets and reads the URL that receives WeChat Pay merchant-coupon
-(商家券) events, and receives those events.
+const usage = `busifavor runs WeChat Pay merchant coupons (商家券) from a shell: it sets the
+URL that receives coupon events and receives them, creates and reads stocks,
+uploads and lists their codes, redeems, reads, returns and deactivates users'
+coupons, signs coupons for the front-end send channels and uploads images.
 
 usage:
   busifavor set --notify-url URL [--mchid ID] [--json]   set the notify URL
@@ -39,7 +41,12 @@ usage:
   busifavor coupon link --stock-id S --out-request-no N --openid O [--channel h5|miniprogram|jsapi]
                                                           sign a coupon for a front end (APIv2 key)
   busifavor image upload FILE                             upload a logo or picture, print its URL
+  busifavor GROUP                                         a group's commands (stock, codes, coupon, image)
   busifavor COMMAND --help                                a command's flags and an example
+
+Try it now: with nothing configured every command runs against the sandbox,
+which holds a demo stock (1200000001), its codes and a user's coupons, e.g.
+  busifavor stock get 1200000001
 
 With no WECHATPAY_* credentials set, or with --sandbox, every command runs
 against an in-process fake WeChat Pay (busifavortest): nothing leaves the
@@ -84,6 +91,8 @@ type options struct {
 	addr       string
 	showOpenID bool
 	arg        string // the positional argument (a stock id)
+	fs         *flag.FlagSet
+	cmd        *command
 	file       string // --file
 	status     string // --status
 	prefix     string // --request-no-prefix
@@ -171,6 +180,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitOK
 	}
 	cmd, rest := findCommand(args)
+	if cmd == nil && groupHelp(stdout, args) {
+		return exitOK
+	}
 	if cmd == nil {
 		fmt.Fprintf(stderr, "busifavor: unknown command %q\n\n%s", strings.Join(args[:min(2, len(args))], " "), usage)
 		return exitUsage
@@ -196,6 +208,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "busifavor %s: %s; see busifavor %s --help\n", cmd.name, msg, cmd.name)
 		return exitUsage
 	}
+	if fs.Lookup("timeout") != nil && o.timeout <= 0 {
+		fmt.Fprintf(stderr, "busifavor %s: --timeout must be more than 0, got %s; see busifavor %s --help\n", cmd.name, o.timeout, cmd.name)
+		return exitUsage
+	}
+	o.fs, o.cmd = fs, cmd
 	o.creds.fromEnv(getenv)
 	o.link.apiV2Env = getenv("WECHATPAY_APIV2_KEY")
 
@@ -205,7 +222,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if !o.sandbox {
 			fmt.Fprintln(stderr, "busifavor: no WECHATPAY_* credentials set: using the in-process sandbox (busifavortest), nothing leaves this machine")
 		}
-		env, err = newSandbox(o.baseURL)
+		env, err = newSandbox(ctx, o.baseURL)
 	} else {
 		env, err = o.creds.environment(ctx, o.baseURL)
 	}
@@ -215,16 +232,45 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if errors.As(err, &ne) {
 			return exitAPI
 		}
-		return exitUsage
+		return usageHint(stderr, cmd)
 	}
 	defer env.close()
 
-	if cmd.name == "listen" {
-		return cmd.run(ctx, env, &o, stdout, stderr)
+	if cmd.name != "listen" {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.timeout)
-	defer cancel()
-	return cmd.run(ctx, env, &o, stdout, stderr)
+	if code := cmd.run(ctx, env, &o, stdout, stderr); code != exitUsage {
+		return code
+	}
+	return usageHint(stderr, cmd)
+}
+
+// usageHint ends every usage error with where the command's help is.
+func usageHint(w io.Writer, cmd *command) int {
+	fmt.Fprintf(w, "see busifavor %s --help\n", cmd.name)
+	return exitUsage
+}
+
+// groupHelp prints the commands of a group (busifavor stock, busifavor
+// codes --help) and reports whether args named one.
+func groupHelp(w io.Writer, args []string) bool {
+	if len(args) > 2 || len(args) == 2 && args[1] != "--help" && args[1] != "-help" && args[1] != "-h" && args[1] != "help" {
+		return false
+	}
+	var lines []string
+	for _, c := range commands {
+		if group, _, ok := strings.Cut(c.name, " "); ok && group == args[0] {
+			lines = append(lines, fmt.Sprintf("  busifavor %s", c.synopsis))
+		}
+	}
+	if len(lines) == 0 {
+		return false
+	}
+	fmt.Fprintf(w, "busifavor %s: commands\n\n%s\n\nbusifavor %s COMMAND --help shows a command's flags and an example.\n",
+		args[0], strings.Join(lines, "\n"), args[0])
+	return true
 }
 
 // findCommand finds the command args start with, one word (set) or two
@@ -266,7 +312,7 @@ func (o *options) argProblem(fs *flag.FlagSet, cmd *command) string {
 func setCallbacks(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
 	resp, err := env.client.SetCallbacks(ctx, busifavor.SetCallbacksRequest{Mchid: o.mchid, NotifyURL: o.notifyURL})
 	if err != nil {
-		return report(stderr, err, true)
+		return report(stderr, err, o)
 	}
 	return print(stdout, o.asJSON, resp, resp.NotifyURL, resp.Mchid, resp.UpdateTime, resp.RequestID)
 }
@@ -274,7 +320,7 @@ func setCallbacks(ctx context.Context, env *environment, o *options, stdout, std
 func getCallbacks(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
 	resp, err := env.client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{Mchid: o.mchid})
 	if err != nil {
-		return report(stderr, err, true)
+		return report(stderr, err, o)
 	}
 	if env.sandbox != nil {
 		fmt.Fprintln(stderr, "busifavor: the sandbox starts afresh on every run, with an example URL set; what an earlier `set` stored is gone")
@@ -305,18 +351,14 @@ func print(w io.Writer, asJSON bool, v any, notifyURL, mchid string, updated tim
 }
 
 // report explains a failed call and picks the exit status. The error text
-// already carries the request id. asFlags names invalid fields as the flags
-// that set them (--notify-url); otherwise by their JSON path.
-func report(w io.Writer, err error, asFlags bool) int {
+// already carries the request id. Invalid fields are named as the user gave
+// them (o.nameOf): --status, STOCK_ID, or a path in --file's JSON.
+func report(w io.Writer, err error, o *options) int {
 	var ve *busifavor.ValidationError
 	if errors.As(err, &ve) {
 		fmt.Fprintln(w, "busifavor: invalid request, nothing was sent:")
 		for _, f := range ve.Fields {
-			name := f.Field
-			if asFlags {
-				name = "--" + strings.ReplaceAll(f.Field, "_", "-")
-			}
-			fmt.Fprintf(w, "  %s: %s\n", name, f.Reason)
+			fmt.Fprintf(w, "  %s: %s\n", o.nameOf(f.Field), f.Reason)
 		}
 		return exitUsage
 	}
@@ -328,4 +370,33 @@ func report(w io.Writer, err error, asFlags bool) int {
 		}
 	}
 	return exitAPI
+}
+
+// fieldFlags names the request fields whose flag is not the field's name
+// with dashes.
+var fieldFlags = map[string]string{
+	"upload_request_no_prefix": "--request-no-prefix",
+	"send_coupon_merchant":     "--send-merchant",
+	"open_id":                  "--openid",
+}
+
+// argFields are the request fields a positional argument sets.
+var argFields = map[string]string{"STOCK_ID": "stock_id", "COUPON_CODE": "coupon_code"}
+
+// nameOf is how the user gave a request field: the positional argument
+// (STOCK_ID), its flag (--status), or a path in the --file JSON.
+func (o *options) nameOf(field string) string {
+	if o.cmd != nil && argFields[o.cmd.arg] == field {
+		return o.cmd.arg
+	}
+	if f, ok := fieldFlags[field]; ok {
+		return f
+	}
+	if o.fs != nil && o.fs.Lookup(strings.ReplaceAll(field, "_", "-")) != nil {
+		return "--" + strings.ReplaceAll(field, "_", "-")
+	}
+	if o.file != "" {
+		return o.file + ": " + field
+	}
+	return field
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/busifavor-go/busifavor"
+	"github.com/busifavor-go/busifavor/busifavortest"
 )
 
 // stockCommands create and read stocks and manage their uploaded codes.
@@ -30,7 +31,7 @@ out_request_no makes running the command again safe: the same number
 creates one stock.
 
 example:
-  busifavor stock create --file stock.json
+  busifavor stock create --file examples/stock/stock.json
 `,
 		flags: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.file, "file", "", "the JSON request body (required; - reads stdin)")
@@ -64,7 +65,7 @@ upload_request_no with its first answer, so a changed list under an old
 does not name every code sent (UNREPORTED).
 
 example:
-  busifavor codes upload 1200000001 --file codes.txt
+  busifavor codes upload 1200000001 --file examples/stock/codes.txt
 `,
 		flags: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.file, "file", "", "the codes, one per line (required; - reads stdin)")
@@ -116,7 +117,7 @@ func createStock(ctx context.Context, env *environment, o *options, stdout, stde
 	}
 	resp, err := env.client.CreateStock(ctx, req)
 	if err != nil {
-		return report(stderr, err, false)
+		return report(stderr, err, o)
 	}
 	if o.asJSON {
 		return printJSON(stdout, resp)
@@ -131,7 +132,7 @@ func getStock(ctx context.Context, env *environment, o *options, stdout, stderr 
 		if env.sandbox != nil {
 			fmt.Fprintln(stderr, "busifavor: the sandbox starts afresh on every run: stocks created by earlier runs are gone")
 		}
-		return report(stderr, err, false)
+		return report(stderr, err, o)
 	}
 	if o.asJSON {
 		return printJSON(stdout, resp)
@@ -176,12 +177,12 @@ func uploadCodes(ctx context.Context, env *environment, o *options, stdout, stde
 		for i, f := range ve.Fields {
 			var k int
 			if _, scanErr := fmt.Sscanf(f.Field, "codes[%d]", &k); scanErr == nil && k < len(lines) {
-				ve.Fields[i].Field = fmt.Sprintf("%s line %d", o.file, lines[k])
+				ve.Fields[i].Field = fmt.Sprintf("line %d", lines[k])
 			}
 		}
 	}
 	if resp == nil {
-		return report(stderr, err, false)
+		return report(stderr, err, o)
 	}
 	if o.asJSON {
 		printJSON(stdout, resp)
@@ -196,7 +197,7 @@ func uploadCodes(ctx context.Context, env *environment, o *options, stdout, stde
 		}
 	}
 	if err != nil {
-		status := report(stderr, err, false)
+		status := report(stderr, err, o)
 		if errors.Is(err, busifavor.ErrRequestNoReused) {
 			fmt.Fprintf(stderr, "  the codes changed since --request-no-prefix %s was first used: run again with a new --request-no-prefix,\n"+
 				"  or without one (the default prefix is a digest of the stock id and the codes, so a changed file gets its own)\n", prefix)
@@ -209,20 +210,19 @@ func uploadCodes(ctx context.Context, env *environment, o *options, stdout, stde
 func listCodes(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
 	req := busifavor.ListCouponCodesRequest{StockID: o.arg, Status: busifavor.CouponCodeStatus(o.status)}
 	if err := req.Validate(); err != nil {
-		return report(stderr, err, false)
+		return report(stderr, err, o)
 	}
-	enc := json.NewEncoder(stdout)
 	n := 0
 	for c, err := range env.client.AllCouponCodes(ctx, req) {
 		if err != nil {
-			return report(stderr, err, false)
+			return report(stderr, err, o)
 		}
 		if !o.showOpenID {
 			c = c.Masked()
 		}
 		n++
 		if o.asJSON {
-			_ = enc.Encode(c)
+			_ = printJSONLine(stdout, c)
 			continue
 		}
 		fmt.Fprintf(stdout, "%-32s %-10s %s", c.Code, c.CodeStatus, localTime(c.UploadTime))
@@ -237,12 +237,30 @@ func listCodes(ctx context.Context, env *environment, o *options, stdout, stderr
 	return exitOK
 }
 
-// printJSON writes v as indented JSON.
+// printJSON writes v as indented JSON, its times in WeChat Pay's shape
+// (2026-12-01T10:00:00.000+08:00) whatever the command.
 func printJSON(w io.Writer, v any) int {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	b, err := busifavortest.Marshal(v)
+	var out bytes.Buffer
+	if err == nil {
+		err = json.Indent(&out, b, "", "  ")
+	}
+	if err != nil {
+		fmt.Fprintf(w, "busifavor: cannot print the answer as JSON: %v\n", err)
+		return exitAPI
+	}
+	out.WriteByte('\n')
+	_, _ = out.WriteTo(w)
 	return exitOK
+}
+
+// printJSONLine writes v as one line of JSON, its times as printJSON's.
+func printJSONLine(w io.Writer, v any) error {
+	b, err := busifavortest.Marshal(v)
+	if err == nil {
+		_, err = w.Write(append(b, '\n'))
+	}
+	return err
 }
 
 // localTime formats t for people, or "-" when it is unset.

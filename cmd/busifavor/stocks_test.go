@@ -109,7 +109,7 @@ func TestStockCommandsRefuseBadInputAndSendNothing(t *testing.T) {
 	require.NoError(t, os.WriteFile(codes, []byte("GOOD1\n\nBAD\tCODE\n"), 0o600))
 	code, _, errOut = runCmd(t, env, "codes", "upload", "1200000001", "--file", codes, "--base-url", s.URL)
 	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, errOut, codes+" line 3:")
+	assert.Contains(t, errOut, codes+": line 3:")
 
 	for _, args := range [][]string{
 		{"stock", "get"},

@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/busifavor-go/busifavor"
 )
@@ -23,17 +23,11 @@ type Backend struct {
 	Log    *slog.Logger
 }
 
-// Start sets the notify URL unless it is already in effect. Both calls are
-// retried on 5xx and network errors and fail over to the backup domain.
+// Start sets the notify URL. Setting the URL in effect again changes
+// nothing, so Start does not read it first: a first start, with no URL set
+// yet, is as quiet as any other. The call is retried on 5xx and network
+// errors and fails over to the backup domain.
 func (b *Backend) Start(ctx context.Context) error {
-	current, err := b.Client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
-	switch {
-	case err == nil && current.NotifyURL == b.NotifyURL:
-		b.Log.Info("notify URL already set", "url", b.NotifyURL, "request_id", current.RequestID)
-		return nil
-	case err != nil && !errors.Is(err, busifavor.ErrResourceNotExists): // not set yet is fine
-		return fmt.Errorf("reading the notify URL: %w", err)
-	}
 	set, err := b.Client.SetCallbacks(ctx, busifavor.SetCallbacksRequest{NotifyURL: b.NotifyURL})
 	if err != nil {
 		return fmt.Errorf("setting the notify URL: %w", err)
@@ -42,8 +36,30 @@ func (b *Backend) Start(ctx context.Context) error {
 	return nil
 }
 
-// Handler serves the notify URL: each verified event is recorded once,
-// however often WeChat Pay delivers it.
+// Path is the path of NotifyURL, which Handler serves: the front end that
+// ends TLS passes it through unchanged.
+func (b *Backend) Path() string {
+	if u, err := url.Parse(b.NotifyURL); err == nil && u.Path != "" {
+		return u.Path
+	}
+	return "/"
+}
+
+// Handler serves NotifyURL's path: each verified event is recorded once,
+// however often WeChat Pay delivers it. Other paths answer 404, other
+// methods 405.
 func (b *Backend) Handler() http.Handler {
-	return busifavor.NewEventHandler(b.Parser, busifavor.Deduplicate(b.Seen, b.Record))
+	events := busifavor.NewEventHandler(b.Parser, busifavor.Deduplicate(b.Seen, b.Record))
+	path := b.Path()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path != path:
+			http.NotFound(w, r)
+		case r.Method != http.MethodPost:
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		default:
+			events.ServeHTTP(w, r)
+		}
+	})
 }

@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,7 +22,9 @@ func TestBackend(t *testing.T) {
 	fake := busifavortest.NewServer()
 	defer fake.Close()
 
-	client, err := fake.Client()
+	var logs bytes.Buffer // the client's and the backend's log lines
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	client, err := fake.Client(busifavor.WithLogger(logger))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,8 +40,8 @@ func TestBackend(t *testing.T) {
 	var recorded []busifavor.CouponSend
 	b := &Backend{
 		Client: client, Parser: parser, Seen: seen,
-		NotifyURL: "https://shop.example.com/busifavor/notify",
-		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		NotifyURL: "https://shop.example.com/wechat/coupons",
+		Log:       logger,
 		Record: func(ctx context.Context, ev *busifavor.CouponEvent) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -48,25 +50,19 @@ func TestBackend(t *testing.T) {
 		},
 	}
 
-	// Start-up sets the URL; a second start-up finds it in effect and sends
-	// no SET.
+	// The first start-up, with no URL set yet, sets it without a warning;
+	// a second sets the same URL again, which changes nothing.
 	if err := b.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := fake.NotifyURL(fake.MchID()); got != b.NotifyURL {
 		t.Fatalf("notify URL is %q", got)
 	}
+	if strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "notify URL set") {
+		t.Fatalf("the first start logged:\n%s", logs.String())
+	}
 	if err := b.Start(ctx); err != nil {
 		t.Fatal(err)
-	}
-	sets := 0
-	for _, r := range fake.Requests() {
-		if r.Method == http.MethodPost {
-			sets++
-		}
-	}
-	if sets != 1 {
-		t.Fatalf("%d SETs, want 1", sets)
 	}
 
 	// A WeChat Pay outage at start-up is retried.
@@ -75,13 +71,29 @@ func TestBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Events: delivered twice, recorded once; a forged one is refused.
+	// Events arrive at the notify URL's path: delivered twice, recorded
+	// once; a forged one is refused; other paths and methods are not served.
 	srv := httptest.NewServer(b.Handler())
 	defer srv.Close()
+	for path, want := range map[string]int{"/busifavor/notify": http.StatusNotFound, "/": http.StatusNotFound} {
+		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("POST %s answered %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	if resp, err := http.Get(srv.URL + "/wechat/coupons"); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("GET of the notify path: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	coupon := busifavor.CouponSend{CouponCode: "C-1001", StockID: "1234567891", SendChannel: busifavor.SendChannelMiniApp}
 	header, body := fake.CouponNotification(coupon)
 	for range 2 {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/wechat/coupons", bytes.NewReader(body))
 		req.Header = header.Clone()
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -94,7 +106,7 @@ func TestBackend(t *testing.T) {
 	}
 	forger := busifavortest.NewServer()
 	defer forger.Close()
-	resp, err := forger.SendCouponEvent(ctx, srv.URL, coupon)
+	resp, err := forger.SendCouponEvent(ctx, srv.URL+"/wechat/coupons", coupon)
 	if err != nil {
 		t.Fatal(err)
 	}

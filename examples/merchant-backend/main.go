@@ -15,7 +15,9 @@
 // owns NOTIFY_URL's certificate). Set TLS_CERT_FILE and TLS_KEY_FILE to serve
 // https on ADDR itself. It stops gracefully on SIGINT or SIGTERM.
 //
-// Coupon events are printed on stdout with openid and unionid masked.
+// It serves NOTIFY_URL's path (https://shop.example.com/wechat/coupons is
+// served at /wechat/coupons on ADDR). Coupon events are printed on stdout
+// with openid and unionid masked.
 //
 // Its test, backend_test.go, is an integration test against busifavortest
 // that you can copy too.
@@ -94,12 +96,11 @@ func main() {
 	if err := b.Start(ctx); err != nil {
 		log.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("POST /busifavor/notify", b.Handler())
+	logger.Info("receiving coupon events", "addr", env("ADDR"), "path", b.Path())
 	// WeChat Pay waits 5 s for an answer: a notification still arriving after
 	// 10 s is not a real one, and the timeouts keep slow clients from holding
 	// connections open.
-	srv := &http.Server{Addr: env("ADDR"), Handler: mux, ReadHeaderTimeout: 5 * time.Second,
+	srv := &http.Server{Addr: env("ADDR"), Handler: b.Handler(), ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
 	go func() {
 		<-ctx.Done()

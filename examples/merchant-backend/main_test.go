@@ -38,8 +38,8 @@ func (l *lockedBuffer) String() string {
 
 // TestMainAgainstTheFake builds the backend and runs it as a deployment
 // would, configured only through the environment, against busifavortest:
-// it sets the notify URL, records an event with the openid masked, and
-// stops gracefully on SIGTERM.
+// it sets the notify URL, serves its path, records an event with the openid
+// masked, logs no warning on a first start, and stops gracefully on SIGTERM.
 func TestMainAgainstTheFake(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the example")
@@ -66,7 +66,7 @@ func TestMainAgainstTheFake(t *testing.T) {
 
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "WECHATPAY_BASE_URL=" + fake.URL,
-		"NOTIFY_URL=https://shop.example.com/busifavor/notify", "ADDR=" + addr}
+		"NOTIFY_URL=https://shop.example.com/wechat/coupons", "ADDR=" + addr}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -80,7 +80,7 @@ func TestMainAgainstTheFake(t *testing.T) {
 	const openid = "oh-394z-6CGkNoJrsDLTTUKiAnp4"
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		resp, err := fake.SendCouponEvent(context.Background(), "http://"+addr+"/busifavor/notify",
+		resp, err := fake.SendCouponEvent(context.Background(), "http://"+addr+"/wechat/coupons",
 			busifavor.CouponSend{CouponCode: "C-2001", StockID: "1234567891", OpenID: openid})
 		if err == nil {
 			resp.Body.Close()
@@ -94,7 +94,7 @@ func TestMainAgainstTheFake(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if got, _ := fake.NotifyURL(fake.MchID()); got != "https://shop.example.com/busifavor/notify" {
+	if got, _ := fake.NotifyURL(fake.MchID()); got != "https://shop.example.com/wechat/coupons" {
 		t.Fatalf("notify URL on the fake is %q", got)
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -102,6 +102,9 @@ func TestMainAgainstTheFake(t *testing.T) {
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("after SIGTERM: %v (want exit status 0)\n%s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "WARN") {
+		t.Fatalf("a first start logged a warning:\n%s", stderr.String())
 	}
 	out := stdout.String()
 	if !strings.Contains(out, "C-2001") || strings.Contains(out, openid) || !strings.Contains(out, busifavor.MaskID(openid)) {
