@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -46,6 +49,10 @@ func TestEveryHelpExampleRunsAsPrinted(t *testing.T) {
 					runListenExample(t, args)
 					return
 				}
+				if name == "event send" {
+					runEventSendExample(t, args)
+					return
+				}
 				code, out, errOut := runCmd(t, nil, args...)
 				assert.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 				assert.NotEmpty(t, out)
@@ -72,6 +79,27 @@ func runListenExample(t *testing.T, args []string) {
 	assert.Equal(t, exitOK, <-exit, errOut.String())
 }
 
+// runEventSendExample runs event send as printed, in a scratch directory
+// (it makes its keys there), against a backend on the example's address
+// that accepts what it gets; TestEventSendReachesAVerifyingBackend checks
+// the event itself.
+func runEventSendExample(t *testing.T, args []string) {
+	u, err := url.Parse(args[2])
+	require.NoError(t, err)
+	l, err := net.Listen("tcp", u.Host)
+	if err != nil {
+		t.Skipf("%s is taken on this machine: %v", u.Host, err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }),
+		ReadHeaderTimeout: time.Minute}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	t.Chdir(t.TempDir())
+	code, out, errOut := runCmd(t, nil, args...)
+	assert.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, out, "204")
+}
+
 // TestGroupHelp: a group's name alone, or with --help, lists its commands
 // on stdout and exits 0.
 func TestGroupHelp(t *testing.T) {
@@ -80,6 +108,7 @@ func TestGroupHelp(t *testing.T) {
 		"codes":  {"codes upload", "codes list"},
 		"coupon": {"coupon use", "coupon get", "coupon return", "coupon deactivate", "coupon link"},
 		"image":  {"image upload"},
+		"event":  {"event send"},
 	} {
 		for _, args := range [][]string{{group}, {group, "--help"}, {group, "-h"}} {
 			code, out, errOut := runCmd(t, nil, args...)

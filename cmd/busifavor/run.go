@@ -41,7 +41,8 @@ usage:
   busifavor coupon link --stock-id S --out-request-no N --openid O [--channel h5|miniprogram|jsapi]
                                                           sign a coupon for a front end (APIv2 key)
   busifavor image upload FILE                             upload a logo or picture, print its URL
-  busifavor GROUP                                         a group's commands (stock, codes, coupon, image)
+  busifavor event send URL [--keys-dir DIR]               send a signed sample event to a backend
+  busifavor GROUP                                         a group's commands (stock, codes, coupon, image, event)
   busifavor COMMAND --help                                a command's flags and an example
 
 Try it now: with nothing configured every command runs against the sandbox,
@@ -103,6 +104,7 @@ type options struct {
 	reason     string // --deactivate-reason
 	useTime    string // --use-time
 	link       linkOptions
+	event      eventOptions
 }
 
 func apiFlags(fs *flag.FlagSet, o *options) {
@@ -152,8 +154,10 @@ Events are encrypted with the APIv3 key, so listen needs it in every mode
 (WECHATPAY_APIV3_KEY or --apiv3-key-file), also with a WeChat Pay public key.
 
 Test events: in the sandbox, listen sends itself a sample COUPON.SEND event
-at start. Outside it only WeChat Pay can sign an event the listener accepts;
-to test a handler, drive it with busifavortest (see its package guide).
+at start. Outside it only WeChat Pay can sign an event the listener accepts,
+unless the listener is given a test key: busifavor event send URL signs a
+sample with one and prints how to configure it (see busifavor event send
+--help). In tests, drive a handler with busifavortest (see its guide).
 WeChat Pay only calls https URLs: put TLS in front of ADDR.
 
 example:
@@ -167,7 +171,7 @@ example:
 			return listen(ctx, env, o.addr, o.showOpenID, stdout, stderr)
 		},
 	},
-}, append(stockCommands, append(couponCommands, channelCommands...)...)...)
+}, append(stockCommands, append(couponCommands, append(channelCommands, eventCommands...)...)...)...)
 
 // run is the whole command, callable in-process from tests.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {

@@ -20,7 +20,13 @@
 // with openid and unionid masked.
 //
 // Its test, backend_test.go, is an integration test against busifavortest
-// that you can copy too.
+// that you can copy too. To check a deployed copy, run it on a test
+// deployment with the settings busifavor event send prints (a test public
+// key, and a test APIv3 key unless you give your own) and send it a sample:
+//
+//	busifavor event send https://staging.shop.example.com/busifavor/notify
+//
+// Never configure the test key in production.
 package main
 
 import (

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/busifavor-go/busifavor"
+	"github.com/busifavor-go/busifavor/busifavortest"
+)
+
+// eventOptions are event send's flags.
+type eventOptions struct {
+	keysDir    string
+	couponCode string
+}
+
+// eventCommands send test events.
+var eventCommands = []command{
+	{
+		name: "event send", arg: "URL", synopsis: "event send URL [--keys-dir DIR] [--coupon-code C] [--stock-id S] [--openid O]",
+		help: `Sends a signed, encrypted sample COUPON.SEND event to URL, as WeChat Pay
+would, so that you can check a backend you just deployed; prints the
+backend's answer and exits 0 when it answers 2xx.
+
+Only WeChat Pay holds WeChat Pay's private key, so the event is signed with a
+test key pair kept in --keys-dir (made on first use). Configure the backend
+under test to verify with it, on a test deployment only, never production:
+  WECHATPAY_PUBLIC_KEY_ID    the id in DIR/public_key_id
+  WECHATPAY_PUBLIC_KEY_FILE  DIR/pub_key.pem
+The resource is encrypted with your APIv3 key (WECHATPAY_APIV3_KEY or
+--apiv3-key-file) when you give it, which the backend already has;
+otherwise with a test key kept in DIR/apiv3_key, which the backend then
+needs as its WECHATPAY_APIV3_KEY. The command prints these settings.
+
+example:
+  busifavor event send http://127.0.0.1:8080/busifavor/notify --keys-dir test-event-keys
+`,
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.event.keysDir, "keys-dir", defaultKeysDir(), "where the test key pair (and, without your APIv3 key, a test APIv3 key) are kept")
+			fs.StringVar(&o.event.couponCode, "coupon-code", "SAMPLE-COUPON-0001", "the sample coupon's code")
+			fs.StringVar(&o.stockID, "stock-id", "1200000001", "the sample coupon's stock")
+			fs.StringVar(&o.openid, "openid", "", "the sample user's openid (none by default, as without notify_appid)")
+			callFlags(fs, o, 30*time.Second)
+		},
+		run: sendEvent,
+	},
+}
+
+// defaultKeysDir is where event send keeps its test keys unless told.
+func defaultKeysDir() string {
+	if dir, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(dir, "busifavor", "test-event-keys")
+	}
+	return "busifavor-test-event-keys"
+}
+
+// testKeys are event send's test signing key, its id, and the APIv3 key it
+// encrypts with.
+type testKeys struct {
+	key      *rsa.PrivateKey
+	keyID    string
+	apiV3Key string
+	created  bool // the key pair was made now
+}
+
+// loadTestKeys reads the test keys from dir, making the missing ones. The
+// APIv3 key is apiV3Key when given, else the one kept in dir.
+func loadTestKeys(dir, apiV3Key string) (*testKeys, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	k := &testKeys{apiV3Key: apiV3Key}
+	keyFile, pubFile, idFile, v3File := filepath.Join(dir, "test_wechatpay_key.pem"), filepath.Join(dir, "pub_key.pem"),
+		filepath.Join(dir, "public_key_id"), filepath.Join(dir, "apiv3_key")
+	b, err := os.ReadFile(keyFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if k.key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			return nil, err
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(k.key)
+		if err != nil {
+			return nil, err
+		}
+		pub, err := x509.MarshalPKIXPublicKey(&k.key.PublicKey)
+		if err != nil {
+			return nil, err
+		}
+		k.keyID, k.created = "PUB_KEY_ID_TEST"+randomHex(12), true
+		for _, f := range []struct {
+			name string
+			data []byte
+		}{{keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})},
+			{pubFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})}, {idFile, []byte(k.keyID + "\n")}} {
+			if err := os.WriteFile(f.name, f.data, 0o600); err != nil {
+				return nil, err
+			}
+		}
+	case err != nil:
+		return nil, err
+	default:
+		block, _ := pem.Decode(b)
+		if block == nil {
+			return nil, fmt.Errorf("%s holds no PEM key", keyFile)
+		}
+		parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", keyFile, err)
+		}
+		var ok bool
+		if k.key, ok = parsed.(*rsa.PrivateKey); !ok {
+			return nil, fmt.Errorf("%s is not an RSA key", keyFile)
+		}
+		id, err := os.ReadFile(idFile)
+		if err != nil {
+			return nil, err
+		}
+		k.keyID = strings.TrimSpace(string(id))
+	}
+	if k.apiV3Key != "" {
+		return k, nil
+	}
+	v3, err := os.ReadFile(v3File)
+	if errors.Is(err, fs.ErrNotExist) {
+		v3 = []byte(randomHex(16))
+		err = os.WriteFile(v3File, v3, 0o600)
+	}
+	if err != nil {
+		return nil, err
+	}
+	k.apiV3Key = strings.TrimSpace(string(v3))
+	return k, nil
+}
+
+// randomHex returns n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// sendEvent is event send.
+func sendEvent(ctx context.Context, _ *environment, o *options, stdout, stderr io.Writer) int {
+	u, err := url.Parse(o.arg)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		fmt.Fprintf(stderr, "busifavor event send: URL %q must be an absolute http or https URL\n", o.arg)
+		return exitUsage
+	}
+	apiV3Key, err := o.creds.readAPIv3Key() // the merchant's, which the backend has; "" when not given
+	if err != nil {
+		fmt.Fprintf(stderr, "busifavor event send: %v\n", err)
+		return exitUsage
+	}
+	keys, err := loadTestKeys(o.event.keysDir, apiV3Key)
+	if err != nil {
+		fmt.Fprintf(stderr, "busifavor event send: --keys-dir %s: %v\n", o.event.keysDir, err)
+		return exitUsage
+	}
+	if keys.created {
+		fmt.Fprintf(stderr, "busifavor event send: made a test key pair in %s\n", o.event.keysDir)
+	}
+	fmt.Fprintf(stderr, "the backend under test (a test deployment, never production) verifies and decrypts with:\n"+
+		"  WECHATPAY_PUBLIC_KEY_ID=%s\n  WECHATPAY_PUBLIC_KEY_FILE=%s\n", keys.keyID, filepath.Join(o.event.keysDir, "pub_key.pem"))
+	if apiV3Key == "" {
+		fmt.Fprintf(stderr, "  WECHATPAY_APIV3_KEY=the test key in %s\n", filepath.Join(o.event.keysDir, "apiv3_key"))
+	} else {
+		fmt.Fprintln(stderr, "  WECHATPAY_APIV3_KEY=your APIv3 key, as given")
+	}
+	signer := busifavortest.NewServer(busifavortest.WithPlatformKey(keys.key, keys.keyID), busifavortest.WithAPIv3Key(keys.apiV3Key))
+	defer signer.Close()
+	resp, err := signer.SendCouponEvent(ctx, u.String(), busifavor.CouponSend{
+		EventType: "EVENT_TYPE_BUSICOUPON_SEND", CouponCode: o.event.couponCode, StockID: o.stockID, SendTime: signer.Now(),
+		OpenID: o.openid, SendChannel: busifavor.SendChannelAPI, SendMerchant: signer.MchID(),
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "busifavor event send: %v\n", err)
+		return exitAPI
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	fmt.Fprintf(stdout, "%s answered %s %s\n", u.Redacted(), resp.Status, strings.TrimSpace(string(body)))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		fmt.Fprintln(stderr, "busifavor event send: the backend did not accept the event; WeChat Pay would deliver it again")
+		return exitAPI
+	}
+	return exitOK
+}

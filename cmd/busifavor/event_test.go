@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/verifiers"
+	"github.com/wechatpay-apiv3/wechatpay-go/utils"
+
+	"github.com/busifavor-go/busifavor"
+)
+
+// verifyingBackend is a merchant backend configured as event send prints:
+// the test public key and id, and apiV3Key. It records the events it
+// accepts.
+func verifyingBackend(t *testing.T, dir, apiV3Key string) (*httptest.Server, func() []busifavor.CouponSend) {
+	t.Helper()
+	keys, err := loadTestKeys(dir, apiV3Key)
+	require.NoError(t, err)
+	pub, err := utils.LoadPublicKeyWithPath(filepath.Join(dir, "pub_key.pem"))
+	require.NoError(t, err)
+	parser, err := busifavor.NewEventParser(keys.apiV3Key, verifiers.NewSHA256WithRSAPubkeyVerifier(keys.keyID, *pub))
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var got []busifavor.CouponSend
+	srv := httptest.NewServer(busifavor.NewEventHandler(parser, func(_ context.Context, ev *busifavor.CouponEvent) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, ev.Coupon)
+		return nil
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []busifavor.CouponSend {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]busifavor.CouponSend(nil), got...)
+	}
+}
+
+// TestEventSendReachesAVerifyingBackend sends the sample event to a backend
+// that verifies and decrypts it with the settings event send prints, in the
+// sandbox (a test APIv3 key kept with the keys) and with the merchant's own
+// APIv3 key; the keys are made once and reused.
+func TestEventSendReachesAVerifyingBackend(t *testing.T) {
+	dir := t.TempDir()
+	srv, got := verifyingBackend(t, dir, "")
+	code, out, errOut := runCmd(t, nil, "event", "send", srv.URL+"/busifavor/notify", "--keys-dir", dir, "--coupon-code", "CODE-12345678")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "204")
+	assert.Contains(t, errOut, "WECHATPAY_PUBLIC_KEY_ID=PUB_KEY_ID_TEST")
+	assert.Contains(t, errOut, filepath.Join(dir, "apiv3_key"))
+	require.Len(t, got(), 1)
+	assert.Equal(t, "CODE-12345678", got()[0].CouponCode)
+	assert.Equal(t, busifavor.SendChannelAPI, got()[0].SendChannel)
+
+	// The merchant's APIv3 key encrypts when given; the key pair stays.
+	own := "0123456789abcdef0123456789abcdef"
+	srv2, got2 := verifyingBackend(t, dir, own)
+	code, _, errOut = runCmd(t, map[string]string{"WECHATPAY_APIV3_KEY": own}, "event", "send", srv2.URL, "--keys-dir", dir, "--sandbox")
+	require.Equal(t, exitOK, code, errOut)
+	assert.NotContains(t, errOut, "made a test key pair")
+	require.Len(t, got2(), 1)
+	assert.NotContains(t, errOut, own, "the key is never printed")
+}
+
+// TestEventSendFailsWhenTheBackendRefuses: a backend with another APIv3 key
+// cannot decrypt the event and refuses it; event send exits 1.
+func TestEventSendFailsWhenTheBackendRefuses(t *testing.T) {
+	dir := t.TempDir()
+	srv, got := verifyingBackend(t, dir, "ffffffffffffffffffffffffffffffff")
+	code, out, errOut := runCmd(t, nil, "event", "send", srv.URL, "--keys-dir", dir)
+	assert.Equal(t, exitAPI, code, errOut)
+	assert.Contains(t, out, "400")
+	assert.Empty(t, got())
+	code, _, errOut = runCmd(t, nil, "event", "send", "not a url", "--keys-dir", dir)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "see busifavor event send --help")
+}
