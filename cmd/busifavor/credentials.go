@@ -94,6 +94,15 @@ type environment struct {
 	sandbox *busifavortest.Server
 }
 
+// now is the time on the clock the API keeps: the sandbox's, or this
+// machine's against WeChat Pay.
+func (e *environment) now() time.Time {
+	if e.sandbox != nil {
+		return e.sandbox.Now()
+	}
+	return time.Now()
+}
+
 // The sandbox's demo data, which the commands' help examples use: a
 // MERCHANT_UPLOAD stock with uploaded codes, and two coupons of it held by
 // sandboxOpenID, one usable and one redeemed. The fake numbers stocks from

@@ -30,6 +30,12 @@ with its JSON path, nothing is sent and the exit status is 2. The file's
 out_request_no makes running the command again safe: the same number
 creates one stock.
 
+When the file gives neither coupon_available_time.available_begin_time nor
+available_end_time, the command sets them from now, on the API's clock, for
+90 days, and says so on stderr (a convenience of this command: WeChat Pay
+requires both). The shipped example leaves them out, so that it is open
+whatever the date.
+
 example:
   busifavor stock create --file examples/stock/stock.json
 `,
@@ -102,6 +108,10 @@ func readInput(file string) ([]byte, error) {
 	return os.ReadFile(file)
 }
 
+// defaultWindowDays is how long a stock whose file gives no available time
+// is open.
+const defaultWindowDays = 90
+
 func createStock(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
 	b, err := readInput(o.file)
 	if err != nil {
@@ -114,6 +124,12 @@ func createStock(ctx context.Context, env *environment, o *options, stdout, stde
 	if err := dec.Decode(&req); err != nil {
 		fmt.Fprintf(stderr, "busifavor stock create: %s is not a stock request: %v; nothing was sent\n", o.file, err)
 		return exitUsage
+	}
+	if at := &req.CouponUseRule.CouponAvailableTime; at.AvailableBeginTime.IsZero() && at.AvailableEndTime.IsZero() {
+		at.AvailableBeginTime = env.now().Truncate(time.Second)
+		at.AvailableEndTime = at.AvailableBeginTime.AddDate(0, 0, defaultWindowDays)
+		fmt.Fprintf(stderr, "busifavor stock create: no available time in %s: available from now for %d days (%s to %s)\n",
+			o.file, defaultWindowDays, localTime(at.AvailableBeginTime), localTime(at.AvailableEndTime))
 	}
 	resp, err := env.client.CreateStock(ctx, req)
 	if err != nil {

@@ -134,6 +134,40 @@ func TestShippedStockExampleCreatesInTheSandbox(t *testing.T) {
 	code, out, errOut := runCmd(t, nil, "stock", "create", "--file", "../../examples/stock/stock.json")
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "stock id:")
+	assert.Contains(t, errOut, "available from now for 90 days")
+}
+
+// TestStockWithoutAvailableTimeOpensNow creates the shipped example, which
+// gives no available time, against a fake: the stock is running on the
+// fake's clock for 90 days from it, whatever the date; a file that gives the
+// time keeps it.
+func TestStockWithoutAvailableTimeOpensNow(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	env := credentialsFor(t, s)
+	code, out, errOut := runCmd(t, env, "stock", "create", "--file", "../../examples/stock/stock.json", "--base-url", s.URL, "--json")
+	require.Equal(t, exitOK, code, errOut)
+	var created busifavor.CreateStockResponse
+	require.NoError(t, json.Unmarshal([]byte(out), &created))
+	st, ok := s.Stock(created.StockID)
+	require.True(t, ok)
+	assert.Equal(t, busifavor.StockStateRunning, st.StockState)
+	at := st.CouponUseRule.CouponAvailableTime
+	assert.False(t, at.AvailableBeginTime.After(s.Now()), "open already")
+	assert.Equal(t, at.AvailableBeginTime.AddDate(0, 0, 90), at.AvailableEndTime)
+
+	begin := s.Now().Add(time.Hour).Truncate(time.Second)
+	file := stockFile(t, func(m map[string]any) {
+		m["out_request_no"] = "given-window"
+		m["coupon_use_rule"].(map[string]any)["coupon_available_time"].(map[string]any)["available_begin_time"] = begin.Format(time.RFC3339)
+		m["coupon_use_rule"].(map[string]any)["coupon_available_time"].(map[string]any)["available_end_time"] = begin.AddDate(0, 1, 0).Format(time.RFC3339)
+	})
+	code, out, errOut = runCmd(t, env, "stock", "create", "--file", file, "--base-url", s.URL, "--json")
+	require.Equal(t, exitOK, code, errOut)
+	assert.NotContains(t, errOut, "available from now")
+	require.NoError(t, json.Unmarshal([]byte(out), &created))
+	st, _ = s.Stock(created.StockID)
+	assert.True(t, begin.Equal(st.CouponUseRule.CouponAvailableTime.AvailableBeginTime))
 }
 
 // TestCodesUploadRefusesAChangedListUnderAnOldPrefix uploads [A B], then
