@@ -210,18 +210,26 @@ func (c *Client) do(ctx context.Context, op, method, path string, query url.Valu
 				base = c.base
 			}
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if sleep(ctx, wait) != nil {
 			return nil, &contextError{ctxErr: ctx.Err(), last: lastReachable(lastAPI, lastErr)}
-		case <-t.C:
 		}
 	}
 	if len(hosts) == 1 {
 		return nil, lastErr
 	}
 	return nil, &attemptsError{hosts: hosts, last: lastErr, lastAPI: lastAPI}
+}
+
+// sleep waits d, or until ctx ends (a *contextError).
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return &contextError{ctxErr: ctx.Err()}
+	case <-t.C:
+		return nil
+	}
 }
 
 // lastReachable is what a stopped call keeps reachable: the latest *APIError

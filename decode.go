@@ -107,7 +107,6 @@ var (
 	plansMu sync.Mutex
 	plans   sync.Map // reflect.Type → *decodePlan
 	timeT   = reflect.TypeOf(time.Time{})
-	rawT    = reflect.TypeOf(json.RawMessage(nil))
 )
 
 // planFor returns the plan for struct type t, building it (and those of the
@@ -187,8 +186,6 @@ func decoderFor(t reflect.Type, numstr bool, building map[reflect.Type]*decodePl
 	switch {
 	case t == timeT:
 		return decodeTime
-	case t == rawT:
-		return decodeRaw
 	case reflect.PointerTo(t).Implements(reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()):
 		return decodeUnmarshaler
 	}
@@ -486,35 +483,23 @@ func decodeTime(d *decoder, v reflect.Value) error {
 	return nil
 }
 
-// decodeRaw keeps the value's bytes as they came (a copy).
-func decodeRaw(d *decoder, v reflect.Value) error {
-	d.skipSpace()
-	start := d.pos
-	if err := d.skipValue(0); err != nil {
-		return err
-	}
-	v.SetBytes(append([]byte(nil), d.data[start:d.pos]...))
-	return nil
-}
-
-// decodeUnmarshaler hands the value's bytes to the type's own UnmarshalJSON.
+// decodeUnmarshaler hands the value's bytes to the type's own UnmarshalJSON
+// (json.RawMessage keeps them as they came).
 func decodeUnmarshaler(d *decoder, v reflect.Value) error {
-	d.skipSpace()
-	start := d.pos
-	if err := d.skipValue(0); err != nil {
+	b, err := d.rawValue()
+	if err != nil {
 		return err
 	}
-	return v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(d.data[start:d.pos])
+	return v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(b)
 }
 
 // decodeWithJSON hands the value's bytes to encoding/json.
 func decodeWithJSON(d *decoder, v reflect.Value) error {
-	d.skipSpace()
-	start := d.pos
-	if err := d.skipValue(0); err != nil {
+	b, err := d.rawValue()
+	if err != nil {
 		return err
 	}
-	return json.Unmarshal(d.data[start:d.pos], v.Addr().Interface())
+	return json.Unmarshal(b, v.Addr().Interface())
 }
 
 // missingError names the required fields an object lacked.
@@ -659,12 +644,19 @@ func (d *decoder) readKey() ([]byte, error) {
 
 // readString reads a JSON string.
 func (d *decoder) readString() (string, error) {
-	d.skipSpace()
-	if d.peek() != '"' {
-		return "", d.typeError("a string")
-	}
 	b, err := d.readStringBytes()
 	return string(b), err
+}
+
+// rawValue skips the next value, checking its syntax, and returns its bytes
+// (a slice of data).
+func (d *decoder) rawValue() ([]byte, error) {
+	d.skipSpace()
+	start := d.pos
+	if err := d.skipValue(0); err != nil {
+		return nil, err
+	}
+	return d.data[start:d.pos], nil
 }
 
 // readStringBytes reads a JSON string, the next byte being its quote, and

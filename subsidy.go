@@ -572,18 +572,6 @@ func (c *Client) createMoney(ctx context.Context, op, path string, req interface
 	}
 }
 
-// sleep waits d, or until ctx ends (a *contextError).
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return &contextError{ctxErr: ctx.Err()}
-	case <-t.C:
-		return nil
-	}
-}
-
 // findPayReceipt lists the payments req names and returns the one with
 // req.OutSubsidyNo, or nil when it is not listed, with the list's
 // Request-ID.
