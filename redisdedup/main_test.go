@@ -1,6 +1,7 @@
 package redisdedup_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // skippedForTools records the tests skipped because a Redis program is
@@ -33,7 +36,15 @@ func noteSkipped(t testing.TB, tool string) {
 // redis-server or redis-cli and how to install them. go test prints it when
 // run in this directory without package arguments (the README's command:
 // cd redisdedup && go test -race), where a skip would otherwise go unseen.
+// quietRedis drops go-redis's own log lines: the tests stop and stall
+// servers on purpose, and its "connection refused" lines would read as
+// failures.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
+
 func TestMain(m *testing.M) {
+	redis.SetLogger(quietRedis{})
 	code := m.Run()
 	skippedForTools.Lock()
 	tests, tools := skippedForTools.tests, skippedForTools.tools
