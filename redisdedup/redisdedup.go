@@ -45,14 +45,15 @@
 // maxmemory-policy noeviction, where a full Redis refuses the write (Claim
 // then fails, the delivery gets 503, and WeChat Pay delivers again); a
 // cache that needs eviction belongs on another Redis. New reads the policy
-// of every node it can reach through rdb (each master and replica of a
-// Cluster, each live shard of a Ring) with CONFIG GET, or INFO memory where
-// CONFIG is refused (managed services such as Google's Memorystore block
-// CONFIG), and refuses anything but noeviction (ErrEvictingPolicy). Where a
-// node answers neither, New returns ErrPolicyUnknown: check the policy in
-// the service's settings (Memorystore's default is volatile-lru), and
-// then pass WithoutPolicyCheck. The policy is read once, by New: a later
-// CONFIG SET goes unnoticed.
+// of each node go-redis knows (a Cluster's masters and the replicas its
+// CLUSTER SLOTS lists, which leaves out one still syncing; a Ring's live
+// shards) with CONFIG GET, or INFO memory where CONFIG is refused (managed
+// services such as Google's Memorystore block CONFIG), and refuses anything
+// but noeviction (ErrEvictingPolicy). Where a node answers neither, New
+// returns ErrPolicyUnknown: check the policy in the service's settings
+// (Memorystore's default is volatile-lru), then pass WithoutPolicyCheck.
+// The policy is read once, by New: give every node of a Cluster the same
+// configuration, and know that a later CONFIG SET goes unnoticed.
 //
 // go-redis bounds a command by its ReadTimeout and WriteTimeout (and
 // retries it), not by the context, unless the client sets
