@@ -15,7 +15,6 @@ import (
 
 	"github.com/busifavor-go/busifavor"
 	"github.com/busifavor-go/busifavor/busifavortest"
-	"github.com/busifavor-go/busifavor/redisdedup"
 )
 
 // BenchmarkEventHandler delivers b.N distinct, signed COUPON.SEND
@@ -45,7 +44,7 @@ func BenchmarkEventHandler(b *testing.B) {
 	})
 	b.Run("impl=busifavor-redis", func(b *testing.B) {
 		r := startRedisB(b)
-		d := redisdedup.New(r.Client())
+		d := newDedup(b, r.Client())
 		benchHandler(b, fake, busifavor.NewEventHandler(parser, busifavor.Deduplicate(d, record)))
 	})
 	b.Run("impl=wechatpay-go-map", func(b *testing.B) {

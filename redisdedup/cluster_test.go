@@ -181,12 +181,14 @@ func (c *redisCluster) waitUntil(cond func() bool, what string) {
 // one claim wins among racing instances, and the master holding an id
 // fails over to its replica (CLUSTER FAILOVER) while instances claim and
 // complete: a done id stays done, a claim stays its holder's, and every id
-// completed before, during and after the failover reads done.
+// completed before, during and after the failover reads done. A namespace
+// with braces spreads over the masters as any other, and New refuses the
+// cluster when one master may evict keys.
 func TestRedisCluster(t *testing.T) {
 	cl := startCluster(t)
 	cc1, cc2 := cl.Client(), cl.Client() // two instances
 	opts := []redisdedup.Option{redisdedup.WithLease(time.Minute), redisdedup.WithNamespace("1900000001")}
-	d1, d2 := redisdedup.New(cc1, opts...), redisdedup.New(cc2, opts...)
+	d1, d2 := newDedup(t, cc1, opts...), newDedup(t, cc2, opts...)
 	prefix := redisdedup.DefaultKeyPrefix + "1900000001:"
 
 	// Ids land on every master, and each script runs where its key lives.
@@ -347,4 +349,41 @@ func TestRedisCluster(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, busifavor.Done, c.Status)
 	}
+
+	// Braces in a namespace are no hash tag: its ids spread over every
+	// master too (they used to share one slot).
+	tagged := newDedup(t, cc1, redisdedup.WithNamespace("{1900000001}"))
+	for i := range 30 {
+		c, err := tagged.Claim(ctx, "tagged-"+strconv.Itoa(i))
+		require.NoError(t, err)
+		require.Equal(t, busifavor.Claimed, c.Status)
+	}
+	taggedPerMaster := map[string]int{}
+	require.NoError(t, cc1.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		keys, err := m.Keys(ctx, redisdedup.DefaultKeyPrefix+"%7B1900000001%7D:tagged-*").Result()
+		mu.Lock()
+		defer mu.Unlock()
+		taggedPerMaster[m.Options().Addr] = len(keys)
+		return err
+	}))
+	require.Len(t, taggedPerMaster, 3)
+	for addr, n := range taggedPerMaster {
+		assert.Positive(t, n, "master %s holds none of the namespace's ids: %v", addr, taggedPerMaster)
+	}
+
+	// New reads the maxmemory-policy of every master (and of the replicas
+	// the CLUSTER SLOTS it gets lists): one evicting master is refused, by
+	// its address.
+	var evicting *redisServer
+	for _, n := range cl.nodes {
+		if cl.replication(n)["role"] == "master" {
+			evicting = n
+			break
+		}
+	}
+	require.NotNil(t, evicting)
+	require.NoError(t, cl.node(evicting).ConfigSet(ctx, "maxmemory-policy", "allkeys-lru").Err())
+	_, err = redisdedup.New(ctx, cc1)
+	require.ErrorIs(t, err, redisdedup.ErrEvictingPolicy)
+	assert.ErrorContains(t, err, evicting.Addr()+" has maxmemory-policy allkeys-lru")
 }

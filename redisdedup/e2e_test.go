@@ -100,7 +100,7 @@ func TestEveryEventHandledOnceAcrossInstances(t *testing.T) {
 	l := &ledger{completed: map[string]int{}}
 	var urls []string
 	for range 2 {
-		d := redisdedup.New(r.Client(), redisdedup.WithLease(lease))
+		d := newDedup(t, r.Client(), redisdedup.WithLease(lease))
 		srv := httptest.NewServer(busifavor.NewEventHandler(parser, busifavor.Deduplicate(d, l.chaoticRecord(wait, wait+2*interval))))
 		t.Cleanup(srv.Close)
 		urls = append(urls, srv.URL)
@@ -154,7 +154,7 @@ func TestRedisDownMeans5xxAndNothingLost(t *testing.T) {
 	r := startRedis(t)
 	fake, parser := newMerchant(t, busifavortest.DeliveryPolicy{Timeout: 2 * time.Second, Interval: 50 * time.Millisecond, Attempts: 11})
 	var calls atomic.Int64
-	d := redisdedup.New(r.Client())
+	d := newDedup(t, r.Client())
 	srv := httptest.NewServer(busifavor.NewEventHandler(parser, busifavor.Deduplicate(d,
 		func(context.Context, *busifavor.CouponEvent) error { calls.Add(1); return nil })))
 	t.Cleanup(srv.Close)

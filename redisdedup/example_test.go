@@ -30,8 +30,13 @@ func Example() {
 	}
 	// ContextTimeoutEnabled lets Deduplicate's deadlines bound each command.
 	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv("REDIS_ADDR"), ContextTimeoutEnabled: true})
-	// Leases of 30 s, handled ids remembered for a day, apart from other merchants'.
-	seen := redisdedup.New(rdb, redisdedup.WithNamespace(os.Getenv("WECHATPAY_MCHID")))
+	// Leases of 30 s, handled ids remembered for a day, apart from other
+	// merchants'. New refuses a Redis that may evict keys (maxmemory-policy
+	// other than noeviction), or that it cannot reach.
+	seen, err := redisdedup.New(context.Background(), rdb, redisdedup.WithNamespace(os.Getenv("WECHATPAY_MCHID")))
+	if err != nil {
+		log.Fatal(err)
+	}
 	handler := busifavor.NewEventHandler(parser, busifavor.Deduplicate(seen,
 		func(ctx context.Context, ev *busifavor.CouponEvent) error {
 			return nil // record ev.Coupon on your queue or table; keep it quick

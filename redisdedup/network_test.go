@@ -46,7 +46,7 @@ func TestAcknowledgedInTimeWhileRedisStalls(t *testing.T) {
 		return nil
 	}
 	instance := func(rdb redis.UniversalClient) http.Handler {
-		return busifavor.NewEventHandler(parser, busifavor.Deduplicate(redisdedup.New(rdb, redisdedup.WithLease(lease)), record,
+		return busifavor.NewEventHandler(parser, busifavor.Deduplicate(newDedup(t, rdb, redisdedup.WithLease(lease)), record,
 			busifavor.WithAckDeadline(wait/4)))
 	}
 	a, b := instance(viaProxy), instance(direct)
@@ -72,12 +72,12 @@ func TestAcknowledgedInTimeWhileRedisStalls(t *testing.T) {
 	assert.EqualValues(t, 1, calls.Load(), "the function ran once")
 
 	px.Resume()
-	key := redisdedup.DefaultKeyPrefix + id
+	key := redisdedup.DefaultKeyPrefix + ":" + id // no namespace
 	for deadline := time.Now().Add(30 * time.Second); !strings.HasPrefix(direct.Get(ctx, key).Val(), "d:"); {
 		require.True(t, time.Now().Before(deadline), "the background recording never landed: %q", direct.Get(ctx, key).Val())
 		time.Sleep(10 * time.Millisecond)
 	}
-	c, err := redisdedup.New(direct).Claim(ctx, id)
+	c, err := newDedup(t, direct).Claim(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, busifavor.Done, c.Status)
 }
@@ -92,7 +92,7 @@ func TestLostRepliesAreIdempotent(t *testing.T) {
 	px := startProxy(t, r.Addr())
 	rdb := redis.NewClient(&redis.Options{Addr: px.Addr(), MaxRetries: 3})
 	t.Cleanup(func() { rdb.Close() })
-	d := redisdedup.New(rdb, redisdedup.WithKeyPrefix("t:"))
+	d := newDedup(t, rdb, redisdedup.WithKeyPrefix("t:"))
 	direct := r.Client()
 
 	// Load the scripts and warm a connection, so that the dropped answer
@@ -108,17 +108,17 @@ func TestLostRepliesAreIdempotent(t *testing.T) {
 	c, err := d.Claim(ctx, "a")
 	require.NoError(t, err)
 	assert.Equal(t, busifavor.Claimed, c.Status, "the retried Claim finds its own claim")
-	assert.Equal(t, "f:"+c.Token, direct.Get(ctx, "t:a").Val())
+	assert.Equal(t, "f:"+c.Token, direct.Get(ctx, "t::a").Val())
 
 	px.DropNextReply()
 	require.NoError(t, d.Complete(ctx, "a", c.Token), "the retried Complete finds it done by its token")
-	assert.Equal(t, "d:"+c.Token, direct.Get(ctx, "t:a").Val())
+	assert.Equal(t, "d:"+c.Token, direct.Get(ctx, "t::a").Val())
 
 	b, err := d.Claim(ctx, "b")
 	require.NoError(t, err)
 	px.DropNextReply()
 	require.NoError(t, d.Release(ctx, "b", b.Token), "the retried Release finds nothing left to forget")
-	assert.Zero(t, direct.Exists(ctx, "t:b").Val())
+	assert.Zero(t, direct.Exists(ctx, "t::b").Val())
 	assert.EqualValues(t, 3, px.dropped.Load(), "three answers were lost on the way")
 
 	// Another holder is still refused.
@@ -134,33 +134,33 @@ func TestLostRepliesAreIdempotent(t *testing.T) {
 // Redis, whose event ids happen to be equal, keep apart.
 func TestNamespacesKeepMerchantsApart(t *testing.T) {
 	rdb := startRedis(t).Client()
-	m1 := redisdedup.New(rdb, redisdedup.WithNamespace("1900000001"))
-	m2 := redisdedup.New(rdb, redisdedup.WithNamespace("1900000002"))
+	m1 := newDedup(t, rdb, redisdedup.WithNamespace("1900000001"))
+	m2 := newDedup(t, rdb, redisdedup.WithNamespace("1900000002"))
 	c1, err := m1.Claim(ctx, "same-id")
 	require.NoError(t, err)
 	require.NoError(t, m1.Complete(ctx, "same-id", c1.Token))
 	c2, err := m2.Claim(ctx, "same-id")
 	require.NoError(t, err)
 	assert.Equal(t, busifavor.Claimed, c2.Status, "the other merchant's event is not done")
-	c0, err := redisdedup.New(rdb).Claim(ctx, "same-id")
+	c0, err := newDedup(t, rdb).Claim(ctx, "same-id")
 	require.NoError(t, err)
 	assert.Equal(t, busifavor.Claimed, c0.Status, "nor is the unnamespaced one")
 
 	// A separator in a namespace cannot make two namespaces meet.
-	a, err := redisdedup.New(rdb, redisdedup.WithNamespace("a:b")).Claim(ctx, "c")
+	a, err := newDedup(t, rdb, redisdedup.WithNamespace("a:b")).Claim(ctx, "c")
 	require.NoError(t, err)
-	b, err := redisdedup.New(rdb, redisdedup.WithNamespace("a")).Claim(ctx, "b:c")
+	b, err := newDedup(t, rdb, redisdedup.WithNamespace("a")).Claim(ctx, "b:c")
 	require.NoError(t, err)
 	assert.Equal(t, []busifavor.ClaimStatus{busifavor.Claimed, busifavor.Claimed}, []busifavor.ClaimStatus{a.Status, b.Status})
 
 	// Nor can an id without a namespace spell a namespaced key.
-	n, err := redisdedup.New(rdb).Claim(ctx, "1900000001:same-id")
+	n, err := newDedup(t, rdb).Claim(ctx, "1900000001:same-id")
 	require.NoError(t, err)
 	assert.Equal(t, busifavor.Claimed, n.Status, "not merchant 1900000001's done event")
 
 	keys := rdb.Keys(ctx, "*").Val()
 	assert.ElementsMatch(t, []string{"busifavor:event:1900000001:same-id", "busifavor:event:1900000002:same-id",
-		"busifavor:event:same-id", "busifavor:event:a%3Ab:c", "busifavor:event:a:b%3Ac", "busifavor:event:1900000001%3Asame-id"}, keys)
+		"busifavor:event::same-id", "busifavor:event:a%3Ab:c", "busifavor:event:a:b%3Ac", "busifavor:event::1900000001%3Asame-id"}, keys)
 
 	_, err = m1.Claim(ctx, "")
 	assert.ErrorIs(t, err, busifavor.ErrMissingEventID)

@@ -29,14 +29,15 @@ type redisServer struct {
 	cmd  *exec.Cmd
 }
 
-// startRedis starts a redis-server for t and stops it when t ends. Without
+// startRedis starts a redis-server for t, with more arguments for it if
+// given (--maxmemory-policy …), and stops it when t ends. Without
 // redis-server on PATH the test is skipped (or fails under .ci/run).
-func startRedis(t *testing.T) *redisServer { return startRedisTB(t) }
+func startRedis(t *testing.T, args ...string) *redisServer { return startRedisTB(t, args...) }
 
 // startRedisB is startRedis for a benchmark.
 func startRedisB(b *testing.B) *redisServer { return startRedisTB(b) }
 
-func startRedisTB(t testing.TB) *redisServer {
+func startRedisTB(t testing.TB, args ...string) *redisServer {
 	t.Helper()
 	path := requireRedisTool(t, "redis-server")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -45,7 +46,7 @@ func startRedisTB(t testing.TB) *redisServer {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	s := &redisServer{t: t, path: path, dir: t.TempDir(), port: port}
+	s := &redisServer{t: t, path: path, dir: t.TempDir(), port: port, args: args}
 	s.start()
 	t.Cleanup(s.stop)
 	return s
