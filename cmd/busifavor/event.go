@@ -163,6 +163,10 @@ func sendEvent(ctx context.Context, _ *environment, o *options, stdout, stderr i
 		fmt.Fprintf(stderr, "busifavor event send: URL %q must be an absolute http or https URL\n", o.arg)
 		return exitUsage
 	}
+	if why := notAPath(o.event.keysDir); why != "" { // nothing is made of a value that is not a path
+		fmt.Fprintf(stderr, "busifavor event send: --keys-dir does not look like a path (%s; the value is not shown): give a directory\n", why)
+		return exitUsage
+	}
 	apiV3Key, err := o.creds.readAPIv3Key() // the merchant's, which the backend has; "" when not given
 	if err != nil {
 		fmt.Fprintf(stderr, "busifavor event send: %v\n", err)
