@@ -20,9 +20,12 @@ import (
 // limit and room for the multipart framing.
 const maxImageRequest = busifavor.MaxImageBytes + 64<<10
 
-// mediaHost is where the fake's media URLs live, like WeChat Pay's
-// (wechatpay-go's examples: https://wxpaylogo.qpic.cn/xxx).
-const mediaHost = "wxpaylogo.qpic.cn"
+// mediaHost is where the fake's media URLs live: a host under .invalid
+// (RFC 6761), which never resolves, so that a URL the fake invented cannot
+// be taken for WeChat Pay's (https://wxpaylogo.qpic.cn/…, as in
+// wechatpay-go's examples) in a stock or a log. The path keeps WeChat Pay's
+// shape.
+const mediaHost = "wxpaylogo.busifavortest.invalid"
 
 // uploadParts are an image upload's meta JSON and file.
 type uploadParts struct {
@@ -89,7 +92,7 @@ func signedBody(r *http.Request, body []byte) []byte {
 // uploadImage answers an image upload as the page describes: meta is
 // {"filename","sha256"} with the file's digest, the filename ends in JPG,
 // BMP or PNG, the bytes are such an image of at most 2M. The answer is a
-// media URL on wxpaylogo.qpic.cn, which CreateStock then accepts.
+// media URL on mediaHost, which CreateStock then accepts.
 func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request, body []byte) {
 	bad := func(msg string) {
 		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeParamError), msg, nil)

@@ -124,7 +124,8 @@ func (s *Server) PlatformCertificate() *x509.Certificate {
 
 // SendCouponEvent POSTs a COUPON.SEND notification for c to notifyURL, as
 // WeChat Pay does, so a merchant's real handler can be tested end to end.
-// The caller closes the response body.
+// Like WeChat Pay (and the fake's own deliveries) it follows no redirect: a
+// 3xx is the answer. The caller closes the response body.
 func (s *Server) SendCouponEvent(ctx context.Context, notifyURL string, c busifavor.CouponSend) (*http.Response, error) {
 	h, body := s.CouponNotification(c)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, notifyURL, bytes.NewReader(body))
@@ -133,7 +134,7 @@ func (s *Server) SendCouponEvent(ctx context.Context, notifyURL string, c busifa
 	}
 	req.Header = h
 	req.Header.Set("User-Agent", "Mozilla/4.0 (busifavortest)")
-	return http.DefaultClient.Do(req)
+	return s.dl.client.Do(req)
 }
 
 // newEventID returns a 36-character id like WeChat Pay's.

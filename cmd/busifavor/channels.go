@@ -72,7 +72,7 @@ func apiV2Key(env *environment, o *options) (string, error) {
 	if f := o.link.apiV2KeyFile; f != "" {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return "", fmt.Errorf("cannot read the APIv2 key from --apiv2-key-file (%s): %v", f, errors.Unwrap(err))
+			return "", readError("--apiv2-key-file", f, "the APIv2 key", err)
 		}
 		return strings.TrimSpace(string(b)), nil
 	}
@@ -131,7 +131,7 @@ func couponLink(_ context.Context, env *environment, o *options, stdout, stderr 
 func uploadImage(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
 	data, err := os.ReadFile(o.arg)
 	if err != nil {
-		fmt.Fprintf(stderr, "busifavor image upload: %v\n", err)
+		fmt.Fprintf(stderr, "busifavor image upload: %v\n", readError("FILE", o.arg, "the image", err))
 		return exitUsage
 	}
 	resp, err := env.client.UploadImage(ctx, busifavor.UploadImageRequest{Filename: filepath.Base(o.arg), Data: data})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/png"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,4 +56,21 @@ func TestImageUploadPrintsTheMediaURL(t *testing.T) {
 	code, _, errOut = runCmd(t, nil, "image", "upload", bad, "--sandbox")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "filename")
+}
+
+// TestSandboxMediaURLIsRecognisablyFake: what the sandbox invents cannot be
+// taken for WeChat Pay's: its media URL is on a host under .invalid
+// (RFC 6761), not on wxpaylogo.qpic.cn.
+func TestSandboxMediaURLIsRecognisablyFake(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, png.Encode(&b, image.NewGray(image.Rect(0, 0, 10, 10))))
+	file := filepath.Join(t.TempDir(), "logo.png")
+	require.NoError(t, os.WriteFile(file, b.Bytes(), 0o600))
+	code, out, errOut := runCmd(t, nil, "image", "upload", file)
+	require.Equal(t, exitOK, code, errOut)
+	u, err := url.Parse(strings.TrimSpace(out))
+	require.NoError(t, err)
+	assert.Equal(t, "https", u.Scheme)
+	assert.True(t, strings.HasSuffix(u.Hostname(), ".invalid"), "the sandbox's media URL %s is on a real host", u)
+	assert.NotContains(t, u.Hostname(), "qpic.cn")
 }

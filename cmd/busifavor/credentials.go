@@ -6,11 +6,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/auth"
@@ -65,6 +68,8 @@ func (c *credentials) fromEnv(getenv func(string) string) {
 	c.apiV3Key = getenv("WECHATPAY_APIV3_KEY")
 }
 
+// empty reports whether no credential was given: before fromEnv, whether
+// no credential flag was.
 func (c *credentials) empty() bool {
 	for _, cr := range c.all() {
 		if cr.value != "" {
@@ -180,6 +185,10 @@ type networkError struct{ err error }
 func (e *networkError) Error() string { return e.err.Error() }
 func (e *networkError) Unwrap() error { return e.err }
 
+// errIncomplete is a credential set with settings missing (exit status 2):
+// run adds what it sees of the WECHATPAY_* variables (envNotes).
+var errIncomplete = errors.New("credentials incomplete")
+
 // environment builds a client for the real API (or baseURL) from the
 // credentials.
 func (c *credentials) environment(ctx context.Context, baseURL string) (*environment, error) {
@@ -190,7 +199,8 @@ func (c *credentials) environment(ctx context.Context, baseURL string) (*environ
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("credentials incomplete: set %s (or unset them all to use the sandbox)", strings.Join(missing, ", "))
+		return nil, fmt.Errorf("%w: set %s. A WECHATPAY_* variable or a credential flag is set, so WeChat Pay was meant: "+
+			"the sandbox runs only when neither is, or with --sandbox", errIncomplete, strings.Join(missing, ", "))
 	}
 	var base *url.URL
 	var opts []busifavor.Option
@@ -252,7 +262,7 @@ func (c *credentials) readAPIv3Key() (string, error) {
 	if c.apiV3KeyFile.value != "" {
 		b, err := os.ReadFile(c.apiV3KeyFile.value)
 		if err != nil {
-			return "", fmt.Errorf("cannot read the APIv3 key from %s (%s): %v", c.apiV3KeyFile.name(), c.apiV3KeyFile.value, errors.Unwrap(err))
+			return "", readError(c.apiV3KeyFile.name(), c.apiV3KeyFile.value, "the APIv3 key", err)
 		}
 		key = strings.TrimSpace(string(b))
 	}
@@ -268,7 +278,7 @@ func (c *credentials) readAPIv3Key() (string, error) {
 func (c *credentials) auth(ctx context.Context, key *rsa.PrivateKey, apiV3Key string, hc *http.Client, env *environment) (core.ClientOption, error) {
 	if c.publicKeyID.value != "" || c.publicKeyFile.value != "" {
 		if c.publicKeyID.value == "" || c.publicKeyFile.value == "" {
-			return nil, fmt.Errorf("public-key mode needs both %s and %s", c.publicKeyID.name(), c.publicKeyFile.name())
+			return nil, fmt.Errorf("%w: public-key mode needs both %s and %s", errIncomplete, c.publicKeyID.name(), c.publicKeyFile.name())
 		}
 		pub, err := loadPublicKey(c.publicKeyFile)
 		if err != nil {
@@ -278,8 +288,8 @@ func (c *credentials) auth(ctx context.Context, key *rsa.PrivateKey, apiV3Key st
 		return option.WithWechatPayPublicKeyAuthCipher(c.mchID.value, c.serial.value, key, c.publicKeyID.value, pub), nil
 	}
 	if apiV3Key == "" {
-		return nil, fmt.Errorf("set %s and %s (WeChat Pay public key), or WECHATPAY_APIV3_KEY / --apiv3-key-file (platform certificates)",
-			c.publicKeyID.name(), c.publicKeyFile.name())
+		return nil, fmt.Errorf("%w: set %s and %s (WeChat Pay public key), or WECHATPAY_APIV3_KEY / --apiv3-key-file (platform certificates)",
+			errIncomplete, c.publicKeyID.name(), c.publicKeyFile.name())
 	}
 	// What option.WithWechatPayAutoAuthCipher does, through hc: the bootstrap
 	// client has no validator, as in wechatpay-go; the download is checked by
@@ -310,12 +320,12 @@ func loadKey[K any](cr credential, what, pemType, example string, parse func(str
 	var zero K
 	b, err := os.ReadFile(cr.value)
 	if err != nil {
-		return zero, fmt.Errorf("cannot read %s from %s (%s): %v", what, cr.name(), cr.value, errors.Unwrap(err))
+		return zero, readError(cr.name(), cr.value, what, err)
 	}
 	key, err := parse(string(b))
 	if err != nil {
 		return zero, fmt.Errorf("the file given by %s (%s) is not %s: expected a PEM file starting -----BEGIN %s-----, as downloaded from the merchant platform (%s)",
-			cr.name(), cr.value, what, pemType, example)
+			cr.name(), shown(cr.value), what, pemType, example)
 	}
 	return key, nil
 }
@@ -323,4 +333,157 @@ func loadKey[K any](cr credential, what, pemType, example string, parse func(str
 // loadPublicKey reads WeChat Pay's public key.
 func loadPublicKey(cr credential) (*rsa.PublicKey, error) {
 	return loadKey(cr, "the WeChat Pay public key", "PUBLIC KEY", "pub_key.pem, RSA", utils.LoadPublicKey)
+}
+
+// maxShownPath is the longest value of a file setting an error quotes.
+const maxShownPath = 256
+
+// notAPath says why v, the value of a setting that names a file, does not
+// look like a path, or returns "" when it does. Such a value is most likely
+// the secret itself, given where its file's name belongs (a container's
+// WECHATPAY_PRIVATE_KEY_FILE holding the key, --apiv3-key-file given the
+// key), so no message quotes it: one that holds a line break, PEM armour or
+// a control character, one longer than maxShownPath, or one shaped like a
+// key (see looksLikeKey).
+func notAPath(v string) string {
+	switch {
+	case strings.ContainsAny(v, "\r\n"):
+		return "it holds a line break"
+	case strings.Contains(v, "-----"):
+		return "it looks like a PEM key"
+	case len(v) > maxShownPath:
+		return fmt.Sprintf("it is %d bytes long", len(v))
+	case strings.IndexFunc(v, unicode.IsControl) >= 0:
+		return "it holds a control character"
+	case looksLikeKey(v):
+		return "it looks like a key"
+	}
+	return ""
+}
+
+// looksLikeKey reports whether v has the shape of a key rather than a file
+// name: 16 or more letters and digits (base64's + and = allowed), with both
+// letters and digits, and no dot, separator or other punctuation. APIv3 and
+// APIv2 keys are 32 letters and digits.
+func looksLikeKey(v string) bool {
+	var letters, digits bool
+	for _, r := range v {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z':
+			letters = true
+		case r >= '0' && r <= '9':
+			digits = true
+		case r != '+' && r != '=':
+			return false
+		}
+	}
+	return len(v) >= 16 && letters && digits
+}
+
+// shown is how a message quotes value, the value of a file setting: as it
+// is when it looks like a path, else a note saying why it is not shown.
+func shown(value string) string {
+	if why := notAPath(value); why != "" {
+		return "not shown: " + why
+	}
+	return value
+}
+
+// readError explains that the file setting names (what it holds: "the
+// APIv3 key") could not be read. A value that does not look like a path is
+// not quoted: the error names the setting and says so.
+func readError(setting, value, what string, err error) error {
+	if why := notAPath(value); why != "" {
+		return fmt.Errorf("%s does not look like a path (%s; the value is not shown): give the path of the file that holds %s",
+			setting, why, what)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the path is quoted once, here
+	}
+	return fmt.Errorf("cannot read %s from %s (%s): %v", what, setting, value, err)
+}
+
+// knownVars are the WECHATPAY_* variables the command reads.
+var knownVars = []string{"WECHATPAY_MCHID", "WECHATPAY_CERT_SERIAL", "WECHATPAY_PRIVATE_KEY_FILE",
+	"WECHATPAY_PUBLIC_KEY_ID", "WECHATPAY_PUBLIC_KEY_FILE", "WECHATPAY_APIV3_KEY", "WECHATPAY_APIV2_KEY"}
+
+// normalName is a variable's name without case or punctuation:
+// WECHATPAY_MCH_ID and wechatpay_mchid are both WECHATPAYMCHID.
+func normalName(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
+			return r
+		}
+		return -1
+	}, name)
+}
+
+// wechatPayVars returns the names in environ that are, or look meant as,
+// WeChat Pay settings (WECHATPAY_… in any case or spelling), sorted. Any
+// one of them, even empty, means WeChat Pay was meant, not the sandbox.
+func wechatPayVars(environ map[string]string) []string {
+	var names []string
+	for name := range environ {
+		if strings.HasPrefix(normalName(name), "WECHATPAY") {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// envNotes says what is wrong with the WECHATPAY_* variables set: those set
+// but empty, and those busifavor does not read, with the name each was
+// probably meant as. Names only: no value is shown.
+func envNotes(environ map[string]string) []string {
+	var notes []string
+	for _, name := range wechatPayVars(environ) {
+		switch {
+		case slices.Contains(knownVars, name) && environ[name] == "":
+			notes = append(notes, name+" is set but empty")
+		case slices.Contains(knownVars, name):
+		case nearVar(name) != "":
+			notes = append(notes, fmt.Sprintf("%s is set, which busifavor does not read: did you mean %s?", name, nearVar(name)))
+		default:
+			notes = append(notes, fmt.Sprintf("%s is set, which is not a variable busifavor reads (%s)", name, strings.Join(knownVars, ", ")))
+		}
+	}
+	return notes
+}
+
+// nearVar returns the variable busifavor reads that name is closest to, if
+// it is a near miss: the same once case and punctuation are dropped, or at
+// most four edits away (WECHATPAY_PRIVATE_KEY for …_KEY_FILE); else "".
+func nearVar(name string) string {
+	best, bestDist := "", 5
+	for _, known := range knownVars {
+		if d := editDistance(normalName(name), normalName(known)); d < bestDist {
+			best, bestDist = known, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

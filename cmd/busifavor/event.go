@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -34,7 +35,9 @@ var eventCommands = []command{
 		name: "event send", arg: "URL", synopsis: "event send URL [--keys-dir DIR] [--coupon-code C] [--stock-id S] [--openid O]",
 		help: `Sends a signed, encrypted sample COUPON.SEND event to URL, as WeChat Pay
 would, so that you can check a backend you just deployed; prints the
-backend's answer and exits 0 when it answers 2xx.
+backend's answer and exits 0 when it answers 2xx. Like WeChat Pay it
+follows no redirect: a 3xx (a login page, an http-to-https hop) is a
+failure, and the command names its Location.
 
 Only WeChat Pay holds WeChat Pay's private key, so the event is signed with a
 test key pair kept in --keys-dir (made on first use). Configure the backend
@@ -160,6 +163,10 @@ func sendEvent(ctx context.Context, _ *environment, o *options, stdout, stderr i
 		fmt.Fprintf(stderr, "busifavor event send: URL %q must be an absolute http or https URL\n", o.arg)
 		return exitUsage
 	}
+	if why := notAPath(o.event.keysDir); why != "" { // nothing is made of a value that is not a path
+		fmt.Fprintf(stderr, "busifavor event send: --keys-dir does not look like a path (%s; the value is not shown): give a directory\n", why)
+		return exitUsage
+	}
 	apiV3Key, err := o.creds.readAPIv3Key() // the merchant's, which the backend has; "" when not given
 	if err != nil {
 		fmt.Fprintf(stderr, "busifavor event send: %v\n", err)
@@ -193,9 +200,30 @@ func sendEvent(ctx context.Context, _ *environment, o *options, stdout, stderr i
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 	fmt.Fprintf(stdout, "%s answered %s %s\n", u.Redacted(), resp.Status, strings.TrimSpace(string(body)))
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		// WeChat Pay follows no redirect, and neither did the event: a login
+		// page or a moved URL in front of the backend loses every event.
+		fmt.Fprintf(stderr, "busifavor event send: the backend answered a redirect to %s, which WeChat Pay does not follow: "+
+			"the event would not be delivered; make URL itself answer (no login page, no http-to-https or trailing-slash redirect in front of it)\n",
+			location(resp))
+		return exitAPI
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		fmt.Fprintln(stderr, "busifavor event send: the backend did not accept the event; WeChat Pay would deliver it again")
 		return exitAPI
 	}
 	return exitOK
+}
+
+// location is a redirect's target as the command shows it: resolved against
+// the request, its password hidden, or "no Location" when there is none.
+func location(resp *http.Response) string {
+	loc, err := resp.Location()
+	switch {
+	case errors.Is(err, http.ErrNoLocation):
+		return "no Location"
+	case err != nil:
+		return fmt.Sprintf("%q (not a URL)", resp.Header.Get("Location"))
+	}
+	return loc.Redacted()
 }

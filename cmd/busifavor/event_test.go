@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -80,4 +83,27 @@ func TestEventSendFailsWhenTheBackendRefuses(t *testing.T) {
 	code, _, errOut = runCmd(t, nil, "event", "send", "not a url", "--keys-dir", dir)
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "see busifavor event send --help")
+}
+
+// TestEventSendDoesNotFollowRedirects: a backend behind a login page answers
+// 302. WeChat Pay follows no redirect, so neither does event send: the 3xx is
+// a failure (exit 1) naming the Location, and the login page never gets the
+// event.
+func TestEventSendDoesNotFollowRedirects(t *testing.T) {
+	var loginHits atomic.Int32
+	login := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		loginHits.Add(1)
+		_, _ = io.WriteString(w, "<html>please sign in</html>")
+	}))
+	defer login.Close()
+	behind := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, login.URL+"/sso/login?next=%2Fnotify", http.StatusFound)
+	}))
+	defer behind.Close()
+	code, out, errOut := runCmd(t, nil, "event", "send", behind.URL+"/busifavor/notify", "--keys-dir", t.TempDir())
+	assert.Equal(t, exitAPI, code, "stdout %s stderr %s", out, errOut)
+	assert.Contains(t, out, "302")
+	assert.Contains(t, errOut, "redirect")
+	assert.Contains(t, errOut, login.URL+"/sso/login?next=%2Fnotify")
+	assert.Zero(t, loginHits.Load(), "the redirect was followed")
 }

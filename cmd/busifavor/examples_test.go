@@ -73,7 +73,7 @@ func runListenExample(t *testing.T, args []string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	exit := make(chan int, 1)
-	go func() { exit <- run(ctx, args, func(string) string { return "" }, out, errOut) }()
+	go func() { exit <- run(ctx, args, nil, out, errOut) }()
 	waitFor(t, out, "\n")
 	cancel()
 	assert.Equal(t, exitOK, <-exit, errOut.String())

@@ -14,9 +14,12 @@
 // Credentials come from flags or the environment (WECHATPAY_MCHID,
 // WECHATPAY_CERT_SERIAL, WECHATPAY_PRIVATE_KEY_FILE, and either
 // WECHATPAY_PUBLIC_KEY_ID + WECHATPAY_PUBLIC_KEY_FILE or WECHATPAY_APIV3_KEY).
-// With none set, or with --sandbox, the command runs against an in-process
-// busifavortest server holding a demo stock (1200000001), its codes and a
-// user's coupons, so every command's example runs with nothing configured.
+// With no WECHATPAY_* variable set at all, or with --sandbox, the command
+// runs against an in-process busifavortest server holding a demo stock
+// (1200000001), its codes and a user's coupons, so every command's example
+// runs with nothing configured. Any WECHATPAY_* variable, even an empty or
+// misspelt one, means WeChat Pay was meant: an incomplete set is exit
+// status 2, naming what is missing and any near-miss name.
 //
 // Exit status: 0 on success, 2 for a usage, credential or validation error
 // (nothing is sent), 1 for an API or network error.
@@ -26,13 +29,20 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
 func main() {
 	// SIGTERM is what containers and service managers send to stop.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	environ := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			environ[k] = v
+		}
+	}
+	code := run(ctx, os.Args[1:], environ, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

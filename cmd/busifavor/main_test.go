@@ -29,7 +29,7 @@ import (
 func runCmd(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), args, func(k string) string { return env[k] }, &out, &errOut)
+	code = run(context.Background(), args, env, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -228,7 +228,7 @@ func startListen(t *testing.T, env map[string]string, extra ...string) *listenin
 	l := &listening{out: &syncBuffer{}, errOut: &syncBuffer{}}
 	exit := make(chan int, 1)
 	args := append([]string{"listen", "--addr", "127.0.0.1:0"}, extra...)
-	go func() { exit <- run(ctx, args, func(k string) string { return env[k] }, l.out, l.errOut) }()
+	go func() { exit <- run(ctx, args, env, l.out, l.errOut) }()
 	stopped := false
 	l.stop = func() int {
 		if stopped {
@@ -494,4 +494,135 @@ func TestListenCutsOffADrippingBody(t *testing.T) {
 	}
 	assert.Error(t, writeErr, "the server waited out a body dripping for 4 s")
 	assert.Equal(t, exitOK, l.stop())
+}
+
+// TestFileSettingsNeverEchoASecret gives each file setting the secret itself,
+// as a container whose secret was mounted as a value rather than a file
+// does: the error names the setting and says the value does not look like a
+// path, and no part of the value is printed. A real path that is missing is
+// still quoted, so that the operator sees which file.
+func TestFileSettingsNeverEchoASecret(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	env := credentialsFor(t, s)
+	keyPEM, err := os.ReadFile(env["WECHATPAY_PRIVATE_KEY_FILE"])
+	require.NoError(t, err)
+	pubPEM, err := os.ReadFile(env["WECHATPAY_PUBLIC_KEY_FILE"])
+	require.NoError(t, err)
+	keyLines := strings.Split(strings.TrimSpace(string(keyPEM)), "\n")
+	require.Greater(t, len(keyLines), 20)
+	const apiKey = "Zx8Kq2Lm4Np6Rt0Vw1Ys3Ua5Cd7Fg9Hj"
+	oneLine := strings.ReplaceAll(strings.TrimSpace(string(keyPEM)), "\n", `\n`)     // an env file's escaped newlines
+	long := strings.Repeat("MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQ/", 8) // no newline, no armour: too long for a path
+
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		setting string
+		secret  []string
+	}{
+		{"private key contents in WECHATPAY_PRIVATE_KEY_FILE", withEnv(env, "WECHATPAY_PRIVATE_KEY_FILE", string(keyPEM)),
+			[]string{"get", "--base-url", s.URL}, "WECHATPAY_PRIVATE_KEY_FILE", keyLines},
+		{"private key on one line", withEnv(env, "WECHATPAY_PRIVATE_KEY_FILE", oneLine),
+			[]string{"get", "--base-url", s.URL}, "WECHATPAY_PRIVATE_KEY_FILE", keyLines},
+		{"a long value", withEnv(env, "WECHATPAY_PRIVATE_KEY_FILE", long),
+			[]string{"get", "--base-url", s.URL}, "WECHATPAY_PRIVATE_KEY_FILE", []string{long[:40]}},
+		{"private key contents in --private-key-file", env,
+			[]string{"get", "--base-url", s.URL, "--private-key-file", string(keyPEM)}, "--private-key-file", keyLines},
+		{"public key contents in WECHATPAY_PUBLIC_KEY_FILE", withEnv(env, "WECHATPAY_PUBLIC_KEY_FILE", string(pubPEM)),
+			[]string{"get", "--base-url", s.URL}, "WECHATPAY_PUBLIC_KEY_FILE", strings.Split(strings.TrimSpace(string(pubPEM)), "\n")},
+		{"the APIv3 key in --apiv3-key-file", env,
+			[]string{"get", "--base-url", s.URL, "--apiv3-key-file", apiKey}, "--apiv3-key-file", []string{apiKey}},
+		{"the APIv3 key in event send's --apiv3-key-file", nil,
+			[]string{"event", "send", "http://127.0.0.1:1/", "--sandbox", "--apiv3-key-file", apiKey, "--keys-dir", t.TempDir()}, "--apiv3-key-file", []string{apiKey}},
+		{"the APIv2 key in --apiv2-key-file", nil,
+			[]string{"coupon", "link", "--stock-id", "1212", "--out-request-no", "o1", "--openid", "oUser", "--sandbox", "--apiv2-key-file", apiKey},
+			"--apiv2-key-file", []string{apiKey}},
+		{"a key in --keys-dir", nil,
+			[]string{"event", "send", "http://127.0.0.1:1/", "--sandbox", "--keys-dir", string(keyPEM)}, "--keys-dir", keyLines},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(t.TempDir()) // where a --keys-dir made of key lines would be created
+			code, out, errOut := runCmd(t, tc.env, tc.args...)
+			assert.Equal(t, exitUsage, code, errOut)
+			assert.Contains(t, errOut, tc.setting)
+			assert.Contains(t, errOut, "does not look like a path")
+			for _, line := range tc.secret {
+				if len(line) > 8 && !strings.HasPrefix(line, "-----") {
+					require.NotContains(t, out+errOut, line, "a secret was printed")
+				}
+			}
+			assert.NotContains(t, errOut, "KEY-----")
+			entries, err := os.ReadDir(".")
+			require.NoError(t, err)
+			assert.Empty(t, entries, "nothing was made of the value")
+		})
+	}
+
+	absent := filepath.Join(t.TempDir(), "apiclient_key.pem")
+	code, _, errOut := runCmd(t, withEnv(env, "WECHATPAY_PRIVATE_KEY_FILE", absent), "get", "--base-url", s.URL)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, absent, "a path is quoted")
+	assert.NotContains(t, errOut, "does not look like a path")
+}
+
+// TestImplicitSandboxOnlyWithoutAnyWECHATPAYVariable: the sandbox is implicit
+// only when no WECHATPAY_* variable is set at all. A misspelt name, an empty
+// value or a partial set means production was meant (a cron job whose
+// environment failed to load): exit status 2 before anything runs, naming
+// what is missing and any near-miss name.
+func TestImplicitSandboxOnlyWithoutAnyWECHATPAYVariable(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	full := credentialsFor(t, s)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		says []string
+	}{
+		{"misspelt merchant id", map[string]string{"WECHATPAY_MCH_ID": "1900000001"},
+			[]string{"set", "--notify-url", "https://shop.example.com/n"},
+			[]string{"WECHATPAY_MCHID", "WECHATPAY_CERT_SERIAL", "WECHATPAY_PRIVATE_KEY_FILE", "WECHATPAY_MCH_ID", "did you mean WECHATPAY_MCHID"}},
+		{"misspelt in a full set", withEnv(full, "WECHATPAY_MCHID", "", "WECHATPAY_MCH_ID", full["WECHATPAY_MCHID"]),
+			[]string{"stock", "create", "--file", stockFile(t, nil), "--base-url", s.URL},
+			[]string{"--merchant-id / WECHATPAY_MCHID", "did you mean WECHATPAY_MCHID"}},
+		{"lower case", map[string]string{"wechatpay_mchid": "1900000001"},
+			[]string{"get"}, []string{"wechatpay_mchid", "did you mean WECHATPAY_MCHID"}},
+		{"a key name without _FILE", map[string]string{"WECHATPAY_PRIVATE_KEY": "x"},
+			[]string{"get"}, []string{"WECHATPAY_PRIVATE_KEY is set", "did you mean WECHATPAY_PRIVATE_KEY_FILE"}},
+		{"empty value", map[string]string{"WECHATPAY_MCHID": ""},
+			[]string{"get"}, []string{"WECHATPAY_MCHID is set but empty"}},
+		{"only some", map[string]string{"WECHATPAY_MCHID": "1900000001", "WECHATPAY_CERT_SERIAL": "ABC"},
+			[]string{"image", "upload", "../../examples/stock/logo.png"}, []string{"WECHATPAY_PRIVATE_KEY_FILE"}},
+		{"only the APIv2 key", map[string]string{"WECHATPAY_APIV2_KEY": "Zx8Kq2Lm4Np6Rt0Vw1Ys3Ua5Cd7Fg9Hj"},
+			[]string{"coupon", "link", "--stock-id", "1212", "--out-request-no", "o1", "--openid", "oUser"}, []string{"WECHATPAY_MCHID"}},
+		{"an unknown variable alone", map[string]string{"WECHATPAY_ENV": "prod"},
+			[]string{"get"}, []string{"WECHATPAY_ENV is set", "not a variable busifavor reads"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCmd(t, tc.env, tc.args...)
+			assert.Equal(t, exitUsage, code, errOut)
+			assert.Empty(t, out)
+			assert.NotContains(t, errOut, "sandbox (busifavortest)")
+			assert.Contains(t, errOut, "credentials incomplete")
+			for _, w := range tc.says {
+				assert.Contains(t, errOut, w)
+			}
+		})
+	}
+	assert.Empty(t, s.Requests(), "nothing was sent")
+
+	// No WECHATPAY_* variable at all: the sandbox, and the notice is true.
+	code, _, errOut := runCmd(t, map[string]string{"HOME": t.TempDir(), "MCHID": "1900000001"}, "get")
+	assert.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, errOut, "no WECHATPAY_* variable is set")
+	// --sandbox is asked for: it wins over the environment.
+	code, _, errOut = runCmd(t, map[string]string{"WECHATPAY_MCH_ID": "1900000001"}, "get", "--sandbox")
+	assert.Equal(t, exitOK, code, errOut)
+	// A full set with another program's WECHATPAY_* variable beside it runs.
+	code, _, errOut = runCmd(t, withEnv(full, "WECHATPAY_BASE_URL", "https://proxy.example.com"),
+		"set", "--notify-url", "https://shop.example.com/n", "--base-url", s.URL)
+	assert.Equal(t, exitOK, code, errOut)
 }

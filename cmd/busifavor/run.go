@@ -49,9 +49,12 @@ Try it now: with nothing configured every command runs against the sandbox,
 which holds a demo stock (1200000001), its codes and a user's coupons, e.g.
   busifavor stock get 1200000001
 
-With no WECHATPAY_* credentials set, or with --sandbox, every command runs
-against an in-process fake WeChat Pay (busifavortest): nothing leaves the
-machine. Credentials come from flags or the environment:
+With no WECHATPAY_* variable set at all (and no credential flag), or with
+--sandbox, every command runs against an in-process fake WeChat Pay
+(busifavortest): nothing leaves the machine. Any WECHATPAY_* variable, even
+an empty or misspelt one, means WeChat Pay was meant: an incomplete set is
+exit status 2, naming what is missing. Credentials come from flags or the
+environment:
 
   --merchant-id       WECHATPAY_MCHID             the merchant that signs requests
   --cert-serial       WECHATPAY_CERT_SERIAL       its API certificate serial
@@ -173,8 +176,9 @@ example:
 	},
 }, append(stockCommands, append(couponCommands, append(channelCommands, eventCommands...)...)...)...)
 
-// run is the whole command, callable in-process from tests.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+// run is the whole command, callable in-process from tests; environ is
+// its whole environment.
+func run(ctx context.Context, args []string, environ map[string]string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
@@ -217,14 +221,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitUsage
 	}
 	o.fs, o.cmd = fs, cmd
+	// The sandbox is implicit only when nothing asks for WeChat Pay: no
+	// credential flag and no WECHATPAY_* variable, even an empty or misspelt
+	// one (a job whose environment failed to load must not "succeed").
+	implicitSandbox := o.creds.empty() && o.link.apiV2KeyFile == "" && len(wechatPayVars(environ)) == 0
+	getenv := func(k string) string { return environ[k] }
 	o.creds.fromEnv(getenv)
 	o.link.apiV2Env = getenv("WECHATPAY_APIV2_KEY")
 
 	var env *environment
 	var err error
-	if o.sandbox || o.creds.empty() {
+	if o.sandbox || implicitSandbox {
 		if !o.sandbox {
-			fmt.Fprintln(stderr, "busifavor: no WECHATPAY_* credentials set: using the in-process sandbox (busifavortest), nothing leaves this machine")
+			fmt.Fprintln(stderr, "busifavor: no WECHATPAY_* variable is set: using the in-process sandbox (busifavortest), nothing leaves this machine")
 		}
 		env, err = newSandbox(ctx, o.baseURL)
 	} else {
@@ -235,6 +244,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		var ne *networkError
 		if errors.As(err, &ne) {
 			return exitAPI
+		}
+		if errors.Is(err, errIncomplete) {
+			for _, note := range envNotes(environ) {
+				fmt.Fprintf(stderr, "  %s\n", note)
+			}
 		}
 		return usageHint(stderr, cmd)
 	}

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -30,11 +31,15 @@ with its JSON path, nothing is sent and the exit status is 2. The file's
 out_request_no makes running the command again safe: the same number
 creates one stock.
 
-When the file gives neither coupon_available_time.available_begin_time nor
-available_end_time, the command sets them from now, on the API's clock, for
-90 days, and says so on stderr (a convenience of this command: WeChat Pay
-requires both). The shipped example leaves them out, so that it is open
-whatever the date.
+WeChat Pay requires coupon_available_time.available_begin_time and
+available_end_time. Against WeChat Pay a file without them is refused
+(exit status 2, nothing sent) and the command prints the two lines to add:
+a window it took from the clock would differ on every run, so a rerun after
+a lost answer would send another body under the same out_request_no, which
+WeChat Pay refuses, and a new number would create a second stock with its
+own budget. In the sandbox, which starts afresh on every run, such a file
+gets a window from now for 90 days, said on stderr; the shipped example
+leaves them out, so that it runs whatever the date.
 
 example:
   busifavor stock create --file examples/stock/stock.json
@@ -108,13 +113,30 @@ func readInput(file string) ([]byte, error) {
 	return os.ReadFile(file)
 }
 
-// defaultWindowDays is how long a stock whose file gives no available time
-// is open.
+// defaultWindowDays is how long the window stock create suggests (and, in
+// the sandbox, sets) for a file without one is open.
 const defaultWindowDays = 90
+
+// beijing is WeChat Pay's time zone, in which its pages write times.
+var beijing = time.FixedZone("CST", 8*60*60)
+
+// windowLines are the lines stock create asks a file without an available
+// time to add: defaultWindowDays from the next full hour after now, in
+// WeChat Pay's zone and shape.
+func windowLines(now time.Time) string {
+	begin := now.In(beijing).Truncate(time.Hour).Add(time.Hour)
+	end := begin.AddDate(0, 0, defaultWindowDays)
+	return fmt.Sprintf("  Add these lines at the start of \"coupon_available_time\": {…} (%d days from the next full hour; change them as you need):\n"+
+		"    \"available_begin_time\": \"%s\",\n    \"available_end_time\": \"%s\",\n",
+		defaultWindowDays, begin.Format(time.RFC3339), end.Format(time.RFC3339))
+}
 
 func createStock(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
 	b, err := readInput(o.file)
 	if err != nil {
+		if errors.As(err, new(*fs.PathError)) {
+			err = readError("--file", o.file, "the stock request", err)
+		}
 		fmt.Fprintf(stderr, "busifavor stock create: %v\n", err)
 		return exitUsage
 	}
@@ -122,18 +144,35 @@ func createStock(ctx context.Context, env *environment, o *options, stdout, stde
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		fmt.Fprintf(stderr, "busifavor stock create: %s is not a stock request: %v; nothing was sent\n", o.file, err)
+		fmt.Fprintf(stderr, "busifavor stock create: %s is not a stock request: %v; nothing was sent\n", shown(o.file), err)
 		return exitUsage
 	}
 	if at := &req.CouponUseRule.CouponAvailableTime; at.AvailableBeginTime.IsZero() && at.AvailableEndTime.IsZero() {
+		if env.sandbox == nil {
+			fmt.Fprintf(stderr, "busifavor stock create: %s gives no coupon_use_rule.coupon_available_time.available_begin_time "+
+				"and available_end_time, which WeChat Pay requires; nothing was sent.\n"+
+				"  The command does not take them from the clock: a rerun after a lost answer would then send another body under the same\n"+
+				"  out_request_no, which WeChat Pay refuses, and a new number would create a second stock with its own budget.\n%s",
+				shown(o.file), windowLines(env.now()))
+			return exitUsage
+		}
+		// The sandbox starts afresh on every run: no rerun can meet an
+		// earlier attempt there.
 		at.AvailableBeginTime = env.now().Truncate(time.Second)
 		at.AvailableEndTime = at.AvailableBeginTime.AddDate(0, 0, defaultWindowDays)
-		fmt.Fprintf(stderr, "busifavor stock create: no available time in %s: available from now for %d days (%s to %s)\n",
-			o.file, defaultWindowDays, localTime(at.AvailableBeginTime), localTime(at.AvailableEndTime))
+		fmt.Fprintf(stderr, "busifavor stock create: no available time in %s: in the sandbox, available from now for %d days (%s to %s).\n"+
+			"  Against WeChat Pay the command refuses such a file, so that a rerun sends the same request.\n%s",
+			shown(o.file), defaultWindowDays, localTime(at.AvailableBeginTime), localTime(at.AvailableEndTime), windowLines(env.now()))
 	}
 	resp, err := env.client.CreateStock(ctx, req)
 	if err != nil {
-		return report(stderr, err, o)
+		status := report(stderr, err, o)
+		if errors.Is(err, busifavor.ErrResourceAlreadyExists) {
+			fmt.Fprintf(stderr, "  out_request_no %s was used before with a different request. If an earlier run lost its answer, that stock\n"+
+				"  exists: do not change out_request_no (a new number creates a second stock, with its own budget); run again with\n"+
+				"  the file as it was then, which answers with that stock.\n", req.OutRequestNo)
+		}
+		return status
 	}
 	if o.asJSON {
 		return printJSON(stdout, resp)

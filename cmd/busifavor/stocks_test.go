@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -129,44 +131,35 @@ func TestStockCommandsRefuseBadInputAndSendNothing(t *testing.T) {
 }
 
 // TestShippedStockExampleCreatesInTheSandbox keeps examples/stock/stock.json
-// valid: it creates a stock in the sandbox as shipped.
+// valid: it creates a stock in the sandbox as shipped, which gives it a
+// window from now (the sandbox starts afresh on every run), and says what to
+// add for WeChat Pay.
 func TestShippedStockExampleCreatesInTheSandbox(t *testing.T) {
 	code, out, errOut := runCmd(t, nil, "stock", "create", "--file", "../../examples/stock/stock.json")
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "stock id:")
-	assert.Contains(t, errOut, "available from now for 90 days")
+	assert.Contains(t, errOut, "in the sandbox, available from now for 90 days")
+	assert.Contains(t, errOut, `"available_begin_time": "`)
 }
 
-// TestStockWithoutAvailableTimeOpensNow creates the shipped example, which
-// gives no available time, against a fake: the stock is running on the
-// fake's clock for 90 days from it, whatever the date; a file that gives the
-// time keeps it.
-func TestStockWithoutAvailableTimeOpensNow(t *testing.T) {
+// TestStockGivenWindowIsKept: a file that gives the available time is sent
+// with it, and nothing is said about a window.
+func TestStockGivenWindowIsKept(t *testing.T) {
 	s := busifavortest.NewServer()
 	defer s.Close()
 	env := credentialsFor(t, s)
-	code, out, errOut := runCmd(t, env, "stock", "create", "--file", "../../examples/stock/stock.json", "--base-url", s.URL, "--json")
-	require.Equal(t, exitOK, code, errOut)
-	var created busifavor.CreateStockResponse
-	require.NoError(t, json.Unmarshal([]byte(out), &created))
-	st, ok := s.Stock(created.StockID)
-	require.True(t, ok)
-	assert.Equal(t, busifavor.StockStateRunning, st.StockState)
-	at := st.CouponUseRule.CouponAvailableTime
-	assert.False(t, at.AvailableBeginTime.After(s.Now()), "open already")
-	assert.Equal(t, at.AvailableBeginTime.AddDate(0, 0, 90), at.AvailableEndTime)
-
 	begin := s.Now().Add(time.Hour).Truncate(time.Second)
 	file := stockFile(t, func(m map[string]any) {
 		m["out_request_no"] = "given-window"
 		m["coupon_use_rule"].(map[string]any)["coupon_available_time"].(map[string]any)["available_begin_time"] = begin.Format(time.RFC3339)
 		m["coupon_use_rule"].(map[string]any)["coupon_available_time"].(map[string]any)["available_end_time"] = begin.AddDate(0, 1, 0).Format(time.RFC3339)
 	})
-	code, out, errOut = runCmd(t, env, "stock", "create", "--file", file, "--base-url", s.URL, "--json")
+	code, out, errOut := runCmd(t, env, "stock", "create", "--file", file, "--base-url", s.URL, "--json")
 	require.Equal(t, exitOK, code, errOut)
-	assert.NotContains(t, errOut, "available from now")
+	assert.Empty(t, errOut)
+	var created busifavor.CreateStockResponse
 	require.NoError(t, json.Unmarshal([]byte(out), &created))
-	st, _ = s.Stock(created.StockID)
+	st, _ := s.Stock(created.StockID)
 	assert.True(t, begin.Equal(st.CouponUseRule.CouponAvailableTime.AvailableBeginTime))
 }
 
@@ -211,4 +204,80 @@ func TestCodesUploadRefusesAChangedListUnderAnOldPrefix(t *testing.T) {
 	code, out, errOut = upload(file("D"), "list-3")
 	assert.Equal(t, exitAPI, code, errOut)
 	assert.Contains(t, out, "UNREPORTED D")
+}
+
+// TestStockCreateRerunAfterLostAnswersMakesOneStock: a run whose answers
+// are all lost (three attempts) is run again later, as an operator would.
+// A file without an available time is refused before anything is sent, both
+// times, with the lines to add (a window taken from the clock made the rerun
+// a different body under the same out_request_no, which WeChat Pay refuses;
+// the operator then changed the number and paid for a second stock). With
+// the printed lines added, the rerun sends the same body and gets the one
+// stock the lost attempts created. A rerun of a changed file is told not to
+// change the number.
+func TestStockCreateRerunAfterLostAnswersMakesOneStock(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	env := credentialsFor(t, s)
+	noWindow := func(m map[string]any) {
+		at := m["coupon_use_rule"].(map[string]any)["coupon_available_time"].(map[string]any)
+		delete(at, "available_begin_time")
+		delete(at, "available_end_time")
+		m["out_request_no"] = "cli-rerun-1"
+	}
+	file := stockFile(t, noWindow)
+	create := []string{"stock", "create", "--file", file, "--base-url", s.URL, "--json"}
+
+	s.FailOn(http.MethodPost, busifavortest.StocksPath, 3, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+	var lines string
+	for range 2 { // the run, and the operator's rerun
+		code, out, errOut := runCmd(t, env, create...)
+		require.Equal(t, exitUsage, code, "a file without a window is refused: stdout %s stderr %s", out, errOut)
+		assert.Contains(t, errOut, "nothing was sent")
+		assert.Contains(t, errOut, file)
+		lines = errOut
+	}
+	assert.Empty(t, s.Requests(), "nothing was sent")
+
+	// The operator pastes the printed lines into coupon_available_time.
+	got := regexp.MustCompile(`"(available_(?:begin|end)_time)": "([^"]+)"`).FindAllStringSubmatch(lines, -1)
+	require.Len(t, got, 2, lines)
+	file = stockFile(t, func(m map[string]any) {
+		noWindow(m)
+		at := m["coupon_use_rule"].(map[string]any)["coupon_available_time"].(map[string]any)
+		for _, kv := range got {
+			at[kv[1]] = kv[2]
+		}
+	})
+	create[3] = file
+	code, _, errOut := runCmd(t, env, create...)
+	require.Equal(t, exitAPI, code, "three lost answers: %s", errOut)
+	require.Len(t, s.Requests(), 3, errOut)
+	code, out, errOut := runCmd(t, env, create...)
+	require.Equal(t, exitOK, code, errOut)
+	var created busifavor.CreateStockResponse
+	require.NoError(t, json.Unmarshal([]byte(out), &created))
+	assert.Equal(t, "1200000001", created.StockID, "the stock the lost attempts created")
+	_, second := s.Stock("1200000002")
+	assert.False(t, second, "exactly one stock")
+	st, _ := s.Stock(created.StockID)
+	begin, err := time.Parse(time.RFC3339, got[0][2])
+	require.NoError(t, err)
+	assert.True(t, begin.Equal(st.CouponUseRule.CouponAvailableTime.AvailableBeginTime))
+	assert.True(t, begin.AddDate(0, 0, 90).Equal(st.CouponUseRule.CouponAvailableTime.AvailableEndTime), "90 days")
+	assert.False(t, begin.Before(s.Now()), "the suggested window starts at the next full hour")
+
+	// The file changed since the lost run: refused, and the advice keeps the
+	// number.
+	changed := stockFile(t, func(m map[string]any) {
+		noWindow(m)
+		at := m["coupon_use_rule"].(map[string]any)["coupon_available_time"].(map[string]any)
+		at["available_begin_time"], at["available_end_time"] = got[0][2], begin.AddDate(0, 0, 30).Format(time.RFC3339)
+	})
+	code, _, errOut = runCmd(t, env, "stock", "create", "--file", changed, "--base-url", s.URL)
+	assert.Equal(t, exitAPI, code, errOut)
+	assert.Contains(t, errOut, "RESOURCE_ALREADY_EXISTS")
+	assert.Contains(t, errOut, "do not change out_request_no")
+	_, second = s.Stock("1200000002")
+	assert.False(t, second)
 }

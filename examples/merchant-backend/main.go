@@ -17,7 +17,7 @@
 //
 // It serves NOTIFY_URL's path (https://shop.example.com/wechat/coupons is
 // served at /wechat/coupons on ADDR). Coupon events are printed on stdout
-// with openid and unionid masked.
+// with openid, unionid and the coupon code masked.
 //
 // Its test, backend_test.go, is an integration test against busifavortest
 // that you can copy too. To check a deployed copy, run it on a test
@@ -95,8 +95,12 @@ func main() {
 		NotifyURL: env("NOTIFY_URL"),
 		Record: func(ctx context.Context, ev *busifavor.CouponEvent) error {
 			// Replace with your queue or table (which gets ev.Coupon whole).
-			// Keep it quick.
-			return json.NewEncoder(os.Stdout).Encode(ev.Coupon.Masked())
+			// Keep it quick. What is printed is masked as the package masks
+			// its logs: the user's ids (MaskID) and the coupon code, a bearer
+			// credential at a till (MaskCode).
+			shown := ev.Coupon.Masked()
+			shown.CouponCode = busifavor.MaskCode(shown.CouponCode)
+			return json.NewEncoder(os.Stdout).Encode(shown)
 		},
 	}
 	if err := b.Start(ctx); err != nil {
