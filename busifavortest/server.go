@@ -371,6 +371,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if w, done = s.applyFault(w, r, f); done {
 			return
 		}
+		// A lost answer is lost whatever it was, a refusal too.
+		if l, ok := w.(*lostAnswer); ok {
+			defer drop(l.conn, garbled)
+		}
 	}
 	if len(body) > limit {
 		s.writeError(w, http.StatusRequestEntityTooLarge, "PARAM_ERROR", "request body is too large", nil)
@@ -381,9 +385,6 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.route(w, normalized(r), caller, body)
-	if l, ok := w.(*lostAnswer); ok {
-		drop(l.conn, garbled)
-	}
 }
 
 // normalized is r with its path resolved as an HTTP front end that

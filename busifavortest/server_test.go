@@ -471,3 +471,20 @@ func TestPackageGuideTestIsARealFile(t *testing.T) {
 	require.NotEmpty(t, block, "doc.go has no code block starting with the package clause")
 	assert.Equal(t, string(file), strings.Join(block, "\n")+"\n")
 }
+
+// TestLostAnswerOfARefusedRequest: a lost answer is lost whatever the answer
+// was. The fake refuses the request (its clock is 6 minutes ahead, outside
+// the signature's window) and the connection still breaks, as it would when
+// WeChat Pay's refusal is lost on the way back; it used to send an empty,
+// unsigned 200.
+func TestLostAnswerOfARefusedRequest(t *testing.T) {
+	s := busifavortest.NewServer(busifavortest.WithClock(func() time.Time { return time.Now().Add(6 * time.Minute) }))
+	defer s.Close()
+	c, err := s.Client(busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	require.NoError(t, err)
+	s.FailOn(http.MethodPost, busifavortest.CallbacksPath, 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+	_, err = c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn/n"})
+	assert.ErrorIs(t, err, busifavor.ErrTransport, "%v", err)
+	_, err = c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn/n"})
+	assert.ErrorIs(t, err, busifavor.ErrSignError, "without the fault the refusal arrives: %v", err)
+}
