@@ -46,7 +46,7 @@ func walkPages[T any](start int64, byPage bool, key func(T) string, get func(off
 			yield(zero, fmt.Errorf("%w: "+format, append([]any{ErrPaging}, args...)...))
 		}
 		offset := start
-		firstIndex := int64(-1) // index of the walk's first item
+		firstIndex := int64(-1)          // index of the walk's first item
 		yielded := make(map[string]bool) // the key of every item yielded
 		for pages := int64(1); ; pages++ {
 			p, err := get(offset)
