@@ -183,11 +183,15 @@ type DeleteCouponCodeResponse struct {
 // WeChat Pay API: POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/upload-coupon-code.html
 //
-// Every code sent must be named in the answer (in SuccessCodes, ExistCodes,
-// DuplicateCodes or FailCodes). When it is not, the answer comes back with
-// an error: ErrRequestNoReused when the answer names codes that were not
-// sent or only some of those that were (it is the first answer to an
-// earlier upload with the same UploadRequestNo), else ErrMalformedResponse.
+// Every code sent must be accounted for by the answer: named in
+// SuccessCodes, ExistCodes, DuplicateCodes or FailCodes or, since the page
+// makes success_codes optional (选填), counted by an answer that leaves it
+// out, whose total_count is the distinct codes sent and whose success_count
+// plus the codes the other lists name equals it; SuccessCodes then holds
+// the codes sent that no list names. When the answer names a code that was
+// not sent, or its lists and counts do not add up to the codes sent, it is
+// the first answer to an earlier, different upload with the same
+// UploadRequestNo: it comes back with ErrRequestNoReused.
 func (c *Client) UploadCouponCodes(ctx context.Context, req UploadCouponCodesRequest) (*UploadCouponCodesResponse, error) {
 	out := &UploadCouponCodesResponse{}
 	if err := c.send(ctx, "UploadCouponCodes", req, http.MethodPost, codesPath(req.StockID), nil, req, out); err != nil {
@@ -196,31 +200,55 @@ func (c *Client) UploadCouponCodes(ctx context.Context, req UploadCouponCodesReq
 	return out, out.accounts(req)
 }
 
-// accounts checks that the answer names every code of req, and only those.
+// accounts checks that the answer accounts for every code of req, and only
+// for those. The page makes success_codes optional (选填) while total_count
+// (去重后上传code总数) and success_count are required: an answer that leaves
+// success_codes out accounts for the codes sent when total_count is the
+// number of distinct codes sent and success_count plus the codes named in
+// fail_codes, exist_codes and duplicate_codes (each a code sent, named once)
+// equals it. Its SuccessCodes is then filled with the codes sent that no
+// list names, in the order sent. An answer that names a code not sent, or
+// whose lists or counts do not add up to the codes sent, is WeChat Pay's
+// first answer to an earlier, different upload with the same number
+// (ErrRequestNoReused).
 func (r *UploadCouponCodesResponse) accounts(req UploadCouponCodesRequest) error {
 	sent := make(map[string]bool, len(req.CouponCodeList))
 	for _, code := range req.CouponCodeList {
 		sent[code] = true
 	}
 	named := make(map[string]bool, len(sent))
-	foreign := 0
+	foreign, repeats := 0, 0
 	for _, list := range [][]string{r.SuccessCodes, r.ExistCodes, r.DuplicateCodes, failedCodes(r.FailCodes)} {
 		for _, code := range list {
-			if !sent[code] {
+			switch {
+			case !sent[code]:
 				foreign++
-			} else {
+			case named[code]:
+				repeats++
+			default:
 				named[code] = true
 			}
 		}
 	}
-	switch {
-	case foreign > 0 || len(named) > 0 && len(named) < len(sent):
-		return fmt.Errorf("%w: the answer to upload_request_no %q names %d of the %d codes sent and %d others: "+
-			"it is WeChat Pay's first answer to an earlier upload with this number; upload a changed list under a new number",
-			ErrRequestNoReused, req.UploadRequestNo, len(named), len(sent), foreign)
-	case len(named) < len(sent):
-		return fmt.Errorf("%w: the answer to upload_request_no %q names none of the %d codes sent; check them with GetCouponCode",
-			ErrMalformedResponse, req.UploadRequestNo, len(sent))
+	if foreign == 0 && len(named) == len(sent) {
+		return nil // every code sent is named
+	}
+	// success_codes left out: the counts must account for the rest.
+	accounted := len(r.SuccessCodes) == 0 && foreign == 0 && repeats == 0 &&
+		r.TotalCount == int64(len(sent)) && r.SuccessCount == int64(len(sent)-len(named)) &&
+		(r.FailCount == 0 || r.FailCount == int64(len(r.FailCodes)))
+	if !accounted {
+		return fmt.Errorf("%w: the answer to upload_request_no %q names %d of the %d codes sent and %d others, "+
+			"and counts %d codes of which %d stored: it is WeChat Pay's first answer to an earlier, different upload with this number; "+
+			"upload a changed list under a new number",
+			ErrRequestNoReused, req.UploadRequestNo, len(named), len(sent), foreign, r.TotalCount, r.SuccessCount)
+	}
+	seen := make(map[string]bool, len(sent))
+	for _, code := range req.CouponCodeList {
+		if !named[code] && !seen[code] {
+			seen[code] = true
+			r.SuccessCodes = append(r.SuccessCodes, code)
+		}
 	}
 	return nil
 }

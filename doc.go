@@ -202,9 +202,17 @@
 // the read finds nothing is the identical request sent again, at most
 // MaxAttempts in all; that re-send assumes, as no page states, that WeChat
 // Pay refuses or answers with the first receipt a create repeating a number.
-// A 4xx (429 included) is returned at once: nothing moved. Every other path
-// ends with the receipt or an *OutcomeUnknownError (ErrOutcomeUnknown) that
-// says how to reconcile; never create again under a new number. The
+// A refusal (4xx) says only that its own attempt moved nothing, and a call
+// cannot tell a first send from the fresh resend an *OutcomeUnknownError
+// asks for: so a refusal an earlier attempt under the number could have
+// caused (RESOURCE_ALREADY_EXISTS, INVALID_REQUEST, RULELIMIT, any code the
+// package does not know) is always followed by the same read-back, and only
+// a payment listed as the request asks is taken for an answer. A refusal of
+// the request's form or of the caller (PARAM_ERROR, SIGN_ERROR, NO_AUTH,
+// MCH_NOT_EXISTS, RESOURCE_NOT_EXISTS, FREQUENCY_LIMITED, …) is returned at
+// once. Every other path ends with the receipt or an *OutcomeUnknownError
+// (ErrOutcomeUnknown) that says how to reconcile; never create again under
+// a new number. The
 // Wait… helpers only read. Receipt statuses come in two spellings, the
 // pages' (ACCEPTED, SUCCESS, FAIL, …) and wechatpay-go's (PAY_RECEIPT_…):
 // both are understood, the raw value is kept, and a status in neither is

@@ -83,7 +83,7 @@ var (
 	// ErrPaging is matched when the pages of a list do not add up while
 	// AllCouponCodes or AllUserCoupons walks it: an empty page before
 	// total_count is reached, a page with nothing new (the server ignored
-	// the offset), a short page in the middle of a list paged by page
+	// the offset, or repeats a page sent before), a short page in the middle of a list paged by page
 	// number, or more pages than total_count and the page size allow. The
 	// walk stops; what it yielded before is sound and was yielded once.
 	// Never retried.
@@ -91,7 +91,8 @@ var (
 
 	// ErrRequestNoReused is matched when an upload's answer is for other
 	// codes than the ones sent: it names a code that was not sent, or only
-	// some of those that were. WeChat Pay answers a repeated
+	// some of those that were, or its counts (total_count, success_count)
+	// do not account for the codes sent. WeChat Pay answers a repeated
 	// upload_request_no with its first answer, so a list changed under an
 	// old number (UploadAllCouponCodes with the prefix of an earlier, other
 	// list) would otherwise skip its new codes without a word. Upload a

@@ -1,6 +1,8 @@
 package busifavor
 
 import (
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"iter"
 	"math"
@@ -21,18 +23,22 @@ type listPage[T any] struct {
 // asks get for page after page from offset start, where an offset counts
 // items (ListCouponCodes' 分页起始位置) or, when byPage is set, pages
 // (ListUserCoupons' 分页页码), and yields each item once. key identifies an
-// item ("" when it cannot), so that a page repeating items of the one before
-// is noticed.
+// item; an item it gives "" for (an answer that left the identifying field
+// out) is identified by its JSON encoding instead, so every item has a key.
+// The keys of every item yielded are remembered for the whole walk, so that
+// a page repeating items of any page before (a list that shifted, an
+// unstable order, pages A, B, A, B…) yields none of them again; they are
+// bounded by the walk's own limit below, one key per item yielded.
 //
 // It stops after the last item the page's total_count promises, at an error
 // (yielded with a zero T), when the caller stops ranging, and with ErrPaging
 // when the pages do not add up: an empty page before total_count is reached,
-// a page holding nothing new (WeChat Pay ignored the offset), a short page
-// in the middle of a list paged by page number (the items between would be
-// skipped), or more pages than total_count and the page size allow. A
-// hostile or broken server therefore cannot make it loop: every page must
-// bring a new item, and the pages are bounded by what the server itself
-// claims.
+// a page holding nothing new (WeChat Pay ignored the offset, or sent a page
+// it had sent before), a short page in the middle of a list paged by page
+// number (the items between would be skipped), or more pages than
+// total_count and the page size allow. A hostile or broken server therefore
+// cannot make it loop: every page must bring an item not yielded before,
+// and the pages are bounded by what the server itself claims.
 func walkPages[T any](start int64, byPage bool, key func(T) string, get func(offset int64) (listPage[T], error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
@@ -40,8 +46,8 @@ func walkPages[T any](start int64, byPage bool, key func(T) string, get func(off
 			yield(zero, fmt.Errorf("%w: "+format, append([]any{ErrPaging}, args...)...))
 		}
 		offset := start
-		firstIndex := int64(-1) // index of the walk's first item
-		var prev map[string]bool
+		firstIndex := int64(-1)          // index of the walk's first item
+		yielded := make(map[string]bool) // the key of every item yielded
 		for pages := int64(1); ; pages++ {
 			p, err := get(offset)
 			if err != nil {
@@ -67,22 +73,23 @@ func walkPages[T any](start int64, byPage bool, key func(T) string, get func(off
 				}
 				return
 			}
-			seen := make(map[string]bool, n)
 			fresh := 0
 			for _, it := range p.items {
-				if k := key(it); k != "" {
-					if prev[k] {
-						continue // yielded from the page before; the list shifted
-					}
-					seen[k] = true
+				k := key(it)
+				if k == "" {
+					k = contentKey(it)
 				}
+				if yielded[k] {
+					continue // yielded from a page before: the list shifted, or the page repeats
+				}
+				yielded[k] = true
 				fresh++
 				if !yield(it, nil) {
 					return
 				}
 			}
 			if fresh == 0 {
-				fail("the page at offset %d repeats the page before it: WeChat Pay did not move on", offset)
+				fail("the page at offset %d brings no item the pages before did not: WeChat Pay did not move on", offset)
 				return
 			}
 			end := satAdd(first, n)
@@ -96,7 +103,6 @@ func walkPages[T any](start int64, byPage bool, key func(T) string, get func(off
 				fail("a page %d would be beyond the %d pages that total_count %d at %d a page allows", pages+1, pagesAllowed(p.total-firstIndex, size), p.total, size)
 				return
 			}
-			prev = seen
 			if byPage {
 				offset++
 			} else {
@@ -104,6 +110,19 @@ func walkPages[T any](start int64, byPage bool, key func(T) string, get func(off
 			}
 		}
 	}
+}
+
+// contentKey identifies an item whose key field the answer left out by a
+// digest of its JSON encoding: items alike in every field are one item.
+// "\x00" cannot begin a key field's value (ids and codes are printable), so
+// a digest never equals a field's key.
+func contentKey(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = fmt.Appendf(nil, "%#v", v) // not reached: listed types marshal
+	}
+	sum := sha256.Sum256(b)
+	return "\x00" + string(sum[:])
 }
 
 // pagesAllowed is how many pages items items fill at size a page (⌈items /

@@ -2,6 +2,7 @@ package busifavor_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -148,4 +149,55 @@ func TestPagingSkipsItemsAListShiftedOntoTheNextPage(t *testing.T) {
 		require.NoError(t, err, name)
 		assert.Equal(t, []string{"A", "B", "C", "D", "E"}, got, name)
 	}
+}
+
+// TestPagingRepeatingPagesYieldEachItemOnce answers pages A, B, A, B… (an
+// unstable order, or a lying server) under a total_count that would allow
+// fifty pages: each item is yielded once, and the third page, which brings
+// nothing new, ends the walk with ErrPaging.
+func TestPagingRepeatingPagesYieldEachItemOnce(t *testing.T) {
+	for name, list := range pagedLists {
+		s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+		for range 50 {
+			for _, p := range []string{list.page(100, 2, "A", "B"), list.page(100, 2, "C", "D")} {
+				s.FailOn("GET", list.path, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: p})
+			}
+		}
+		got, err := list.walk(c)
+		assert.ErrorIs(t, err, busifavor.ErrPaging, name)
+		assert.Equal(t, []string{"A", "B", "C", "D"}, got, name)
+		assert.Equal(t, 3, len(s.Requests()), name)
+	}
+}
+
+// TestPagingItemsWithoutKeyYieldOnce answers user coupons without a
+// coupon_code (the field the walk keys coupons by), in pages that repeat:
+// such items are told apart by their content, yielded once, and the
+// repeating page ends the walk.
+func TestPagingItemsWithoutKeyYieldOnce(t *testing.T) {
+	list := pagedLists["AllUserCoupons"]
+	noCode := func(name string) string {
+		return strings.NewReplacer(`"coupon_code":"X",`, "", `"stock_name":"n"`, `"stock_name":"`+name+`"`).Replace(couponJSON("X"))
+	}
+	page := func(items ...string) string {
+		return fmt.Sprintf(`{"total_count":100,"offset":0,"limit":2,"data":[%s]}`, strings.Join(items, ","))
+	}
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	for range 50 {
+		for _, p := range []string{page(noCode("a"), noCode("b")), page(noCode("c"), noCode("d"))} {
+			s.FailOn("GET", list.path, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: p})
+		}
+	}
+	var names []string
+	var err error
+	for uc, e := range c.AllUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid}) {
+		if err = e; e != nil {
+			break
+		}
+		assert.Empty(t, uc.CouponCode)
+		names = append(names, uc.StockName)
+	}
+	assert.ErrorIs(t, err, busifavor.ErrPaging)
+	assert.Equal(t, []string{"a", "b", "c", "d"}, names)
+	assert.Equal(t, 3, len(s.Requests()))
 }

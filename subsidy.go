@@ -422,8 +422,23 @@ type GetSubsidyReturnReceiptRequest struct {
 // payment is first looked up by ListSubsidyPayReceipts with OutSubsidyNo:
 // found, it is the answer; not listed, the identical request is sent again,
 // up to the RetryPolicy's MaxAttempts. A call that cannot settle it returns
-// an *OutcomeUnknownError (ErrOutcomeUnknown) saying how to reconcile. A
-// refusal (4xx) means nothing was paid. The receipt may come back ACCEPTED;
+// an *OutcomeUnknownError (ErrOutcomeUnknown) saying how to reconcile.
+//
+// A refusal (4xx) says that this attempt paid nothing, not that no earlier
+// attempt under the same number did: the call cannot tell a first send from
+// the fresh resend an *OutcomeUnknownError asks for. So a refusal that an
+// earlier attempt could have caused (RESOURCE_ALREADY_EXISTS,
+// INVALID_REQUEST, RULELIMIT and codes this package does not know: all but
+// the request-form and caller codes, PARAM_ERROR, SIGN_ERROR, NO_AUTH,
+// NOAUTH, APPID_MCHID_NOT_MATCH, MCH_NOT_EXISTS, USER_NOT_EXISTS,
+// RESOURCE_NOT_EXISTS, FREQUENCY_LIMITED and RATELIMIT_EXCEEDED) is always
+// followed by the read-back: the payment listed under OutSubsidyNo is the
+// answer when it matches the request (order, amount and merchants), and
+// anything else is an *OutcomeUnknownError that keeps the refusal (and
+// matches ErrReceiptExists when the number is listed for another payment).
+// The list page says a coupon's payments are listed (如果这张券发生过补差付
+// 款,会有补差单据信息返回), so a number that stays unlisted was not paid. Any
+// other refusal comes back as it is. The receipt may come back ACCEPTED;
 // WaitSubsidyPayReceipt polls it to its end.
 //
 // WeChat Pay API: POST /v3/marketing/busifavor/subsidy/pay-receipts
@@ -489,8 +504,13 @@ func (c *Client) ListSubsidyPayReceipts(ctx context.Context, req ListSubsidyPayR
 // identical request is sent again, up to the RetryPolicy's MaxAttempts; once
 // it shows a return (RETURNING, PARTIAL_RETURN, FULL_RETURN), which may be
 // this one, the call stops with an *OutcomeUnknownError saying how to
-// reconcile. A refusal (4xx) means nothing was returned. The receipt may come
-// back ACCEPTED; WaitSubsidyReturnReceipt polls it to its end.
+// reconcile. A refusal (4xx) says that this attempt returned nothing; one
+// that an earlier attempt under the same number could have caused (the
+// codes CreateSubsidyPayReceipt reads back for) is followed by the same read
+// of the payment and, since no read can name a return by its number, always
+// ends in an *OutcomeUnknownError that keeps the refusal. Any other refusal
+// comes back as it is. The receipt may come back ACCEPTED;
+// WaitSubsidyReturnReceipt polls it to its end.
 //
 // WeChat Pay API: POST /v3/marketing/busifavor/subsidy/return-receipts
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/subsidy/subsidy-return.html
@@ -516,10 +536,12 @@ func (c *Client) CreateSubsidyReturnReceipt(ctx context.Context, req CreateSubsi
 // outcome is unknown (no answer, a 5xx or SYSTEM_ERROR), it waits the retry
 // policy's MaxBackoff and find reads whether the receipt exists (filling out
 // when it does); only when it reports false is the identical request sent
-// again, at most MaxAttempts in all. A refusal (4xx)
-// of the first attempt is returned as it is: nothing moved. Everything else
-// that leaves WeChat Pay's action in doubt ends in an *OutcomeUnknownError
-// carrying reconcile.
+// again, at most MaxAttempts in all. A refusal (4xx) is read back with find
+// too, unless it is of a kind no earlier attempt can cause
+// (mayBeEarlierAttempts) and no attempt of this call was lost: the call
+// cannot tell a first send from the merchant's fresh resend after an
+// *OutcomeUnknownError. Everything else that leaves WeChat Pay's action in
+// doubt ends in an *OutcomeUnknownError carrying reconcile.
 func (c *Client) createMoney(ctx context.Context, op, path string, req interface{ Validate() error }, number string,
 	out any, find func(context.Context) (bool, error), reconcile string) error {
 	if err := req.Validate(); err != nil {
@@ -538,19 +560,23 @@ func (c *Client) createMoney(ctx context.Context, op, path string, req interface
 			return nil
 		}
 		var apiErr *APIError
-		// A 4xx is a refusal (nothing moved), except SYSTEM_ERROR, which the
-		// error table answers with 请使用相同参数稍后重新调用: like a lost answer.
+		// A 4xx is a refusal (this attempt moved nothing), except
+		// SYSTEM_ERROR, which the error table answers with
+		// 请使用相同参数稍后重新调用: like a lost answer.
 		refused := errors.As(err, &apiErr) && apiErr.StatusCode < 500 && apiErr.Code != CodeSystemError || errors.Is(err, errNotSent)
 		switch {
-		case refused && lost == nil:
+		case refused && lost == nil && (apiErr == nil || !mayBeEarlierAttempts(apiErr.Code)):
 			return err
 		case refused:
-			// The refusal may be the lost attempt's doing (its number or
-			// amount already taken): look once more.
-			if found, ferr := find(ctx); ferr == nil && found {
+			// The refusal may be an earlier attempt's doing (its number or
+			// the coupon's amount already taken), this call's or, for a
+			// fresh resend after an *OutcomeUnknownError, a former call's:
+			// read back.
+			found, ferr := find(ctx)
+			if ferr == nil && found {
 				return nil
 			}
-			return unknown(errors.Join(lost, err))
+			return unknown(errors.Join(lost, err, ferr))
 		case apiErr == nil && !errors.Is(err, ErrTransport), ctx.Err() != nil, attempt >= c.retry.MaxAttempts:
 			// A signature that does not verify, a stopped context, or no
 			// attempts left: nothing more to learn here.
@@ -570,6 +596,29 @@ func (c *Client) createMoney(ctx context.Context, op, path string, req interface
 			return nil
 		}
 	}
+}
+
+// mayBeEarlierAttempts reports whether a money create's refusal with code
+// may be the doing of an earlier attempt under the same number, so that the
+// create is read back before the refusal is believed. Only the codes that
+// speak of the request's own form or of the caller are not: PARAM_ERROR
+// (参数错误), SIGN_ERROR, NO_AUTH and NOAUTH (无权限),
+// APPID_MCHID_NOT_MATCH, MCH_NOT_EXISTS, USER_NOT_EXISTS, RESOURCE_NOT_EXISTS
+// (the stock, coupon or order named does not exist), FREQUENCY_LIMITED and
+// RATELIMIT_EXCEEDED (nothing was done this time). Every other code is read
+// back: RESOURCE_ALREADY_EXISTS (the busifavor error table: 查看
+// out_request_no 字段是否重复使用), INVALID_REQUEST and RULELIMIT (or
+// RULE_LIMIT), which the caps the pages state can raise once an earlier
+// attempt has used the coupon's amount up (pay: 单笔订单补差金额不得超过券的
+// 优惠金额; return: 单个券Code回退总金额不能超过补差金额), and any code this
+// package does not know.
+func mayBeEarlierAttempts(code Code) bool {
+	switch code {
+	case CodeParamError, CodeSignError, CodeNoAuth, CodeNoAuthGeneral, CodeAppIDMchIDNotMatch, CodeMchNotExists,
+		CodeUserNotExists, CodeResourceNotExists, CodeFrequencyLimited, CodeRateLimitExceeded:
+		return false
+	}
+	return true
 }
 
 // findPayReceipt lists the payments req names and returns the one with

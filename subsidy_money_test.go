@@ -3,6 +3,7 @@ package busifavor_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -188,11 +189,12 @@ func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
 		assert.Equal(t, []string{"POST /pay-receipts", "GET /pay-receipts", "POST /pay-receipts", "GET /pay-receipts", "POST /pay-receipts"},
 			methods(s.Requests()[before:]))
 	})
-	t.Run("a refusal is returned as it is", func(t *testing.T) {
+	t.Run("a refusal no earlier attempt can cause is returned as it is", func(t *testing.T) {
 		for _, f := range []busifavortest.Fault{
 			{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeFrequencyLimited},
 			{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeParamError},
-			{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeResourceAlreadyExists},
+			{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeResourceNotExists},
+			{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeNoAuthGeneral},
 		} {
 			s.FailOn(http.MethodPost, payPath, 1, f)
 			before := len(s.Requests())
@@ -239,6 +241,79 @@ func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
 	})
 }
 
+// TestPayFreshResendRefusedIsReadBack sends a payment whose answer is lost
+// and whose read-back fails (an *OutcomeUnknownError), then, as that error
+// asks, the identical request again in a new call, which WeChat Pay refuses
+// because the number is taken: the read-back finds the payment the first
+// call made, and nothing is paid twice. A refusal of each kind an earlier
+// attempt could cause is read back, and an unlisted or different payment
+// leaves the outcome unknown, never a plain refusal that reads as "nothing
+// was paid".
+func TestPayFreshResendRefusedIsReadBack(t *testing.T) {
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
+	id, code := usedCoupon(t, c, "fresh")
+	pay := payRequest(id, code, "pay-f1", 100)
+
+	s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+	s.FailOn(http.MethodGet, payPath, 3, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
+	_, err := c.CreateSubsidyPayReceipt(ctx, pay)
+	assertOutcomeUnknown(t, err, "CreateSubsidyPayReceipt", "pay-f1")
+	require.Len(t, s.SubsidyPayReceipts(), 1, "the lost attempt paid")
+
+	s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeResourceAlreadyExists})
+	before := len(s.Requests())
+	r, err := c.CreateSubsidyPayReceipt(ctx, pay)
+	require.NoError(t, err)
+	assert.Equal(t, "pay-f1", r.OutSubsidyNo)
+	assert.EqualValues(t, 100, r.Amount)
+	assert.NotEmpty(t, r.RequestID)
+	assert.Equal(t, []string{"POST /pay-receipts", "GET /pay-receipts"}, methods(s.Requests()[before:]))
+	assert.Len(t, s.SubsidyPayReceipts(), 1, "paid once")
+
+	for i, refusal := range []busifavor.Code{busifavor.CodeResourceAlreadyExists, busifavor.CodeInvalidRequest,
+		busifavor.CodeRuleLimit, "RULE_LIMIT", "A_CODE_NO_PAGE_LISTS"} {
+		t.Run(string(refusal), func(t *testing.T) {
+			fresh := payRequest(id, code, fmt.Sprintf("pay-f%d", i+2), 1)
+			_, err := c.CreateSubsidyPayReceipt(ctx, fresh)
+			require.NoError(t, err)
+
+			s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: refusal, Status: 403})
+			before := len(s.Requests())
+			r, err := c.CreateSubsidyPayReceipt(ctx, fresh)
+			require.NoError(t, err, "the payment under the number matches: it is the answer")
+			assert.Equal(t, fresh.OutSubsidyNo, r.OutSubsidyNo)
+			assert.Equal(t, []string{"POST /pay-receipts", "GET /pay-receipts"}, methods(s.Requests()[before:]))
+		})
+	}
+
+	t.Run("not listed: outcome unknown, the refusal kept", func(t *testing.T) {
+		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeInvalidRequest})
+		before, paid := len(s.Requests()), len(s.SubsidyPayReceipts())
+		r, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-unlisted", 1))
+		assert.Nil(t, r)
+		assertOutcomeUnknown(t, err, "CreateSubsidyPayReceipt", "pay-unlisted")
+		assert.ErrorIs(t, err, busifavor.ErrInvalidRequest)
+		assert.Equal(t, []string{"POST /pay-receipts", "GET /pay-receipts"}, methods(s.Requests()[before:]), "never sent again")
+		assert.Len(t, s.SubsidyPayReceipts(), paid)
+	})
+	t.Run("listed for another payment: outcome unknown", func(t *testing.T) {
+		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeResourceAlreadyExists})
+		other := pay
+		other.Amount = 99
+		_, err := c.CreateSubsidyPayReceipt(ctx, other)
+		assertOutcomeUnknown(t, err, "CreateSubsidyPayReceipt", "pay-f1")
+		assert.ErrorIs(t, err, busifavor.ErrReceiptExists)
+		assert.ErrorIs(t, err, busifavor.ErrResourceAlreadyExists)
+	})
+	t.Run("the read-back fails: outcome unknown", func(t *testing.T) {
+		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeResourceAlreadyExists})
+		s.FailOn(http.MethodGet, payPath, 3, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
+		_, err := c.CreateSubsidyPayReceipt(ctx, pay)
+		assertOutcomeUnknown(t, err, "CreateSubsidyPayReceipt", "pay-f1")
+		assert.ErrorIs(t, err, busifavor.ErrTransport)
+	})
+}
+
 // assertOutcomeUnknown checks an *OutcomeUnknownError for op and number.
 func assertOutcomeUnknown(t *testing.T, err error, op, number string) {
 	t.Helper()
@@ -278,6 +353,40 @@ func TestReturnLostAnswerIsReadBeforeResending(t *testing.T) {
 	assert.Equal(t, []string{"POST /return-receipts", "GET /pay-receipts"}, methods(s.Requests()[before:]), "not sent again")
 	p := s.SubsidyPayReceipts()[0]
 	assert.Equal(t, busifavor.PayReceiptPartialReturn, p.Status)
+}
+
+// TestReturnFreshResendRefusedIsReadBack sends a return again in a new call
+// after its first answer was lost, and WeChat Pay refuses the resend as a
+// return beyond the payment (the first one took the amount): the payment is
+// read, shows the return, and the outcome is unknown, not a plain refusal
+// that reads as "nothing was returned". A refusal no earlier attempt can
+// cause is returned as it is.
+func TestReturnFreshResendRefusedIsReadBack(t *testing.T) {
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
+	id, code := usedCoupon(t, c, "fresh-ret")
+	_, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-1", 1000))
+	require.NoError(t, err)
+	ret := returnRequest(id, code, "ret-1", 1000)
+	_, err = c.CreateSubsidyReturnReceipt(ctx, ret)
+	require.NoError(t, err, "the attempt whose answer the merchant lost")
+
+	for _, refusal := range []busifavor.Code{busifavor.CodeInvalidRequest, busifavor.CodeResourceAlreadyExists, busifavor.CodeRuleLimit} {
+		s.FailOn(http.MethodPost, returnPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: refusal})
+		before := len(s.Requests())
+		r, err := c.CreateSubsidyReturnReceipt(ctx, ret)
+		assert.Nil(t, r, refusal)
+		assertOutcomeUnknown(t, err, "CreateSubsidyReturnReceipt", "ret-1")
+		assert.ErrorIs(t, err, codeSentinel[refusal], "the refusal is kept")
+		assert.Contains(t, err.Error(), "FULL_RETURN")
+		assert.Equal(t, []string{"POST /return-receipts", "GET /pay-receipts"}, methods(s.Requests()[before:]), refusal)
+	}
+
+	s.FailOn(http.MethodPost, returnPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeParamError})
+	before := len(s.Requests())
+	_, err = c.CreateSubsidyReturnReceipt(ctx, ret)
+	assert.ErrorIs(t, err, busifavor.ErrParamError)
+	assert.NotErrorIs(t, err, busifavor.ErrOutcomeUnknown)
+	assert.Len(t, s.Requests()[before:], 1)
 }
 
 // TestWaitReturnReceiptOnlyReads waits for returns: one with an id is read

@@ -15,9 +15,10 @@ const (
 	CodeUploaded   CodeOutcome = "UPLOADED"   // stored by this upload
 	CodeExists     CodeOutcome = "EXISTS"     // stored by an earlier upload; not stored again
 	CodeDuplicate  CodeOutcome = "DUPLICATE"  // repeats an earlier code of the same list; the first was uploaded
-	CodeFailed     CodeOutcome = "FAILED"     // refused by WeChat Pay; Reason says why
-	CodeNotSent    CodeOutcome = "NOT_SENT"   // its batch was not sent because an earlier call failed
-	CodeUnreported CodeOutcome = "UNREPORTED" // sent, but the answer did not name it; check with GetCouponCode
+	CodeFailed     CodeOutcome = "FAILED"     // refused by WeChat Pay, alone or with its whole batch; Reason says why
+	CodeNotSent    CodeOutcome = "NOT_SENT"   // its batch was not sent: an earlier batch failed, or the call stopped first
+	CodeUnknown    CodeOutcome = "UNKNOWN"    // its batch was sent but the answer was lost: it may be stored; run the list again to know
+	CodeUnreported CodeOutcome = "UNREPORTED" // sent, but answered for other codes (ErrRequestNoReused): upload under a new prefix
 )
 
 // UploadAllCouponCodesRequest uploads any number of codes to a
@@ -46,7 +47,8 @@ type CodeResult struct {
 	Code string `log:"code"`
 	// Outcome is what happened to it.
 	Outcome CodeOutcome
-	// Batch is the batch it was sent in (from 1); 0 for a DUPLICATE.
+	// Batch is the batch it was sent in (from 1); 0 for a DUPLICATE and a
+	// NOT_SENT code.
 	Batch int
 	// FailCode and Reason are WeChat Pay's code and message for a FAILED
 	// code.
@@ -71,17 +73,21 @@ type UploadAllCouponCodesResponse struct {
 // fails the whole call with a *ValidationError naming it by its index
 // (codes[12]).
 //
-// When a batch fails after its retries, the error is returned together with
-// the report so far: the codes of the batches not sent are NOT_SENT. Run the
-// same list with the same prefix again to finish; batches already done are
-// answered again without storing anything twice.
+// When a batch fails after its retries, or the context ends, the error is
+// returned together with the report so far. The codes of a batch whose
+// answer was lost (no answer, a 5xx, or the context ended while it was
+// under way) are UNKNOWN: WeChat Pay may have stored them. A batch WeChat
+// Pay refused as a whole has its codes FAILED with the refusal's code and
+// message, and the codes of the batches not sent are NOT_SENT. Run the same
+// list with the same prefix again to finish, after fixing what a refusal
+// names: batches already done are answered again without storing anything
+// twice, and that answer settles the UNKNOWN codes. The error says so.
 //
 // Every code ends with an outcome an answer gave it, or the call fails: a
 // batch answered for other codes than it sent (a changed list run under the
 // prefix of an earlier one: WeChat Pay answers a repeated upload_request_no
-// with its first answer) stops the call with ErrRequestNoReused, and codes
-// that no answer named (UNREPORTED) fail it with ErrMalformedResponse once
-// every batch was sent. The report comes back with the error.
+// with its first answer) stops the call with ErrRequestNoReused, its codes
+// UNREPORTED. The report comes back with the error.
 func (c *Client) UploadAllCouponCodes(ctx context.Context, req UploadAllCouponCodesRequest) (*UploadAllCouponCodesResponse, error) {
 	batches, results, err := req.plan()
 	if err != nil {
@@ -90,17 +96,20 @@ func (c *Client) UploadAllCouponCodes(ctx context.Context, req UploadAllCouponCo
 	out := &UploadAllCouponCodesResponse{Results: results, Counts: map[CodeOutcome]int{}}
 	done := len(req.Codes) - countUnique(batches)
 	for i, b := range batches {
+		stop := func(fate CodeOutcome, err error) (*UploadAllCouponCodesResponse, error) {
+			b.fail(out.Results, i+1, fate, err)
+			out.count()
+			return out, fmt.Errorf("busifavor: batch %d of %d (%d codes from codes[%d]) %s; %s: %w",
+				i+1, len(batches), len(b.codes), b.at[0], fateText[fate], advice(fate, err), err)
+		}
+		if err := ctx.Err(); err != nil {
+			return stop(CodeNotSent, &contextError{ctxErr: err}) // stopped before this batch went out
+		}
 		a, err := c.UploadCouponCodes(ctx, UploadCouponCodesRequest{
 			StockID: req.StockID, CouponCodeList: b.codes, UploadRequestNo: batchRequestNo(req.UploadRequestNoPrefix, i+1),
 		})
 		if a == nil {
-			out.count()
-			advice := "" // running again only helps when WeChat Pay may answer differently
-			if IsRetryable(err) || errors.Is(err, context.DeadlineExceeded) {
-				advice = "; run the same list with the same prefix again to finish"
-			}
-			return out, fmt.Errorf("busifavor: batch %d of %d (%d codes from codes[%d]) failed%s: %w",
-				i+1, len(batches), len(b.codes), b.at[0], advice, err)
+			return stop(batchFate(err), err)
 		}
 		out.RequestIDs = append(out.RequestIDs, a.RequestID)
 		if errors.Is(err, ErrRequestNoReused) {
@@ -117,11 +126,44 @@ func (c *Client) UploadAllCouponCodes(ctx context.Context, req UploadAllCouponCo
 		}
 	}
 	out.count()
-	if n := out.Counts[CodeUnreported]; n > 0 {
-		return out, fmt.Errorf("%w: %d codes were sent but no answer named them (outcome %s); check them with GetCouponCode",
-			ErrMalformedResponse, n, CodeUnreported)
-	}
 	return out, nil
+}
+
+// fateText says what a failed batch's outcome means, for the error.
+var fateText = map[CodeOutcome]string{
+	CodeNotSent: "was not sent",
+	CodeFailed:  "was refused as a whole",
+	CodeUnknown: "was sent but its answer was lost: WeChat Pay may have stored its codes",
+}
+
+// advice is what every failed UploadAllCouponCodes says: running the same
+// list again finishes it, after fixing the cause of a refusal that would
+// come again.
+func advice(fate CodeOutcome, err error) string {
+	const finish = "run the same list with the same prefix again to finish (batches already stored are answered again, nothing is stored twice)"
+	if fate == CodeFailed && !IsRetryable(err) {
+		return "fix what the refusal names, then " + finish
+	}
+	return finish
+}
+
+// batchFate is the outcome a batch's failed call (err) leaves its codes.
+// NOT_SENT when the request could not be built: nothing was sent. FAILED
+// when WeChat Pay answered the call's one attempt with a refusal (a 4xx
+// other than SYSTEM_ERROR, which the error table says to repeat): nothing
+// was stored. UNKNOWN otherwise: no answer, a 5xx, an answer that could not
+// be read, a call stopped while under way, or retries after an attempt
+// whose answer was lost.
+func batchFate(err error) CodeOutcome {
+	var apiErr *APIError
+	switch {
+	case errors.Is(err, errNotSent) || errors.Is(err, ErrValidation):
+		return CodeNotSent
+	case errors.As(err, &apiErr) && apiErr.StatusCode < 500 && apiErr.Code != CodeSystemError &&
+		!errors.As(err, new(*contextError)) && !errors.As(err, new(*attemptsError)):
+		return CodeFailed
+	}
+	return CodeUnknown
 }
 
 // batch is one call's codes and their indexes in the list.
@@ -181,6 +223,23 @@ func (b batch) record(results []CodeResult, a *UploadCouponCodesResponse, n int)
 		}
 		r.Code, r.Batch = b.codes[k], n
 		results[i] = r
+	}
+}
+
+// fail sets the outcome of each code of b, whose call failed with err.
+func (b batch) fail(results []CodeResult, n int, fate CodeOutcome, err error) {
+	var apiErr *APIError
+	if fate == CodeFailed && errors.As(err, &apiErr) {
+		for _, i := range b.at {
+			results[i] = CodeResult{Code: results[i].Code, Outcome: fate, Batch: n, FailCode: string(apiErr.Code), Reason: apiErr.Message}
+		}
+		return
+	}
+	if fate == CodeNotSent {
+		return // as planned
+	}
+	for _, i := range b.at {
+		results[i].Outcome, results[i].Batch = fate, n
 	}
 }
 

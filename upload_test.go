@@ -1,10 +1,12 @@
 package busifavor_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -82,7 +84,9 @@ func TestUploadAllStopsAndResumes(t *testing.T) {
 	report, err := c.UploadAllCouponCodes(ctx, req)
 	require.ErrorIs(t, err, busifavor.ErrSystemError)
 	assert.Contains(t, err.Error(), "batch 1 of 3")
-	assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeNotSent: 450}, report.Counts)
+	assert.Contains(t, err.Error(), "run the same list with the same prefix again to finish")
+	assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUnknown: 200, busifavor.CodeNotSent: 250}, report.Counts,
+		"a 5xx leaves the batch in doubt")
 
 	report, err = c.UploadAllCouponCodes(ctx, req)
 	require.NoError(t, err)
@@ -91,6 +95,97 @@ func TestUploadAllStopsAndResumes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 450, report.Counts[busifavor.CodeUploaded], "a finished list run again is answered from the first upload")
 	assert.Len(t, s.CouponCodes(id), 450)
+}
+
+// TestUploadAllLabelsALostBatchUnknown stops uploads midway in each way and
+// checks that the report is true: a batch whose answer was lost (WeChat Pay
+// stored it) is UNKNOWN, not NOT_SENT; a batch refused as a whole is FAILED
+// with the refusal; the batches after are NOT_SENT; the error always says
+// that running the same list again finishes the job, and running it again
+// does.
+func TestUploadAllLabelsALostBatchUnknown(t *testing.T) {
+	const again = "run the same list with the same prefix again to finish"
+	type run struct {
+		s      *busifavortest.Server
+		c      *busifavor.Client
+		req    busifavor.UploadAllCouponCodesRequest
+		report *busifavor.UploadAllCouponCodesResponse
+		err    error
+	}
+	// upload runs 450 codes, calling during once the first batch is done.
+	upload := func(t *testing.T, during func(s *busifavortest.Server, path string, cancel context.CancelFunc)) run {
+		s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+		id := createUploadStock(ctx, c, s.MchID())
+		path := busifavortest.StocksPath + "/" + id + "/couponcodes"
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		req := busifavor.UploadAllCouponCodesRequest{StockID: id, Codes: manyCodes(450), UploadRequestNoPrefix: "stop"}
+		req.Progress = func(done, _ int) {
+			if done == 200 {
+				during(s, path, cancel)
+			}
+		}
+		report, err := c.UploadAllCouponCodes(cctx, req)
+		req.Progress = nil
+		return run{s, c, req, report, err}
+	}
+	finishes := func(t *testing.T, r run) {
+		report, err := r.c.UploadAllCouponCodes(ctx, r.req)
+		require.NoError(t, err)
+		assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUploaded: 450}, report.Counts)
+		assert.Len(t, r.s.CouponCodes(r.req.StockID), 450)
+	}
+
+	t.Run("the answer to batch 2 is lost", func(t *testing.T) {
+		r := upload(t, func(s *busifavortest.Server, path string, _ context.CancelFunc) {
+			s.FailOn("POST", path, 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+		})
+		require.ErrorIs(t, r.err, busifavor.ErrTransport)
+		assert.Contains(t, r.err.Error(), "batch 2 of 3")
+		assert.Contains(t, r.err.Error(), "answer was lost")
+		assert.Contains(t, r.err.Error(), again)
+		assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUploaded: 200, busifavor.CodeUnknown: 200, busifavor.CodeNotSent: 50}, r.report.Counts)
+		assert.Equal(t, busifavor.CodeResult{Code: "K00200", Outcome: busifavor.CodeUnknown, Batch: 2}, r.report.Results[200])
+		assert.Equal(t, busifavor.CodeResult{Code: "K00400", Outcome: busifavor.CodeNotSent}, r.report.Results[400])
+		assert.Len(t, r.s.CouponCodes(r.req.StockID), 400, "WeChat Pay stored the batch in doubt")
+		finishes(t, r)
+	})
+	t.Run("stopped between batches", func(t *testing.T) {
+		r := upload(t, func(_ *busifavortest.Server, _ string, cancel context.CancelFunc) { cancel() })
+		require.ErrorIs(t, r.err, context.Canceled)
+		assert.Contains(t, r.err.Error(), "batch 2 of 3")
+		assert.Contains(t, r.err.Error(), again)
+		assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUploaded: 200, busifavor.CodeNotSent: 250}, r.report.Counts)
+		finishes(t, r)
+	})
+	t.Run("stopped while batch 2 is under way", func(t *testing.T) {
+		r := upload(t, func(s *busifavortest.Server, path string, cancel context.CancelFunc) {
+			s.FailOn("POST", path, 1, busifavortest.Fault{Kind: busifavortest.FaultDelay, Delay: time.Hour})
+			before := len(s.Requests())
+			go func() { // cancel once batch 2 has reached the fake
+				for len(s.Requests()) == before {
+					time.Sleep(time.Millisecond)
+				}
+				cancel()
+			}()
+		})
+		require.ErrorIs(t, r.err, context.Canceled)
+		assert.Contains(t, r.err.Error(), again)
+		assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUploaded: 200, busifavor.CodeUnknown: 200, busifavor.CodeNotSent: 50}, r.report.Counts)
+		finishes(t, r)
+	})
+	t.Run("batch 2 refused as a whole", func(t *testing.T) {
+		r := upload(t, func(s *busifavortest.Server, path string, _ context.CancelFunc) {
+			s.FailOn("POST", path, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeInvalidRequest})
+		})
+		require.ErrorIs(t, r.err, busifavor.ErrInvalidRequest)
+		assert.Contains(t, r.err.Error(), "fix what the refusal names, then "+again)
+		assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUploaded: 200, busifavor.CodeFailed: 200, busifavor.CodeNotSent: 50}, r.report.Counts)
+		assert.Equal(t, string(busifavor.CodeInvalidRequest), r.report.Results[200].FailCode)
+		assert.NotEmpty(t, r.report.Results[200].Reason)
+		assert.Len(t, r.s.CouponCodes(r.req.StockID), 200)
+		finishes(t, r)
+	})
 }
 
 // TestUploadAllChecksEveryCodeFirst sends nothing when one code is bad.
@@ -134,23 +229,56 @@ func TestUploadAllRefusesAChangedListUnderAnOldPrefix(t *testing.T) {
 	assert.ErrorIs(t, err, busifavor.ErrRequestNoReused)
 }
 
-// TestUploadAnswerNamingNoCodeSentIsAnError answers an upload with a
-// well-formed body that names none of the codes sent: the codes are
-// UNREPORTED and the call fails, with the answer or report.
-func TestUploadAnswerNamingNoCodeSentIsAnError(t *testing.T) {
+// TestUploadAnswerWithoutSuccessCodesFollowsThePage answers uploads with
+// bodies that leave success_codes out, which the page allows (选填): when
+// total_count is the codes sent and success_count plus the codes the other
+// lists name equals it, the answer accounts for every code and the codes no
+// list names were stored; an answer whose counts do not match, or that names
+// a code not sent, is the first answer to an earlier, different upload
+// (ErrRequestNoReused).
+func TestUploadAnswerWithoutSuccessCodesFollowsThePage(t *testing.T) {
 	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
-	const silent = `{"stock_id":"1","total_count":2,"success_count":2,"success_time":"2015-05-20T13:29:35+08:00"}`
-	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: silent})
-	resp, err := c.UploadCouponCodes(ctx, busifavor.UploadCouponCodesRequest{StockID: "1", CouponCodeList: []string{"A", "B"}, UploadRequestNo: "u"})
-	assert.ErrorIs(t, err, busifavor.ErrMalformedResponse)
-	assert.NotErrorIs(t, err, busifavor.ErrRequestNoReused)
-	require.NotNil(t, resp, "the answer comes back with the error")
-	assert.EqualValues(t, 2, resp.SuccessCount)
+	answer := func(total, success int, lists string) string {
+		return fmt.Sprintf(`{"stock_id":"1","total_count":%d,"success_count":%d,%s"success_time":"2015-05-20T13:29:35+08:00"}`, total, success, lists)
+	}
+	upload := func(body string, codes ...string) (*busifavor.UploadCouponCodesResponse, error) {
+		s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: body})
+		return c.UploadCouponCodes(ctx, busifavor.UploadCouponCodesRequest{StockID: "1", CouponCodeList: codes, UploadRequestNo: "u"})
+	}
 
-	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: silent})
+	resp, err := upload(answer(2, 2, ""), "A", "B")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"A", "B"}, resp.SuccessCodes, "the codes sent that no list names")
+
+	resp, err = upload(answer(3, 1, `"exist_codes":["A"],"fail_count":1,"fail_codes":[{"coupon_code":"C","code":"CODE_INVALID","message":"bad"}],`), "A", "B", "C")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"B"}, resp.SuccessCodes)
+
+	for name, tt := range map[string]struct {
+		body  string
+		codes []string
+	}{
+		"total_count is not the codes sent":        {answer(3, 3, ""), []string{"A", "B"}},
+		"success_count short":                      {answer(2, 1, ""), []string{"A", "B"}},
+		"success_count and a list count one twice": {answer(2, 2, `"exist_codes":["A"],`), []string{"A", "B"}},
+		"a code not sent":                          {answer(2, 1, `"exist_codes":["Z"],`), []string{"A", "B"}},
+		"a code named twice":                       {answer(2, 0, `"exist_codes":["A"],"duplicate_codes":["A"],`), []string{"A", "B"}},
+		"fail_count unlike fail_codes":             {answer(2, 1, `"fail_count":2,"fail_codes":[{"coupon_code":"A","code":"X","message":"m"}],`), []string{"A", "B"}},
+		"success_codes given, but only some":       {answer(2, 1, `"success_codes":["A"],`), []string{"A", "B"}},
+	} {
+		resp, err := upload(tt.body, tt.codes...)
+		assert.ErrorIs(t, err, busifavor.ErrRequestNoReused, name)
+		assert.NotNil(t, resp, "%s: the answer comes back with the error", name)
+	}
+
+	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: answer(2, 2, "")})
 	report, err := c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: "1", Codes: []string{"A", "B"}, UploadRequestNoPrefix: "v"})
-	assert.ErrorIs(t, err, busifavor.ErrMalformedResponse)
-	assert.Contains(t, err.Error(), "2 codes were sent but no answer named them")
+	require.NoError(t, err)
+	assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUploaded: 2}, report.Counts)
+
+	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: answer(2, 1, "")})
+	report, err = c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: "1", Codes: []string{"A", "B"}, UploadRequestNoPrefix: "w"})
+	assert.ErrorIs(t, err, busifavor.ErrRequestNoReused)
 	require.NotNil(t, report)
 	assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUnreported: 2}, report.Counts)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -72,8 +71,12 @@ digest of the stock id and the codes, so running the same command again
 after an interruption finishes the upload without storing a code twice.
 A changed file needs a new prefix: WeChat Pay answers a repeated
 upload_request_no with its first answer, so a changed list under an old
---request-no-prefix is refused (exit status 1), and so is an answer that
-does not name every code sent (UNREPORTED).
+--request-no-prefix is refused (exit status 1): its codes are UNREPORTED.
+An interrupted upload (Ctrl-C, a lost answer, a refusal) exits 1 and says
+what became of each batch: a batch sent whose answer was lost is "unknown"
+(WeChat Pay may have stored it), the batches after it "not sent"; the same
+command run again finishes the job. Lines may be of any length: an
+over-long code is refused with its line number and nothing is sent.
 
 example:
   busifavor codes upload 1200000001 --file examples/stock/codes.txt
@@ -209,12 +212,13 @@ func uploadCodes(ctx context.Context, env *environment, o *options, stdout, stde
 		fmt.Fprintf(stderr, "busifavor codes upload: %v\n", err)
 		return exitUsage
 	}
+	// Lines of any length: an over-long one is a code the check below
+	// refuses by its line number, never the silent end of the list.
 	var codes []string
 	var lines []int // the file line of each code, for error messages
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for n := 1; sc.Scan(); n++ {
-		if line := strings.TrimRight(sc.Text(), "\r"); line != "" {
-			codes, lines = append(codes, line), append(lines, n)
+	for i, line := range strings.Split(string(b), "\n") {
+		if line = strings.TrimRight(line, "\r"); line != "" {
+			codes, lines = append(codes, line), append(lines, i+1)
 		}
 	}
 	prefix := o.prefix
@@ -242,9 +246,13 @@ func uploadCodes(ctx context.Context, env *environment, o *options, stdout, stde
 	if o.asJSON {
 		printJSON(stdout, resp)
 	} else {
-		fmt.Fprintf(stdout, "uploaded:    %d\nexisting:    %d\nrepeats:     %d\nfailed:      %d\nnot sent:    %d\n",
+		fmt.Fprintf(stdout, "uploaded:    %d\nexisting:    %d\nrepeats:     %d\nfailed:      %d\n",
 			resp.Counts[busifavor.CodeUploaded], resp.Counts[busifavor.CodeExists], resp.Counts[busifavor.CodeDuplicate],
-			resp.Counts[busifavor.CodeFailed], resp.Counts[busifavor.CodeNotSent])
+			resp.Counts[busifavor.CodeFailed])
+		if n := resp.Counts[busifavor.CodeUnknown]; n > 0 {
+			fmt.Fprintf(stdout, "unknown:     %d (sent, answer lost: WeChat Pay may have stored them)\n", n)
+		}
+		fmt.Fprintf(stdout, "not sent:    %d\n", resp.Counts[busifavor.CodeNotSent])
 		for _, r := range resp.Results {
 			if r.Outcome == busifavor.CodeFailed || r.Outcome == busifavor.CodeUnreported {
 				fmt.Fprintf(stdout, "  %s %s %s %s\n", r.Outcome, r.Code, r.FailCode, r.Reason)
@@ -256,6 +264,15 @@ func uploadCodes(ctx context.Context, env *environment, o *options, stdout, stde
 		if errors.Is(err, busifavor.ErrRequestNoReused) {
 			fmt.Fprintf(stderr, "  the codes changed since --request-no-prefix %s was first used: run again with a new --request-no-prefix,\n"+
 				"  or without one (the default prefix is a digest of the stock id and the codes, so a changed file gets its own)\n", prefix)
+		} else {
+			// Interrupted, lost or refused: the batch numbers make a rerun safe.
+			advice := "run the same command again to finish the upload: batches already stored are answered again and nothing is stored twice"
+			var apiErr *busifavor.APIError
+			if errors.As(err, &apiErr) && apiErr.StatusCode < 500 && !busifavor.IsRetryable(err) &&
+				!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+				advice = "fix what the refusal names, then " + advice
+			}
+			fmt.Fprintf(stderr, "  %s\n", advice)
 		}
 		return status
 	}

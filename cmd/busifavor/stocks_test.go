@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -198,12 +200,142 @@ func TestCodesUploadRefusesAChangedListUnderAnOldPrefix(t *testing.T) {
 	assert.Contains(t, out, "uploaded:    1")
 	assert.Len(t, s.CouponCodes(created.StockID), 3)
 
-	// An answer that names none of the codes sent: exit status 1 too.
+	// An answer that leaves success_codes out (the page makes it optional)
+	// but counts every code sent: they were stored.
 	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200,
 		Body: `{"stock_id":"1","total_count":1,"success_count":1,"success_time":"2015-05-20T13:29:35+08:00"}`})
 	code, out, errOut = upload(file("D"), "list-3")
+	assert.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "uploaded:    1")
+	assert.NotContains(t, out, "UNREPORTED")
+	// One whose counts do not match the codes sent answers another upload:
+	// exit status 1.
+	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200,
+		Body: `{"stock_id":"1","total_count":2,"success_count":2,"success_time":"2015-05-20T13:29:35+08:00"}`})
+	code, out, errOut = upload(file("E"), "list-4")
 	assert.Equal(t, exitAPI, code, errOut)
-	assert.Contains(t, out, "UNREPORTED D")
+	assert.Contains(t, out, "UNREPORTED E")
+	assert.Contains(t, errOut, "run again with a new --request-no-prefix")
+}
+
+// uploadStock creates a MERCHANT_UPLOAD stock on s through the command and
+// returns its id.
+func uploadStock(t *testing.T, s *busifavortest.Server, env map[string]string) string {
+	t.Helper()
+	code, out, errOut := runCmd(t, env, "stock", "create", "--file", stockFile(t, nil), "--base-url", s.URL, "--json")
+	require.Equal(t, exitOK, code, errOut)
+	var created busifavor.CreateStockResponse
+	require.NoError(t, json.Unmarshal([]byte(out), &created))
+	return created.StockID
+}
+
+// TestCodesUploadReadsLinesOfAnyLength uploads a file whose second line is
+// 70000 bytes long, past bufio.Scanner's 64 KiB: the long line is refused
+// by its line number and nothing is sent, never the codes after it dropped
+// while the command exits 0.
+func TestCodesUploadReadsLinesOfAnyLength(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	env := credentialsFor(t, s)
+	id := uploadStock(t, s, env)
+	codes := filepath.Join(t.TempDir(), "codes.txt")
+	require.NoError(t, os.WriteFile(codes, []byte("GOOD1\n"+strings.Repeat("X", 70000)+"\nGOOD3\n"), 0o600))
+	before := len(s.Requests())
+	code, out, errOut := runCmd(t, env, "codes", "upload", id, "--file", codes, "--base-url", s.URL)
+	assert.Equal(t, exitUsage, code, out)
+	assert.Contains(t, errOut, codes+": line 2: must be 1 to 32 bytes long, got 70000")
+	assert.NotContains(t, errOut, "XXXX", "the code is not echoed")
+	assert.Equal(t, before, len(s.Requests()), "nothing sent")
+
+	// A long list of good lines after a long good one is read whole.
+	lines := []string{strings.Repeat("Y", busifavor.CouponCodeMaxLen)}
+	for i := range 300 {
+		lines = append(lines, fmt.Sprintf("LINE%04d", i))
+	}
+	require.NoError(t, os.WriteFile(codes, []byte(strings.Join(lines, "\n")), 0o600))
+	code, out, errOut = runCmd(t, env, "codes", "upload", id, "--file", codes, "--base-url", s.URL)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "uploaded:    301")
+	assert.Len(t, s.CouponCodes(id), 301)
+}
+
+// TestCodesUploadReportsAnInterruptedUploadTruly stops uploads of 450 codes
+// in the first batch: once with its answer lost for good after WeChat Pay
+// stored it, once interrupted (Ctrl-C: context.Canceled) while it is under
+// way, once before anything was sent. The report labels a batch whose
+// answer was lost "unknown", not "not sent", and always says that running
+// the same command again finishes the job; running it again does.
+func TestCodesUploadReportsAnInterruptedUploadTruly(t *testing.T) {
+	const again = "run the same command again to finish the upload"
+	codes := filepath.Join(t.TempDir(), "codes.txt")
+	var lines []string
+	for i := range 450 {
+		lines = append(lines, fmt.Sprintf("STOP%04d", i))
+	}
+	require.NoError(t, os.WriteFile(codes, []byte(strings.Join(lines, "\n")), 0o600))
+	finish := func(t *testing.T, s *busifavortest.Server, env map[string]string, id string) {
+		code, out, errOut := runCmd(t, env, "codes", "upload", id, "--file", codes, "--base-url", s.URL)
+		require.Equal(t, exitOK, code, errOut)
+		assert.Contains(t, out, "uploaded:    450")
+		assert.Len(t, s.CouponCodes(id), 450)
+	}
+
+	t.Run("the answer is lost", func(t *testing.T) {
+		s := busifavortest.NewServer()
+		defer s.Close()
+		env := credentialsFor(t, s)
+		id := uploadStock(t, s, env)
+		path := busifavortest.StocksPath + "/" + id + "/couponcodes"
+		s.FailOn(http.MethodPost, path, 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+		s.FailOn(http.MethodPost, path, busifavor.DefaultRetryPolicy.MaxAttempts-1, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
+		code, out, errOut := runCmd(t, env, "codes", "upload", id, "--file", codes, "--base-url", s.URL)
+		assert.Equal(t, exitAPI, code)
+		assert.Contains(t, out, "uploaded:    0\n")
+		assert.Contains(t, out, "unknown:     200 (sent, answer lost")
+		assert.Contains(t, out, "not sent:    250\n")
+		assert.Contains(t, errOut, again)
+		assert.Len(t, s.CouponCodes(id), 200, "WeChat Pay stored the batch in doubt")
+		finish(t, s, env, id)
+	})
+	t.Run("interrupted while the batch is under way", func(t *testing.T) {
+		s := busifavortest.NewServer()
+		defer s.Close()
+		env := credentialsFor(t, s)
+		id := uploadStock(t, s, env)
+		s.FailOn(http.MethodPost, busifavortest.StocksPath+"/"+id+"/couponcodes", 1, busifavortest.Fault{Kind: busifavortest.FaultDelay, Delay: time.Hour})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		before := len(s.Requests())
+		go func() { // Ctrl-C once the batch has reached the fake
+			for len(s.Requests()) == before {
+				time.Sleep(time.Millisecond)
+			}
+			cancel()
+		}()
+		var out, errOut bytes.Buffer
+		code := run(ctx, []string{"codes", "upload", id, "--file", codes, "--base-url", s.URL}, func(k string) string { return env[k] }, &out, &errOut)
+		assert.Equal(t, exitAPI, code)
+		assert.Contains(t, out.String(), "unknown:     200")
+		assert.Contains(t, out.String(), "not sent:    250")
+		assert.Contains(t, errOut.String(), "context canceled")
+		assert.Contains(t, errOut.String(), again)
+		finish(t, s, env, id)
+	})
+	t.Run("interrupted before anything was sent", func(t *testing.T) {
+		s := busifavortest.NewServer()
+		defer s.Close()
+		env := credentialsFor(t, s)
+		id := uploadStock(t, s, env)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var out, errOut bytes.Buffer
+		code := run(ctx, []string{"codes", "upload", id, "--file", codes, "--base-url", s.URL}, func(k string) string { return env[k] }, &out, &errOut)
+		assert.Equal(t, exitAPI, code)
+		assert.Contains(t, out.String(), "not sent:    450")
+		assert.NotContains(t, out.String(), "unknown:")
+		assert.Contains(t, errOut.String(), again)
+		finish(t, s, env, id)
+	})
 }
 
 // TestStockCreateRerunAfterLostAnswersMakesOneStock: a run whose answers
