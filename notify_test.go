@@ -266,6 +266,15 @@ func TestBodyLimit(t *testing.T) {
 	req.Header = h
 	_, err = newParser(t, s).ParseRequest(req)
 	assert.ErrorIs(t, err, busifavor.ErrBodyTooLarge, "a body without Content-Length is cut at the limit")
+
+	// A server's own http.MaxBytesReader, below the parser's limit, is a
+	// body too large (413) too, not an unreadable one.
+	req = httptest.NewRequest(http.MethodPost, "/n", nil)
+	req.Header = h
+	rec := httptest.NewRecorder()
+	req.Body = http.MaxBytesReader(rec, io.NopCloser(bytes.NewReader(b)), 100)
+	_, err = newParser(t, s).ParseRequest(req)
+	assert.ErrorIs(t, err, busifavor.ErrBodyTooLarge)
 }
 
 func TestNewEventParserRejects(t *testing.T) {
