@@ -92,8 +92,13 @@
 // a till. Every type holding one prints it masked with fmt (any verb) and
 // slog (MaskID, MaskCode; a masked code keeps enough to match it to one you
 // hold), and the client's log lines and error texts mask those of a request
-// path and a redirect's Location. json.Marshal keeps everything, for queues
-// and stores.
+// path and a redirect's Location; an APIError's Detail masks the value a
+// PARAM_ERROR echoes. json.Marshal keeps everything, for queues and stores.
+// A struct of yours holding an event (or any of these types) by value in an
+// unexported field prints it raw with fmt and slog's text handler: fmt reads
+// unexported fields by reflection and cannot be stopped there. Hold a
+// pointer, or log the event itself; slog's JSON handler marshals a struct,
+// slice or map of yours with json.Marshal, unmasked.
 //
 // # Errors
 //

@@ -1,6 +1,7 @@
 package busifavor
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -250,8 +251,13 @@ type APIError struct {
 	// Message is WeChat Pay's human-readable explanation, cut to
 	// MaxErrorFieldBytes (the cut is marked).
 	Message string
-	// Detail is the raw "detail" object (field, value, issue, location), if
-	// any; nil when it is larger than MaxErrorFieldBytes.
+	// Detail is the "detail" object (field, value, issue, location), if
+	// any; nil when it is larger than MaxErrorFieldBytes. Its value echoes
+	// what was sent, which can be an openid or a coupon code, so every
+	// string under a "value" key is masked (MaskCode) as the answer is read,
+	// and the error prints the same through fmt, slog and json.Marshal;
+	// numbers, booleans and the other keys are kept as they came. The
+	// request that was refused holds the value in clear.
 	Detail json.RawMessage
 	// RequestID is the Request-ID header, which WeChat Pay support asks for,
 	// cut to MaxHeaderValueBytes.
@@ -376,13 +382,64 @@ func newAPIError(status int, header http.Header, body []byte) *APIError {
 	if json.Unmarshal(body, &wire) == nil {
 		e.Code, e.Message = Code(clip(wire.Code, MaxHeaderValueBytes)), clip(wire.Message, MaxErrorFieldBytes)
 		if len(wire.Detail) > 0 && len(wire.Detail) <= MaxErrorFieldBytes && string(wire.Detail) != "null" {
-			e.Detail = wire.Detail
+			if d := maskDetail(wire.Detail); len(d) <= MaxErrorFieldBytes {
+				e.Detail = d
+			}
 		}
 	}
 	return e
 }
 
 func requestID(h http.Header) string { return headerValue(h, "Request-Id") }
+
+// maskDetail returns an error's detail with every string under a "value"
+// key, at any depth, masked with MaskCode; detail as it came when it has
+// none.
+func maskDetail(detail json.RawMessage) json.RawMessage {
+	dec := json.NewDecoder(bytes.NewReader(detail))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return detail // json.Unmarshal accepted it: cannot happen
+	}
+	v, changed := maskValueKeys(v, false)
+	if !changed {
+		return detail
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return nil
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+// maskValueKeys masks, in a decoded JSON value, the strings under a
+// "value" key (every string in v when under is set), and says whether it
+// masked any.
+func maskValueKeys(v any, under bool) (any, bool) {
+	changed := false
+	switch x := v.(type) {
+	case string:
+		if under {
+			return MaskCode(x), true
+		}
+	case []any:
+		for i := range x {
+			var c bool
+			x[i], c = maskValueKeys(x[i], under)
+			changed = changed || c
+		}
+	case map[string]any:
+		for k := range x {
+			var c bool
+			x[k], c = maskValueKeys(x[k], under || k == "value")
+			changed = changed || c
+		}
+	}
+	return v, changed
+}
 
 // parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
 // It returns 0 when absent or unreadable.

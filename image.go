@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
+
+	"github.com/busifavor-go/busifavor/internal/imagecheck"
 )
 
 // ImageUploadPath is 图片上传(营销专用), the marketing image upload.
@@ -31,22 +33,28 @@ const (
 	MediaURLMaxLen = 256
 )
 
-// imageSuffixes are the filename endings the page allows (any case).
-var imageSuffixes = []string{".jpg", ".jpeg", ".bmp", ".png"}
-
-// imageTypes are the formats the page allows (JPG, BMP, PNG), as
-// http.DetectContentType names them. .jpeg is JPG too (the models' logo rule
-// says JPG/JPEG/PNG).
-var imageTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/bmp": true}
+// imageSuffixes are the filename endings the page allows, in any case:
+// 必须以JPG、BMP、PNG为后缀. .jpeg is not among them. The stock models'
+// "支持JPG/JPEG/PNG格式" (merchant_logo_url) names the image's format, not
+// the file's name, and wechatpay-go's fileuploader examples name their file
+// picture.jpg; a JPEG named .jpeg is refused here with the advice to rename
+// it, rather than sent to a server whose page does not list the suffix.
+var imageSuffixes = []string{".jpg", ".bmp", ".png"}
 
 // UploadImageRequest is an image to upload: a logo, a coupon picture or a
 // Channels video cover for CreateStock's display_pattern_info.
 type UploadImageRequest struct {
 	// Filename is the name WeChat Pay keeps, 1 to 128 bytes, ending in
-	// .jpg, .jpeg, .bmp or .png (any case).
+	// .jpg, .bmp or .png (any case), the suffixes the page lists. A JPEG
+	// named .jpeg must be renamed .jpg.
 	Filename string
-	// Data is the image: a JPG, BMP or PNG, checked from its bytes, at most
-	// MaxImageBytes.
+	// Data is the image, at most MaxImageBytes: a JPG, BMP or PNG whose
+	// header parses. Its first bytes say which format it claims to be; that
+	// format's header is then decoded (PNG and JPEG by the standard
+	// library, BMP by a check of its file and DIB headers), so a web page
+	// or a file that only starts like an image is refused before it is
+	// sent. The pixels are not decoded. The suffix need not match the
+	// format: no page ties them.
 	Data []byte
 }
 
@@ -71,8 +79,11 @@ func (r UploadImageRequest) Validate() error {
 		if hasSpaceOrControl(strings.ReplaceAll(r.Filename, " ", "_")) || strings.ContainsAny(r.Filename, `"\/`) {
 			v.add(f, `must be a plain file name: printable, without quotes, slashes or control characters`)
 		}
-		if ext := strings.ToLower(path.Ext(r.Filename)); !slices.Contains(imageSuffixes, ext) {
-			v.add(f, "must end in .jpg, .jpeg, .bmp or .png (必须以JPG、BMP、PNG为后缀)")
+		switch ext := strings.ToLower(path.Ext(r.Filename)); {
+		case ext == ".jpeg":
+			v.add(f, "must end in .jpg, .bmp or .png (必须以JPG、BMP、PNG为后缀): rename the .jpeg file .jpg")
+		case !slices.Contains(imageSuffixes, ext):
+			v.add(f, "must end in .jpg, .bmp or .png (必须以JPG、BMP、PNG为后缀)")
 		}
 	}
 	switch {
@@ -81,17 +92,11 @@ func (r UploadImageRequest) Validate() error {
 	case len(r.Data) > MaxImageBytes:
 		v.add("file", "must be at most %d bytes (2M), got %d", MaxImageBytes, len(r.Data))
 	default:
-		if !imageTypes[imageType(r.Data)] {
-			v.add("file", "must be a JPG, BMP or PNG image; its bytes look like %s", imageType(r.Data))
+		if _, err := imagecheck.Check(r.Data); err != nil {
+			v.add("file", "must be a JPG, BMP or PNG image (媒体图片只支持JPG、BMP、PNG格式): %v", err)
 		}
 	}
 	return v.err()
-}
-
-// imageType is the data's type, sniffed from its bytes.
-func imageType(data []byte) string {
-	t, _, _ := strings.Cut(http.DetectContentType(data), ";")
-	return t
 }
 
 // multipartBody is a multipart/form-data request whose signature covers
@@ -128,7 +133,8 @@ func (c *Client) UploadImage(ctx context.Context, req UploadImageRequest) (*Uplo
 	if err := core.CreateFormField(w, "meta", "application/json", meta); err != nil {
 		return nil, err
 	}
-	if err := core.CreateFormFile(w, req.Filename, imageType(req.Data), req.Data); err != nil {
+	contentType, _ := imagecheck.Check(req.Data) // Validate passed: a known type
+	if err := core.CreateFormFile(w, req.Filename, contentType, req.Data); err != nil {
 		return nil, err
 	}
 	if err := w.Close(); err != nil {

@@ -103,7 +103,10 @@ func TestUploadImageValidation(t *testing.T) {
 		fields []string
 	}{
 		{"ok", busifavor.UploadImageRequest{Filename: "logo.PNG", Data: data}, nil},
-		{"jpeg suffix", busifavor.UploadImageRequest{Filename: "a b.jpeg", Data: data}, nil},
+		{"jpg suffix", busifavor.UploadImageRequest{Filename: "a b.JPG", Data: data}, nil},
+		{"bmp suffix", busifavor.UploadImageRequest{Filename: "a.bmp", Data: data}, nil},
+		{"jpeg suffix, not the page's", busifavor.UploadImageRequest{Filename: "a.jpeg", Data: data}, []string{"filename"}},
+		{"no suffix", busifavor.UploadImageRequest{Filename: "png", Data: data}, []string{"filename"}},
 		{"largest", busifavor.UploadImageRequest{Filename: "a.png", Data: append(bytes.Clone(data), make([]byte, busifavor.MaxImageBytes-len(data))...)}, nil},
 		{"longest name", busifavor.UploadImageRequest{Filename: strings.Repeat("a", 124) + ".png", Data: data}, nil},
 		{"empty", busifavor.UploadImageRequest{}, []string{"filename", "file"}},
@@ -113,6 +116,11 @@ func TestUploadImageValidation(t *testing.T) {
 		{"a quote", busifavor.UploadImageRequest{Filename: `lo"go.png`, Data: data}, []string{"filename"}},
 		{"not an image, named one", busifavor.UploadImageRequest{Filename: "logo.png", Data: []byte("<html>not a logo</html>")}, []string{"file"}},
 		{"a GIF", busifavor.UploadImageRequest{Filename: "logo.png", Data: []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;")}, []string{"file"}},
+		{"BM then a web page", busifavor.UploadImageRequest{Filename: "logo.bmp", Data: []byte("BM<html><body>a login page</body></html>")}, []string{"file"}},
+		{"BMxx", busifavor.UploadImageRequest{Filename: "logo.bmp", Data: []byte("BMxx")}, []string{"file"}},
+		{"PNG magic then garbage", busifavor.UploadImageRequest{Filename: "logo.png", Data: []byte("\x89PNG\r\n\x1a\ngarbage, not an IHDR")}, []string{"file"}},
+		{"JPEG magic then garbage", busifavor.UploadImageRequest{Filename: "logo.jpg", Data: []byte("\xff\xd8\xffgarbage, not a JPEG segment")}, []string{"file"}},
+		{"a PNG cut inside its header", busifavor.UploadImageRequest{Filename: "logo.png", Data: data[:20]}, []string{"file"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.req.Validate()
@@ -184,4 +192,20 @@ func TestStockImagesMustBeUploaded(t *testing.T) {
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// A refused image says which format its bytes claim and why that format's
+// header does not parse, under the field "file".
+func TestUploadImageRefusalSaysWhy(t *testing.T) {
+	err := busifavor.UploadImageRequest{Filename: "logo.bmp", Data: []byte("BM<html>a login page</html>")}.Validate()
+	var ve *busifavor.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Len(t, ve.Fields, 1)
+	assert.Equal(t, "file", ve.Fields[0].Field)
+	assert.Contains(t, ve.Fields[0].Reason, "starts as a BMP but its header does not parse")
+	assert.NotContains(t, ve.Fields[0].Reason, "login page")
+
+	err = busifavor.UploadImageRequest{Filename: "logo.jpeg", Data: logoPNG(t)}.Validate()
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []busifavor.FieldError{{Field: "filename", Reason: "must end in .jpg, .bmp or .png (必须以JPG、BMP、PNG为后缀): rename the .jpeg file .jpg"}}, ve.Fields)
 }

@@ -32,7 +32,9 @@ var (
 	ErrDecrypt = errors.New("busifavor: notification resource does not decrypt")
 	// ErrMalformedNotification: a verified body is not the documented
 	// envelope (bad JSON, another algorithm, missing fields) or its plaintext
-	// is not the documented resource.
+	// is not the documented resource; or ParseRequest got a request without
+	// a body or one whose body could not be read (broken chunking, a sender
+	// that went away), the sender's fault.
 	ErrMalformedNotification = errors.New("busifavor: notification is malformed")
 	// ErrBodyTooLarge: the body is larger than WithMaxBodyBytes allows.
 	ErrBodyTooLarge = errors.New("busifavor: notification body is too large")
@@ -109,7 +111,10 @@ func WithMaxBodyBytes(n int64) EventOption {
 }
 
 // WithEventLogger makes NewEventHandler log why it refused a notification
-// (the error, never the body). Without it refusals are silent.
+// (the error, never the body), and log there what it would otherwise log
+// with slog.Default(). Without it, refusals anyone could cause (a bad
+// signature, a body too large or unreadable) are not logged; see
+// NewEventHandler for what always is.
 func WithEventLogger(l *slog.Logger) EventOption {
 	return func(p *EventParser) error {
 		p.logger = l
@@ -179,12 +184,31 @@ type envelope struct {
 // decodes it. The signature is checked before anything in the body is
 // trusted.
 func (p *EventParser) Parse(ctx context.Context, header http.Header, body []byte) (*CouponEvent, error) {
+	ev, _, err := p.parse(ctx, header, body)
+	return ev, err
+}
+
+// parse is Parse, also saying whether the signature verified. A refusal
+// after that is of a body WeChat Pay signed: the merchant's own
+// misconfiguration (the APIv3 key, the clock), a replay, or a body this
+// package cannot read, never noise from a stranger.
+func (p *EventParser) parse(ctx context.Context, header http.Header, body []byte) (ev *CouponEvent, verified bool, err error) {
 	if int64(len(body)) > p.maxBody {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, p.maxBody)
+		return nil, false, fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, p.maxBody)
 	}
-	if err := p.verify(ctx, header, body); err != nil {
-		return nil, err
+	signedAt, err := p.verify(ctx, header, body)
+	if err != nil {
+		return nil, false, err
 	}
+	if err := p.checkTimestamp(signedAt); err != nil {
+		return nil, true, err
+	}
+	ev, err = p.open(body)
+	return ev, true, err
+}
+
+// open decodes and decrypts a verified body.
+func (p *EventParser) open(body []byte) (*CouponEvent, error) {
 	var env envelope
 	if err := decodeJSON(body, &env); err != nil {
 		return nil, fmt.Errorf("%w: body is not a JSON envelope", ErrMalformedNotification)
@@ -215,26 +239,37 @@ func (p *EventParser) Parse(ctx context.Context, header http.Header, body []byte
 }
 
 // ParseRequest reads at most the body limit from r and parses it. A request
-// without a body is ErrMalformedNotification.
+// without a body, or whose body cannot be read, is ErrMalformedNotification
+// (wrapping the read error); a body cut by an http.MaxBytesReader is
+// ErrBodyTooLarge.
 func (p *EventParser) ParseRequest(r *http.Request) (*CouponEvent, error) {
+	ev, _, err := p.parseRequest(r)
+	return ev, err
+}
+
+// parseRequest is ParseRequest, also saying whether the signature verified.
+func (p *EventParser) parseRequest(r *http.Request) (ev *CouponEvent, verified bool, err error) {
 	if r.Body == nil {
-		return nil, fmt.Errorf("%w: the request has no body", ErrMalformedNotification)
+		return nil, false, fmt.Errorf("%w: the request has no body", ErrMalformedNotification)
 	}
 	if r.ContentLength > p.maxBody {
-		return nil, fmt.Errorf("%w: Content-Length %d exceeds %d bytes", ErrBodyTooLarge, r.ContentLength, p.maxBody)
+		return nil, false, fmt.Errorf("%w: Content-Length %d exceeds %d bytes", ErrBodyTooLarge, r.ContentLength, p.maxBody)
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, p.maxBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("busifavor: reading notification body: %w", err)
+		if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
+			return nil, false, fmt.Errorf("%w: %w", ErrBodyTooLarge, err)
+		}
+		return nil, false, fmt.Errorf("%w: the body could not be read: %w", ErrMalformedNotification, err)
 	}
-	return p.Parse(r.Context(), r.Header, body)
+	return p.parse(r.Context(), r.Header, body)
 }
 
 // verify checks the Wechatpay-* headers and the signature over
-// "timestamp\nnonce\nbody\n", then the timestamp window.
-func (p *EventParser) verify(ctx context.Context, h http.Header, body []byte) error {
+// "timestamp\nnonce\nbody\n", and returns the signed timestamp.
+func (p *EventParser) verify(ctx context.Context, h http.Header, body []byte) (time.Time, error) {
 	if t := h.Get("Wechatpay-Signature-Type"); t != "" && t != signatureType {
-		return fmt.Errorf("%w: Wechatpay-Signature-Type %q is not %s", ErrInvalidSignature, clip(t, MaxHeaderValueBytes), signatureType)
+		return time.Time{}, fmt.Errorf("%w: Wechatpay-Signature-Type %q is not %s", ErrInvalidSignature, clip(t, MaxHeaderValueBytes), signatureType)
 	}
 	var missing []string
 	get := func(k string) string {
@@ -246,21 +281,26 @@ func (p *EventParser) verify(ctx context.Context, h http.Header, body []byte) er
 	}
 	serial, sig, ts, nonce := get("Wechatpay-Serial"), get("Wechatpay-Signature"), get("Wechatpay-Timestamp"), get("Wechatpay-Nonce")
 	if len(missing) > 0 {
-		return fmt.Errorf("%w: missing header %v", ErrInvalidSignature, missing)
+		return time.Time{}, fmt.Errorf("%w: missing header %v", ErrInvalidSignature, missing)
 	}
 	secs, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return fmt.Errorf("%w: Wechatpay-Timestamp is not a Unix time", ErrInvalidSignature)
+		return time.Time{}, fmt.Errorf("%w: Wechatpay-Timestamp is not a Unix time", ErrInvalidSignature)
 	}
 	msg := make([]byte, 0, len(ts)+len(nonce)+len(body)+3)
 	msg = append(append(append(append(append(append(msg, ts...), '\n'), nonce...), '\n'), body...), '\n')
 	if err := p.verifier.Verify(ctx, serial, string(msg), sig); err != nil {
 		// The verifier's text repeats the serial: clip both.
-		return fmt.Errorf("%w: serial %s: %s", ErrInvalidSignature,
+		return time.Time{}, fmt.Errorf("%w: serial %s: %s", ErrInvalidSignature,
 			clip(serial, MaxHeaderValueBytes), clip(err.Error(), maxErrorMessage))
 	}
+	return time.Unix(secs, 0), nil
+}
+
+// checkTimestamp checks a verified timestamp against the window.
+func (p *EventParser) checkTimestamp(signedAt time.Time) error {
 	// age > 0: signed in the past by the parser's clock.
-	switch age := p.now().Sub(time.Unix(secs, 0)); {
+	switch age := p.now().Sub(signedAt); {
 	case age > p.tolerance:
 		return fmt.Errorf("%w: %s old, tolerance %s", ErrTimestampOutOfRange, age.Round(time.Second), p.tolerance)
 	case age < -p.tolerance:
@@ -291,24 +331,38 @@ func (p *EventParser) decrypt(nonce, ciphertext, associatedData string) ([]byte,
 // accepted by fn; otherwise a 4xx or 5xx with {"code":"FAIL","message":…},
 // which makes WeChat Pay deliver it again (every 60 s, 11 times):
 //
-//	situation                                  answer  WeChat Pay then
-//	fn accepted the event (or it was done)     204     stops delivering it
-//	method other than POST                     405     delivers again
-//	bad signature or timestamp                 401     delivers again
-//	body too large                             413     delivers again
-//	malformed or undecryptable body            400     delivers again
-//	the event has no id (ErrMissingEventID)    400     delivers again
-//	the same event is in flight (ErrInFlight)  409     delivers again later
-//	fn returned an error or panicked           500     delivers again
-//	deduplicator unavailable (ErrDeduplicator) 503     delivers again later
+//	situation                                      answer  WeChat Pay then
+//	fn accepted the event (or it was done)         204     stops delivering it
+//	method other than POST                         405     delivers again
+//	bad signature or timestamp                     401     delivers again
+//	body too large                                 413     delivers again
+//	malformed, unreadable or undecryptable body    400     delivers again
+//	the event has no id (ErrMissingEventID)        400     delivers again
+//	the same event is in flight (ErrInFlight)      409     delivers again later
+//	fn returned an error or panicked               500     delivers again
+//	deduplicator unavailable (ErrDeduplicator)     503     delivers again later
 //
 // An event in flight gets 409, not 2xx: if the delivery handling it fails,
 // WeChat Pay must still come back. A panic in fn is recovered and logged
 // (without the body); the request gets 500. When fn succeeded but the
 // deduplicator could not record it (ErrHandledNotRecorded), the answer is 204
-// and the failure is logged. Refusals are logged with WithEventLogger's
-// logger; server-side failures (500, 503, a failed record) are logged with
-// slog.Default() when no logger was given.
+// and the failure is logged.
+//
+// What is logged, without the body, the key or the plaintext, through
+// WithEventLogger's logger or, without one, slog.Default():
+//   - at ERROR, always: server-side failures (500, 503, a failed record),
+//     and every refusal of a notification whose signature verified. Such a
+//     body is WeChat Pay's, so its refusal is the merchant's own
+//     misconfiguration: a resource that does not decrypt means the parser's
+//     APIv3 key is not the one set in the merchant platform, a timestamp
+//     out of the window means this server's clock drifts (or an old
+//     notification was replayed), and a body that does not decode is one
+//     this package cannot read. Left unseen, coupon events would be lost
+//     once WeChat Pay stops delivering them again.
+//   - at WARN, only with WithEventLogger: refusals anyone can cause, a
+//     bad signature, a body too large or one that cannot be read (broken
+//     chunking, 400). A verifier without the merchant's WeChat Pay public
+//     key shows as every notification refused with 401.
 //
 // WeChat Pay waits 5 seconds for the answer: fn should record the event
 // (for example on a queue) and return, leaving slow work for later.
@@ -330,7 +384,8 @@ func NewEventHandler(p *EventParser, fn func(ctx context.Context, ev *CouponEven
 		}
 		var status int
 		var message string
-		ev, err := p.ParseRequest(r)
+		ev, verified, err := p.parseRequest(r)
+		weChatPays := err != nil && verified // a refusal of a body WeChat Pay signed
 		if err != nil {
 			status, message = refusal(err)
 		} else if err = callHandler(r.Context(), fn, ev); err != nil {
@@ -349,6 +404,8 @@ func NewEventHandler(p *EventParser, fn func(ctx context.Context, ev *CouponEven
 		switch {
 		case status >= 500: // a server-side failure: always logged
 			p.serverLogger().LogAttrs(r.Context(), slog.LevelError, "busifavor notification refused", attrs...)
+		case weChatPays: // the merchant's misconfiguration: always logged
+			p.serverLogger().LogAttrs(r.Context(), slog.LevelError, misconfiguration(err), attrs...)
 		case p.logger != nil:
 			p.logger.LogAttrs(r.Context(), slog.LevelWarn, "busifavor notification refused", attrs...)
 		}
@@ -356,7 +413,19 @@ func NewEventHandler(p *EventParser, fn func(ctx context.Context, ev *CouponEven
 	})
 }
 
-// serverLogger is where server-side failures are logged: the parser's
+// misconfiguration says what to check when a notification whose signature
+// verified is refused.
+func misconfiguration(err error) string {
+	switch {
+	case errors.Is(err, ErrDecrypt):
+		return "busifavor notification signed by WeChat Pay does not decrypt: the parser's APIv3 key is not the one set in the merchant platform"
+	case errors.Is(err, ErrTimestampOutOfRange):
+		return "busifavor notification signed by WeChat Pay is outside the timestamp window: check this server's clock (or an old notification was replayed)"
+	}
+	return "busifavor notification signed by WeChat Pay could not be decoded"
+}
+
+// serverLogger is where failures that are always logged go: the parser's
 // logger, or slog.Default().
 func (p *EventParser) serverLogger() *slog.Logger {
 	if p.logger != nil {
@@ -410,10 +479,10 @@ func refusal(err error) (int, string) {
 		return http.StatusRequestEntityTooLarge, "body too large"
 	case errors.Is(err, ErrDecrypt):
 		return http.StatusBadRequest, "resource does not decrypt"
-	case errors.Is(err, ErrMalformedNotification):
-		return http.StatusBadRequest, "malformed notification"
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return http.StatusBadRequest, "body cut short"
+	case errors.Is(err, ErrMalformedNotification):
+		return http.StatusBadRequest, "malformed notification"
 	}
 	return http.StatusInternalServerError, "notification not read, please retry"
 }

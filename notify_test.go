@@ -1,6 +1,7 @@
 package busifavor_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto"
@@ -15,6 +16,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -263,6 +266,15 @@ func TestBodyLimit(t *testing.T) {
 	req.Header = h
 	_, err = newParser(t, s).ParseRequest(req)
 	assert.ErrorIs(t, err, busifavor.ErrBodyTooLarge, "a body without Content-Length is cut at the limit")
+
+	// A server's own http.MaxBytesReader, below the parser's limit, is a
+	// body too large (413) too, not an unreadable one.
+	req = httptest.NewRequest(http.MethodPost, "/n", nil)
+	req.Header = h
+	rec := httptest.NewRecorder()
+	req.Body = http.MaxBytesReader(rec, io.NopCloser(bytes.NewReader(b)), 100)
+	_, err = newParser(t, s).ParseRequest(req)
+	assert.ErrorIs(t, err, busifavor.ErrBodyTooLarge)
 }
 
 func TestNewEventParserRejects(t *testing.T) {
@@ -582,4 +594,147 @@ func FuzzParseSigned(f *testing.F) {
 			t.Fatalf("plaintext %q, encrypted %q", ev.Plaintext, plaintext)
 		}
 	})
+}
+
+// logTo makes a JSON slog logger writing to a buffer.
+func logTo() (*slog.Logger, *bytes.Buffer) {
+	var b bytes.Buffer
+	return slog.New(slog.NewJSONHandler(&b, &slog.HandlerOptions{Level: slog.LevelDebug})), &b
+}
+
+// records decodes the JSON log lines in b.
+func records(t *testing.T, b *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range bytes.Split(bytes.TrimSpace(b.Bytes()), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var r map[string]any
+		require.NoError(t, json.Unmarshal(line, &r))
+		out = append(out, r)
+	}
+	return out
+}
+
+// useDefaultLogger points slog.Default at a buffer for the test. Tests of
+// this package that call t.Parallel run after this one has returned.
+func useDefaultLogger(t *testing.T) *bytes.Buffer {
+	l, b := logTo()
+	old := slog.Default()
+	slog.SetDefault(l)
+	t.Cleanup(func() { slog.SetDefault(old) })
+	return b
+}
+
+// After the signature verified, a refusal can only be the merchant's
+// misconfiguration (a wrong APIv3 key, a drifting clock): it is logged at
+// ERROR with the reason, through slog.Default when no logger was given and
+// through the parser's logger when one was. A refusal anyone could cause (a
+// bad signature) stays quiet without a logger, and nothing secret is logged.
+func TestEventHandlerLogsMisconfigurationAtError(t *testing.T) {
+	s := busifavortest.NewServer()
+	t.Cleanup(s.Close)
+	def := useDefaultLogger(t)
+	wrongKey := strings.Repeat("k", 32)
+	h, b := s.CouponNotification(sampleCoupon)
+	ok := func(context.Context, *busifavor.CouponEvent) error { return nil }
+	post := func(p *busifavor.EventParser, h http.Header) int {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/notify", bytes.NewReader(b))
+		req.Header = h
+		busifavor.NewEventHandler(p, ok).ServeHTTP(rec, req)
+		return rec.Code
+	}
+	signedAt, err := strconv.ParseInt(h.Get("Wechatpay-Timestamp"), 10, 64)
+	require.NoError(t, err)
+	drifted := busifavor.WithEventClock(func() time.Time { return time.Unix(signedAt, 0).Add(time.Hour) })
+
+	for _, tc := range []struct {
+		name, why string
+		parser    func(...busifavor.EventOption) (*busifavor.EventParser, error)
+		status    int
+	}{
+		{"wrong APIv3 key", "APIv3 key", func(o ...busifavor.EventOption) (*busifavor.EventParser, error) {
+			return busifavor.NewEventParser(wrongKey, s.Verifier(), o...)
+		}, http.StatusBadRequest},
+		{"clock an hour ahead", "clock", func(o ...busifavor.EventOption) (*busifavor.EventParser, error) {
+			return busifavor.NewEventParser(s.APIv3Key(), s.Verifier(), append(o, drifted)...)
+		}, http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, own := range []bool{false, true} {
+				def.Reset()
+				l, buf := logTo()
+				var opts []busifavor.EventOption
+				if own {
+					opts = append(opts, busifavor.WithEventLogger(l))
+				} else {
+					buf = def
+				}
+				p, err := tc.parser(opts...)
+				require.NoError(t, err)
+				assert.Equal(t, tc.status, post(p, h))
+				recs := records(t, buf)
+				require.Len(t, recs, 1, "own logger %v: %s", own, buf)
+				assert.Equal(t, "ERROR", recs[0]["level"])
+				assert.Contains(t, recs[0]["msg"], tc.why)
+				assert.NotEmpty(t, recs[0]["error"], "the reason")
+				assert.EqualValues(t, tc.status, recs[0]["status"])
+				if own {
+					assert.Empty(t, def.String(), "the parser's logger, not the default")
+				}
+				for _, secret := range []string{wrongKey, s.APIv3Key(), sampleCoupon.OpenID, sampleCoupon.CouponCode, string(b)} {
+					assert.NotContains(t, buf.String(), secret)
+				}
+			}
+		})
+	}
+
+	// Anyone can send a bad signature: without a logger it is not logged.
+	def.Reset()
+	bad := h.Clone()
+	bad.Set("Wechatpay-Signature", "WECHATPAY/SIGNTEST/x")
+	assert.Equal(t, http.StatusUnauthorized, post(newParser(t, s), bad))
+	assert.Empty(t, def.String())
+}
+
+// A body that cannot be read (broken chunking, from anyone) is the sender's
+// fault: 400, logged at WARN with a logger and not at all without one,
+// never a 500 at ERROR.
+func TestEventHandlerUnreadableBodyIs400(t *testing.T) {
+	s := busifavortest.NewServer()
+	t.Cleanup(s.Close)
+	def := useDefaultLogger(t)
+	for _, own := range []bool{false, true} {
+		def.Reset()
+		l, buf := logTo()
+		var opts []busifavor.EventOption
+		if own {
+			opts = append(opts, busifavor.WithEventLogger(l))
+		}
+		srv := httptest.NewServer(busifavor.NewEventHandler(newParser(t, s, opts...),
+			func(context.Context, *busifavor.CouponEvent) error { return nil }))
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		require.NoError(t, err)
+		_, err = io.WriteString(conn, "POST /notify HTTP/1.1\r\nHost: backend\r\nContent-Type: application/json\r\n"+
+			"Transfer-Encoding: chunked\r\n\r\n5\r\n{\"id\"\r\nzz-not-a-chunk-size\r\n\r\n")
+		require.NoError(t, err)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		require.NoError(t, err)
+		var out map[string]string
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		resp.Body.Close()
+		conn.Close()
+		srv.Close()
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "own logger %v", own)
+		assert.Equal(t, "FAIL", out["code"])
+		assert.Empty(t, def.String(), "nothing reaches the default logger")
+		if own {
+			recs := records(t, buf)
+			require.Len(t, recs, 1, buf.String())
+			assert.Equal(t, "WARN", recs[0]["level"])
+			assert.EqualValues(t, http.StatusBadRequest, recs[0]["status"])
+		}
+	}
 }

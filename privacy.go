@@ -15,11 +15,23 @@ import (
 // tagged log:"omit" (a decrypted payload) not at all; nested structs,
 // pointers and slices are masked too. Every type holding such a field has a
 // Format and a LogValue that print it masked (masked, printMasked, logValue);
-// json.Marshal is unchanged, for queues and stores that need the data. Two
-// ways around them remain, both in the caller's hands: fmt's %p on a value
-// (a bad verb for a struct, which go vet reports) prints the fields plainly,
-// and slog's JSON handler marshals a container of these types (a slice, a
-// map) with json.Marshal: log the values themselves.
+// json.Marshal is unchanged, for queues and stores that need the data.
+// An APIError's detail echoes a value sent, which can be an openid or a
+// code: it is masked as the answer is read (maskDetail).
+//
+// Three ways around the masking remain, all in the caller's hands, because
+// fmt and slog offer no hook there:
+//   - A struct of the caller's holding one of these types by value in an
+//     unexported field (struct{ ev busifavor.CouponEvent }) prints it raw
+//     with fmt (%v, %+v, %#v) and so with slog's text handler: fmt reads an
+//     unexported field by reflection and cannot call its Format. Hold a
+//     pointer (printed as an address), export the field, or log the event
+//     itself.
+//   - slog's JSON handler marshals a container of these types (a slice, a
+//     map, a struct of the caller's) with json.Marshal, which keeps
+//     everything: log the values themselves.
+//   - fmt's %p on a value (a bad verb for a struct, which go vet reports)
+//     prints the fields plainly.
 
 // MaskID masks a personal identifier (openid, unionid) for logs: the first
 // three and last two characters stay, to tell users apart, and the rest becomes

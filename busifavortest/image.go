@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/busifavor-go/busifavor"
+	"github.com/busifavor-go/busifavor/internal/imagecheck"
 )
 
 // maxImageRequest bounds what the fake reads of an image upload: the image
@@ -91,8 +92,12 @@ func signedBody(r *http.Request, body []byte) []byte {
 
 // uploadImage answers an image upload as the page describes: meta is
 // {"filename","sha256"} with the file's digest, the filename ends in JPG,
-// BMP or PNG, the bytes are such an image of at most 2M. The answer is a
-// media URL on mediaHost, which CreateStock then accepts.
+// BMP or PNG (.jpeg is not among the page's suffixes), the bytes are such an
+// image of at most 2M. An image is checked as the SDK checks it: the format
+// its first bytes claim must have a header that parses, so a web page
+// starting with "BM" or a PNG signature followed by garbage is refused. The
+// answer is a media URL on mediaHost, which CreateStock then
+// accepts.
 func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request, body []byte) {
 	bad := func(msg string) {
 		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeParamError), msg, nil)
@@ -114,10 +119,11 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	sum := sha256.Sum256(u.file)
 	ext := strings.ToLower(path.Ext(meta.Filename))
-	switch t, _, _ := strings.Cut(http.DetectContentType(u.file), ";"); {
+	_, notImage := imagecheck.Check(u.file)
+	switch {
 	case meta.Filename == "" || len(meta.Filename) > busifavor.ImageFilenameMaxLen:
 		bad("filename 长度须为 1 到 128")
-	case ext != ".jpg" && ext != ".jpeg" && ext != ".bmp" && ext != ".png":
+	case ext != ".jpg" && ext != ".bmp" && ext != ".png":
 		bad("filename 必须以JPG、BMP、PNG为后缀")
 	case !strings.EqualFold(meta.Sha256, hex.EncodeToString(sum[:])):
 		bad("sha256 与图片内容不符")
@@ -125,8 +131,8 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request, body []byte
 		bad("file 的文件名与 meta.filename 不一致")
 	case len(u.file) > busifavor.MaxImageBytes:
 		bad("文件大小不能超过2M")
-	case t != "image/jpeg" && t != "image/png" && t != "image/bmp":
-		bad("媒体图片只支持JPG、BMP、PNG格式")
+	case notImage != nil:
+		bad("媒体图片只支持JPG、BMP、PNG格式 (" + notImage.Error() + ")")
 	default:
 		mediaURL := "https://" + mediaHost + "/wxpaylogo/" + hex.EncodeToString(sum[:16]) + randomHex(8) + "/0"
 		s.mu.Lock()

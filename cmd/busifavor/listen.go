@@ -26,9 +26,9 @@ var (
 
 // listen serves the notification handler on addr until ctx is done, printing
 // each verified event as one JSON line, openid and unionid masked unless
-// showOpenID. In the sandbox it then sends itself a sample COUPON.SEND event,
-// so a new user sees one arrive.
-func listen(ctx context.Context, env *environment, addr string, showOpenID bool, stdout, stderr io.Writer) int {
+// showOpenID, its codes unless showCodes. In the sandbox it then sends
+// itself a sample COUPON.SEND event, so a new user sees one arrive.
+func listen(ctx context.Context, env *environment, addr string, showOpenID, showCodes bool, stdout, stderr io.Writer) int {
 	if env.apiV3Key == "" {
 		fmt.Fprintln(stderr, "busifavor listen: notifications are encrypted with the APIv3 key: set WECHATPAY_APIV3_KEY or --apiv3-key-file")
 		return exitUsage
@@ -43,6 +43,11 @@ func listen(ctx context.Context, env *environment, addr string, showOpenID bool,
 	handler := busifavor.NewEventHandler(parser, func(_ context.Context, ev *busifavor.CouponEvent) error {
 		if !showOpenID {
 			masked := ev.Masked()
+			ev = &masked
+		}
+		if !showCodes {
+			masked := *ev
+			masked.Coupon = maskCodes(masked.Coupon)
 			ev = &masked
 		}
 		mu.Lock()
@@ -87,4 +92,16 @@ func listen(ctx context.Context, env *environment, addr string, showOpenID bool,
 		fmt.Fprintf(stderr, "busifavor listen: %v\n", err)
 	}
 	return exitOK
+}
+
+// maskCodes masks the codes a coupon event holds, bearer credentials at a
+// till: the coupon code and a member card's code (MaskCode).
+func maskCodes(c busifavor.CouponSend) busifavor.CouponSend {
+	c.CouponCode = busifavor.MaskCode(c.CouponCode)
+	if c.AttachInfo != nil {
+		a := *c.AttachInfo
+		a.Code = busifavor.MaskCode(a.Code)
+		c.AttachInfo = &a
+	}
+	return c
 }

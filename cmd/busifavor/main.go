@@ -6,7 +6,7 @@
 //
 //	busifavor set --notify-url URL [--mchid ID] [--json]
 //	busifavor get [--mchid ID] [--json]
-//	busifavor listen [--addr ADDR] [--show-openid]
+//	busifavor listen [--addr ADDR] [--show-openid] [--show-codes]
 //	busifavor stock create|get …, codes upload|list …, coupon use|get|return|deactivate|link …, image upload …
 //	busifavor GROUP            (stock, codes, coupon, image: the group's commands)
 //	busifavor COMMAND --help   (a command's flags and an example that runs in the sandbox)

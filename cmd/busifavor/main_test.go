@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -250,7 +252,7 @@ func TestListenInSandboxReceivesTheSampleEvent(t *testing.T) {
 	var ev busifavor.CouponEvent
 	require.NoError(t, json.Unmarshal([]byte(l.out.String()), &ev))
 	assert.Equal(t, busifavor.EventTypeCouponSend, ev.EventType)
-	assert.Equal(t, "sandbox-coupon-0001", ev.Coupon.CouponCode)
+	assert.Equal(t, busifavor.MaskCode("sandbox-coupon-0001"), ev.Coupon.CouponCode, "masked unless --show-codes")
 	waitFor(t, l.errOut, "answered 204 No Content")
 
 	// A forged event is refused and the reason logged, without the body.
@@ -284,7 +286,7 @@ func TestListenWithCredentialsVerifiesWithThePublicKey(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
-	waitFor(t, l.out, "real-0001")
+	waitFor(t, l.out, busifavor.MaskCode("real-0001"))
 	assert.Equal(t, exitOK, l.stop())
 }
 
@@ -417,31 +419,70 @@ func TestSandboxGetSaysItForgets(t *testing.T) {
 	assert.Contains(t, errOut, "starts afresh on every run")
 }
 
-func TestListenMasksTheOpenIDUnlessAsked(t *testing.T) {
+// listen masks openids and unionids unless --show-openid, and the codes an
+// event holds (the coupon code, a member card code: bearer credentials at a
+// till) unless --show-codes; each flag shows only its own.
+func TestListenMasksOpenIDsAndCodesUnlessAsked(t *testing.T) {
 	const openid, unionid = "oh-394z-6CGkNoJrsDLTTUKiAnp4", "o3wHE5qUbkT0C2KJ_Uq7Y8LoNcNk"
-	for _, show := range []bool{false, true} {
-		s := busifavortest.NewServer()
-		defer s.Close()
-		env := credentialsFor(t, s)
-		env["WECHATPAY_APIV3_KEY"] = s.APIv3Key()
-		var extra []string
-		if show {
-			extra = append(extra, "--show-openid")
-		}
-		l := startListen(t, env, extra...)
-		resp, err := s.SendCouponEvent(context.Background(), l.url, busifavor.CouponSend{CouponCode: "C1", OpenID: openid, UnionID: unionid})
-		require.NoError(t, err)
-		resp.Body.Close()
-		waitFor(t, l.out, "C1")
-		if show {
-			assert.Contains(t, l.out.String(), openid)
-		} else {
-			assert.NotContains(t, l.out.String(), openid)
-			assert.NotContains(t, l.out.String(), unionid)
-			assert.Contains(t, l.out.String(), busifavor.MaskID(openid))
-		}
-		assert.Equal(t, exitOK, l.stop())
+	const code, cardCode = "1000000000000000000000000000019", "8032832983"
+	for _, flags := range [][]string{nil, {"--show-openid"}, {"--show-codes"}, {"--show-openid", "--show-codes"}} {
+		t.Run(strings.Join(append([]string{"listen"}, flags...), " "), func(t *testing.T) {
+			s := busifavortest.NewServer()
+			defer s.Close()
+			env := credentialsFor(t, s)
+			env["WECHATPAY_APIV3_KEY"] = s.APIv3Key()
+			l := startListen(t, env, flags...)
+			resp, err := s.SendCouponEvent(context.Background(), l.url, busifavor.CouponSend{CouponCode: code, StockID: "1234567891",
+				OpenID: openid, UnionID: unionid, AttachInfo: &busifavor.AttachInfo{Code: cardCode, CardID: "pY7ji5S2yFmLkTv3nYHGDSzkAuQ8"}})
+			require.NoError(t, err)
+			resp.Body.Close()
+			waitFor(t, l.out, "\n")
+			out := l.out.String()
+			showIDs, showCodes := slices.Contains(flags, "--show-openid"), slices.Contains(flags, "--show-codes")
+			for clear, masked := range map[string]string{openid: busifavor.MaskID(openid), unionid: busifavor.MaskID(unionid)} {
+				if showIDs {
+					assert.Contains(t, out, clear)
+				} else {
+					assert.NotContains(t, out, clear)
+					assert.Contains(t, out, masked)
+				}
+			}
+			for clear, masked := range map[string]string{code: busifavor.MaskCode(code), cardCode: busifavor.MaskCode(cardCode)} {
+				if showCodes {
+					assert.Contains(t, out, clear)
+				} else {
+					assert.NotContains(t, out, clear)
+					assert.Contains(t, out, masked)
+				}
+			}
+			assert.Contains(t, out, "1234567891", "the rest as it came")
+			assert.Equal(t, exitOK, l.stop())
+		})
 	}
+}
+
+// The listener's code masking covers every field the package tags as a
+// code (log:"code") in an event: a new one fails here until listen masks it.
+func TestListenMasksEveryCodeFieldOfAnEvent(t *testing.T) {
+	var tagged []string
+	var walk func(reflect.Type, string)
+	walk = func(t reflect.Type, path string) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || t.PkgPath() != reflect.TypeFor[busifavor.CouponEvent]().PkgPath() {
+			return
+		}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.Tag.Get("log") == "code" {
+				tagged = append(tagged, path+f.Name)
+			}
+			walk(f.Type, path+f.Name+".")
+		}
+	}
+	walk(reflect.TypeFor[busifavor.CouponEvent](), "")
+	assert.ElementsMatch(t, []string{"Coupon.CouponCode", "Coupon.AttachInfo.Code"}, tagged)
 }
 
 // TestSIGTERMStopsListenGracefully builds the command and stops it as a

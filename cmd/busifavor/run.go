@@ -27,7 +27,8 @@ coupons, signs coupons for the front-end send channels and uploads images.
 usage:
   busifavor set --notify-url URL [--mchid ID] [--json]   set the notify URL
   busifavor get [--mchid ID] [--json]                     read the notify URL
-  busifavor listen [--addr ADDR] [--show-openid]          receive events, print them as JSON lines
+  busifavor listen [--addr ADDR] [--show-openid] [--show-codes]
+                                                          receive events, print them as JSON lines
   busifavor stock create --file stock.json [--json]       create a coupon stock
   busifavor stock get STOCK_ID [--json]                   read a stock
   busifavor codes upload STOCK_ID --file codes.txt        upload coupon codes, in batches
@@ -94,6 +95,7 @@ type options struct {
 	timeout    time.Duration
 	addr       string
 	showOpenID bool
+	showCodes  bool   // listen: print codes unmasked
 	arg        string // the positional argument (a stock id)
 	fs         *flag.FlagSet
 	cmd        *command
@@ -148,10 +150,12 @@ example:
 		run:   getCallbacks,
 	},
 	{
-		name: "listen", synopsis: "listen [--addr ADDR] [--show-openid]",
+		name: "listen", synopsis: "listen [--addr ADDR] [--show-openid] [--show-codes]",
 		help: `Serves the notification handler on ADDR and prints each verified, decrypted
 coupon event as one JSON line on stdout; refusals are logged on stderr.
-Openid and unionid are masked unless --show-openid is given.
+Openid and unionid (personal data) are masked unless --show-openid is given,
+the coupon code and a member card code (bearer credentials: whoever holds
+one can redeem it) unless --show-codes is given.
 
 Events are encrypted with the APIv3 key, so listen needs it in every mode
 (WECHATPAY_APIV3_KEY or --apiv3-key-file), also with a WeChat Pay public key.
@@ -169,9 +173,10 @@ example:
 		flags: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "host:port to receive events on")
 			fs.BoolVar(&o.showOpenID, "show-openid", false, "print openid and unionid unmasked (personal data)")
+			fs.BoolVar(&o.showCodes, "show-codes", false, "print coupon and member card codes unmasked (bearer credentials)")
 		},
 		run: func(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
-			return listen(ctx, env, o.addr, o.showOpenID, stdout, stderr)
+			return listen(ctx, env, o.addr, o.showOpenID, o.showCodes, stdout, stderr)
 		},
 	},
 }, append(stockCommands, append(couponCommands, append(channelCommands, eventCommands...)...)...)...)

@@ -313,7 +313,7 @@ func TestCodesUploadReportsAnInterruptedUploadTruly(t *testing.T) {
 			cancel()
 		}()
 		var out, errOut bytes.Buffer
-		code := run(ctx, []string{"codes", "upload", id, "--file", codes, "--base-url", s.URL}, func(k string) string { return env[k] }, &out, &errOut)
+		code := run(ctx, []string{"codes", "upload", id, "--file", codes, "--base-url", s.URL}, env, &out, &errOut)
 		assert.Equal(t, exitAPI, code)
 		assert.Contains(t, out.String(), "unknown:     200")
 		assert.Contains(t, out.String(), "not sent:    250")
@@ -329,7 +329,7 @@ func TestCodesUploadReportsAnInterruptedUploadTruly(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		var out, errOut bytes.Buffer
-		code := run(ctx, []string{"codes", "upload", id, "--file", codes, "--base-url", s.URL}, func(k string) string { return env[k] }, &out, &errOut)
+		code := run(ctx, []string{"codes", "upload", id, "--file", codes, "--base-url", s.URL}, env, &out, &errOut)
 		assert.Equal(t, exitAPI, code)
 		assert.Contains(t, out.String(), "not sent:    450")
 		assert.NotContains(t, out.String(), "unknown:")
