@@ -17,8 +17,10 @@ type Backend struct {
 	Parser    *busifavor.EventParser
 	Seen      busifavor.Deduplicator // NewMemoryDeduplicator for one instance; redisdedup.New for several
 	NotifyURL string
-	// Record stores an event for later processing. It must be quick:
-	// WeChat Pay waits 5 seconds for the answer.
+	// Record stores an event (Store.Record). It must be quick (WeChat Pay
+	// waits 5 seconds for the answer) and must change nothing for an event
+	// it has recorded before: the deduplicator forgets, in a crash between
+	// Record and its Complete, or with its memory.
 	Record func(ctx context.Context, ev *busifavor.CouponEvent) error
 	Log    *slog.Logger
 }
