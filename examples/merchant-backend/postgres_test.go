@@ -26,6 +26,10 @@ import (
 // PostgreSQL a failure instead of a skip.
 const requirePostgresEnv = "BUSIFAVOR_REQUIRE_POSTGRES"
 
+// postgresGlobEnv replaces, for TestMissingPostgresIsReported, the pattern
+// findPostgres looks for Debian's initdb with.
+const postgresGlobEnv = "BUSIFAVOR_TEST_POSTGRES_GLOB"
+
 // installPostgres says how to get PostgreSQL for the tests.
 const installPostgres = "install it (Debian/Ubuntu: apt-get install postgresql; macOS: brew install postgresql) to run them: " +
 	"they start their own server with initdb and postgres, on a loopback port in a temporary directory"
@@ -184,7 +188,11 @@ func startPostgres() (initdb string, initTook, startTook time.Duration) {
 func findPostgres() (initdb, postgres string) {
 	initdb, err := exec.LookPath("initdb")
 	if err != nil {
-		dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+		pattern := "/usr/lib/postgresql/*/bin/initdb"
+		if p := os.Getenv(postgresGlobEnv); p != "" {
+			pattern = p
+		}
+		dirs, _ := filepath.Glob(pattern)
 		sort.Slice(dirs, func(i, j int) bool { return pgVersion(dirs[i]) > pgVersion(dirs[j]) })
 		if len(dirs) == 0 {
 			return "", ""
@@ -247,4 +255,30 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// TestMissingPostgresIsReported runs this test binary again where there is
+// no PostgreSQL: the PostgreSQL tests are skipped and the notice names them
+// and how to install it; with BUSIFAVOR_REQUIRE_POSTGRES set they fail.
+func TestMissingPostgresIsReported(t *testing.T) {
+	empty := t.TempDir()
+	run := func(extra ...string) (string, error) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSchemaRunsAgain$")
+		cmd.Env = append([]string{"PATH=" + empty, "HOME=" + empty, postgresGlobEnv + "=" + filepath.Join(empty, "*", "initdb")}, extra...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run()
+	if err != nil {
+		t.Fatalf("without PostgreSQL: %v\n%s", err, out)
+	}
+	for _, want := range []string{"1 tests SKIPPED because PostgreSQL is not installed: TestSchemaRunsAgain/postgres", "apt-get install postgresql"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the output does not say %q:\n%s", want, out)
+		}
+	}
+	out, err = run(requirePostgresEnv + "=1")
+	if err == nil || !strings.Contains(out, "PostgreSQL is not installed") || !strings.Contains(out, requirePostgresEnv+" is set") {
+		t.Fatalf("without PostgreSQL, with %s=1: %v\n%s", requirePostgresEnv, err, out)
+	}
 }
