@@ -17,8 +17,11 @@ type Backend struct {
 	Parser    *busifavor.EventParser
 	Seen      busifavor.Deduplicator // NewMemoryDeduplicator for one instance; redisdedup.New for several
 	NotifyURL string
-	// Record stores an event for later processing. It must be quick:
-	// WeChat Pay waits 5 seconds for the answer.
+	// Record stores an event (Store.Record). It must be quick (WeChat Pay
+	// waits 5 seconds for the answer), and must change nothing for an event
+	// it has already recorded: the deduplicator does not know of one whose
+	// process died between Record and Complete, nor, in memory, of any
+	// before a restart.
 	Record func(ctx context.Context, ev *busifavor.CouponEvent) error
 	Log    *slog.Logger
 }

@@ -6,8 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +16,7 @@ import (
 )
 
 // TestBackend is an integration test of the whole coupon flow against the
-// fake WeChat Pay: copy it next to your own backend.
+// fake WeChat Pay, recording in SQLite: copy it next to your own backend.
 func TestBackend(t *testing.T) {
 	ctx := context.Background()
 	fake := busifavortest.NewServer()
@@ -36,18 +36,16 @@ func TestBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var recorded []busifavor.CouponSend
+	store, err := OpenStore(ctx, "sqlite:"+filepath.Join(t.TempDir(), "backend.db"), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
 	b := &Backend{
 		Client: client, Parser: parser, Seen: seen,
 		NotifyURL: "https://shop.example.com/wechat/coupons",
 		Log:       logger,
-		Record: func(ctx context.Context, ev *busifavor.CouponEvent) error {
-			mu.Lock()
-			defer mu.Unlock()
-			recorded = append(recorded, ev.Coupon)
-			return nil
-		},
+		Record:    store.Record,
 	}
 
 	// The first start-up, with no URL set yet, sets it without a warning;
@@ -114,9 +112,20 @@ func TestBackend(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("forged event answered %d", resp.StatusCode)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(recorded) != 1 || recorded[0].CouponCode != "C-1001" {
-		t.Fatalf("recorded %+v", recorded)
+	var codes []string
+	rows, err := store.db.Query("SELECT coupon_code FROM coupon_sends")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code string
+		if err := rows.Scan(&code); err != nil {
+			t.Fatal(err)
+		}
+		codes = append(codes, code)
+	}
+	if err := rows.Err(); err != nil || len(codes) != 1 || codes[0] != "C-1001" {
+		t.Fatalf("recorded %q (%v), want the one coupon C-1001", codes, err)
 	}
 }

@@ -1,11 +1,17 @@
-// Command merchant-backend is an example merchant backend: it sets its
-// coupon notify URL at start-up and serves the event handler with a
-// deduplicator. Copy it and replace Record with your own storage.
+// Command merchant-backend is an example merchant backend to copy: it sets
+// its coupon notify URL at start-up, receives coupon events with a
+// deduplicator, and records each COUPON.SEND once in a database, even across
+// a crash (see README.md: the inbox row is committed with the effect).
 //
 //	WECHATPAY_MCHID=… WECHATPAY_CERT_SERIAL=… WECHATPAY_PRIVATE_KEY_FILE=… \
 //	WECHATPAY_PUBLIC_KEY_ID=… WECHATPAY_PUBLIC_KEY_FILE=… WECHATPAY_APIV3_KEY=… \
 //	NOTIFY_URL=https://shop.example.com/busifavor/notify ADDR=:8080 \
-//	go run ./examples/merchant-backend
+//	go run .
+//
+// DATABASE_URL picks the database: unset, SQLite in the file
+// merchant-backend.db in the working directory (pure Go, nothing to
+// install); sqlite:PATH, SQLite in PATH; postgres://… or postgresql://…,
+// PostgreSQL. The tables are created at start-up when missing.
 //
 // WECHATPAY_BASE_URL, when set, replaces https://api.mch.weixin.qq.com (a
 // proxy; main_test.go sets it to busifavortest).
@@ -16,13 +22,14 @@
 // https on ADDR itself. It stops gracefully on SIGINT or SIGTERM.
 //
 // It serves NOTIFY_URL's path (https://shop.example.com/wechat/coupons is
-// served at /wechat/coupons on ADDR). Coupon events are printed on stdout
-// with openid, unionid and the coupon code masked.
+// served at /wechat/coupons on ADDR). Each event is logged with the openid
+// and the coupon code masked; the database holds them whole.
 //
-// Its test, backend_test.go, is an integration test against busifavortest
-// that you can copy too. To check a deployed copy, run it on a test
-// deployment with the settings busifavor event send prints (a test public
-// key, and a test APIv3 key unless you give your own) and send it a sample:
+// Its tests, backend_test.go and main_test.go, run it against busifavortest
+// on SQLite and on a PostgreSQL they start themselves; copy them too. To
+// check a deployed copy, run it on a test deployment with the settings
+// busifavor event send prints (a test public key, and a test APIv3 key
+// unless you give your own) and send it a sample:
 //
 //	busifavor event send https://staging.shop.example.com/busifavor/notify
 //
@@ -31,7 +38,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
+	"fmt"
 	"log"
 	"log/slog"
 	"net/http"
@@ -52,24 +60,35 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.Default()
-	env := os.Getenv
-	if env("WECHATPAY_MCHID") == "" {
-		log.Fatal("set the WECHATPAY_* variables (see the package comment), or run `go test ./examples/...` to see it work against the fake")
+	b, store, err := newBackend(ctx, os.Getenv, logger)
+	if err != nil {
+		log.Fatal(err)
 	}
+	defer store.Close()
+	if err := serve(ctx, b, os.Getenv); err != nil {
+		log.Fatal(err)
+	}
+}
 
+// newBackend builds the backend from the environment (see the package
+// comment) and opens its database.
+func newBackend(ctx context.Context, env func(string) string, logger *slog.Logger) (*Backend, *Store, error) {
+	if env("WECHATPAY_MCHID") == "" {
+		return nil, nil, errors.New("set the WECHATPAY_* variables (see the package comment), or run `go test` in this directory to see it work against the fake")
+	}
 	privateKey, err := utils.LoadPrivateKeyWithPath(env("WECHATPAY_PRIVATE_KEY_FILE"))
 	if err != nil {
-		log.Fatalf("WECHATPAY_PRIVATE_KEY_FILE: %v", err)
+		return nil, nil, fmt.Errorf("WECHATPAY_PRIVATE_KEY_FILE: %w", err)
 	}
 	publicKey, err := utils.LoadPublicKeyWithPath(env("WECHATPAY_PUBLIC_KEY_FILE"))
 	if err != nil {
-		log.Fatalf("WECHATPAY_PUBLIC_KEY_FILE: %v", err)
+		return nil, nil, fmt.Errorf("WECHATPAY_PUBLIC_KEY_FILE: %w", err)
 	}
 	cc, err := core.NewClient(ctx, option.WithWechatPayPublicKeyAuthCipher(
 		env("WECHATPAY_MCHID"), env("WECHATPAY_CERT_SERIAL"), privateKey, env("WECHATPAY_PUBLIC_KEY_ID"), publicKey),
 		option.WithHTTPClient(busifavor.NewHTTPClient(&http.Client{Timeout: 30 * time.Second})))
 	if err != nil {
-		log.Fatal(err)
+		return nil, nil, err
 	}
 	opts := []busifavor.Option{busifavor.WithLogger(logger)}
 	if base := env("WECHATPAY_BASE_URL"); base != "" { // a proxy, or busifavortest in tests
@@ -77,53 +96,62 @@ func main() {
 	}
 	client, err := busifavor.NewClient(cc, opts...)
 	if err != nil {
-		log.Fatal(err)
+		return nil, nil, err
 	}
 	parser, err := busifavor.NewEventParser(env("WECHATPAY_APIV3_KEY"),
 		verifiers.NewSHA256WithRSAPubkeyVerifier(env("WECHATPAY_PUBLIC_KEY_ID"), *publicKey),
 		busifavor.WithEventLogger(logger))
 	if err != nil {
-		log.Fatal(err)
+		return nil, nil, err
 	}
+	// One instance: in memory. Several: redisdedup.New on a shared Redis
+	// (see README.md for when it is worth having; the database alone keeps
+	// each event once).
 	seen, err := busifavor.NewMemoryDeduplicator(100_000, time.Hour)
 	if err != nil {
-		log.Fatal(err)
+		return nil, nil, err
 	}
-
+	store, err := OpenStore(ctx, env("DATABASE_URL"), logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	logger.Info("recording coupon events", "database", store.Where)
 	b := &Backend{
 		Client: client, Parser: parser, Seen: seen, Log: logger,
 		NotifyURL: env("NOTIFY_URL"),
-		Record: func(ctx context.Context, ev *busifavor.CouponEvent) error {
-			// Replace with your queue or table (which gets ev.Coupon whole).
-			// Keep it quick. What is printed is masked as the package masks
-			// its logs: the user's ids (MaskID) and the coupon code, a bearer
-			// credential at a till (MaskCode).
-			shown := ev.Coupon.Masked()
-			shown.CouponCode = busifavor.MaskCode(shown.CouponCode)
-			return json.NewEncoder(os.Stdout).Encode(shown)
-		},
+		Record:    store.Record,
 	}
+	return b, store, nil
+}
+
+// serve sets the notify URL and serves the backend on ADDR until ctx ends.
+func serve(ctx context.Context, b *Backend, env func(string) string) error {
 	if err := b.Start(ctx); err != nil {
-		log.Fatal(err)
+		return err
 	}
-	logger.Info("receiving coupon events", "addr", env("ADDR"), "path", b.Path())
+	b.Log.Info("receiving coupon events", "addr", env("ADDR"), "path", b.Path())
 	// WeChat Pay waits 5 s for an answer: a notification still arriving after
 	// 10 s is not a real one, and the timeouts keep slow clients from holding
 	// connections open.
 	srv := &http.Server{Addr: env("ADDR"), Handler: b.Handler(), ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
+	stopped := make(chan struct{})
 	go func() {
+		defer close(stopped)
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = srv.Shutdown(shutdown)
+		_ = srv.Shutdown(shutdown) // lets the events being handled finish
 	}()
+	var err error
 	if certFile, keyFile := env("TLS_CERT_FILE"), env("TLS_KEY_FILE"); certFile != "" || keyFile != "" {
 		err = srv.ListenAndServeTLS(certFile, keyFile)
 	} else {
 		err = srv.ListenAndServe() // TLS ends in front of this server
 	}
 	if err != http.ErrServerClosed {
-		log.Fatal(err)
+		return err
 	}
+	<-stopped
+	return nil
 }
