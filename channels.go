@@ -338,13 +338,15 @@ func (s *CouponSigner) AddCardList(sendMerchant string, items ...SendCouponItem)
 // notify URL (NewEventHandler).
 
 // MiniProgramErrCode is the plugin's overall result (errcode of the
-// detail). Codes the SDK does not know are kept as they came.
+// detail). Codes the SDK does not know are kept as they came. The list is
+// the page's; beyond OK, the descriptions below read the codes' names.
 type MiniProgramErrCode string
 
 // The overall results the mini-program page lists (Detail中errcode返回错误码).
 const (
 	// MiniProgramOK: the call went through; each coupon's own result is in
-	// send_coupon_result (页面: 具体发券结果需查看发券结果中的参数).
+	// send_coupon_result (page: 接口调用成功,具体发券结果(是否发券成功)需查看
+	// 发券结果(send_coupon_result)中的参数).
 	MiniProgramOK MiniProgramErrCode = "OK"
 	// MiniProgramParamError: a parameter is missing or malformed.
 	MiniProgramParamError MiniProgramErrCode = "PARAM_ERROR"
