@@ -1047,3 +1047,29 @@ func BenchmarkMiniProgram10(b *testing.B) {
 		}
 	}
 }
+
+// A post-back is the user's device speaking: what is not the plugin's
+// detail is a *ValidationError naming the field, and codes the SDK does not
+// know are kept as they came.
+func TestParseMiniProgramSendResultRefusesWhatIsNotTheDetail(t *testing.T) {
+	res, err := busifavor.ParseMiniProgramSendResult([]byte(`{"errcode":"OK","msg":"ok","send_coupon_result":[{"stock_id":"1","out_request_no":"a","code":"NEWCODE","message":"m"}],"extra":1}`))
+	require.NoError(t, err)
+	assert.Equal(t, busifavor.SendCouponResultCode("NEWCODE"), res.SendCouponResult[0].Code)
+	res, err = busifavor.ParseMiniProgramSendResult([]byte(`{"errcode":"SIGN_ERROR","msg":"签名错误"}`))
+	require.NoError(t, err, "a refused call may come without send_coupon_result")
+	assert.Equal(t, busifavor.MiniProgramSignError, res.ErrCode)
+	for _, tc := range []struct{ body, field string }{
+		{`not json`, "detail"},
+		{`[]`, "detail"},
+		{`{"msg":"ok"}`, "errcode"},
+		{`{"errcode":""}`, "errcode"},
+		{`{"errcode":0}`, "errcode"},
+		{`{"errcode":"OK","send_coupon_result":{}}`, "send_coupon_result"},
+		{`{"errcode":"OK","send_coupon_result":[{"code":1}]}`, "send_coupon_result[0].code"},
+		{`{"errcode":"OK"} {}`, "detail"},
+		{`{"errcode":"OK","msg":"` + strings.Repeat("x", 64<<10) + `"}`, "detail"},
+	} {
+		_, err := busifavor.ParseMiniProgramSendResult([]byte(tc.body))
+		assert.Equal(t, []string{tc.field}, violations(t, err), "%.40s", tc.body)
+	}
+}
