@@ -28,6 +28,9 @@ import (
 //   - JSAPI发券 (wx.addCard) and the limits of all three: the official FAQ
 //     【H5/小程序插件/JSAPI 发券API】常见问题,
 //     https://developers.weixin.qq.com/community/pay/doc/00020e01fb874858baebc84ca55408
+//
+// Every value that goes into a signature is checked against its documented
+// character set before anything is signed (see CouponSigner for why).
 
 // Limits of the send channels.
 const (
@@ -38,40 +41,77 @@ const (
 	// call may carry (mini-program page: 发券参数,一次最多10张; FAQ Q7: 不同批次
 	// 一次性最多领取10张).
 	MaxCouponsPerCall = 10
-	// MaxCouponsPerStockPerCall is how many of those may be of one stock
-	// (FAQ Q7: 同一批次一次性最多领取3张, said of JSAPI; applied to the mini
-	// program too, whose page gives no per-stock number).
+	// MaxCouponsPerStockPerCall is how many coupons of one stock a
+	// wx.addCard call may carry (FAQ Q7, 通过jsApi 发商家券: 同一批次一次性最多
+	// 领取3张). It is said of JSAPI only, so AddCardList applies it and
+	// MiniProgram does not: the plugin's page gives no per-stock number.
 	MaxCouponsPerStockPerCall = 3
 	// ChannelCouponCodeMaxLen is coupon_code's limit on the H5 page
 	// (string(128)).
 	ChannelCouponCodeMaxLen = 128
 	// ChannelSendMerchantMaxLen is send_coupon_merchant's limit (H5 page:
-	// string(15)).
+	// string(15); the old wiki page string[8,15]).
 	ChannelSendMerchantMaxLen = 15
+)
+
+// The H5 page's errors, shown to the user by WeChat's page: the merchant
+// sees them only when a user reports them.
+const (
+	// H5ErrMissingFragment is what a claim URL without its fragment gets
+	// (H5 page: 每一个H5领券域名后,都需添加#wechat_pay&wechat_redirect,否则会
+	// 报错,返回268435461错误码).
+	H5ErrMissingFragment = "268435461"
+	// H5ErrOpenIDNotBound is what an open_id gets whose AppID is bound
+	// neither to the sending merchant nor to the stock's owner (FAQ Q5:
+	// 用户openid对应的appid必须与发券商户号有绑定关系).
+	H5ErrOpenIDNotBound = "272756757"
 )
 
 // H5CouponURL is the WeChat Pay page an H5 claim redirects the user to (H5
 // page).
 const H5CouponURL = "https://action.weixin.qq.com/busifavor/getcouponinfo"
 
-// H5Fragment ends every H5 claim URL. The H5 page (2024) requires
+// H5Fragment ends every H5 claim URL. The H5 page (2025) requires
 // #wechat_pay&wechat_redirect, the old wiki page #wechat_redirect; both say
-// that without it WeChat answers error 268435461. H5URL writes the newer.
+// that without it WeChat answers error 268435461 (H5ErrMissingFragment).
+// H5URL writes the newer.
 const H5Fragment = "#wechat_pay&wechat_redirect"
 
 // CouponSigner signs the parameters of the send channels with a merchant's
-// APIv2 key. It is safe for concurrent use. The key never leaves it: it is
-// not printed by fmt (any verb), slog or encoding/json, nor named in errors.
+// APIv2 key. It is safe for concurrent use; make one with NewCouponSigner.
+//
+// The V2 rules join the signed values raw, as k=v&k=v, so a value holding &
+// or = would sign parameters the merchant never chose: an open_id of
+// "o…&out_request_no=X&stock_id=S&zz=" given to H5URL would yield a sign
+// that also verifies for stock S. A backend that takes the openid (or any
+// value) from its front end would then hand out signatures for any stock.
+// So every value is checked against its documented character set before
+// anything is signed, and & and = are refused everywhere with a
+// *ValidationError naming the field: stock_id, send_coupon_merchant and
+// create_coupon_merchant are digits; open_id letters, digits, - and _;
+// out_request_no letters and digits on H5 (H5 page), also | _ * - on the
+// mini program and wx.addCard (as SendCoupon's page allows, and the FAQ's
+// wx.addCard example "mch_send_199945614" uses); coupon_code the upload
+// page's code alphabet without its space and = (0-9 a-z A-Z - _ \ / |).
+//
+// The key never leaves it. It is held by a func value: fmt prints a func
+// as its address under every verb, so even fmt's reflection over a struct
+// holding a CouponSigner by value in an unexported field (where Format
+// cannot be called) shows at most an address. (A pointer would not do: fmt
+// prints a pointer's target for %s and %q.) fmt (any verb), slog and
+// encoding/json print the signer masked, and errors never name the key.
 type CouponSigner struct {
-	key []byte
+	key func() []byte
 }
+
+const maskedSigner = "busifavor.CouponSigner{key: [hidden]}"
 
 // NewCouponSigner returns a signer for the merchant whose APIv2 key this is:
 // the sending merchant's (send_coupon_merchant), which in partner mode is the
 // service provider's (FAQ Q8). A key that is not 32 letters and digits is
 // refused; the error says why without repeating it. An APIv3 key has the
 // same shape and cannot be told apart: signing with it is the most common
-// mistake (签名错误 272758293), so keep the two apart in configuration.
+// mistake (签名错误), so keep the two apart in configuration.
 func NewCouponSigner(apiV2Key string) (*CouponSigner, error) {
 	if n := len(apiV2Key); n != APIv2KeyLen {
 		return nil, fmt.Errorf("busifavor: NewCouponSigner: the APIv2 key must be %d letters and digits, got %d bytes", APIv2KeyLen, n)
@@ -81,11 +121,23 @@ func NewCouponSigner(apiV2Key string) (*CouponSigner, error) {
 			return nil, errors.New("busifavor: NewCouponSigner: the APIv2 key must be letters and digits only")
 		}
 	}
-	return &CouponSigner{key: []byte(apiV2Key)}, nil
+	key := []byte(apiV2Key)
+	return &CouponSigner{key: func() []byte { return key }}, nil
+}
+
+// errNoKey is what a CouponSigner not made by NewCouponSigner answers.
+var errNoKey = errors.New("busifavor: CouponSigner has no key: make it with NewCouponSigner")
+
+// ready reports whether s holds a key.
+func (s *CouponSigner) ready() error {
+	if s == nil || s.key == nil {
+		return errNoKey
+	}
+	return nil
 }
 
 // String names the signer without its key.
-func (s CouponSigner) String() string { return "busifavor.CouponSigner{key: [hidden]}" }
+func (s CouponSigner) String() string { return maskedSigner }
 
 // Format prints String for every verb, on a value as on a pointer.
 func (s CouponSigner) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
@@ -98,15 +150,21 @@ func (s CouponSigner) MarshalJSON() ([]byte, error) { return json.Marshal(s.Stri
 
 // SendCouponItem is one coupon to offer through a send channel.
 type SendCouponItem struct {
-	// StockID is the stock, 1 to 20 bytes.
+	// StockID is the stock, 1 to 20 digits.
 	StockID string
-	// OutRequestNo is the merchant's unique number for this send (发券凭证),
-	// 1 to 128 bytes. H5 allows letters and digits only (H5 page); the
-	// mini program and wx.addCard also | _ * - as SendCoupon does (the FAQ's
-	// wx.addCard example uses "mch_send_199945614").
+	// OutRequestNo is the merchant's number for this send (发券凭证), 1 to
+	// 128 bytes, unique per stock and user (mini-program page: 单个批次单个
+	// 用户下确保唯一性): the same number may go to another user, or to the
+	// same user on another stock. H5 allows letters and digits only (H5
+	// page); the mini program and wx.addCard also | _ * - as SendCoupon does
+	// (the FAQ's wx.addCard example uses "mch_send_199945614").
 	OutRequestNo string
 	// CouponCode is the code to give, for stocks whose codes the merchant
-	// names (MERCHANT_API); leave it empty otherwise. Up to 128 bytes.
+	// names (MERCHANT_API; the H5 page: 则必填,其他模式无需填写); leave it
+	// empty otherwise. Up to 128 bytes of 0-9 a-z A-Z - _ \ / |: a code
+	// holding a space or = (which the upload page allows) cannot be sent
+	// through a channel, since = would split the signed string; send it with
+	// SendCoupon.
 	CouponCode string `log:"code"`
 	// CustomizeSendTime, when set, is when the merchant's own system gave
 	// the coupon, for stocks with a relative validity (生效后N天内有效); it
@@ -166,8 +224,17 @@ type cardExt struct {
 // signed names are indexed from 0 per coupon (stock_id0, out_request_no0,
 // coupon_code0, customize_send_time0, create_coupon_merchant0, stock_id1, …)
 // plus send_coupon_merchant. Every rule is checked first; a
-// *ValidationError lists every violation, and nothing is signed.
+// *ValidationError lists every violation, and nothing is signed. The plugin
+// takes at most MaxCouponsPerCall coupons, of one stock or many; one
+// out_request_no may serve two different stocks of one call.
+//
+// What the plugin hands the mini program after the user's tap can be read
+// with ParseMiniProgramSendResult; the COUPON.SEND event is the proof of a
+// send.
 func (s *CouponSigner) MiniProgram(sendMerchant string, items ...SendCouponItem) (*MiniProgramCoupons, error) {
+	if err := s.ready(); err != nil {
+		return nil, err
+	}
 	var v validator
 	v.sendMerchant(sendMerchant)
 	v.channelItems("send_coupon_params", items, channelMiniProgram)
@@ -184,28 +251,34 @@ func (s *CouponSigner) MiniProgram(sendMerchant string, items ...SendCouponItem)
 }
 
 // H5URL signs one coupon for H5发券 and returns the whole URL to redirect the
-// user to: H5CouponURL with stock_id, out_request_no, send_coupon_merchant,
-// open_id (and coupon_code, customize_send_time when set) unindexed, sign,
-// and H5Fragment. openid is the user's, 1 to 128 bytes, from an appid bound
-// to the stock's or the sending merchant (H5 page). The H5 page says this
-// channel does not call the merchant back (不回调信息给商家): query the
+// user to: H5CouponURL with the parameters in the H5 page's example order
+// (stock_id, out_request_no, sign, send_coupon_merchant, open_id), then
+// coupon_code and customize_send_time when set, unindexed, and H5Fragment.
+// openid is the user's, 1 to 128 letters, digits, - and _, from an AppID
+// bound to the sending merchant or to the stock's owner (H5 page); another
+// gets WeChat's error 272756757 (H5ErrOpenIDNotBound, FAQ Q5), a URL
+// without its fragment 268435461 (H5ErrMissingFragment). The H5 page says
+// this channel does not call the merchant back (不回调信息给商家): query the
 // coupon (ListUserCoupons) to learn the outcome.
 func (s *CouponSigner) H5URL(sendMerchant, openid string, item SendCouponItem) (string, error) {
+	if err := s.ready(); err != nil {
+		return "", err
+	}
 	var v validator
 	v.sendMerchant(sendMerchant)
-	v.identifier("open_id", openid, OpenidMaxLen)
+	v.signed("open_id", openid, 1, OpenidMaxLen, isOpenIDChar, "letters, digits, - and _")
 	v.channelItem("", item, channelH5)
 	if err := v.err(); err != nil {
 		return "", err
 	}
-	p := []param{{"stock_id", item.StockID}, {"out_request_no", item.OutRequestNo},
+	p := []param{{"stock_id", item.StockID}, {"out_request_no", item.OutRequestNo}, {"sign", ""},
 		{"send_coupon_merchant", sendMerchant}, {"open_id", openid},
 		{"coupon_code", item.CouponCode}, {"customize_send_time", formatSendTime(item.CustomizeSendTime)}}
-	sign := s.sign(slices.Clone(p)) // sign sorts; the URL keeps the page's order
+	p[2].value = s.sign(slices.Clone(p)) // sign sorts its copy and skips the empty sign
 	var b strings.Builder
 	b.WriteString(H5CouponURL)
 	sep := byte('?')
-	for _, x := range append(p, param{"sign", sign}) {
+	for _, x := range p {
 		if x.value == "" {
 			continue
 		}
@@ -221,7 +294,17 @@ func (s *CouponSigner) H5URL(sendMerchant, openid string, item SendCouponItem) (
 // item's cardExt carries send_coupon_merchant and the sign, every item its
 // own out_request_no (and coupon_code, customize_send_time). The signature
 // covers the same indexed names as MiniProgram's, with cardId as stock_id{n}.
+// At most MaxCouponsPerCall coupons, MaxCouponsPerStockPerCall of a stock
+// (FAQ Q7).
+//
+// wx.addCard sends 商家券 from an H5 page in WeChat (JS-SDK), not from a mini
+// program: the official FAQ (Q6) says 商家券H5的Jsapi已经支持拉起插卡,但是小程序
+// 的jsapi目前还不支持,小程序内目前只能通过小程序插件来领取商家券. Inside a mini
+// program use MiniProgram (the plugin).
 func (s *CouponSigner) AddCardList(sendMerchant string, items ...SendCouponItem) ([]AddCardItem, error) {
+	if err := s.ready(); err != nil {
+		return nil, err
+	}
 	var v validator
 	v.sendMerchant(sendMerchant)
 	v.channelItems("cardList", items, channelJSAPI)
@@ -242,6 +325,148 @@ func (s *CouponSigner) AddCardList(sendMerchant string, items ...SendCouponItem)
 		out[i] = AddCardItem{CardID: it.StockID, CardExt: string(b)}
 	}
 	return out, nil
+}
+
+// What the plugin hands the mini program. After the user's tap, the
+// plugin's bind:sendcoupon event gives the mini program a detail of errcode,
+// msg and send_coupon_result, one result per coupon (mini-program page:
+// 发券结果,包含需要发放的每张券的结果信息,是否成功或失败原因). Mini programs
+// often post it back to the merchant's backend. That post-back is the
+// user's device speaking, and anyone can post anything: it may tell the
+// backend what to show the user, never that a coupon was sent. The proof of
+// a send is the COUPON.SEND event WeChat Pay signs and delivers to the
+// notify URL (NewEventHandler).
+
+// MiniProgramErrCode is the plugin's overall result (errcode of the
+// detail). Codes the SDK does not know are kept as they came. The list is
+// the page's; beyond OK, the descriptions below read the codes' names.
+type MiniProgramErrCode string
+
+// The overall results the mini-program page lists (Detail中errcode返回错误码).
+const (
+	// MiniProgramOK: the call went through; each coupon's own result is in
+	// send_coupon_result (page: 接口调用成功,具体发券结果(是否发券成功)需查看
+	// 发券结果(send_coupon_result)中的参数).
+	MiniProgramOK MiniProgramErrCode = "OK"
+	// MiniProgramParamError: a parameter is missing or malformed.
+	MiniProgramParamError MiniProgramErrCode = "PARAM_ERROR"
+	// MiniProgramSignError: the sign does not verify under the sending
+	// merchant's APIv2 key over exactly the parameters sent (FAQ Q1 lists
+	// the usual causes). This is the plugin page's code; community posts
+	// cite 272758293 for a bad signature, an error number no official page
+	// names.
+	MiniProgramSignError MiniProgramErrCode = "SIGN_ERROR"
+	// MiniProgramUserNotExists: the plugin found no such user.
+	MiniProgramUserNotExists MiniProgramErrCode = "USER_NOT_EXISTS"
+	// MiniProgramUserGetFailed: the plugin could not learn who the user is.
+	MiniProgramUserGetFailed MiniProgramErrCode = "USER_GET_FAILED"
+	// MiniProgramSystemError: a WeChat Pay failure; the user may try again.
+	MiniProgramSystemError MiniProgramErrCode = "SYSTEMERROR"
+)
+
+// SendCouponResultCode is one coupon's result in send_coupon_result (券状态
+// 码). Only SendCouponResultSuccess means the coupon was given by this tap;
+// the mini-program page says that without a SUCCESS the user is told the
+// claim failed (如果参数send_coupon_result中没有券发送成功(券状态码不为
+// SUCCESS),用户会被告知领券失败). Codes the SDK does not know are kept as
+// they came. The descriptions below read the code's name where the page's
+// row could not be quoted; the list is the page's, NOTMONEY, USERLIMIT and
+// FREQUENCYLIMIT since its 2021-06 change (小程序发券插件更新日志: 错误码新增
+// (NOTMONEY、USERLIMIT、FREQUENCYLIMIT)).
+type SendCouponResultCode string
+
+// The per-coupon results the mini-program page lists.
+const (
+	// SendCouponResultSuccess: the coupon was given to the user.
+	SendCouponResultSuccess SendCouponResultCode = "SUCCESS"
+	// SendCouponResultDupRequest: this 发券凭证 (out_request_no, or a
+	// coupon_code: FAQ Q3) was already used to give the user a coupon
+	// (已通过该发券凭证给用户发券); the page's advice is to tell the user the
+	// claim succeeded (提示用户领取成功). No second coupon was given.
+	SendCouponResultDupRequest SendCouponResultCode = "DUPREQUEST"
+	// SendCouponResultNotEnough: the stock has no coupon left to give.
+	SendCouponResultNotEnough SendCouponResultCode = "NOTENOUGH"
+	// SendCouponResultDayLimit: the stock's daily limit is reached.
+	SendCouponResultDayLimit SendCouponResultCode = "DAYLIMIT"
+	// SendCouponResultNatureLimit: the natural person's limit is reached
+	// (a person's accounts count together).
+	SendCouponResultNatureLimit SendCouponResultCode = "NATURELIMIT"
+	// SendCouponResultMaxQuota: the user's limit for the stock is reached.
+	SendCouponResultMaxQuota SendCouponResultCode = "MAXQUOTA"
+	// SendCouponResultNotRunning: the stock is not sending (not started,
+	// paused, stopped or ended).
+	SendCouponResultNotRunning SendCouponResultCode = "NOTRUNNING"
+	// SendCouponResultNotMoney: the merchant's funds do not cover the
+	// coupon (added 2021-06).
+	SendCouponResultNotMoney SendCouponResultCode = "NOTMONEY"
+	// SendCouponResultUserLimit: the user may not receive coupons now
+	// (added 2021-06).
+	SendCouponResultUserLimit SendCouponResultCode = "USERLIMIT"
+	// SendCouponResultFrequencyLimit: too many claims too fast (added
+	// 2021-06; FAQ Q2 gives the plugin's rate as 1000/s).
+	SendCouponResultFrequencyLimit SendCouponResultCode = "FREQUENCYLIMIT"
+)
+
+// MiniProgramSendResult is the detail of the plugin's bind:sendcoupon
+// event, as ParseMiniProgramSendResult reads it from a post-back. It is
+// what the user's device says: see the notes above.
+type MiniProgramSendResult struct {
+	// ErrCode is the overall result (外层错误码, required by the page).
+	ErrCode MiniProgramErrCode `json:"errcode" required:"page"`
+	// Msg is the overall message (错误信息).
+	Msg string `json:"msg"`
+	// SendCouponResult holds one result per coupon of the call. The page
+	// marks it required; the SDK also accepts a post-back without it, which
+	// a refused call (errcode other than OK) may bring.
+	SendCouponResult []MiniProgramCouponResult `json:"send_coupon_result"`
+}
+
+// MiniProgramCouponResult is one coupon's result.
+type MiniProgramCouponResult struct {
+	// StockID and OutRequestNo name the coupon of the call.
+	StockID      string `json:"stock_id"`
+	OutRequestNo string `json:"out_request_no"`
+	// CouponCode is the code given, when the result carries one.
+	CouponCode string `json:"coupon_code,omitempty" log:"code"`
+	// Code is the coupon's result; Message says why in WeChat Pay's words.
+	Code    SendCouponResultCode `json:"code"`
+	Message string               `json:"message"`
+}
+
+// maxSendResultBytes bounds a post-back: ten coupons' results take a few
+// KiB.
+const maxSendResultBytes = 64 << 10
+
+// ParseMiniProgramSendResult reads the detail of the plugin's
+// bind:sendcoupon event (errcode, msg, send_coupon_result) as a mini
+// program posts it back, in JSON. A body that is not that object, lacks
+// errcode or is over 64 KiB is a *ValidationError naming the field. The
+// result is what the user's device says, not proof of a send: wait for the
+// COUPON.SEND event before giving anything for a coupon.
+func ParseMiniProgramSendResult(data []byte) (*MiniProgramSendResult, error) {
+	if len(data) > maxSendResultBytes {
+		return nil, &ValidationError{Fields: []FieldError{{Field: "detail", Reason: fmt.Sprintf("must be at most %d bytes, got %d", maxSendResultBytes, len(data))}}}
+	}
+	var r MiniProgramSendResult
+	if err := decodeJSON(data, &r); err != nil {
+		var me *missingError
+		if errors.As(err, &me) {
+			var v validator
+			for _, f := range me.fields {
+				if me.path != "" {
+					f = me.path + "." + f
+				}
+				v.add(f, "is required")
+			}
+			return nil, v.err()
+		}
+		field := "detail"
+		if pe := (*pathError)(nil); errors.As(err, &pe) {
+			field = pe.path
+		}
+		return nil, &ValidationError{Fields: []FieldError{{Field: field, Reason: "is not the plugin's detail object: " + err.Error()}}}
+	}
+	return &r, nil
 }
 
 // param is one signed parameter.
@@ -286,8 +511,9 @@ func (s *CouponSigner) sign(p []param) string {
 			buf = append(append(append(append(buf, x.name...), '='), x.value...), '&')
 		}
 	}
-	buf = append(append(buf, "key="...), s.key...)
-	m := hmac.New(sha256.New, s.key)
+	key := s.key()
+	buf = append(append(buf, "key="...), key...)
+	m := hmac.New(sha256.New, key)
 	_, _ = m.Write(buf)
 	var sum [sha256.Size]byte
 	var out [2 * sha256.Size]byte
@@ -313,16 +539,38 @@ const (
 	channelJSAPI
 )
 
-// sendMerchant checks send_coupon_merchant: a merchant id (H5 page:
-// string(15)).
+// sendMerchant checks send_coupon_merchant: a merchant id, 8 to 15 digits
+// (H5 page: string(15); the old wiki page string[8,15]).
 func (v *validator) sendMerchant(s string) {
-	if v.required("send_coupon_merchant", s) {
-		v.merchantID("send_coupon_merchant", s)
+	v.signed("send_coupon_merchant", s, MchIDMinLen, ChannelSendMerchantMaxLen, isDigit, "digits")
+}
+
+// signed checks a value that goes into a V2 signature: lo to hi bytes of
+// the alphabet ok accepts (named by alphabet), and never & or =, which the
+// signed string uses as separators (see CouponSigner).
+func (v *validator) signed(f, s string, lo, hi int, ok func(rune) bool, alphabet string) {
+	if !v.required(f, s) {
+		return
+	}
+	if n := len(s); n < lo || n > hi {
+		v.add(f, "must be %d to %d bytes long, got %d", lo, hi, n)
+	}
+	if strings.ContainsAny(s, "&=") {
+		v.add(f, "must not hold & or =: the signature joins values as k=v&k=v, so such a value would sign parameters you did not choose")
+		return
+	}
+	for i, r := range s {
+		if !ok(r) {
+			v.add(f, "has %q at byte %d; use only %s", r, i, alphabet)
+			return
+		}
 	}
 }
 
 // channelItems checks a multi-coupon call: 1 to MaxCouponsPerCall coupons,
-// at most MaxCouponsPerStockPerCall of a stock, out_request_no unique.
+// on wx.addCard at most MaxCouponsPerStockPerCall of a stock, and no
+// out_request_no twice for one stock (the number is unique per stock and
+// user, and one call has one user).
 func (v *validator) channelItems(f string, items []SendCouponItem, ch channel) {
 	if len(items) == 0 {
 		v.add(f, "is required: at least one coupon")
@@ -331,44 +579,33 @@ func (v *validator) channelItems(f string, items []SendCouponItem, ch channel) {
 		v.add(f, "must hold at most %d coupons per call, got %d", MaxCouponsPerCall, len(items))
 	}
 	perStock := map[string]int{}
-	seen := map[string]int{}
+	seen := map[[2]string]int{}
 	for i, it := range items {
 		p := f + index(i) + "."
 		v.channelItem(p, it, ch)
-		if perStock[it.StockID]++; it.StockID != "" && perStock[it.StockID] == MaxCouponsPerStockPerCall+1 {
-			v.add(p+"stock_id", "is the %d. coupon of its stock in this call; at most %d of one stock", MaxCouponsPerStockPerCall+1, MaxCouponsPerStockPerCall)
+		if perStock[it.StockID]++; ch == channelJSAPI && it.StockID != "" && perStock[it.StockID] == MaxCouponsPerStockPerCall+1 {
+			v.add(p+"stock_id", "is the %d. coupon of its stock in this call; wx.addCard takes at most %d of one stock", MaxCouponsPerStockPerCall+1, MaxCouponsPerStockPerCall)
 		}
-		if j, dup := seen[it.OutRequestNo]; dup && it.OutRequestNo != "" {
-			v.add(p+"out_request_no", "repeats %s%s.out_request_no; each coupon needs its own", f, index(j))
+		key := [2]string{it.StockID, it.OutRequestNo}
+		if j, dup := seen[key]; dup && it.OutRequestNo != "" {
+			v.add(p+"out_request_no", "repeats %s%s.out_request_no for the same stock; each coupon of a stock needs its own", f, index(j))
 		} else {
-			seen[it.OutRequestNo] = i
+			seen[key] = i
 		}
 	}
 }
 
 // channelItem checks one coupon's parameters; p prefixes the field names.
 func (v *validator) channelItem(p string, it SendCouponItem, ch channel) {
-	v.identifier(p+"stock_id", it.StockID, StockIDMaxLen)
+	v.signed(p+"stock_id", it.StockID, 1, StockIDMaxLen, isDigit, "digits")
 	if ch == channelH5 {
 		// H5 page: 可包含英文字母、数字,不允许出现其他不合法符号
-		if v.required(p+"out_request_no", it.OutRequestNo) {
-			if len(it.OutRequestNo) > RequestNoMaxLen {
-				v.add(p+"out_request_no", "must be 1 to %d bytes long, got %d", RequestNoMaxLen, len(it.OutRequestNo))
-			}
-			if strings.IndexFunc(it.OutRequestNo, func(r rune) bool { return !isAlnum(r) }) >= 0 {
-				v.add(p+"out_request_no", "may hold letters and digits only on the H5 channel")
-			}
-		}
+		v.signed(p+"out_request_no", it.OutRequestNo, 1, RequestNoMaxLen, isAlnum, "letters and digits on the H5 channel")
 	} else {
-		v.merchantNo(p+"out_request_no", it.OutRequestNo)
+		v.signed(p+"out_request_no", it.OutRequestNo, 1, RequestNoMaxLen, isMerchantNoChar, "letters, digits and | _ * -")
 	}
 	if it.CouponCode != "" {
-		if len(it.CouponCode) > ChannelCouponCodeMaxLen {
-			v.add(p+"coupon_code", "must be at most %d bytes, got %d", ChannelCouponCodeMaxLen, len(it.CouponCode))
-		}
-		if strings.IndexFunc(it.CouponCode, func(r rune) bool { return !isCodeChar(r) || r == ' ' }) >= 0 {
-			v.add(p+"coupon_code", "may hold only 0-9 a-z A-Z and - _ \\ / = |")
-		}
+		v.signed(p+"coupon_code", it.CouponCode, 1, ChannelCouponCodeMaxLen, isChannelCodeChar, `0-9 a-z A-Z and - _ \ / |`)
 	}
 	if !it.CustomizeSendTime.IsZero() && (it.CustomizeSendTime.Year() < 2000 || it.CustomizeSendTime.Year() > 9999) {
 		v.add(p+"customize_send_time", "is not a plausible time (year %d)", it.CustomizeSendTime.Year())
@@ -377,10 +614,24 @@ func (v *validator) channelItem(p string, it SendCouponItem, ch channel) {
 		if ch != channelMiniProgram {
 			v.add(p+"create_coupon_merchant", "is a parameter of the mini-program plugin only")
 		} else {
-			v.merchantID(p+"create_coupon_merchant", it.CreateCouponMerchant)
+			v.signed(p+"create_coupon_merchant", it.CreateCouponMerchant, MchIDMinLen, MchIDMaxLen, isDigit, "digits")
 		}
 	}
 }
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+// isOpenIDChar is an openid's alphabet as the channels take it: letters,
+// digits, - and _ (WeChat's openids, such as oUpF8uMuAJO_M2pxb1Q9zNjWeS6o).
+func isOpenIDChar(r rune) bool { return isAlnum(r) || r == '-' || r == '_' }
+
+// isMerchantNoChar is merchantNo's alphabet (letters, digits, | _ * -, and
+// the full-width ｜ of wechatpay-go's models).
+func isMerchantNoChar(r rune) bool { return isAlnum(r) || strings.ContainsRune("|｜_*-", r) }
+
+// isChannelCodeChar is a coupon code's alphabet (isCodeChar) without the
+// space and =, which a signed value cannot hold.
+func isChannelCodeChar(r rune) bool { return r != ' ' && r != '=' && isCodeChar(r) }
 
 func isAlnum(r rune) bool {
 	return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
@@ -409,3 +660,15 @@ func (r AddCardItem) Format(f fmt.State, verb rune) { printMasked(f, verb, maske
 
 // LogValue makes slog log r as Format prints it.
 func (r AddCardItem) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, coupon codes masked (see privacy.go).
+func (r MiniProgramSendResult) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r MiniProgramSendResult) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, coupon codes masked (see privacy.go).
+func (r MiniProgramCouponResult) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r MiniProgramCouponResult) LogValue() slog.Value { return logValue(masked(r)) }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -136,7 +137,7 @@ func TestMiniProgramSignsThePagesExampleStrings(t *testing.T) {
 func TestH5URLMatchesTheReference(t *testing.T) {
 	s := newSigner(t, testV2Key)
 	raw, err := s.H5URL("123456789", "oiSFDIOoijdsf", busifavor.SendCouponItem{
-		StockID: "1234567890000000", OutRequestNo: "201911280000", CouponCode: "A-1/2=3", CustomizeSendTime: time.Now()})
+		StockID: "1234567890000000", OutRequestNo: "201911280000", CouponCode: `A-1/2\3|4_5`, CustomizeSendTime: time.Now()})
 	require.NoError(t, err)
 	base, fragment, ok := strings.Cut(raw, "#")
 	require.True(t, ok)
@@ -149,8 +150,11 @@ func TestH5URLMatchesTheReference(t *testing.T) {
 	q.Del("sign")
 	assert.Equal(t, refSign(q, testV2Key, false), sign, "the sign covers the decoded values")
 	assert.Equal(t, "oiSFDIOoijdsf", q.Get("open_id"))
-	// The page's example URL puts the parameters in this order.
-	assert.True(t, strings.HasPrefix(base, busifavor.H5CouponURL+"?stock_id=1234567890000000&out_request_no=201911280000&send_coupon_merchant=123456789&open_id=oiSFDIOoijdsf"), base)
+	// The page's example URL puts the parameters in this order (stock_id,
+	// out_request_no, sign, send_coupon_merchant, open_id); the optional
+	// ones follow.
+	assert.Regexp(t, `^`+regexp.QuoteMeta(busifavor.H5CouponURL+"?stock_id=1234567890000000&out_request_no=201911280000&sign=")+
+		`[0-9A-F]{64}&send_coupon_merchant=123456789&open_id=oiSFDIOoijdsf&coupon_code=[^&]+&customize_send_time=[^&]+$`, base)
 }
 
 func TestAddCardListMatchesTheReference(t *testing.T) {
@@ -232,6 +236,143 @@ func TestCouponSignerNeverPrintsItsKey(t *testing.T) {
 	}
 }
 
+// keyForms are the ways fmt and slog could show an APIv2 key's bytes: the
+// key, its bytes as %v and %#v print them, and in hex.
+func keyForms(key string) []string {
+	b := []byte(key)
+	return []string{key[:12], strings.Trim(fmt.Sprint(b[:6]), "[]"), strings.TrimPrefix(fmt.Sprintf("%#v", b[:6]), "[]byte{"),
+		hex.EncodeToString(b[:6]), strings.ToUpper(hex.EncodeToString(b[:6]))}
+}
+
+// Item 3: a struct holding a CouponSigner by value, in an exported or an
+// unexported field, prints at most an address of the key: fmt prints an
+// unexported field by reflection, without calling Format.
+func TestCouponSignerHeldByValueNeverPrintsItsKey(t *testing.T) {
+	s := newSigner(t, testV2Key)
+	type hidden struct {
+		name   string
+		signer busifavor.CouponSigner
+	}
+	type shown struct {
+		Name   string
+		Signer busifavor.CouponSigner
+	}
+	values := []any{hidden{"shop", *s}, shown{"shop", *s}, &hidden{"shop", *s}, []busifavor.CouponSigner{*s}, map[string]busifavor.CouponSigner{"k": *s}}
+	var outs []string
+	for _, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%q"} {
+			outs = append(outs, fmt.Sprintf(verb, v))
+		}
+		var text, js bytes.Buffer
+		slog.New(slog.NewTextHandler(&text, nil)).Info("config", "cfg", v)
+		slog.New(slog.NewJSONHandler(&js, nil)).Info("config", "cfg", v)
+		outs = append(outs, text.String(), js.String())
+	}
+	for _, out := range outs {
+		for _, form := range keyForms(testV2Key) {
+			require.NotContains(t, out, form)
+		}
+	}
+	assert.Contains(t, fmt.Sprintf("%+v", shown{"shop", *s}), "[hidden]")
+
+	// A signer not made by NewCouponSigner has no key and signs nothing.
+	var zero busifavor.CouponSigner
+	_, err := zero.MiniProgram("10016226", busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a"})
+	assert.ErrorContains(t, err, "NewCouponSigner")
+	_, err = zero.H5URL("10016226", "o1", busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a"})
+	assert.Error(t, err)
+	_, err = zero.AddCardList("10016226", busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a"})
+	assert.Error(t, err)
+}
+
+// Item 1 (security): the V2 signature joins raw values as k=v&k=v, so an
+// open_id of "o…&out_request_no=X999&stock_id=S&zz=" would make H5URL sign
+// a stock and a number the merchant never chose. Every signed value of
+// every channel is checked against its character set, and & and = are
+// refused with a *ValidationError naming the field.
+func TestSignedValuesCannotCarryAnotherParameter(t *testing.T) {
+	s := newSigner(t, testV2Key)
+	const mch = "10016226"
+	attack := "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o&out_request_no=X999&stock_id=1212000000000999&zz="
+	raw, err := s.H5URL(mch, attack, busifavor.SendCouponItem{StockID: "1212000000000001", OutRequestNo: "order1"})
+	assert.Empty(t, raw, "nothing signed")
+	require.Equal(t, []string{"open_id"}, violations(t, err))
+	assert.Contains(t, err.Error(), "&")
+	assert.NotContains(t, err.Error(), "X999", "the error does not repeat the value")
+
+	item := func() busifavor.SendCouponItem {
+		return busifavor.SendCouponItem{StockID: "1212000000000001", OutRequestNo: "order1"}
+	}
+	type call func(sendMerchant, openid string, it busifavor.SendCouponItem) error
+	mini := func(m, _ string, it busifavor.SendCouponItem) error { _, err := s.MiniProgram(m, it); return err }
+	h5 := func(m, o string, it busifavor.SendCouponItem) error { _, err := s.H5URL(m, o, it); return err }
+	jsapi := func(m, _ string, it busifavor.SendCouponItem) error { _, err := s.AddCardList(m, it); return err }
+	for _, ch := range []struct {
+		name   string
+		call   call
+		prefix string // how the channel names an item's field
+	}{{"MiniProgram", mini, "send_coupon_params[0]."}, {"H5URL", h5, ""}, {"AddCardList", jsapi, "cardList[0]."}} {
+		for _, sep := range []string{"&", "="} {
+			cases := []struct {
+				field string
+				call  func() error
+			}{
+				{"send_coupon_merchant", func() error { return ch.call(mch+sep+"1", "o1", item()) }},
+				{ch.prefix + "stock_id", func() error { it := item(); it.StockID += sep + "1"; return ch.call(mch, "o1", it) }},
+				{ch.prefix + "out_request_no", func() error { it := item(); it.OutRequestNo += sep + "a"; return ch.call(mch, "o1", it) }},
+				{ch.prefix + "coupon_code", func() error { it := item(); it.CouponCode = "CODE" + sep + "1"; return ch.call(mch, "o1", it) }},
+			}
+			switch ch.name {
+			case "H5URL":
+				cases = append(cases, struct {
+					field string
+					call  func() error
+				}{"open_id", func() error { return ch.call(mch, "o1"+sep+"x", item()) }})
+			case "MiniProgram":
+				cases = append(cases, struct {
+					field string
+					call  func() error
+				}{ch.prefix + "create_coupon_merchant", func() error {
+					it := item()
+					it.CreateCouponMerchant = mch + sep + "1"
+					return ch.call(mch, "o1", it)
+				}})
+			}
+			for _, tc := range cases {
+				err := tc.call()
+				require.Equal(t, []string{tc.field}, violations(t, err), "%s %s %q", ch.name, tc.field, sep)
+				assert.Contains(t, err.Error(), "& or =", "%s %s", ch.name, tc.field)
+			}
+		}
+	}
+
+	// Each alphabet, both sides.
+	for _, tc := range []struct {
+		openid string
+		it     busifavor.SendCouponItem
+		bad    string // the field refused, "" when none
+	}{
+		{"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", busifavor.SendCouponItem{StockID: "12345678901234567890", OutRequestNo: "Order1", CouponCode: `A-b_1\/|`}, ""},
+		{"o-1_A", busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a"}, ""},
+		{"o.1", busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a"}, "open_id"},
+		{"o%261", busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a"}, "open_id"},
+		{"o1", busifavor.SendCouponItem{StockID: "12a", OutRequestNo: "a"}, "stock_id"},
+		{"o1", busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a-1"}, "out_request_no"},
+		{"o1", busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a", CouponCode: "A B"}, "coupon_code"},
+	} {
+		_, err := s.H5URL(mch, tc.openid, tc.it)
+		if tc.bad == "" {
+			assert.NoError(t, err, tc.openid)
+		} else {
+			assert.Equal(t, []string{tc.bad}, violations(t, err), tc.openid)
+		}
+	}
+	_, err = s.MiniProgram("1001622a", busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a-1|2*3_4", CreateCouponMerchant: "1001622b"})
+	assert.Equal(t, []string{"send_coupon_merchant", "send_coupon_params[0].create_coupon_merchant"}, violations(t, err))
+	_, err = s.MiniProgram(mch, busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a-1|2*3_4", CreateCouponMerchant: mch})
+	assert.NoError(t, err)
+}
+
 // violations lists a *ValidationError's fields, failing unless err is one.
 func violations(t *testing.T, err error) []string {
 	t.Helper()
@@ -249,7 +390,7 @@ func TestChannelsReportEveryViolationAtOnce(t *testing.T) {
 	assert.Nil(t, c, "nothing is signed")
 	assert.Equal(t, []string{"send_coupon_merchant", "send_coupon_params[0].stock_id", "send_coupon_params[0].out_request_no",
 		"send_coupon_params[0].coupon_code", "send_coupon_params[0].customize_send_time",
-		"send_coupon_params[1].out_request_no", "send_coupon_params[1].out_request_no"}, violations(t, err))
+		"send_coupon_params[1].out_request_no"}, violations(t, err))
 
 	_, err = s.H5URL("10016226", long, busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a_b", CouponCode: long, CreateCouponMerchant: "10016226"})
 	assert.Equal(t, []string{"open_id", "out_request_no", "coupon_code", "create_coupon_merchant"}, violations(t, err))
@@ -265,8 +406,8 @@ func TestChannelsReportEveryViolationAtOnce(t *testing.T) {
 	assert.Equal(t, []string{"cardList[3].stock_id"}, violations(t, err))
 	_, err = s.MiniProgram("10016226")
 	assert.Equal(t, []string{"send_coupon_params"}, violations(t, err))
-	_, err = s.MiniProgram("10016226", busifavor.SendCouponItem{StockID: "7", OutRequestNo: "a"}, busifavor.SendCouponItem{StockID: "8", OutRequestNo: "a"})
-	assert.Equal(t, []string{"send_coupon_params[1].out_request_no"}, violations(t, err))
+	_, err = s.MiniProgram("10016226", busifavor.SendCouponItem{StockID: "7", OutRequestNo: "a"}, busifavor.SendCouponItem{StockID: "7", OutRequestNo: "a"})
+	assert.Equal(t, []string{"send_coupon_params[1].out_request_no"}, violations(t, err), "one number twice for one stock")
 
 	// The limits themselves are allowed.
 	_, err = s.MiniProgram("10016226", eleven[:10]...)
@@ -335,23 +476,22 @@ func TestEachChannelClaimsAndCallsBackWithItsChannel(t *testing.T) {
 
 	c, err := f.signer.MiniProgram(mch, busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "mp1", CustomizeSendTime: f.Now()})
 	require.NoError(t, err)
-	codes, err := f.ClaimMiniProgram("oUser1", c)
-	require.NoError(t, err)
-	require.Len(t, codes, 1)
+	res := f.claimMP(t, "oUser1", c)
+	require.Len(t, res.SendCouponResult, 1)
+	assert.Equal(t, busifavor.SendCouponResultSuccess, res.SendCouponResult[0].Code)
 	ev := f.waitEvent(t)
 	assert.Equal(t, busifavor.SendChannelMiniApp, ev.Coupon.SendChannel)
-	assert.Equal(t, codes[0], ev.Coupon.CouponCode)
+	assert.Equal(t, res.SendCouponResult[0].CouponCode, ev.Coupon.CouponCode)
 	assert.Equal(t, mch, ev.Coupon.SendMerchant)
 
-	// The same claim again (a double tap): the first coupon, no new event.
-	again, err := f.ClaimMiniProgram("oUser1", c)
-	require.NoError(t, err)
-	assert.Equal(t, codes, again)
+	// The same claim again (a double tap): DUPREQUEST, no second coupon.
+	again := f.claimMP(t, "oUser1", c)
+	assert.Equal(t, busifavor.SendCouponResultDupRequest, again.SendCouponResult[0].Code)
 
 	list, err := f.signer.AddCardList(mch, busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "js1"},
 		busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "js2"})
 	require.NoError(t, err)
-	codes, err = f.AddCard("oUser2", list)
+	codes, err := f.AddCard("oUser2", list)
 	require.NoError(t, err)
 	require.Len(t, codes, 2)
 	for range codes {
@@ -365,7 +505,7 @@ func TestEachChannelClaimsAndCallsBackWithItsChannel(t *testing.T) {
 	uc, ok := f.UserCoupon(code)
 	require.True(t, ok)
 	assert.Equal(t, f.stockID, uc.StockID)
-	select { // the H5 channel does not call back (H5 page)
+	select { // neither the double tap nor the H5 channel calls back (H5 page)
 	case ev := <-f.events:
 		t.Fatalf("unexpected event %v", ev)
 	default:
@@ -397,15 +537,13 @@ func TestMiniProgramMistakes(t *testing.T) {
 	}
 	for _, m := range []mistake{
 		{"signed with the APIv3 key", func(t *testing.T, f *channelFake) error {
-			_, err := f.ClaimMiniProgram("o1", sign(f, f.APIv3Key(), item(f)))
-			return err
-		}, busifavortest.ClaimSignError, "APIv3"},
+			return f.mpRefusal(t, "o1", sign(f, f.APIv3Key(), item(f)))
+		}, mpSignError, "APIv3"},
 		{"signed with MD5", func(t *testing.T, f *channelFake) error {
 			c := sign(f, f.APIv2Key(), item(f))
 			c.Sign = refSign(miniProgramParams(c), f.APIv2Key(), true)
-			_, err := f.ClaimMiniProgram("o1", c)
-			return err
-		}, busifavortest.ClaimSignError, "MD5"},
+			return f.mpRefusal(t, "o1", c)
+		}, mpSignError, "MD5"},
 		{"values URL-encoded before signing", func(t *testing.T, f *channelFake) error {
 			c := sign(f, f.APIv2Key(), item(f))
 			p := miniProgramParams(c)
@@ -413,34 +551,23 @@ func TestMiniProgramMistakes(t *testing.T) {
 				p.Set(k, url.QueryEscape(p.Get(k)))
 			}
 			c.Sign = refSign(p, f.APIv2Key(), false)
-			_, err := f.ClaimMiniProgram("o1", c)
-			return err
-		}, busifavortest.ClaimSignError, "encode"},
+			return f.mpRefusal(t, "o1", c)
+		}, mpSignError, "encode"},
 		{"a parameter sent but not signed", func(t *testing.T, f *channelFake) error {
 			c := sign(f, f.APIv2Key(), item(f))
 			c.SendCouponParams[0].CouponCode = "ABC123"
-			_, err := f.ClaimMiniProgram("o1", c)
-			return err
-		}, busifavortest.ClaimSignError, "参数"},
+			return f.mpRefusal(t, "o1", c)
+		}, mpSignError, "参数"},
 		{"a parameter signed but not sent", func(t *testing.T, f *channelFake) error {
 			c := sign(f, f.APIv2Key(), item(f))
 			c.SendCouponParams[0].CustomizeSendTime = ""
-			_, err := f.ClaimMiniProgram("o1", c)
-			return err
-		}, busifavortest.ClaimSignError, "参数"},
+			return f.mpRefusal(t, "o1", c)
+		}, mpSignError, "参数"},
 		{"a sub-merchant as send_coupon_merchant", func(t *testing.T, f *channelFake) error {
 			c, err := newSigner(t, f.APIv2Key()).MiniProgram("1900000109", item(f))
 			require.NoError(t, err)
-			_, err = f.ClaimMiniProgram("o1", c)
-			return err
-		}, busifavortest.ClaimSignError, "服务商"},
-		{"an out_request_no reused for another user", func(t *testing.T, f *channelFake) error {
-			c := sign(f, f.APIv2Key(), item(f))
-			_, err := f.ClaimMiniProgram("o1", c)
-			require.NoError(t, err)
-			_, err = f.ClaimMiniProgram("o2", c)
-			return err
-		}, busifavortest.ClaimDuplicate, "另一用户"},
+			return f.mpRefusal(t, "o1", c)
+		}, mpSignError, "服务商"},
 	} {
 		t.Run(m.name, func(t *testing.T) {
 			f := newChannelFake(t, busifavor.CouponCodeModeWechatPay)
@@ -508,14 +635,6 @@ func TestH5Mistakes(t *testing.T) {
 			_, err := f.OpenH5URL(link(t, f, f.APIv2Key(), "1900000109"))
 			return err
 		}, busifavortest.ClaimSignError, "服务商"},
-		{"an out_request_no reused for another user", func(t *testing.T, f *channelFake) error {
-			_, err := f.OpenH5URL(link(t, f, f.APIv2Key(), f.MchID()))
-			require.NoError(t, err)
-			raw, err := f.signer.H5URL(f.MchID(), "o2", busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "h51", CustomizeSendTime: f.Now()})
-			require.NoError(t, err)
-			_, err = f.OpenH5URL(raw)
-			return err
-		}, busifavortest.ClaimDuplicate, "另一用户"},
 		{"the fragment forgotten", func(t *testing.T, f *channelFake) error {
 			raw := link(t, f, f.APIv2Key(), f.MchID())
 			_, err := f.OpenH5URL(strings.TrimSuffix(raw, busifavor.H5Fragment))
@@ -594,13 +713,6 @@ func TestAddCardMistakes(t *testing.T) {
 			_, err := f.AddCard("o1", list(t, f, f.APIv2Key(), "1900000109"))
 			return err
 		}, busifavortest.ClaimSignError, "服务商"},
-		{"an out_request_no reused for another user", func(t *testing.T, f *channelFake) error {
-			l := list(t, f, f.APIv2Key(), f.MchID())
-			_, err := f.AddCard("o1", l)
-			require.NoError(t, err)
-			_, err = f.AddCard("o2", l)
-			return err
-		}, busifavortest.ClaimDuplicate, "另一用户"},
 	} {
 		t.Run(m.name, func(t *testing.T) {
 			f := newChannelFake(t, busifavor.CouponCodeModeWechatPay)
@@ -611,48 +723,312 @@ func TestAddCardMistakes(t *testing.T) {
 	}
 }
 
-// The stock's rules apply to claims: a merchant-named code only for
-// MERCHANT_API stocks (and then required), the per-user limit, and
-// customize_send_time only for relative validity.
+// claimMP plays a mini-program claim, which the fake only fails to play
+// when an event cannot be delivered.
+func (f *channelFake) claimMP(t *testing.T, openid string, c *busifavor.MiniProgramCoupons) *busifavor.MiniProgramSendResult {
+	t.Helper()
+	res, err := f.ClaimMiniProgram(openid, c)
+	require.NoError(t, err)
+	return res
+}
+
+// mpSignError is the plugin page's code for a bad signature.
+var mpSignError = string(busifavor.MiniProgramSignError)
+
+// mpRefusal plays a mini-program claim the plugin must refuse as a whole
+// and returns its errcode and msg as a *busifavortest.ClaimError, nil when
+// errcode is OK.
+func (f *channelFake) mpRefusal(t *testing.T, openid string, c *busifavor.MiniProgramCoupons) error {
+	t.Helper()
+	res := f.claimMP(t, openid, c)
+	if res.ErrCode == busifavor.MiniProgramOK {
+		return nil
+	}
+	assert.Empty(t, res.SendCouponResult, "a refused call gives nothing")
+	return &busifavortest.ClaimError{Code: string(res.ErrCode), Message: res.Msg}
+}
+
+// resultCodes are the per-coupon codes of a plugin result.
+func resultCodes(res *busifavor.MiniProgramSendResult) []busifavor.SendCouponResultCode {
+	var out []busifavor.SendCouponResultCode
+	for _, r := range res.SendCouponResult {
+		out = append(out, r.Code)
+	}
+	return out
+}
+
+// The stock's rules apply to claims: a merchant-named code required for
+// MERCHANT_API stocks and never given twice, and the per-user limit. The
+// plugin answers each coupon with its own code.
 func TestClaimsFollowTheStocksRules(t *testing.T) {
 	f := newChannelFake(t, busifavor.CouponCodeModeWechatPay)
-	c, err := f.signer.MiniProgram(f.MchID(), busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "c1", CouponCode: "ABC"})
-	require.NoError(t, err)
-	_, err = f.ClaimMiniProgram("o1", c)
-	assert.Equal(t, busifavortest.ClaimParamError, claimCode(t, err))
-
 	var items []busifavor.SendCouponItem
 	for i := range 3 {
 		items = append(items, busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "u" + strconv.Itoa(i)})
 	}
-	c, err = f.signer.MiniProgram(f.MchID(), items...)
+	c, err := f.signer.MiniProgram(f.MchID(), items...)
 	require.NoError(t, err)
-	_, err = f.ClaimMiniProgram("o9", c)
-	require.NoError(t, err)
+	res := f.claimMP(t, "o9", c)
+	assert.Equal(t, busifavor.MiniProgramOK, res.ErrCode)
+	assert.Equal(t, []busifavor.SendCouponResultCode{"SUCCESS", "SUCCESS", "SUCCESS"}, resultCodes(res))
 	for range 3 {
 		f.waitEvent(t)
 	}
 	c, err = f.signer.MiniProgram(f.MchID(), busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "u3"},
 		busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "u4"}, busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "u5"})
 	require.NoError(t, err)
-	codes, err := f.ClaimMiniProgram("o9", c)
-	assert.Len(t, codes, 2, "sampleStock allows 5 per user")
-	assert.Equal(t, string(busifavor.CodeInvalidRequest), claimCode(t, err))
+	res = f.claimMP(t, "o9", c)
+	assert.Equal(t, []busifavor.SendCouponResultCode{"SUCCESS", "SUCCESS", "MAXQUOTA"}, resultCodes(res), "sampleStock allows 5 per user")
+	assert.Empty(t, res.SendCouponResult[2].CouponCode)
 
 	api := newChannelFake(t, busifavor.CouponCodeModeMerchantAPI)
 	c, err = api.signer.MiniProgram(api.MchID(), busifavor.SendCouponItem{StockID: api.stockID, OutRequestNo: "a1"})
 	require.NoError(t, err)
-	_, err = api.ClaimMiniProgram("o1", c)
-	assert.Equal(t, string(busifavor.CodeParamError), claimCode(t, err))
+	err = api.mpRefusal(t, "o1", c)
+	assert.Equal(t, string(busifavor.MiniProgramParamError), claimCode(t, err), "H5 page: coupon_code 则必填 for MERCHANT_API")
 	c, err = api.signer.MiniProgram(api.MchID(), busifavor.SendCouponItem{StockID: api.stockID, OutRequestNo: "a2", CouponCode: "MINE-0001"})
 	require.NoError(t, err)
-	codes, err = api.ClaimMiniProgram("o1", c)
-	require.NoError(t, err)
-	assert.Equal(t, []string{"MINE-0001"}, codes)
+	res = api.claimMP(t, "o1", c)
+	assert.Equal(t, []busifavor.SendCouponResultCode{"SUCCESS"}, resultCodes(res))
+	assert.Equal(t, "MINE-0001", res.SendCouponResult[0].CouponCode)
 	c, err = api.signer.MiniProgram(api.MchID(), busifavor.SendCouponItem{StockID: api.stockID, OutRequestNo: "a3", CouponCode: "MINE-0001"})
 	require.NoError(t, err)
-	_, err = api.ClaimMiniProgram("o2", c)
-	assert.Equal(t, busifavortest.ClaimDuplicate, claimCode(t, err), "FAQ Q3: a coupon_code given again")
+	res = api.claimMP(t, "o2", c)
+	assert.Equal(t, []busifavor.SendCouponResultCode{"DUPREQUEST"}, resultCodes(res), "FAQ Q3: a coupon_code given again")
+}
+
+// Item 11: the plugin answers with its own codes, per coupon (SUCCESS,
+// DUPREQUEST, NOTRUNNING, MAXQUOTA, NOTENOUGH) and for the whole call
+// (SIGN_ERROR, PARAM_ERROR, USER_GET_FAILED), not with APIv3 codes; what it
+// hands the mini program reads back through ParseMiniProgramSendResult.
+func TestMiniProgramClaimsAnswerWithThePluginsCodes(t *testing.T) {
+	f := newChannelFake(t, busifavor.CouponCodeModeWechatPay)
+	client, err := f.Client()
+	require.NoError(t, err)
+	small := sampleStock("channels-small")
+	small.StockSendRule.MaxCoupons, small.StockSendRule.MaxCouponsPerUser = 2, 1
+	small.CouponCodeMode = busifavor.CouponCodeModeWechatPay
+	one, err := client.CreateStock(ctx, small)
+	require.NoError(t, err)
+	later := sampleStock("channels-later")
+	window := &later.CouponUseRule.CouponAvailableTime
+	window.AvailableBeginTime = f.Now().Truncate(time.Hour).Add(48 * time.Hour)
+	window.AvailableEndTime = window.AvailableBeginTime.AddDate(0, 1, 0)
+	later.CouponCodeMode = busifavor.CouponCodeModeWechatPay
+	paused, err := client.CreateStock(ctx, later)
+	require.NoError(t, err)
+
+	c, err := f.signer.MiniProgram(f.MchID(),
+		busifavor.SendCouponItem{StockID: one.StockID, OutRequestNo: "n1"},    // one of the stock's two
+		busifavor.SendCouponItem{StockID: paused.StockID, OutRequestNo: "n1"}, // not sending yet
+		busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "n1"},      // fine
+		busifavor.SendCouponItem{StockID: one.StockID, OutRequestNo: "n2"})    // the user's limit (1) is reached
+	require.NoError(t, err)
+	res := f.claimMP(t, "oUser1", c)
+	assert.Equal(t, busifavor.MiniProgramOK, res.ErrCode)
+	assert.Equal(t, []busifavor.SendCouponResultCode{"SUCCESS", "NOTRUNNING", "SUCCESS", "MAXQUOTA"}, resultCodes(res))
+	for i, r := range res.SendCouponResult {
+		assert.Equal(t, c.SendCouponParams[i].StockID, r.StockID)
+		assert.Equal(t, c.SendCouponParams[i].OutRequestNo, r.OutRequestNo)
+		assert.Equal(t, r.Code == busifavor.SendCouponResultSuccess, r.CouponCode != "", "a code only for a coupon given")
+	}
+	f.waitEvent(t)
+	f.waitEvent(t) // one event per SUCCESS
+
+	c, err = f.signer.MiniProgram(f.MchID(), busifavor.SendCouponItem{StockID: one.StockID, OutRequestNo: "n3"})
+	require.NoError(t, err)
+	assert.Equal(t, []busifavor.SendCouponResultCode{"SUCCESS"}, resultCodes(f.claimMP(t, "oUser2", c)), "the stock's last coupon")
+	f.waitEvent(t)
+	assert.Equal(t, []busifavor.SendCouponResultCode{"NOTENOUGH"}, resultCodes(f.claimMP(t, "oUser3", c)), "max_coupons given out")
+
+	// The whole call refused: the plugin page's codes.
+	bad, err := newSigner(t, f.APIv3Key()).MiniProgram(f.MchID(), busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "n9"})
+	require.NoError(t, err)
+	assert.Equal(t, "SIGN_ERROR", claimCode(t, f.mpRefusal(t, "oUser1", bad)))
+	c, err = f.signer.MiniProgram(f.MchID(), busifavor.SendCouponItem{StockID: "9999999", OutRequestNo: "n9"})
+	require.NoError(t, err)
+	assert.Equal(t, "PARAM_ERROR", claimCode(t, f.mpRefusal(t, "oUser1", c)), "no such stock")
+	c, err = f.signer.MiniProgram(f.MchID(), busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "n9"})
+	require.NoError(t, err)
+	assert.Equal(t, "USER_GET_FAILED", claimCode(t, f.mpRefusal(t, "", c)))
+	assert.Equal(t, "PARAM_ERROR", claimCode(t, f.mpRefusal(t, "oUser1", nil)))
+
+	// What the plugin hands the mini program, posted back, reads as it was.
+	b, err := json.Marshal(res)
+	require.NoError(t, err)
+	back, err := busifavor.ParseMiniProgramSendResult(b)
+	require.NoError(t, err)
+	assert.Equal(t, res, back)
+}
+
+// Item 10: a claim is unique by stock, user and out_request_no (mini-program
+// page: 单个批次单个用户下确保唯一性). The same number gives the same user a
+// coupon of another stock, and another user a coupon of the same stock.
+func TestClaimsAreKeyedByStockUserAndNumber(t *testing.T) {
+	f := newChannelFake(t, busifavor.CouponCodeModeWechatPay)
+	client, err := f.Client()
+	require.NoError(t, err)
+	req := sampleStock("channels-2")
+	req.CouponCodeMode = busifavor.CouponCodeModeWechatPay
+	other, err := client.CreateStock(ctx, req)
+	require.NoError(t, err)
+	claim := func(openid, stockID string) busifavor.MiniProgramCouponResult {
+		c, err := f.signer.MiniProgram(f.MchID(), busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "n1"})
+		require.NoError(t, err)
+		res := f.claimMP(t, openid, c)
+		require.Len(t, res.SendCouponResult, 1)
+		return res.SendCouponResult[0]
+	}
+	first := claim("o1", f.stockID)
+	second := claim("o1", other.StockID)
+	third := claim("o2", f.stockID)
+	for _, r := range []busifavor.MiniProgramCouponResult{first, second, third} {
+		require.Equal(t, busifavor.SendCouponResultSuccess, r.Code)
+	}
+	assert.NotEqual(t, first.CouponCode, second.CouponCode)
+	uc, ok := f.UserCoupon(second.CouponCode)
+	require.True(t, ok)
+	assert.Equal(t, other.StockID, uc.StockID, "the second stock's coupon")
+	assert.NotEqual(t, first.CouponCode, third.CouponCode)
+	assert.Equal(t, busifavor.SendCouponResultDupRequest, claim("o1", other.StockID).Code, "the same claim again")
+
+	// The other channels key claims the same way.
+	raw, err := f.signer.H5URL(f.MchID(), "o3", busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "n1"})
+	require.NoError(t, err)
+	h5, err := f.OpenH5URL(raw)
+	require.NoError(t, err)
+	list, err := f.signer.AddCardList(f.MchID(), busifavor.SendCouponItem{StockID: other.StockID, OutRequestNo: "n1"})
+	require.NoError(t, err)
+	js, err := f.AddCard("o3", list)
+	require.NoError(t, err)
+	assert.NotEqual(t, h5, js[0])
+	again, err := f.OpenH5URL(raw)
+	require.NoError(t, err)
+	assert.Equal(t, h5, again, "the same H5 claim again gives its coupon again")
+}
+
+// Item 12: ten coupons a call on both channels; three of a stock on
+// wx.addCard only (FAQ Q7 says it of JSAPI); one out_request_no for two
+// stocks of one call. Both sides of each limit, in the SDK and the fake.
+func TestChannelLimitsAsThePagesStateThem(t *testing.T) {
+	f := newChannelFake(t, busifavor.CouponCodeModeWechatPay)
+	client, err := f.Client()
+	require.NoError(t, err)
+	big := sampleStock("channels-big")
+	big.StockSendRule.MaxCouponsPerUser = 20
+	big.CouponCodeMode = busifavor.CouponCodeModeWechatPay
+	st, err := client.CreateStock(ctx, big)
+	require.NoError(t, err)
+	items := func(n int, stockID string) []busifavor.SendCouponItem {
+		var out []busifavor.SendCouponItem
+		for i := range n {
+			out = append(out, busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "n" + strconv.Itoa(i)})
+		}
+		return out
+	}
+
+	// The mini program: ten of one stock pass in the SDK and the fake, eleven not.
+	c, err := f.signer.MiniProgram(f.MchID(), items(10, st.StockID)...)
+	require.NoError(t, err)
+	res := f.claimMP(t, "o1", c)
+	assert.Len(t, res.SendCouponResult, 10)
+	for _, r := range res.SendCouponResult {
+		assert.Equal(t, busifavor.SendCouponResultSuccess, r.Code)
+	}
+	_, err = f.signer.MiniProgram(f.MchID(), items(11, st.StockID)...)
+	assert.Equal(t, []string{"send_coupon_params"}, violations(t, err))
+	c.SendCouponParams = append(c.SendCouponParams, busifavor.MiniProgramCouponParam{StockID: st.StockID, OutRequestNo: "n10"})
+	assert.Equal(t, "PARAM_ERROR", claimCode(t, f.mpRefusal(t, "o2", c)), "eleven by hand")
+
+	// wx.addCard: three of a stock pass, four not.
+	list, err := f.signer.AddCardList(f.MchID(), items(3, st.StockID)...)
+	require.NoError(t, err)
+	codes, err := f.AddCard("o3", list)
+	require.NoError(t, err)
+	assert.Len(t, codes, 3)
+	_, err = f.signer.AddCardList(f.MchID(), items(4, st.StockID)...)
+	assert.Equal(t, []string{"cardList[3].stock_id"}, violations(t, err))
+	four, err := f.signer.AddCardList(f.MchID(), items(4, "1")...)
+	assert.Error(t, err)
+	assert.Nil(t, four)
+	four, err = f.signer.AddCardList(f.MchID(), append(items(3, st.StockID), busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "x"})...)
+	require.NoError(t, err)
+	four[3].CardID = st.StockID // by hand: four of one stock, re-signed
+	four = resignAddCard(t, f, four)
+	_, err = f.AddCard("o4", four)
+	assert.Equal(t, busifavortest.ClaimParamError, claimCode(t, err))
+
+	// One number for two stocks in one call.
+	two := []busifavor.SendCouponItem{{StockID: st.StockID, OutRequestNo: "same"}, {StockID: f.stockID, OutRequestNo: "same"}}
+	c, err = f.signer.MiniProgram(f.MchID(), two...)
+	require.NoError(t, err)
+	assert.Equal(t, []busifavor.SendCouponResultCode{"SUCCESS", "SUCCESS"}, resultCodes(f.claimMP(t, "o5", c)))
+	list, err = f.signer.AddCardList(f.MchID(), two...)
+	require.NoError(t, err)
+	codes, err = f.AddCard("o6", list)
+	require.NoError(t, err)
+	assert.Len(t, codes, 2)
+}
+
+// resignAddCard signs a cardList again over what it holds, as a merchant
+// signing by hand would.
+func resignAddCard(t *testing.T, f *channelFake, l []busifavor.AddCardItem) []busifavor.AddCardItem {
+	t.Helper()
+	p := url.Values{}
+	exts := make([]map[string]string, len(l))
+	for i, it := range l {
+		require.NoError(t, json.Unmarshal([]byte(it.CardExt), &exts[i]))
+		n := strconv.Itoa(i)
+		p.Set("stock_id"+n, it.CardID)
+		for k, v := range exts[i] {
+			if k != "sign" && k != "send_coupon_merchant" {
+				p.Set(k+n, v)
+			}
+		}
+	}
+	p.Set("send_coupon_merchant", exts[0]["send_coupon_merchant"])
+	exts[0]["sign"] = refSign(p, f.APIv2Key(), false)
+	b, err := json.Marshal(exts[0])
+	require.NoError(t, err)
+	l[0].CardExt = string(b)
+	return l
+}
+
+// Item 13: what no page states is not enforced. coupon_code on a stock not
+// in MERCHANT_API mode (H5 page: 其他模式无需填写) and customize_send_time on
+// a stock without a relative window (仅针对有设置相对领取时间的批次生效) are
+// accepted and ignored, on every channel.
+func TestClaimsAcceptWhatThePagesSayIsIgnored(t *testing.T) {
+	f := newChannelFake(t, busifavor.CouponCodeModeWechatPay)
+	client, err := f.Client()
+	require.NoError(t, err)
+	abs := sampleStock("channels-abs")
+	abs.CouponUseRule.CouponAvailableTime.AvailableDayAfterReceive = 0
+	abs.CouponUseRule.CouponAvailableTime.WaitDaysAfterReceive = 0
+	abs.CouponCodeMode = busifavor.CouponCodeModeWechatPay
+	st, err := client.CreateStock(ctx, abs)
+	require.NoError(t, err)
+
+	item := busifavor.SendCouponItem{StockID: st.StockID, OutRequestNo: "m1", CouponCode: "MINE-0001", CustomizeSendTime: f.Now().Add(-time.Hour)}
+	c, err := f.signer.MiniProgram(f.MchID(), item)
+	require.NoError(t, err)
+	res := f.claimMP(t, "o1", c)
+	require.Equal(t, []busifavor.SendCouponResultCode{"SUCCESS"}, resultCodes(res))
+	assert.NotEqual(t, "MINE-0001", res.SendCouponResult[0].CouponCode, "WeChat Pay names the code: the one given is ignored")
+	uc, ok := f.UserCoupon(res.SendCouponResult[0].CouponCode)
+	require.True(t, ok)
+	assert.Equal(t, st.StockID, uc.StockID)
+
+	item.OutRequestNo = "h1"
+	raw, err := f.signer.H5URL(f.MchID(), "o2", item)
+	require.NoError(t, err)
+	_, err = f.OpenH5URL(raw)
+	assert.NoError(t, err)
+	item.OutRequestNo = "j1"
+	list, err := f.signer.AddCardList(f.MchID(), item)
+	require.NoError(t, err)
+	_, err = f.AddCard("o3", list)
+	assert.NoError(t, err)
 }
 
 // BenchmarkMiniProgram10 signs a 10-coupon mini-program call (target: under
@@ -669,5 +1045,31 @@ func BenchmarkMiniProgram10(b *testing.B) {
 		if _, err := s.MiniProgram("10016226", items...); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A post-back is the user's device speaking: what is not the plugin's
+// detail is a *ValidationError naming the field, and codes the SDK does not
+// know are kept as they came.
+func TestParseMiniProgramSendResultRefusesWhatIsNotTheDetail(t *testing.T) {
+	res, err := busifavor.ParseMiniProgramSendResult([]byte(`{"errcode":"OK","msg":"ok","send_coupon_result":[{"stock_id":"1","out_request_no":"a","code":"NEWCODE","message":"m"}],"extra":1}`))
+	require.NoError(t, err)
+	assert.Equal(t, busifavor.SendCouponResultCode("NEWCODE"), res.SendCouponResult[0].Code)
+	res, err = busifavor.ParseMiniProgramSendResult([]byte(`{"errcode":"SIGN_ERROR","msg":"签名错误"}`))
+	require.NoError(t, err, "a refused call may come without send_coupon_result")
+	assert.Equal(t, busifavor.MiniProgramSignError, res.ErrCode)
+	for _, tc := range []struct{ body, field string }{
+		{`not json`, "detail"},
+		{`[]`, "detail"},
+		{`{"msg":"ok"}`, "errcode"},
+		{`{"errcode":""}`, "errcode"},
+		{`{"errcode":0}`, "errcode"},
+		{`{"errcode":"OK","send_coupon_result":{}}`, "send_coupon_result"},
+		{`{"errcode":"OK","send_coupon_result":[{"code":1}]}`, "send_coupon_result[0].code"},
+		{`{"errcode":"OK"} {}`, "detail"},
+		{`{"errcode":"OK","msg":"` + strings.Repeat("x", 64<<10) + `"}`, "detail"},
+	} {
+		_, err := busifavor.ParseMiniProgramSendResult([]byte(tc.body))
+		assert.Equal(t, []string{tc.field}, violations(t, err), "%.40s", tc.body)
 	}
 }

@@ -36,6 +36,7 @@ var maskedTypes = []any{
 	busifavor.CreateSubsidyReturnReceiptRequest{}, busifavor.SubsidyReturnReceipt{}, busifavor.SubsidyReturnReceiptResponse{},
 	busifavor.UploadAllCouponCodesRequest{}, busifavor.CodeResult{}, busifavor.UploadAllCouponCodesResponse{},
 	busifavor.SendCouponItem{}, busifavor.MiniProgramCoupons{}, busifavor.MiniProgramCouponParam{}, busifavor.AddCardItem{},
+	busifavor.MiniProgramSendResult{}, busifavor.MiniProgramCouponResult{},
 }
 
 // TestEveryTypeHoldingSecretsIsListed reads the package's source: every

@@ -17,28 +17,32 @@ import (
 	"github.com/busifavor-go/busifavor"
 )
 
-// The codes a claim through a send channel is refused with. The pages and
-// the official FAQ name them; where none does, the fake says so.
+// The codes a claim through a send channel is refused with. Each says where
+// it comes from. The mini-program plugin answers with its own codes
+// (busifavor.MiniProgramErrCode, busifavor.SendCouponResultCode) in what
+// ClaimMiniProgram returns; these are the H5 and wx.addCard channels'.
 const (
-	// ClaimSignError is 签名错误 (also 插件发券签名错误): the sign does not
-	// verify under the sending merchant's APIv2 key (FAQ Q1; the error the
-	// plugin and H5 page show, errcode 272758293).
+	// ClaimSignError is the signature error H5 and wx.addCard claims get:
+	// the sign does not verify under the sending merchant's APIv2 key. No
+	// official page gives these channels' code; 272758293 is the one
+	// community posts cite for H5 (签名错误), and the fake uses it for
+	// wx.addCard too. The plugin's own code is SIGN_ERROR (plugin page),
+	// busifavor.MiniProgramSignError.
 	ClaimSignError = "272758293"
 	// ClaimMissingFragment is what an H5 URL without its fragment gets (H5
 	// page: 否则会报错,返回268435461错误码).
-	ClaimMissingFragment = "268435461"
-	// ClaimParamError is a missing, malformed or unknown parameter (plugin
-	// error table: PARAM_ERROR).
+	ClaimMissingFragment = busifavor.H5ErrMissingFragment
+	// ClaimParamError is a missing, malformed or unknown parameter (the
+	// plugin page's PARAM_ERROR, used by the fake for H5 and wx.addCard,
+	// whose pages name no code for it).
 	ClaimParamError = "PARAM_ERROR"
-	// ClaimDuplicate is a send number already used: FAQ Q3 names DUPREQUEST
-	// for a coupon_code given again; the fake also answers it for an
-	// out_request_no reused for another user (its choice: no page names
-	// that case).
+	// ClaimDuplicate is a coupon_code given again in its stock: FAQ Q3
+	// names DUPREQUEST for it (不能重复使用coupon_code).
 	ClaimDuplicate = "DUPREQUEST"
 )
 
-// ClaimError is a claim WeChat Pay refuses: Code is one of the Claim…
-// constants or the APIv3 code the stock's rules answer with
+// ClaimError is an H5 or wx.addCard claim WeChat Pay refuses: Code is one of
+// the Claim… constants or the APIv3 code the stock's rules answer with
 // (INVALID_REQUEST, RULELIMIT, …), Message says why in WeChat Pay's words.
 type ClaimError struct {
 	Code    string
@@ -64,12 +68,16 @@ func (s *Server) APIv2Key() string { return s.cfg.apiV2Key }
 
 // channelState is what the send channels remember.
 type channelState struct {
-	claims map[string]claimed // send merchant + "\x00" + out_request_no -> the claim
-	images map[string][]byte  // media URL -> the uploaded image
+	claims map[claimKey]string // a claim -> the code it gave
+	images map[string][]byte   // media URL -> the uploaded image
 }
 
-// claimed is one coupon given through a send channel.
-type claimed struct{ openid, code string }
+// claimKey is what a claim is unique by: the mini-program page says
+// out_request_no is unique per stock and user (单个批次单个用户下确保唯一性);
+// the H5 page says only 商户侧需保证发放凭据号唯一性, without a scope, and is
+// read the same way. The same number may serve another user, or the same
+// user on another stock.
+type claimKey struct{ sendMerchant, stockID, openid, outRequestNo string }
 
 // claimItem is one coupon of a claim, as the front end passed it.
 type claimItem struct {
@@ -77,20 +85,48 @@ type claimItem struct {
 }
 
 // ClaimMiniProgram plays a user (openid) pressing the mini-program plugin's
-// button bound to c, as WeChat Pay handles it: the sign must verify, under
-// the V2 rules, over exactly the parameters passed (stock_id{n},
-// out_request_no{n}, coupon_code{n}, customize_send_time{n},
-// create_coupon_merchant{n}, send_coupon_merchant) with the APIv2 key of
-// send_coupon_merchant, which must be the stock's creator (FAQ Q8). The
-// coupons are issued under the stock's rules and each claim's COUPON.SEND
-// (send_channel BUSICOUPON_SEND_CHANNEL_MINIAPP) is delivered to the
-// creator's notify URL, routed by Route. It returns the codes given, in
-// order; a *ClaimError says why WeChat Pay would refuse. A repeated
-// out_request_no for the same user returns its first code again, with no
-// second event.
-func (s *Server) ClaimMiniProgram(openid string, c *busifavor.MiniProgramCoupons) ([]string, error) {
-	if c == nil {
-		return nil, claimErr(ClaimParamError, "send_coupon_params 必填")
+// button bound to c, as WeChat Pay handles it, and returns what the plugin
+// hands the mini program (the detail of bind:sendcoupon, which
+// busifavor.ParseMiniProgramSendResult reads from a post-back).
+//
+// The sign must verify, under the V2 rules, over exactly the parameters
+// passed (stock_id{n}, out_request_no{n}, coupon_code{n},
+// customize_send_time{n}, create_coupon_merchant{n}, send_coupon_merchant)
+// with the APIv2 key of send_coupon_merchant, else errcode SIGN_ERROR (the
+// plugin page's code). A missing or malformed parameter, more than ten
+// coupons (the page: 一次最多10张), a stock that does not exist or that
+// send_coupon_merchant did not create (FAQ Q8), or a MERCHANT_API stock
+// without coupon_code (H5 page: 则必填) is errcode PARAM_ERROR, and an empty
+// openid USER_GET_FAILED; nothing is given then. The plugin's page sets no
+// per-stock limit, so neither does the fake.
+//
+// Otherwise errcode is OK and each coupon gets its own result, under its
+// stock's rules: SUCCESS with its code, and COUPON.SEND (send_channel
+// BUSICOUPON_SEND_CHANNEL_MINIAPP) delivered to the creator's notify URL,
+// routed by Route; DUPREQUEST when this user already had a coupon of the
+// stock for this out_request_no (no second coupon, no second event) or the
+// coupon_code was given already (FAQ Q3); NOTRUNNING when the stock is not
+// sending; MAXQUOTA when the user holds max_coupons_per_user of it;
+// NOTENOUGH when it has no coupon left. Which code the fake picks for a
+// stock rule is its reading of the code names: the page's rows say no more.
+// A coupon_code given for a stock not in MERCHANT_API mode is ignored (H5
+// page: 其他模式无需填写), and so is customize_send_time (the pages: 仅针对有
+// 设置相对领取时间的批次生效; the fake keeps each coupon in its stock's
+// window either way). The error is non-nil only when an event cannot be
+// delivered (no Route for the notify URL, or the server closed).
+func (s *Server) ClaimMiniProgram(openid string, c *busifavor.MiniProgramCoupons) (*busifavor.MiniProgramSendResult, error) {
+	refuse := func(code busifavor.MiniProgramErrCode, format string, args ...any) (*busifavor.MiniProgramSendResult, error) {
+		return &busifavor.MiniProgramSendResult{ErrCode: code, Msg: fmt.Sprintf(format, args...)}, nil
+	}
+	switch {
+	case c == nil || len(c.SendCouponParams) == 0:
+		return refuse(busifavor.MiniProgramParamError, "send_coupon_params 必填")
+	case len(c.SendCouponParams) > busifavor.MaxCouponsPerCall:
+		return refuse(busifavor.MiniProgramParamError, "发券参数一次最多 %d 张, 实际 %d 张", busifavor.MaxCouponsPerCall, len(c.SendCouponParams))
+	case c.Sign == "":
+		return refuse(busifavor.MiniProgramParamError, "sign 必填")
+	case c.SendCouponMerchant == "":
+		return refuse(busifavor.MiniProgramParamError, "send_coupon_merchant 必填")
 	}
 	params := map[string]string{"send_coupon_merchant": c.SendCouponMerchant}
 	items := make([]claimItem, len(c.SendCouponParams))
@@ -100,10 +136,37 @@ func (s *Server) ClaimMiniProgram(openid string, c *busifavor.MiniProgramCoupons
 		params["customize_send_time"+n], params["create_coupon_merchant"+n] = p.CustomizeSendTime, p.CreateCouponMerchant
 		items[i] = claimItem{p.StockID, p.OutRequestNo, p.CouponCode, p.CustomizeSendTime, p.CreateCouponMerchant}
 	}
-	if err := s.checkSign(c.SendCouponMerchant, params, c.Sign); err != nil {
-		return nil, err
+	if why := s.signMismatch(c.SendCouponMerchant, params, c.Sign); why != "" {
+		return refuse(busifavor.MiniProgramSignError, "签名错误: %s", why)
 	}
-	return s.playClaim(busifavor.SendChannelMiniApp, true, c.SendCouponMerchant, openid, items)
+	if openid == "" {
+		return refuse(busifavor.MiniProgramUserGetFailed, "无法获取用户信息")
+	}
+	if msg := checkClaimItems(items); msg != "" {
+		return refuse(busifavor.MiniProgramParamError, "%s", msg)
+	}
+	out := &busifavor.MiniProgramSendResult{ErrCode: busifavor.MiniProgramOK, Msg: "OK",
+		SendCouponResult: make([]busifavor.MiniProgramCouponResult, len(items))}
+	var events []busifavor.CouponSend
+	now := s.now()
+	s.mu.Lock()
+	if ce := s.checkClaimStocks(c.SendCouponMerchant, items); ce != nil {
+		s.mu.Unlock()
+		return refuse(busifavor.MiniProgramParamError, "%s", ce.Message)
+	}
+	for i, it := range items {
+		o, ev := s.claimOne(busifavor.SendChannelMiniApp, c.SendCouponMerchant, openid, it, now)
+		r := busifavor.MiniProgramCouponResult{StockID: it.stockID, OutRequestNo: it.outRequestNo, Code: o.result, Message: o.message}
+		if o.result == busifavor.SendCouponResultSuccess {
+			r.CouponCode = o.code
+		}
+		out.SendCouponResult[i] = r
+		if ev != nil {
+			events = append(events, *ev)
+		}
+	}
+	s.mu.Unlock()
+	return out, s.deliverClaims(c.SendCouponMerchant, events)
 }
 
 // h5Params are the parameters an H5 claim URL may carry (H5 page).
@@ -178,9 +241,12 @@ type addCardExt struct {
 // documented names only; the first carries send_coupon_merchant and sign
 // (the FAQ: 列表首项需添加签名、发券商户号等参数), which verify over the same
 // indexed names as the mini program's with cardId as stock_id{n}; at most
-// 10 coupons, 3 of a stock (FAQ Q7). Coupons are issued and each
-// COUPON.SEND (BUSICOUPON_SEND_CHANNEL_JSAPI) delivered as ClaimMiniProgram
-// does. It returns the codes given.
+// 10 coupons, 3 of a stock (FAQ Q7, said of JSAPI). Coupons are issued and
+// each COUPON.SEND (BUSICOUPON_SEND_CHANNEL_JSAPI) delivered as
+// ClaimMiniProgram does; the first coupon refused ends the claim with a
+// *ClaimError, after the events of those given before it. It returns the
+// codes given; a claim made before (same stock, user and out_request_no)
+// gives its first code again, with no second event.
 func (s *Server) AddCard(openid string, items []busifavor.AddCardItem) ([]string, error) {
 	if len(items) == 0 {
 		return nil, claimErr(ClaimParamError, "cardList 必填")
@@ -215,6 +281,15 @@ func (s *Server) AddCard(openid string, items []busifavor.AddCardItem) ([]string
 	if err := s.checkSign(first.SendCouponMerchant, params, first.Sign); err != nil {
 		return nil, err
 	}
+	if len(claims) > busifavor.MaxCouponsPerCall {
+		return nil, claimErr(ClaimParamError, "不同批次一次性最多领取 %d 张, 实际 %d 张", busifavor.MaxCouponsPerCall, len(claims))
+	}
+	perStock := map[string]int{}
+	for _, it := range claims {
+		if perStock[it.stockID]++; perStock[it.stockID] > busifavor.MaxCouponsPerStockPerCall {
+			return nil, claimErr(ClaimParamError, "同一批次一次性最多领取 %d 张", busifavor.MaxCouponsPerStockPerCall)
+		}
+	}
 	return s.playClaim(busifavor.SendChannelJSAPI, true, first.SendCouponMerchant, openid, claims)
 }
 
@@ -243,11 +318,8 @@ func v2Sign(params map[string]string, key string, useMD5 bool) string {
 	return strings.ToUpper(hex.EncodeToString(m.Sum(nil)))
 }
 
-// checkSign verifies sign over params with the APIv2 key of sendMerchant.
-// The fake knows one APIv2 key, its merchant's: any other sending merchant
-// (a sub-merchant's number in partner mode, say) fails as WeChat Pay's check
-// with that merchant's key would. A mismatch is always ClaimSignError; the
-// message names the usual cause when it can tell.
+// checkSign verifies an H5 or wx.addCard claim's sign (see signMismatch):
+// a missing one is ClaimParamError, a mismatch ClaimSignError.
 func (s *Server) checkSign(sendMerchant string, params map[string]string, sign string) error {
 	if sign == "" {
 		return claimErr(ClaimParamError, "sign 必填")
@@ -255,114 +327,181 @@ func (s *Server) checkSign(sendMerchant string, params map[string]string, sign s
 	if sendMerchant == "" {
 		return claimErr(ClaimParamError, "send_coupon_merchant 必填")
 	}
+	if why := s.signMismatch(sendMerchant, params, sign); why != "" {
+		return claimErr(ClaimSignError, "签名错误: %s", why)
+	}
+	return nil
+}
+
+// signMismatch verifies sign over params with the APIv2 key of sendMerchant
+// and says why it does not verify, or "" when it does. The fake knows one
+// APIv2 key, its merchant's: any other sending merchant (a sub-merchant's
+// number in partner mode, say) fails as WeChat Pay's check with that
+// merchant's key would. The reason names the usual cause when it can tell.
+func (s *Server) signMismatch(sendMerchant string, params map[string]string, sign string) string {
 	if sendMerchant != s.cfg.mchID {
-		return claimErr(ClaimSignError, "签名错误: 须使用发券商户号 send_coupon_merchant 的 APIv2 密钥签名; 服务商模式下发券商户号是服务商商户号")
+		return "须使用发券商户号 send_coupon_merchant 的 APIv2 密钥签名; 服务商模式下发券商户号是服务商商户号"
 	}
 	key := s.cfg.apiV2Key
 	if hmac.Equal([]byte(sign), []byte(v2Sign(params, key, false))) {
-		return nil
+		return ""
 	}
 	encoded := map[string]string{}
 	for k, v := range params {
 		encoded[k] = url.QueryEscape(v)
 	}
-	var why string
 	switch sign = strings.ToUpper(sign); {
 	case sign == v2Sign(params, key, true):
-		why = "签名方式须为 HMAC-SHA256, 不是 MD5"
+		return "签名方式须为 HMAC-SHA256, 不是 MD5"
 	case sign == v2Sign(params, s.cfg.apiV3Key, false):
-		why = "须使用 APIv2 密钥, 不是 APIv3 密钥"
+		return "须使用 APIv2 密钥, 不是 APIv3 密钥"
 	case sign == v2Sign(encoded, key, false):
-		why = "签名原串的参数值使用原始值, 不需要 encode"
-	default:
-		why = "请求参数须与签名原串的参数一致, 不能增加或缺少参数"
+		return "签名原串的参数值使用原始值, 不需要 encode"
 	}
-	return claimErr(ClaimSignError, "签名错误: %s", why)
+	return "请求参数须与签名原串的参数一致, 不能增加或缺少参数"
 }
 
-// playClaim issues items to openid as WeChat Pay does after a verified
-// claim, and delivers their events when the channel calls back.
+// checkClaimItems checks what every channel requires of each coupon: a
+// stock_id and an out_request_no, and customize_send_time in RFC 3339. It
+// returns why a coupon fails, or "".
+func checkClaimItems(items []claimItem) string {
+	for _, it := range items {
+		if it.stockID == "" || it.outRequestNo == "" {
+			return "stock_id 和 out_request_no 必填"
+		}
+		if it.sendTime != "" {
+			if _, err := time.Parse(time.RFC3339, it.sendTime); err != nil {
+				return "customize_send_time 须为 RFC 3339 时间"
+			}
+		}
+	}
+	return ""
+}
+
+// checkClaimStocks refuses a claim naming a stock that does not exist, one
+// sendMerchant did not create (FAQ Q8: 发券商户号…即创建券商户号), or a
+// MERCHANT_API stock without coupon_code (H5 page: 则必填): nothing is given
+// then. The caller holds s.mu.
+func (s *Server) checkClaimStocks(sendMerchant string, items []claimItem) *ClaimError {
+	for _, it := range items {
+		st := s.stocks[it.stockID]
+		switch {
+		case st == nil:
+			return claimErr(string(busifavor.CodeResourceNotExists), "批次不存在")
+		case st.owner != sendMerchant:
+			return claimErr(string(busifavor.CodeNoAuth), "发券商户号须为制券商户号")
+		case st.CouponCodeMode == busifavor.CouponCodeModeMerchantAPI && it.code == "":
+			return claimErr(string(busifavor.CodeParamError), "MERCHANT_API 模式的批次发券必须指定 coupon_code")
+		}
+	}
+	return nil
+}
+
+// claimOutcome is how one coupon of a claim went.
+type claimOutcome struct {
+	result  busifavor.SendCouponResultCode // the plugin's code for it
+	message string
+	code    string // the coupon's code: given now, or (again) by the same claim before
+	again   bool   // the same claim (claimKey) was made before
+	apiCode string // the code H5 and wx.addCard refuse with
+}
+
+// claimOne gives one coupon of a verified claim under its stock's rules (the
+// stock checked by checkClaimStocks) and returns how it went, with the
+// COUPON.SEND to deliver when a coupon was given. The caller holds s.mu.
+func (s *Server) claimOne(sendChannel, sendMerchant, openid string, it claimItem, now time.Time) (claimOutcome, *busifavor.CouponSend) {
+	if s.ch.claims == nil {
+		s.ch.claims = map[claimKey]string{}
+	}
+	key := claimKey{sendMerchant, it.stockID, openid, it.outRequestNo}
+	if code, ok := s.ch.claims[key]; ok {
+		return claimOutcome{result: busifavor.SendCouponResultDupRequest, message: "已通过该发券凭证给用户发券", code: code, again: true}, nil
+	}
+	st := s.stocks[it.stockID]
+	code := it.code
+	if st.CouponCodeMode != busifavor.CouponCodeModeMerchantAPI {
+		code = "" // 其他模式无需填写: ignored, as customize_send_time is
+	}
+	if code != "" && s.coupons[couponKey(st.StockID, code)] != nil {
+		return claimOutcome{result: busifavor.SendCouponResultDupRequest, message: "coupon_code 已发放, 不能重复使用", apiCode: ClaimDuplicate}, nil
+	}
+	uc, ref := s.issueCoupon(st, sendMerchant, openid, code, it.outRequestNo, now)
+	if ref != nil {
+		return claimOutcome{result: pluginResult(ref), message: ref.message, apiCode: string(ref.code)}, nil
+	}
+	s.ch.claims[key] = uc.CouponCode
+	ev := &busifavor.CouponSend{CouponCode: uc.CouponCode, StockID: st.StockID, SendTime: now,
+		SendChannel: sendChannel, SendMerchant: sendMerchant}
+	if st.NotifyConfig != nil && st.NotifyConfig.NotifyAppid != "" {
+		ev.OpenID = openid // events carry the openid only for stocks with notify_appid
+	}
+	return claimOutcome{result: busifavor.SendCouponResultSuccess, code: uc.CouponCode}, ev
+}
+
+// pluginResult is the plugin's per-coupon code for a stock rule that
+// refused a coupon (issueCoupon), as the fake reads the codes' names.
+func pluginResult(ref *refusal) busifavor.SendCouponResultCode {
+	switch {
+	case ref.code == busifavor.CodeRuleLimit: // not sending, or not in its window
+		return busifavor.SendCouponResultNotRunning
+	case strings.Contains(ref.message, "max_coupons_per_user"):
+		return busifavor.SendCouponResultMaxQuota
+	case ref.code == busifavor.CodeInvalidRequest: // max_coupons reached, or no uploaded code left
+		return busifavor.SendCouponResultNotEnough
+	case ref.code == busifavor.CodeResourceAlreadyExists:
+		return busifavor.SendCouponResultDupRequest
+	}
+	return busifavor.SendCouponResultCode(ref.code) // not reached: checkClaimStocks refused the rest
+}
+
+// playClaim gives the coupons of a verified H5 or wx.addCard claim, in
+// order, and delivers their events when the channel calls back. The first
+// coupon refused ends it: the codes given so far come back with a
+// *ClaimError (and their events are delivered).
 func (s *Server) playClaim(sendChannel string, callsBack bool, sendMerchant, openid string, items []claimItem) ([]string, error) {
 	if openid == "" {
 		return nil, claimErr(ClaimParamError, "用户 openid 必填")
 	}
-	if len(items) == 0 || len(items) > busifavor.MaxCouponsPerCall {
-		return nil, claimErr(ClaimParamError, "一次发券 1 到 %d 张, 实际 %d 张", busifavor.MaxCouponsPerCall, len(items))
-	}
-	perStock := map[string]int{}
-	for _, it := range items {
-		if perStock[it.stockID]++; perStock[it.stockID] > busifavor.MaxCouponsPerStockPerCall {
-			return nil, claimErr(ClaimParamError, "同一批次一次性最多领取 %d 张", busifavor.MaxCouponsPerStockPerCall)
-		}
-		if it.stockID == "" || it.outRequestNo == "" {
-			return nil, claimErr(ClaimParamError, "stock_id 和 out_request_no 必填")
-		}
-		if it.sendTime != "" {
-			if _, err := time.Parse(time.RFC3339, it.sendTime); err != nil {
-				return nil, claimErr(ClaimParamError, "customize_send_time 须为 RFC 3339 时间")
-			}
-		}
+	if msg := checkClaimItems(items); msg != "" {
+		return nil, claimErr(ClaimParamError, "%s", msg)
 	}
 	var events []busifavor.CouponSend
+	var refused error
 	codes := make([]string, 0, len(items))
 	now := s.now()
 	s.mu.Lock()
-	if s.ch.claims == nil {
-		s.ch.claims = map[string]claimed{}
+	if ce := s.checkClaimStocks(sendMerchant, items); ce != nil {
+		s.mu.Unlock()
+		return nil, ce
 	}
 	for _, it := range items {
-		key := sendMerchant + "\x00" + it.outRequestNo
-		if prev, ok := s.ch.claims[key]; ok {
-			if prev.openid != openid {
-				s.mu.Unlock()
-				return codes, claimErr(ClaimDuplicate, "发券凭证 out_request_no 已用于另一用户")
-			}
-			codes = append(codes, prev.code)
-			continue
+		o, ev := s.claimOne(sendChannel, sendMerchant, openid, it, now)
+		if o.code == "" {
+			refused = &ClaimError{Code: o.apiCode, Message: o.message}
+			break
 		}
-		st := s.stocks[it.stockID]
-		switch {
-		case st == nil:
-			s.mu.Unlock()
-			return codes, claimErr(string(busifavor.CodeResourceNotExists), "批次不存在")
-		case st.owner != sendMerchant:
-			s.mu.Unlock()
-			return codes, claimErr(string(busifavor.CodeNoAuth), "发券商户号须为制券商户号")
-		case it.sendTime != "" && st.CouponUseRule.CouponAvailableTime.AvailableDayAfterReceive == 0:
-			s.mu.Unlock()
-			return codes, claimErr(ClaimParamError, "customize_send_time 仅适用于设置了相对领取时间的批次")
-		case it.code != "" && st.CouponCodeMode != busifavor.CouponCodeModeMerchantAPI:
-			s.mu.Unlock()
-			return codes, claimErr(ClaimParamError, "只有 MERCHANT_API 模式的批次可指定 coupon_code")
+		codes = append(codes, o.code)
+		if ev != nil {
+			events = append(events, *ev)
 		}
-		if it.code != "" && s.coupons[couponKey(st.StockID, it.code)] != nil {
-			s.mu.Unlock()
-			return codes, claimErr(ClaimDuplicate, "coupon_code 已发放, 不能重复使用")
-		}
-		uc, ref := s.issueCoupon(st, sendMerchant, openid, it.code, it.outRequestNo, now)
-		if ref != nil {
-			s.mu.Unlock()
-			return codes, &ClaimError{Code: string(ref.code), Message: ref.message}
-		}
-		s.ch.claims[key] = claimed{openid: openid, code: uc.CouponCode}
-		codes = append(codes, uc.CouponCode)
-		ev := busifavor.CouponSend{CouponCode: uc.CouponCode, StockID: st.StockID, SendTime: now,
-			SendChannel: sendChannel, SendMerchant: sendMerchant}
-		if st.NotifyConfig != nil && st.NotifyConfig.NotifyAppid != "" {
-			ev.OpenID = openid // events carry the openid only for stocks with notify_appid
-		}
-		events = append(events, ev)
 	}
 	s.mu.Unlock()
-	if !callsBack {
-		return codes, nil
-	}
-	for _, ev := range events {
-		if err := s.deliverClaim(sendMerchant, ev); err != nil {
+	if callsBack {
+		if err := s.deliverClaims(sendMerchant, events); err != nil {
 			return codes, err
 		}
 	}
-	return codes, nil
+	return codes, refused
+}
+
+// deliverClaims delivers the events of a claim (see deliverClaim).
+func (s *Server) deliverClaims(sendMerchant string, events []busifavor.CouponSend) error {
+	for _, ev := range events {
+		if err := s.deliverClaim(sendMerchant, ev); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deliverClaim starts delivering ev to mchID's notify URL, as ClaimCoupon

@@ -242,12 +242,15 @@ func TestEveryRefusalChangesNothing(t *testing.T) {
 		require.NoError(t, err)
 		notBegun, err := signer.MiniProgram(f.s.MchID(), busifavor.SendCouponItem{StockID: f.gone, OutRequestNo: "c2"})
 		require.NoError(t, err)
-		_, err = f.s.ClaimMiniProgram(openid, bad)
-		assert.ErrorContains(t, err, ClaimSignError)
-		_, err = f.s.ClaimMiniProgram(openid, notBegun)
-		assert.ErrorContains(t, err, string(busifavor.CodeRuleLimit))
-		_, err = f.s.ClaimMiniProgram(openid, ok) // the per-user cap: 2 of the normal stock held already
-		assert.ErrorContains(t, err, string(busifavor.CodeInvalidRequest))
+		res, err := f.s.ClaimMiniProgram(openid, bad)
+		require.NoError(t, err)
+		assert.Equal(t, busifavor.MiniProgramSignError, res.ErrCode)
+		res, err = f.s.ClaimMiniProgram(openid, notBegun)
+		require.NoError(t, err)
+		assert.Equal(t, busifavor.SendCouponResultNotRunning, res.SendCouponResult[0].Code)
+		res, err = f.s.ClaimMiniProgram(openid, ok) // the per-user cap: 2 of the normal stock held already
+		require.NoError(t, err)
+		assert.Equal(t, busifavor.SendCouponResultMaxQuota, res.SendCouponResult[0].Code)
 		assert.Equal(t, before, f.s.snapshot(t))
 	})
 }
