@@ -81,7 +81,8 @@ type claimItem struct {
 // the V2 rules, over exactly the parameters passed (stock_id{n},
 // out_request_no{n}, coupon_code{n}, customize_send_time{n},
 // create_coupon_merchant{n}, send_coupon_merchant) with the APIv2 key of
-// send_coupon_merchant, which must be the stock's creator (FAQ Q8). The
+// send_coupon_merchant, which must be the stock's creator (FAQ Q8) or its
+// MERCHANT partner (委托营销, BuildPartnership). The
 // coupons are issued under the stock's rules and each claim's COUPON.SEND
 // (send_channel BUSICOUPON_SEND_CHANNEL_MINIAPP) is delivered to the
 // creator's notify URL, routed by Route. It returns the codes given, in
@@ -255,10 +256,10 @@ func (s *Server) checkSign(sendMerchant string, params map[string]string, sign s
 	if sendMerchant == "" {
 		return claimErr(ClaimParamError, "send_coupon_merchant 必填")
 	}
-	if sendMerchant != s.cfg.mchID {
+	key, ok := s.apiV2KeyOf(sendMerchant)
+	if !ok {
 		return claimErr(ClaimSignError, "签名错误: 须使用发券商户号 send_coupon_merchant 的 APIv2 密钥签名; 服务商模式下发券商户号是服务商商户号")
 	}
-	key := s.cfg.apiV2Key
 	if hmac.Equal([]byte(sign), []byte(v2Sign(params, key, false))) {
 		return nil
 	}
@@ -325,9 +326,9 @@ func (s *Server) playClaim(sendChannel string, callsBack bool, sendMerchant, ope
 		case st == nil:
 			s.mu.Unlock()
 			return codes, claimErr(string(busifavor.CodeResourceNotExists), "批次不存在")
-		case st.owner != sendMerchant:
+		case !s.maySend(st, sendMerchant):
 			s.mu.Unlock()
-			return codes, claimErr(string(busifavor.CodeNoAuth), "发券商户号须为制券商户号")
+			return codes, claimErr(string(busifavor.CodeNoAuth), "发券商户号须为制券商户号或其委托营销合作方")
 		case it.sendTime != "" && st.CouponUseRule.CouponAvailableTime.AvailableDayAfterReceive == 0:
 			s.mu.Unlock()
 			return codes, claimErr(ClaimParamError, "customize_send_time 仅适用于设置了相对领取时间的批次")

@@ -51,7 +51,7 @@ func (s *Server) snapshot(t *testing.T) string {
 	b, err := Marshal(map[string]any{
 		"stocks": stocks, "coupons": coupons, "sends": s.sends, "byRequest": s.stockByRequest, "pays": pays,
 		"returns": len(s.returnReceipts), "claims": len(s.ch.claims), "seq": []int{s.stockSeq, s.couponSeq, s.receiptSeq},
-		"callbacks": len(s.state),
+		"callbacks": len(s.state), "partnerships": s.partnerSnapshot(),
 	})
 	require.NoError(t, err)
 	return string(b)
