@@ -318,9 +318,18 @@ func jsonString(v any) string {
 // with nothing new), so that a broken server cannot make it loop.
 func (c *Client) AllPartnerships(ctx context.Context, req ListPartnershipsRequest) iter.Seq2[Partnership, error] {
 	return func(yield func(Partnership, error) bool) {
-		total := int64(-1) // from page 0, once read
-		totalOf := func(p *ListPartnershipsResponse) (int64, bool) {
-			return p.TotalCount, p.TotalCount > 0 || len(p.Data) == 0
+		// total is the latest total_count read, -1 until one is. An absent
+		// total_count reads as 0, which is a total only for an empty page
+		// before any other total is known: an empty page in the middle
+		// leaves the known total, so that the walk reports it (ErrPaging).
+		total := int64(-1)
+		note := func(p *ListPartnershipsResponse) {
+			if p.TotalCount > 0 || len(p.Data) == 0 && total < 0 {
+				total = p.TotalCount
+			}
+		}
+		noTotal := func(p *ListPartnershipsResponse) error {
+			return fmt.Errorf("%w: page 0 of the partnerships holds %d items but no total_count", ErrMalformedResponse, len(p.Data))
 		}
 		walk := walkPages(req.Offset, true, partnershipKey, func(offset int64) (listPage[Partnership], error) {
 			r := req
@@ -329,23 +338,19 @@ func (c *Client) AllPartnerships(ctx context.Context, req ListPartnershipsReques
 			if err != nil {
 				return listPage[Partnership]{}, err
 			}
-			if t, ok := totalOf(page); ok {
-				total = t
-			}
+			note(page)
 			if total < 0 && offset == 0 {
-				return listPage[Partnership]{}, fmt.Errorf("%w: page 0 of the partnerships holds %d items but no total_count", ErrMalformedResponse, len(page.Data))
+				return listPage[Partnership]{}, noTotal(page)
 			}
-			if total < 0 {
+			if total < 0 { // started past page 0: read the total there
 				r.Offset = 0
 				first, err := c.ListPartnerships(ctx, r)
 				if err != nil {
 					return listPage[Partnership]{}, err
 				}
-				t, ok := totalOf(first)
-				if !ok {
-					return listPage[Partnership]{}, fmt.Errorf("%w: page 0 of the partnerships holds %d items but no total_count", ErrMalformedResponse, len(first.Data))
+				if note(first); total < 0 {
+					return listPage[Partnership]{}, noTotal(first)
 				}
-				total = t
 			}
 			return listPage[Partnership]{items: page.Data, total: total, limit: page.Limit}, nil
 		})
