@@ -357,16 +357,22 @@ func gopayPartnerFull(i int) (*gopayPartner, *gopayAuthorizedData) {
 func gopayAnswers() map[string]any {
 	at := func(m int) string { return fxAt(m).Format(time.RFC3339Nano) }
 	p, d := gopayPartnerFull(0)
-	list := gopayPartnershipsList{TotalCount: 3, Offset: 0, Limit: 3}
-	for i := range 3 {
-		p, d := gopayPartnerFull(i)
-		list.Data = append(list.Data, &gopayPartnerships{Partner: p, AuthorizedData: d, BuildTime: at(i), TerminateTime: at(60 + i), CreateTime: at(i), UpdateTime: at(60 + i)})
-	}
 	return map[string]any{
 		"BuildPartnership":     gopayPartnershipsBuild{Partner: p, AuthorizedData: d, State: "ESTABLISHED", BuildTime: at(0), CreateTime: at(0), UpdateTime: at(1)},
 		"TerminatePartnership": gopayPartnershipsTerminate{TerminateTime: at(2)},
-		"ListPartnerships":     list,
+		"ListPartnerships":     gopayList(3),
 	}
+}
+
+// gopayList is a list answer of n partnerships, every field set.
+func gopayList(n int) gopayPartnershipsList {
+	at := func(m int) string { return fxAt(m).Format(time.RFC3339Nano) }
+	list := gopayPartnershipsList{TotalCount: n, Offset: 0, Limit: n}
+	for i := range n {
+		p, d := gopayPartnerFull(i)
+		list.Data = append(list.Data, &gopayPartnerships{Partner: p, AuthorizedData: d, BuildTime: at(i), TerminateTime: at(60 + i), CreateTime: at(i), UpdateTime: at(60 + i)})
+	}
+	return list
 }
 
 // everyFieldSet fails when a field of v, however deep, is zero: the decode
