@@ -175,8 +175,8 @@ type ListPartnershipsRequest struct {
 	// MerchantID empty, one kind of partner (the old list page's example
 	// filters by type alone). The zero Partner selects every partner.
 	Partner Partner
-	// AuthorizedData selects the stocks: BusinessType is required (被授权数据
-	// 必填); StockID selects one stock. The field table makes StockID
+	// AuthorizedData selects the stocks: BusinessType is required (被授权数据必填);
+	// StockID selects one stock. The field table makes StockID
 	// required for stocks, the old page's example leaves it out: both are
 	// accepted.
 	AuthorizedData AuthorizedData
@@ -193,8 +193,8 @@ type ListPartnershipsResponse struct {
 	// Data is this page; the pages do not say that items carry a State.
 	Data []Partnership `json:"data,omitempty"`
 	// TotalCount is every partnership that matches. The pages return it
-	// only when Offset is 0 or the page is empty (当offset=0或者当前查询为空时
-	// 返回): 0 on the other pages.
+	// only when Offset is 0 or the page is empty (当offset=0或者当前查询为空时返回):
+	// 0 on the other pages.
 	TotalCount int64 `json:"total_count,omitempty"`
 	// Offset is the page number, as asked.
 	Offset int64 `json:"offset" required:"page"`
@@ -215,8 +215,8 @@ func idempotent(key string, body any) *headerBody {
 	return &headerBody{header: http.Header{"Idempotency-Key": {key}}, body: body}
 }
 
-// BuildPartnership authorizes a partner to send a stock's coupons (建立合作
-// 关系): a MERCHANT partner then sends them itself (SendCoupon, or the send
+// BuildPartnership authorizes a partner to send a stock's coupons (建立合作关系):
+// a MERCHANT partner then sends them itself (SendCoupon, or the send
 // channels with itself as send_coupon_merchant, signing with its own APIv2
 // key); an APPID partner's mini program offers them.
 //
@@ -271,8 +271,8 @@ func (c *Client) TerminatePartnership(ctx context.Context, req TerminatePartners
 	return out, nil
 }
 
-// ListPartnerships reads one page of the merchant's partnerships (查询合作
-// 关系列表); partner and authorized_data go in the query as JSON strings.
+// ListPartnerships reads one page of the merchant's partnerships (查询合作关系列表);
+// partner and authorized_data go in the query as JSON strings.
 // AllPartnerships walks every page. The list page also says that an empty
 // result is returned as an error (如查询结果为0,将在控制流返回错误) without
 // naming its code, and that total_count is returned when the query is empty:
@@ -401,8 +401,8 @@ func (r ListPartnershipsRequest) Validate() error {
 }
 
 // idempotencyKey checks the Idempotency-Key header: 1 to 48 bytes of
-// letters, digits and | _ * - (可包含英文字母,数字,|,_,*,-等内容,不允许出现其他
-// 不合法符号). A header carries ASCII only, so the full-width ｜ that
+// letters, digits and | _ * - (可包含英文字母,数字,|,_,*,-等内容,不允许出现其他不合法符号).
+// A header carries ASCII only, so the full-width ｜ that
 // merchantNo accepts in bodies is refused here.
 func (v *validator) idempotencyKey(s string) {
 	const f = "Idempotency-Key"

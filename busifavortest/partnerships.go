@@ -239,8 +239,8 @@ func (s *Server) writePartnership(w http.ResponseWriter, r *http.Request, caller
 // holds at most busifavor.MaxPartnershipsPerPage, DefaultPartnershipPageSize
 // when no limit is given; total_count comes only with page 0 or an empty
 // page (list pages: 当offset=0或者当前查询为空时返回). An empty result is a
-// 2xx with no data: the page's other sentence, that it is an error (如查询
-// 结果为0,将在控制流返回错误), names no code. Items carry the fields the
+// 2xx with no data: the page's other sentence, that it is an error (如查询结果为0,将在控制流返回错误),
+// names no code. Items carry the fields the
 // page's example shows, state not among them.
 func (s *Server) listPartnerships(w http.ResponseWriter, r *http.Request, caller string) {
 	q := r.URL.Query()
