@@ -211,6 +211,7 @@ type headerBody struct {
 	body   any
 }
 
+// idempotent is body sent with the Idempotency-Key header key.
 func idempotent(key string, body any) *headerBody {
 	return &headerBody{header: http.Header{"Idempotency-Key": {key}}, body: body}
 }
