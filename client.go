@@ -257,10 +257,14 @@ func failsOver(err error) bool {
 func (c *Client) attempt(ctx context.Context, method string, base endpoint, path string, query url.Values, body any) (*answer, error) {
 	var res *core.APIResult
 	var err error
+	var header http.Header
+	if h, ok := body.(*headerBody); ok { // the partnerships' Idempotency-Key: the same on every attempt
+		header, body = h.header, h.body
+	}
 	if m, ok := body.(*multipartBody); ok { // UploadImage: the signature covers the meta part only
 		res, err = c.core.Upload(ctx, base.url+path, m.meta, m.body, m.contentType)
 	} else {
-		res, err = c.core.Request(ctx, method, base.url+path, nil, query, body, "application/json")
+		res, err = c.core.Request(ctx, method, base.url+path, header, query, body, "application/json")
 	}
 	if res != nil && res.Response != nil {
 		// Whatever happens next: wechatpay-go leaves the body open when it

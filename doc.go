@@ -223,6 +223,19 @@
 // both are understood, the raw value is kept, and a status in neither is
 // never a success (*ReceiptStatusError).
 //
+// # Partnerships
+//
+// BuildPartnership authorizes another merchant, or an appid's mini program,
+// to send the coupons of one stock (委托营销); TerminatePartnership ends it;
+// ListPartnerships and AllPartnerships read them. Build and terminate carry
+// an Idempotency-Key header that the caller chooses and keeps: the pages
+// require it (1 to 48 bytes of letters, digits and | _ * -) and say that the
+// merchant keeps it unique (商户侧需保持唯一性), and nothing more; they do not
+// say what WeChat Pay answers when a key comes again. A retried attempt
+// resends the same key with the same body. The list counts offset in pages,
+// not items, with at most MaxPartnershipsPerPage a page, and returns
+// total_count on page 0 only.
+//
 // # Notifications
 //
 // Once the notify URL is set, WeChat Pay POSTs coupon events to it: a JSON

@@ -334,15 +334,15 @@ func (s *Server) checkSign(sendMerchant string, params map[string]string, sign s
 }
 
 // signMismatch verifies sign over params with the APIv2 key of sendMerchant
-// and says why it does not verify, or "" when it does. The fake knows one
-// APIv2 key, its merchant's: any other sending merchant (a sub-merchant's
-// number in partner mode, say) fails as WeChat Pay's check with that
-// merchant's key would. The reason names the usual cause when it can tell.
+// and says why it does not verify, or "" when it does. The fake knows its
+// merchant's APIv2 key and those given by WithMerchantAPIv2Key: any other
+// sending merchant (a sub-merchant's number in partner mode, say) fails as
+// WeChat Pay's check with that merchant's key would. The reason names the usual cause when it can tell.
 func (s *Server) signMismatch(sendMerchant string, params map[string]string, sign string) string {
-	if sendMerchant != s.cfg.mchID {
+	key, ok := s.apiV2KeyOf(sendMerchant)
+	if !ok {
 		return "须使用发券商户号 send_coupon_merchant 的 APIv2 密钥签名; 服务商模式下发券商户号是服务商商户号"
 	}
-	key := s.cfg.apiV2Key
 	if hmac.Equal([]byte(sign), []byte(v2Sign(params, key, false))) {
 		return ""
 	}
@@ -379,7 +379,8 @@ func checkClaimItems(items []claimItem) string {
 }
 
 // checkClaimStocks refuses a claim naming a stock that does not exist, one
-// sendMerchant did not create (FAQ Q8: 发券商户号…即创建券商户号), or a
+// sendMerchant did not create (FAQ Q8: 发券商户号…即创建券商户号) and is not
+// an ESTABLISHED MERCHANT partner of (委托营销, BuildPartnership), or a
 // MERCHANT_API stock without coupon_code (H5 page: 则必填): nothing is given
 // then. The caller holds s.mu.
 func (s *Server) checkClaimStocks(sendMerchant string, items []claimItem) *ClaimError {
@@ -388,8 +389,8 @@ func (s *Server) checkClaimStocks(sendMerchant string, items []claimItem) *Claim
 		switch {
 		case st == nil:
 			return claimErr(string(busifavor.CodeResourceNotExists), "批次不存在")
-		case st.owner != sendMerchant:
-			return claimErr(string(busifavor.CodeNoAuth), "发券商户号须为制券商户号")
+		case !s.maySend(st, sendMerchant):
+			return claimErr(string(busifavor.CodeNoAuth), "发券商户号须为制券商户号或其委托营销合作方")
 		case st.CouponCodeMode == busifavor.CouponCodeModeMerchantAPI && it.code == "":
 			return claimErr(string(busifavor.CodeParamError), "MERCHANT_API 模式的批次发券必须指定 coupon_code")
 		}

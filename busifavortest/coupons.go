@@ -246,7 +246,7 @@ func (s *Server) sendCoupon(w http.ResponseWriter, caller string, body []byte) {
 	key := req.StockID + "\x00" + req.Openid + "\x00" + req.OutRequestNo
 	code, repeat := s.sends[key]
 	if !repeat {
-		st := s.stockFor(w, caller, req.StockID)
+		st := s.sendableStock(w, caller, req.StockID)
 		if st == nil {
 			return
 		}

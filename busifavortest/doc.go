@@ -51,6 +51,15 @@
 // wechatpay-go spells them (PAY_RECEIPT_SUCCESS) unless
 // WithStatusSpelling(SpellingPages) picks the pages' SUCCESS.
 //
+// It plays partnerships (委托营销): build, terminate and list, the
+// Idempotency-Key kept per merchant (the same key and request answer the
+// first answer; the same key with another request is INVALID_REQUEST, the
+// fake's choice). An ESTABLISHED partnership lets a MERCHANT partner send the
+// stock's coupons (SendCoupon, and the send channels as send_coupon_merchant,
+// signed with its APIv2 key from WithMerchantAPIv2Key) and an APPID partner's
+// mini program offer them (ClaimMiniProgramIn); before one and after its
+// end, each is refused as before.
+//
 // WithMaxRecorded bounds what the server remembers of traffic (requests,
 // deliveries, event outcomes), so a long test holds flat memory.
 //

@@ -51,7 +51,7 @@ func (s *Server) snapshot(t *testing.T) string {
 	b, err := Marshal(map[string]any{
 		"stocks": stocks, "coupons": coupons, "sends": s.sends, "byRequest": s.stockByRequest, "pays": pays,
 		"returns": len(s.returnReceipts), "claims": len(s.ch.claims), "seq": []int{s.stockSeq, s.couponSeq, s.receiptSeq},
-		"callbacks": len(s.state),
+		"callbacks": len(s.state), "partnerships": s.partnerSnapshot(),
 	})
 	require.NoError(t, err)
 	return string(b)
@@ -119,7 +119,21 @@ func TestEveryRefusalChangesNothing(t *testing.T) {
 		_, err = c.CreateSubsidyPayReceipt(ctx(), busifavor.CreateSubsidyPayReceiptRequest{StockID: f.normal, CouponCode: f.used, TransactionID: txn,
 			PayerMerchant: s.MchID(), PayeeMerchant: s.MchID(), Amount: 800, Description: "补差", OutSubsidyNo: "sub-1"})
 		require.NoError(t, err)
+		_, err = c.BuildPartnership(ctx(), busifavor.BuildPartnershipRequest{IdempotencyKey: "pb-1",
+			Partner:        busifavor.Partner{Type: busifavor.PartnerTypeMerchant, MerchantID: "1900000109"},
+			AuthorizedData: busifavor.AuthorizedData{BusinessType: busifavor.BusinessTypeBusifavorStock, StockID: f.normal}})
+		require.NoError(t, err)
 		return f
+	}
+	partner := func(f *fixture, op, key, stockID, mchID string) error {
+		req := busifavor.BuildPartnershipRequest{IdempotencyKey: key, Partner: busifavor.Partner{Type: busifavor.PartnerTypeMerchant, MerchantID: mchID},
+			AuthorizedData: busifavor.AuthorizedData{BusinessType: busifavor.BusinessTypeBusifavorStock, StockID: stockID}}
+		if op == "terminate" {
+			_, err := f.c.TerminatePartnership(ctx(), busifavor.TerminatePartnershipRequest(req))
+			return err
+		}
+		_, err := f.c.BuildPartnership(ctx(), req)
+		return err
 	}
 	pay := func(f *fixture, stock, code, no string, amount int64) error {
 		_, err := f.c.CreateSubsidyPayReceipt(ctx(), busifavor.CreateSubsidyPayReceiptRequest{StockID: stock, CouponCode: code, TransactionID: txn,
@@ -218,6 +232,18 @@ func TestEveryRefusalChangesNothing(t *testing.T) {
 		{"subsidy return: no such payment", busifavor.ErrInvalidRequest, func(f *fixture) error {
 			return giveBack(f, "subr-9", 1, "4200000913202101152566799999")
 		}},
+		{"partnership: build for a stock not the caller's", busifavor.ErrResourceNotExists, func(f *fixture) error {
+			return partner(f, "build", "pb-9", "1299999999", "1900000109")
+		}},
+		{"partnership: terminate one never built", busifavor.ErrResourceNotExists, func(f *fixture) error {
+			return partner(f, "terminate", "pt-9", f.normal, "1900000110")
+		}},
+		{"partnership: a key reused with another body", busifavor.ErrInvalidRequest, func(f *fixture) error {
+			return partner(f, "build", "pb-1", f.normal, "1900000110")
+		}},
+		{"partnership: a key reused on the other endpoint", busifavor.ErrInvalidRequest, func(f *fixture) error {
+			return partner(f, "terminate", "pb-1", f.normal, "1900000109")
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := setup(t)
@@ -251,6 +277,14 @@ func TestEveryRefusalChangesNothing(t *testing.T) {
 		res, err = f.s.ClaimMiniProgram(openid, ok) // the per-user cap: 2 of the normal stock held already
 		require.NoError(t, err)
 		assert.Equal(t, busifavor.SendCouponResultMaxQuota, res.SendCouponResult[0].Code)
+		res, err = f.s.ClaimMiniProgramIn("wx0000000000000000", openid, ok) // no APPID partnership
+		require.NoError(t, err)
+		assert.Equal(t, busifavor.MiniProgramParamError, res.ErrCode)
+		other, err := signer.MiniProgram("1900000109", busifavor.SendCouponItem{StockID: f.normal, OutRequestNo: "c3"})
+		require.NoError(t, err)
+		res, err = f.s.ClaimMiniProgram(openid, other) // a partner whose APIv2 key the fake does not know
+		require.NoError(t, err)
+		assert.Equal(t, busifavor.MiniProgramSignError, res.ErrCode)
 		assert.Equal(t, before, f.s.snapshot(t))
 	})
 }

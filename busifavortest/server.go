@@ -97,6 +97,7 @@ type server struct {
 	receiptSeq     int
 
 	ch channelState // the send channels' claims and uploaded images (channels.go, image.go)
+	pt partnerState // partnerships and their Idempotency-Keys (partnerships.go)
 }
 
 // stored is one merchant's notify URL.
@@ -124,6 +125,7 @@ type config struct {
 	delegates      map[string][]string
 	apiV3Key       string
 	apiV2Key       string            // the send channels' signing key (WithAPIv2Key)
+	apiV2Keys      map[string]string // other merchants' APIv2 keys (WithMerchantAPIv2Key)
 	certMode       bool              // WithPlatformCertificate was given
 	platformCert   *platformCert     // made in NewServer when certMode
 	preset         map[string]string // mchid -> notify URL set before start
@@ -441,6 +443,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, caller string, bo
 	case s.stockRoute(w, r, caller, body):
 	case s.couponRoute(w, r, caller, body):
 	case s.subsidyRoute(w, r, caller, body):
+	case s.partnerRoute(w, r, caller, body):
 	default:
 		s.writeError(w, http.StatusNotFound, "NOT_FOUND", "请求的资源不存在", nil)
 	}

@@ -109,8 +109,9 @@ func (e *environment) now() time.Time {
 }
 
 // The sandbox's demo data, which the commands' help examples use: a
-// MERCHANT_UPLOAD stock with uploaded codes, and two coupons of it held by
-// sandboxOpenID, one usable and one redeemed. The fake numbers stocks from
+// MERCHANT_UPLOAD stock with uploaded codes, two coupons of it held by
+// sandboxOpenID, one usable and one redeemed, and a MERCHANT partnership
+// for it. The fake numbers stocks from
 // 1200000001, so the ids are the same on every run.
 const (
 	sandboxStockID  = "1200000001"
@@ -118,6 +119,7 @@ const (
 	sandboxAppID    = "wx233544546545989"
 	sandboxCoupon   = "SANDBOX0001" // SENDED: use, get, deactivate
 	sandboxRedeemed = "SANDBOX0002" // USED: return
+	sandboxPartner  = "1900000109"  // a MERCHANT partner of the stock: partner terminate, list
 )
 
 // newSandbox starts an in-process fake WeChat Pay with a notify URL set and
@@ -175,6 +177,12 @@ func seed(ctx context.Context, c *busifavor.Client, s *busifavortest.Server) err
 	}
 	_, err = c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sandboxRedeemed, StockID: sandboxStockID, Appid: sandboxAppID,
 		UseTime: s.Now(), UseRequestNo: "sandbox-use-1"})
+	if err != nil {
+		return err
+	}
+	_, err = c.BuildPartnership(ctx, busifavor.BuildPartnershipRequest{IdempotencyKey: "sandbox-partner-1",
+		Partner:        busifavor.Partner{Type: busifavor.PartnerTypeMerchant, MerchantID: sandboxPartner},
+		AuthorizedData: busifavor.AuthorizedData{BusinessType: busifavor.BusinessTypeBusifavorStock, StockID: sandboxStockID}})
 	return err
 }
 

@@ -8,7 +8,8 @@
 //	busifavor get [--mchid ID] [--json]
 //	busifavor listen [--addr ADDR] [--show-openid] [--show-codes]
 //	busifavor stock create|get …, codes upload|list …, coupon use|get|return|deactivate|link …, image upload …
-//	busifavor GROUP            (stock, codes, coupon, image: the group's commands)
+//	busifavor partner build|terminate|list …   (委托营销: a partner sends a stock's coupons)
+//	busifavor GROUP            (stock, codes, coupon, image, partner: the group's commands)
 //	busifavor COMMAND --help   (a command's flags and an example that runs in the sandbox)
 //
 // Credentials come from flags or the environment (WECHATPAY_MCHID,

@@ -43,7 +43,10 @@ usage:
                                                           sign a coupon for a front end (APIv2 key)
   busifavor image upload FILE                             upload a logo or picture, print its URL
   busifavor event send URL [--keys-dir DIR]               send a signed sample event to a backend
-  busifavor GROUP                                         a group's commands (stock, codes, coupon, image, event)
+  busifavor partner build|terminate --stock-id S (--partner-merchant M | --partner-appid A) --idempotency-key K
+                                                          authorize a partner to send a stock's coupons, or stop it (委托营销)
+  busifavor partner list --stock-id S                     list a stock's partnerships
+  busifavor GROUP                                         a group's commands (stock, codes, coupon, image, event, partner)
   busifavor COMMAND --help                                a command's flags and an example
 
 Try it now: with nothing configured every command runs against the sandbox,
@@ -109,6 +112,7 @@ type options struct {
 	reason     string // --deactivate-reason
 	useTime    string // --use-time
 	link       linkOptions
+	partner    partnerOptions
 	event      eventOptions
 }
 
@@ -179,7 +183,7 @@ example:
 			return listen(ctx, env, o.addr, o.showOpenID, o.showCodes, stdout, stderr)
 		},
 	},
-}, append(stockCommands, append(couponCommands, append(channelCommands, eventCommands...)...)...)...)
+}, append(stockCommands, append(couponCommands, append(channelCommands, append(eventCommands, partnerCommands...)...)...)...)...)
 
 // run is the whole command, callable in-process from tests; environ is
 // its whole environment.
