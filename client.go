@@ -349,7 +349,7 @@ func (c *Client) log(ctx context.Context, method, path string, base endpoint, at
 	}
 	var (
 		status int
-		code   Code
+		code   ErrorCode
 		reqID  string
 		level  = slog.LevelInfo
 	)

@@ -29,7 +29,7 @@ func ExampleClient_BuildPartnership() {
 		CouponUseRule: busifavor.CouponUseRule{
 			CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 1, 0)},
 			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 500, TransactionMinimum: 5000},
-			UseMethod:           busifavor.UseMethodOffline,
+			UseMethod:           busifavor.CouponUseMethodOffline,
 		},
 		StockSendRule:  busifavor.StockSendRule{MaxCoupons: 100, MaxCouponsPerUser: 5},
 		CouponCodeMode: busifavor.CouponCodeModeWechatPay,

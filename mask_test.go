@@ -34,7 +34,7 @@ var maskedTypes = []any{
 	busifavor.CreateSubsidyPayReceiptRequest{}, busifavor.SubsidyPayReceipt{}, busifavor.SubsidyPayReceiptResponse{},
 	busifavor.ListSubsidyPayReceiptsRequest{}, busifavor.ListSubsidyPayReceiptsResponse{},
 	busifavor.CreateSubsidyReturnReceiptRequest{}, busifavor.SubsidyReturnReceipt{}, busifavor.SubsidyReturnReceiptResponse{},
-	busifavor.UploadAllCouponCodesRequest{}, busifavor.CodeResult{}, busifavor.UploadAllCouponCodesResponse{},
+	busifavor.BatchUploadCouponCodesRequest{}, busifavor.CodeResult{}, busifavor.BatchUploadCouponCodesResponse{},
 	busifavor.SendCouponItem{}, busifavor.MiniProgramCoupons{}, busifavor.MiniProgramCouponParam{}, busifavor.AddCardItem{},
 	busifavor.MiniProgramSendResult{}, busifavor.MiniProgramCouponResult{},
 }

@@ -42,7 +42,7 @@ const (
 	// IdempotencyKeyMaxLen bounds the Idempotency-Key header (terminate
 	// pages: Idempotency-Key string[1,48]; the build pages give no length
 	// and are held to the same).
-	IdempotencyKeyMaxLen = 48
+	idempotencyKeyMaxLen = 48
 	// MaxPartnershipsPerPage is the largest page ListPartnerships may ask for
 	// (list pages: 分页大小,最大50; 0 leaves it to WeChat Pay, 不传默认为20).
 	MaxPartnershipsPerPage = 50
@@ -411,8 +411,8 @@ func (v *validator) idempotencyKey(s string) {
 		v.add(f, "is required: a key of your own, unique per build or terminate; send the same key again when retrying")
 		return
 	}
-	if len(s) > IdempotencyKeyMaxLen {
-		v.add(f, "must be 1 to %d bytes long, got %d", IdempotencyKeyMaxLen, len(s))
+	if len(s) > idempotencyKeyMaxLen {
+		v.add(f, "must be 1 to %d bytes long, got %d", idempotencyKeyMaxLen, len(s))
 	}
 	for i, r := range s {
 		if !(isAlnum(r) || strings.ContainsRune("|_*-", r)) {
@@ -436,7 +436,7 @@ func (v *validator) partnership(p Partner, d AuthorizedData, strict bool) {
 		v.add("partner.merchant_id", "is required for a MERCHANT partner (合作方类别为MERCHANT时必填)")
 	}
 	if p.AppID != "" {
-		v.identifier("partner.appid", p.AppID, AppidMaxLen)
+		v.identifier("partner.appid", p.AppID, appIDMaxLen)
 	}
 	if p.MerchantID != "" {
 		v.merchantID("partner.merchant_id", p.MerchantID)
@@ -446,7 +446,7 @@ func (v *validator) partnership(p Partner, d AuthorizedData, strict bool) {
 		v.add("authorized_data.business_type", "FAVOR_STOCK takes no MERCHANT partner (暂不支持合作方为商户的场景); use an APPID partner")
 	}
 	if strict || d.StockID != "" {
-		v.identifier("authorized_data.stock_id", d.StockID, StockIDMaxLen)
+		v.identifier("authorized_data.stock_id", d.StockID, stockIDMaxLen)
 	}
 	if len(d.Scenarios) > 0 {
 		v.add("authorized_data.scenarios", "is set by WeChat Pay in list answers; no page lets a request set it: leave it empty")

@@ -235,7 +235,7 @@ func TestPartnershipRetryResendsTheSameKey(t *testing.T) {
 	build := validBuild()
 	build.AuthorizedData.StockID = stockID
 	s.FailOn(http.MethodPost, busifavortest.PartnershipsPath+"/build", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
-	s.FailOn(http.MethodPost, busifavortest.PartnershipsPath+"/build", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500})
+	s.FailOn(http.MethodPost, busifavortest.PartnershipsPath+"/build", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
 	before := len(s.Requests())
 	p, err := c.BuildPartnership(ctx, build)
 	require.NoError(t, err)
@@ -285,15 +285,15 @@ func TestPartnershipErrorsMapOntoSentinels(t *testing.T) {
 	m := newMockWechat(t, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
 	for _, tc := range []struct {
 		status int
-		code   busifavor.Code
+		code   busifavor.ErrorCode
 		want   error
 	}{
-		{500, busifavor.CodeSystemError, busifavor.ErrSystemError},
-		{400, busifavor.CodeParamError, busifavor.ErrParamError},
-		{403, busifavor.CodeNoAuthGeneral, busifavor.ErrNoAuth},
-		{429, busifavor.CodeFrequencyLimited, busifavor.ErrFrequencyLimited},
-		{400, busifavor.CodeInvalidRequest, busifavor.ErrInvalidRequest},
-		{404, busifavor.CodeResourceNotExists, busifavor.ErrResourceNotExists},
+		{500, busifavor.ErrorCodeSystemError, busifavor.ErrSystemError},
+		{400, busifavor.ErrorCodeParamError, busifavor.ErrParamError},
+		{403, busifavor.ErrorCodeNoAuthGeneral, busifavor.ErrNoAuth},
+		{429, busifavor.ErrorCodeFrequencyLimited, busifavor.ErrFrequencyLimited},
+		{400, busifavor.ErrorCodeInvalidRequest, busifavor.ErrInvalidRequest},
+		{404, busifavor.ErrorCodeResourceNotExists, busifavor.ErrResourceNotExists},
 	} {
 		m.mt.RegisterNoResponder(m.signed(tc.status, fmt.Sprintf(`{"code":%q,"message":"m"}`, tc.code)))
 		_, err := m.client.BuildPartnership(ctx, validBuild())

@@ -113,7 +113,7 @@ func (s *Server) ClaimMiniProgramIn(appid, openid string, c *busifavor.MiniProgr
 			st := s.stocks[p.StockID]
 			if st != nil && !s.established(st.owner, busifavor.PartnerTypeAppID, appid, st.StockID) {
 				s.mu.Unlock()
-				return &busifavor.MiniProgramSendResult{ErrCode: busifavor.MiniProgramParamError,
+				return &busifavor.MiniProgramSendResult{ErrCode: busifavor.MiniProgramErrCodeParamError,
 					Msg: fmt.Sprintf("小程序 %s 未获批次 %s 的委托营销授权", appid, st.StockID)}, nil
 			}
 		}
@@ -202,7 +202,7 @@ func (s *Server) writePartnership(w http.ResponseWriter, r *http.Request, caller
 	var answer any
 	switch {
 	case op == "terminate" && pt == nil:
-		s.refuse(w, &refusal{http.StatusNotFound, busifavor.CodeResourceNotExists, "合作关系不存在"})
+		s.refuse(w, &refusal{http.StatusNotFound, busifavor.ErrorCodeResourceNotExists, "合作关系不存在"})
 		return
 	case op == "terminate":
 		if pt.State != busifavor.PartnershipStateTerminated {
@@ -249,7 +249,7 @@ func (s *Server) listPartnerships(w http.ResponseWriter, r *http.Request, caller
 	var req busifavor.ListPartnershipsRequest
 	for name, dst := range map[string]any{"partner": &req.Partner, "authorized_data": &req.AuthorizedData} {
 		if v := q.Get(name); v != "" && json.Unmarshal([]byte(v), dst) != nil {
-			s.refuse(w, &refusal{http.StatusBadRequest, busifavor.CodeParamError, "参数错误: " + name + " 须为 JSON 字符串"})
+			s.refuse(w, &refusal{http.StatusBadRequest, busifavor.ErrorCodeParamError, "参数错误: " + name + " 须为 JSON 字符串"})
 			return
 		}
 	}

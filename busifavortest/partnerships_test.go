@@ -47,7 +47,7 @@ func partnerFake(t *testing.T) (s *busifavortest.Server, owner, partner *busifav
 	st, err := owner.CreateStock(context.Background(), busifavor.CreateStockRequest{StockName: "委托营销券", BelongMerchant: s.MchID(),
 		GoodsName: "全场可用", StockType: busifavor.StockTypeNormal, OutRequestNo: "partner-stock", CouponCodeMode: busifavor.CouponCodeModeWechatPay,
 		CouponUseRule: busifavor.CouponUseRule{CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 1, 0)},
-			FixedNormalCoupon: &busifavor.FixedNormalCoupon{DiscountAmount: 500, TransactionMinimum: 5000}, UseMethod: busifavor.UseMethodOffline},
+			FixedNormalCoupon: &busifavor.FixedNormalCoupon{DiscountAmount: 500, TransactionMinimum: 5000}, UseMethod: busifavor.CouponUseMethodOffline},
 		StockSendRule: busifavor.StockSendRule{MaxCoupons: 100, MaxCouponsPerUser: 50}})
 	require.NoError(t, err)
 	return s, owner, partner, st.StockID
@@ -68,7 +68,7 @@ func TestPartnershipLifecycle(t *testing.T) {
 	n := 0
 	send := func() error {
 		n++
-		_, err := partner.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: lifecycleUser, Appid: partnerAppID, StockID: stockID,
+		_, err := partner.SendCoupon(ctx, busifavor.SendCouponRequest{OpenID: lifecycleUser, AppID: partnerAppID, StockID: stockID,
 			OutRequestNo: "partner-send-" + string(rune('a'+n))})
 		return err
 	}
@@ -94,9 +94,9 @@ func TestPartnershipLifecycle(t *testing.T) {
 	refusedAll := func(when string) {
 		t.Helper()
 		assert.ErrorIs(t, send(), busifavor.ErrResourceNotExists, "SendCoupon %s", when)
-		assert.ErrorContains(t, plugin(), string(busifavor.MiniProgramParamError), "plugin %s", when)
-		assert.ErrorContains(t, h5(), string(busifavor.CodeNoAuth), "H5 %s", when)
-		assert.ErrorContains(t, inMiniProgram(), string(busifavor.MiniProgramParamError), "APPID partner's mini program %s", when)
+		assert.ErrorContains(t, plugin(), string(busifavor.MiniProgramErrCodeParamError), "plugin %s", when)
+		assert.ErrorContains(t, h5(), string(busifavor.ErrorCodeNoAuth), "H5 %s", when)
+		assert.ErrorContains(t, inMiniProgram(), string(busifavor.MiniProgramErrCodeParamError), "APPID partner's mini program %s", when)
 	}
 	data := busifavor.AuthorizedData{BusinessType: busifavor.BusinessTypeBusifavorStock, StockID: stockID}
 	merchant := busifavor.Partner{Type: busifavor.PartnerTypeMerchant, MerchantID: partnerMchID}
@@ -125,7 +125,7 @@ func TestPartnershipLifecycle(t *testing.T) {
 	assert.Equal(t, coupons+4, sent())
 	c, err := signer.MiniProgram(partnerMchID, busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "notmine"})
 	require.NoError(t, err)
-	assert.ErrorContains(t, pluginErr(s.ClaimMiniProgramIn("wx0000000000000000", lifecycleUser, c)), string(busifavor.MiniProgramParamError), "an appid without a partnership")
+	assert.ErrorContains(t, pluginErr(s.ClaimMiniProgramIn("wx0000000000000000", lifecycleUser, c)), string(busifavor.MiniProgramErrCodeParamError), "an appid without a partnership")
 
 	done, err := owner.TerminatePartnership(ctx, busifavor.TerminatePartnershipRequest{IdempotencyKey: "end-merchant", Partner: merchant, AuthorizedData: data})
 	require.NoError(t, err)
@@ -159,12 +159,12 @@ func TestPartnerSendsAreTheirs(t *testing.T) {
 		Partner:        busifavor.Partner{Type: busifavor.PartnerTypeMerchant, MerchantID: partnerMchID},
 		AuthorizedData: busifavor.AuthorizedData{BusinessType: busifavor.BusinessTypeBusifavorStock, StockID: stockID}})
 	require.NoError(t, err)
-	sent, err := partner.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: lifecycleUser, Appid: partnerAppID, StockID: stockID, OutRequestNo: "p-1"})
+	sent, err := partner.SendCoupon(ctx, busifavor.SendCouponRequest{OpenID: lifecycleUser, AppID: partnerAppID, StockID: stockID, OutRequestNo: "p-1"})
 	require.NoError(t, err)
-	_, err = partner.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sent.CouponCode, StockID: stockID, Appid: partnerAppID,
+	_, err = partner.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sent.CouponCode, StockID: stockID, AppID: partnerAppID,
 		UseTime: s.Now(), UseRequestNo: "p-use-1"})
 	require.NoError(t, err)
-	got, err := owner.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: lifecycleUser, CouponCode: sent.CouponCode, Appid: partnerAppID})
+	got, err := owner.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: lifecycleUser, CouponCode: sent.CouponCode, AppID: partnerAppID})
 	require.NoError(t, err)
 	assert.Equal(t, busifavor.CouponStateUsed, got.CouponState)
 }
@@ -175,11 +175,11 @@ func pluginErr(res *busifavor.MiniProgramSendResult, err error) error {
 	if err != nil {
 		return err
 	}
-	if res.ErrCode != busifavor.MiniProgramOK {
+	if res.ErrCode != busifavor.MiniProgramErrCodeOK {
 		return fmt.Errorf("%s: %s", res.ErrCode, res.Msg)
 	}
 	for _, r := range res.SendCouponResult {
-		if r.Code != busifavor.SendCouponResultSuccess {
+		if r.Code != busifavor.SendCouponResultCodeSuccess {
 			return fmt.Errorf("%s: %s", r.Code, r.Message)
 		}
 	}

@@ -28,7 +28,7 @@ func TestPartnerCommands(t *testing.T) {
 	stock, err := client.CreateStock(context.Background(), busifavor.CreateStockRequest{StockName: "券", BelongMerchant: s.MchID(), GoodsName: "全场",
 		StockType: busifavor.StockTypeNormal, CouponUseRule: busifavor.CouponUseRule{
 			CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 1, 0)},
-			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 100, TransactionMinimum: 1000}, UseMethod: busifavor.UseMethodOffline},
+			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 100, TransactionMinimum: 1000}, UseMethod: busifavor.CouponUseMethodOffline},
 		StockSendRule: busifavor.StockSendRule{MaxCouponsPerUser: 1}, OutRequestNo: "cmd-p", CouponCodeMode: busifavor.CouponCodeModeWechatPay})
 	require.NoError(t, err)
 	run := func(args ...string) (int, string, string) {
