@@ -144,7 +144,8 @@ type ListUserCouponsRequest struct {
 	// CreatorMerchant, BelongMerchant and SenderMerchant select by the
 	// stock's creator, owner or sender (8 to 15 bytes each when set).
 	CreatorMerchant, BelongMerchant, SenderMerchant string
-	// Offset is the page number (分页页码), from 0.
+	// Page is the page number (分页页码, the query's offset), from 0. It counts
+	// pages, where ListCouponCodesRequest.Offset counts items.
 	Page int64
 	// Limit is the page size; 0 leaves it to WeChat Pay.
 	Limit int64
@@ -160,7 +161,7 @@ type ListUserCouponsResponse struct {
 	TotalCount int64 `json:"total_count" required:"models"`
 	// Limit is the page size.
 	Limit int64 `json:"limit" required:"models"`
-	// Offset is the page number.
+	// Page is the page number, as asked (the answer's offset).
 	Page int64 `json:"offset" required:"models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`

@@ -53,12 +53,12 @@ type ClaimStatus int
 
 // The states an id can be found in.
 const (
-	// Claimed: the id was unseen or its lease had lapsed; the caller owns it
+	// ClaimStatusClaimed: the id was unseen or its lease had lapsed; the caller owns it
 	// for Claim.Lease.
 	ClaimStatusClaimed ClaimStatus = iota + 1
-	// InFlight: another delivery owns the id and its lease has not lapsed.
+	// ClaimStatusInFlight: another delivery owns the id and its lease has not lapsed.
 	ClaimStatusInFlight
-	// Done: the id was handled to completion within the TTL.
+	// ClaimStatusDone: the id was handled to completion within the TTL.
 	ClaimStatusDone
 )
 

@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 )
 
-// Code is an APIv3 error code, the "code" field of an error body.
+// ErrorCode is an APIv3 error code, the "code" field of an error body.
 type ErrorCode string
 
 // Codes on the busifavor callbacks API page.
@@ -208,7 +208,7 @@ func CodeStatus(code ErrorCode) int {
 	return 0
 }
 
-// Codes returns every code of the error table, in table order, each once.
+// ErrorCodes returns every code of the error table, in table order, each once.
 func ErrorCodes() []ErrorCode {
 	seen := make(map[ErrorCode]bool, len(errorTable))
 	var out []ErrorCode

@@ -26,7 +26,7 @@ const ImageUploadPath = "/v3/marketing/favor/media/image-upload"
 const (
 	// MaxImageBytes is the largest image accepted: 2M, read as 2 MiB.
 	MaxImageBytes = 2 << 20
-	// ImageFilenameMaxLen is filename's limit, in bytes.
+	// imageFilenameMaxLen is filename's limit, in bytes.
 	imageFilenameMaxLen = 128
 	// MediaURLMaxLen is media_url's limit in the answer and so in the
 	// stock fields that take it (string(256)).
