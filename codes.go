@@ -27,7 +27,7 @@ const (
 )
 
 // UploadCouponCodesRequest uploads codes to a MERCHANT_UPLOAD stock
-// (上传预存code). Use UploadAllCouponCodes for more than MaxCodesPerUpload
+// (上传预存code). Use BatchUploadCouponCodes for more than MaxCodesPerUpload
 // codes.
 type UploadCouponCodesRequest struct {
 	// StockID is the stock, 1 to 20 bytes; it goes in the path.
@@ -361,7 +361,7 @@ func (r UploadCouponCodesRequest) Validate() error {
 	case n == 0:
 		v.add("coupon_code_list", "is required: 1 to %d codes", MaxCodesPerUpload)
 	case n > MaxCodesPerUpload:
-		v.add("coupon_code_list", "must have at most %d codes per call, got %d; UploadAllCouponCodes splits longer lists", MaxCodesPerUpload, n)
+		v.add("coupon_code_list", "must have at most %d codes per call, got %d; BatchUploadCouponCodes splits longer lists", MaxCodesPerUpload, n)
 	}
 	seen := make(map[string]int, len(r.CouponCodeList))
 	for i, c := range r.CouponCodeList {

@@ -354,7 +354,7 @@ func TestEveryUploadableCodeWorksEverywhere(t *testing.T) {
 	_, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
 	id := newCouponStock(t, c, busifavor.CouponCodeModeMerchantUpload, "alphabet")
 	codes := []string{"CODE 1", `a-b_c\d/e=f|g`, " x ", strings.Repeat("9", busifavor.CouponCodeMaxLen)}
-	_, err := c.UploadAllCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "abc"})
+	_, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "abc"})
 	require.NoError(t, err)
 	for i, code := range codes {
 		n := fmt.Sprint(i)

@@ -10,7 +10,7 @@ import (
 // UploadOutcome is what an upload did with one code.
 type UploadOutcome string
 
-// The outcomes UploadAllCouponCodes reports.
+// The outcomes BatchUploadCouponCodes reports.
 const (
 	UploadOutcomeUploaded   UploadOutcome = "UPLOADED"   // stored by this upload
 	UploadOutcomeExists     UploadOutcome = "EXISTS"     // stored by an earlier upload; not stored again
@@ -41,7 +41,7 @@ type BatchUploadCouponCodesRequest struct {
 	Progress func(done, total int)
 }
 
-// CodeResult is what happened to one code of an UploadAllCouponCodes list.
+// CodeResult is what happened to one code of an BatchUploadCouponCodes list.
 type CodeResult struct {
 	// Code is the code.
 	Code string `log:"code"`
@@ -66,7 +66,7 @@ type BatchUploadCouponCodesResponse struct {
 	RequestIDs []string
 }
 
-// UploadAllCouponCodes uploads any number of codes in batches of
+// BatchUploadCouponCodes uploads any number of codes in batches of
 // MaxCodesPerUpload, each with its own upload_request_no, so that every
 // batch is safe to retry (UploadCouponCodes retries it like a GET, with the
 // same number). Every code is checked before anything is sent: a bad code
@@ -88,7 +88,7 @@ type BatchUploadCouponCodesResponse struct {
 // prefix of an earlier one: WeChat Pay answers a repeated upload_request_no
 // with its first answer) stops the call with ErrRequestNoReused, its codes
 // UNREPORTED. The report comes back with the error.
-func (c *Client) UploadAllCouponCodes(ctx context.Context, req BatchUploadCouponCodesRequest) (*BatchUploadCouponCodesResponse, error) {
+func (c *Client) BatchUploadCouponCodes(ctx context.Context, req BatchUploadCouponCodesRequest) (*BatchUploadCouponCodesResponse, error) {
 	batches, results, err := req.plan()
 	if err != nil {
 		return nil, err
@@ -136,7 +136,7 @@ var fateText = map[UploadOutcome]string{
 	UploadOutcomeUnknown: "was sent but its answer was lost: WeChat Pay may have stored its codes",
 }
 
-// advice is what every failed UploadAllCouponCodes says: running the same
+// advice is what every failed BatchUploadCouponCodes says: running the same
 // list again finishes it, after fixing the cause of a refusal that would
 // come again.
 func advice(fate UploadOutcome, err error) string {

@@ -33,7 +33,7 @@ func TestUploadAllSplitsAndReportsEveryCode(t *testing.T) {
 
 	codes := append(manyCodes(401), "K00010")
 	var progress [][2]int
-	report, err := c.UploadAllCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "p",
+	report, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "p",
 		Progress: func(done, total int) { progress = append(progress, [2]int{done, total}) }})
 	require.NoError(t, err)
 	assert.Equal(t, [][2]int{{201, 402}, {401, 402}, {402, 402}}, progress)
@@ -58,7 +58,7 @@ func TestUploadAllRetriesALostAnswerOnce(t *testing.T) {
 	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
 	id := createUploadStock(ctx, c, s.MchID())
 	s.FailOn("POST", busifavortest.StocksPath+"/"+id+"/couponcodes", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
-	report, err := c.UploadAllCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: manyCodes(300), UploadRequestNoPrefix: "q"})
+	report, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: manyCodes(300), UploadRequestNoPrefix: "q"})
 	require.NoError(t, err)
 	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 300}, report.Counts)
 	assert.Len(t, s.CouponCodes(id), 300, "no code stored twice")
@@ -81,17 +81,17 @@ func TestUploadAllStopsAndResumes(t *testing.T) {
 	codes := manyCodes(450)
 	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
 	req := busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "r"}
-	report, err := c.UploadAllCouponCodes(ctx, req)
+	report, err := c.BatchUploadCouponCodes(ctx, req)
 	require.ErrorIs(t, err, busifavor.ErrSystemError)
 	assert.Contains(t, err.Error(), "batch 1 of 3")
 	assert.Contains(t, err.Error(), "run the same list with the same prefix again to finish")
 	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUnknown: 200, busifavor.UploadOutcomeNotSent: 250}, report.Counts,
 		"a 5xx leaves the batch in doubt")
 
-	report, err = c.UploadAllCouponCodes(ctx, req)
+	report, err = c.BatchUploadCouponCodes(ctx, req)
 	require.NoError(t, err)
 	assert.Equal(t, 450, report.Counts[busifavor.UploadOutcomeUploaded])
-	report, err = c.UploadAllCouponCodes(ctx, req)
+	report, err = c.BatchUploadCouponCodes(ctx, req)
 	require.NoError(t, err)
 	assert.Equal(t, 450, report.Counts[busifavor.UploadOutcomeUploaded], "a finished list run again is answered from the first upload")
 	assert.Len(t, s.CouponCodes(id), 450)
@@ -125,12 +125,12 @@ func TestUploadAllLabelsALostBatchUnknown(t *testing.T) {
 				during(s, path, cancel)
 			}
 		}
-		report, err := c.UploadAllCouponCodes(cctx, req)
+		report, err := c.BatchUploadCouponCodes(cctx, req)
 		req.Progress = nil
 		return run{s, c, req, report, err}
 	}
 	finishes := func(t *testing.T, r run) {
-		report, err := r.c.UploadAllCouponCodes(ctx, r.req)
+		report, err := r.c.BatchUploadCouponCodes(ctx, r.req)
 		require.NoError(t, err)
 		assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 450}, report.Counts)
 		assert.Len(t, r.s.CouponCodes(r.req.StockID), 450)
@@ -193,9 +193,9 @@ func TestUploadAllChecksEveryCodeFirst(t *testing.T) {
 	s, c := newFake(t, nil)
 	codes := manyCodes(500)
 	codes[321] = "bad\ncode"
-	_, err := c.UploadAllCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: codes, UploadRequestNoPrefix: "x"})
+	_, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: codes, UploadRequestNoPrefix: "x"})
 	assert.Equal(t, []string{"codes[321]"}, fieldsOf(err))
-	_, err = c.UploadAllCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: nil, UploadRequestNoPrefix: strings.Repeat("p", 121)})
+	_, err = c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: nil, UploadRequestNoPrefix: strings.Repeat("p", 121)})
 	assert.ElementsMatch(t, []string{"codes", "upload_request_no_prefix"}, fieldsOf(err))
 	assert.Empty(t, s.Requests())
 }
@@ -208,10 +208,10 @@ func TestUploadAllChecksEveryCodeFirst(t *testing.T) {
 func TestUploadAllRefusesAChangedListUnderAnOldPrefix(t *testing.T) {
 	s, c := newFake(t, nil)
 	id := createUploadStock(ctx, c, s.MchID())
-	_, err := c.UploadAllCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"A", "B"}, UploadRequestNoPrefix: "p"})
+	_, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"A", "B"}, UploadRequestNoPrefix: "p"})
 	require.NoError(t, err)
 
-	report, err := c.UploadAllCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"C", "A", "B"}, UploadRequestNoPrefix: "p"})
+	report, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"C", "A", "B"}, UploadRequestNoPrefix: "p"})
 	require.ErrorIs(t, err, busifavor.ErrRequestNoReused)
 	assert.Contains(t, err.Error(), `prefix "p"`)
 	assert.Contains(t, err.Error(), "new UploadRequestNoPrefix")
@@ -219,7 +219,7 @@ func TestUploadAllRefusesAChangedListUnderAnOldPrefix(t *testing.T) {
 	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUnreported: 3}, report.Counts, "an answer about other codes says nothing of these")
 	assert.Len(t, s.CouponCodes(id), 2, "C was not stored")
 
-	report, err = c.UploadAllCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"C", "A", "B"}, UploadRequestNoPrefix: "p2"})
+	report, err = c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"C", "A", "B"}, UploadRequestNoPrefix: "p2"})
 	require.NoError(t, err)
 	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 1, busifavor.UploadOutcomeExists: 2}, report.Counts)
 	assert.Len(t, s.CouponCodes(id), 3)
@@ -272,12 +272,12 @@ func TestUploadAnswerWithoutSuccessCodesFollowsThePage(t *testing.T) {
 	}
 
 	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: answer(2, 2, "")})
-	report, err := c.UploadAllCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: []string{"A", "B"}, UploadRequestNoPrefix: "v"})
+	report, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: []string{"A", "B"}, UploadRequestNoPrefix: "v"})
 	require.NoError(t, err)
 	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 2}, report.Counts)
 
 	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: answer(2, 1, "")})
-	report, err = c.UploadAllCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: []string{"A", "B"}, UploadRequestNoPrefix: "w"})
+	report, err = c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: []string{"A", "B"}, UploadRequestNoPrefix: "w"})
 	assert.ErrorIs(t, err, busifavor.ErrRequestNoReused)
 	require.NotNil(t, report)
 	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUnreported: 2}, report.Counts)

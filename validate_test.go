@@ -134,8 +134,8 @@ func TestPathIDsRefuseDotSegments(t *testing.T) {
 			_, err := c.UploadCouponCodes(ctx, busifavor.UploadCouponCodesRequest{StockID: id, CouponCodeList: []string{"C1"}, UploadRequestNo: "u"})
 			return err
 		},
-		"UploadAllCouponCodes.stock_id": func(id string) error {
-			_, err := c.UploadAllCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"C1"}, UploadRequestNoPrefix: "u"})
+		"BatchUploadCouponCodes.stock_id": func(id string) error {
+			_, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"C1"}, UploadRequestNoPrefix: "u"})
 			return err
 		},
 		"ListCouponCodes.stock_id": func(id string) error {
