@@ -61,9 +61,9 @@ func partnerFake(t *testing.T) (s *busifavortest.Server, owner, partner *busifav
 func TestPartnershipLifecycle(t *testing.T) {
 	ctx := context.Background()
 	s, owner, partner, stockID := partnerFake(t)
-	signer, err := busifavor.NewCouponSigner(partnerV2Key)
+	signer, err := busifavor.NewCouponSigner(partnerMchID, partnerV2Key)
 	require.NoError(t, err)
-	ownSigner, err := busifavor.NewCouponSigner(s.APIv2Key())
+	ownSigner, err := busifavor.NewCouponSigner(s.MchID(), s.APIv2Key())
 	require.NoError(t, err)
 	n := 0
 	send := func() error {
@@ -74,20 +74,20 @@ func TestPartnershipLifecycle(t *testing.T) {
 	}
 	plugin := func() error {
 		n++
-		c, err := signer.MiniProgram(partnerMchID, busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "plugin" + string(rune('a'+n))})
+		c, err := signer.SignMiniProgram(busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "plugin" + string(rune('a'+n))})
 		require.NoError(t, err)
 		return pluginErr(s.ClaimMiniProgram(lifecycleUser, c))
 	}
 	h5 := func() error {
 		n++
-		u, err := signer.H5URL(partnerMchID, lifecycleUser, busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "h5" + string(rune('a'+n))})
+		u, err := signer.SignH5URL(lifecycleUser, busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "h5" + string(rune('a'+n))})
 		require.NoError(t, err)
 		_, err = s.OpenH5URL(u)
 		return err
 	}
 	inMiniProgram := func() error {
 		n++
-		c, err := ownSigner.MiniProgram(s.MchID(), busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "app" + string(rune('a'+n))})
+		c, err := ownSigner.SignMiniProgram(busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "app" + string(rune('a'+n))})
 		require.NoError(t, err)
 		return pluginErr(s.ClaimMiniProgramIn(partnerAppID, lifecycleUser, c))
 	}
@@ -123,7 +123,7 @@ func TestPartnershipLifecycle(t *testing.T) {
 	require.NoError(t, h5())
 	require.NoError(t, inMiniProgram())
 	assert.Equal(t, coupons+4, sent())
-	c, err := signer.MiniProgram(partnerMchID, busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "notmine"})
+	c, err := signer.SignMiniProgram(busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "notmine"})
 	require.NoError(t, err)
 	assert.ErrorContains(t, pluginErr(s.ClaimMiniProgramIn("wx0000000000000000", lifecycleUser, c)), string(busifavor.MiniProgramErrCodeParamError), "an appid without a partnership")
 
