@@ -319,7 +319,7 @@ func assertOutcomeUnknown(t *testing.T, err error, op, number string) {
 	assert.ErrorIs(t, err, busifavor.ErrOutcomeUnknown)
 	var oe *busifavor.OutcomeUnknownError
 	if assert.ErrorAs(t, err, &oe) {
-		assert.Equal(t, op, oe.Op)
+		assert.Equal(t, op, oe.Operation)
 		assert.Equal(t, number, oe.Number)
 		assert.NotEmpty(t, oe.Reconcile)
 	}

@@ -186,11 +186,9 @@ func TestSubsidyValidation(t *testing.T) {
 	assert.ElementsMatch(t, []string{"stock_id", "coupon_code"}, fieldsOf(busifavor.ListSubsidyPayReceiptsRequest{}.Validate()))
 }
 
-// TestSubsidyEndpointsMapCodesAndRefuseMalformedAnswers checks every code's
-// sentinel and the malformed answers for the five endpoints.
-func TestSubsidyEndpointsMapCodesAndRefuseMalformedAnswers(t *testing.T) {
-	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
-	calls := map[string]func() (any, error){
+// subsidyCalls calls each subsidy endpoint once with a valid request.
+func subsidyCalls(c *busifavor.Client) map[string]func() (any, error) {
+	return map[string]func() (any, error){
 		"CreateSubsidyPayReceipt": func() (any, error) { return c.CreateSubsidyPayReceipt(ctx, payRequest("1", "C", "p", 1)) },
 		"GetSubsidyPayReceipt": func() (any, error) {
 			return c.GetSubsidyPayReceipt(ctx, busifavor.GetSubsidyPayReceiptRequest{SubsidyReceiptID: "1120200119165100000000000001"})
@@ -203,6 +201,13 @@ func TestSubsidyEndpointsMapCodesAndRefuseMalformedAnswers(t *testing.T) {
 			return c.GetSubsidyReturnReceipt(ctx, busifavor.GetSubsidyReturnReceiptRequest{SubsidyReturnReceiptID: "2120200119165100000000000001"})
 		},
 	}
+}
+
+// TestSubsidyEndpointsMapCodesAndRefuseMalformedAnswers checks every code's
+// sentinel and the malformed answers for the five endpoints.
+func TestSubsidyEndpointsMapCodesAndRefuseMalformedAnswers(t *testing.T) {
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	calls := subsidyCalls(c)
 	state := map[string]map[busifavor.ErrorCode]error{
 		"CreateSubsidyPayReceipt":    {busifavor.ErrorCodeResourceAlreadyExists: busifavor.ErrReceiptExists},
 		"CreateSubsidyReturnReceipt": {busifavor.ErrorCodeResourceAlreadyExists: busifavor.ErrReceiptExists},
