@@ -25,11 +25,6 @@ func methods(reqs []busifavortest.Request) []string {
 	return out
 }
 
-const (
-	payPath    = busifavortest.SubsidyPath + "/pay-receipts"
-	returnPath = busifavortest.SubsidyPath + "/return-receipts"
-)
-
 // TestSubsidyStatusSpellings checks both spellings of every status and
 // reason, and that an unknown status is neither pending nor a success.
 func TestSubsidyStatusSpellings(t *testing.T) {
