@@ -43,8 +43,8 @@ const (
 	MaxCouponsPerCall = 10
 	// MaxCouponsPerStockPerCall is how many coupons of one stock a
 	// wx.addCard call may carry (FAQ Q7, 通过jsApi 发商家券: 同一批次一次性最多
-	// 领取3张). It is said of JSAPI only, so AddCardList applies it and
-	// MiniProgram does not: the plugin's page gives no per-stock number.
+	// 领取3张). It is said of JSAPI only, so SignAddCardList applies it and
+	// SignMiniProgram does not: the plugin's page gives no per-stock number.
 	MaxCouponsPerStockPerCall = 3
 	// ChannelCouponCodeMaxLen is coupon_code's limit on the H5 page
 	// (string(128)).
@@ -74,15 +74,17 @@ const H5CouponURL = "https://action.weixin.qq.com/busifavor/getcouponinfo"
 // H5Fragment ends every H5 claim URL. The H5 page (2025) requires
 // #wechat_pay&wechat_redirect, the old wiki page #wechat_redirect; both say
 // that without it WeChat answers error 268435461 (H5ErrCodeMissingFragment).
-// H5URL writes the newer.
+// SignH5URL writes the newer.
 const H5Fragment = "#wechat_pay&wechat_redirect"
 
-// CouponSigner signs the parameters of the send channels with a merchant's
-// APIv2 key. It is safe for concurrent use; make one with NewCouponSigner.
+// CouponSigner signs the parameters of the send channels for one sending
+// merchant (send_coupon_merchant) with its APIv2 key: SignMiniProgram,
+// SignH5URL and SignAddCardList. It is safe for concurrent use; make one
+// with NewCouponSigner.
 //
 // The V2 rules join the signed values raw, as k=v&k=v, so a value holding &
 // or = would sign parameters the merchant never chose: an open_id of
-// "o…&out_request_no=X&stock_id=S&zz=" given to H5URL would yield a sign
+// "o…&out_request_no=X&stock_id=S&zz=" given to SignH5URL would yield a sign
 // that also verifies for stock S. A backend that takes the openid (or any
 // value) from its front end would then hand out signatures for any stock.
 // So every value is checked against its documented character set before
@@ -99,30 +101,38 @@ const H5Fragment = "#wechat_pay&wechat_redirect"
 // holding a CouponSigner by value in an unexported field (where Format
 // cannot be called) shows at most an address. (A pointer would not do: fmt
 // prints a pointer's target for %s and %q.) fmt (any verb), slog and
-// encoding/json print the signer masked, and errors never name the key.
+// encoding/json print the signer masked (the sending merchant shown), and
+// errors never name the key.
 type CouponSigner struct {
-	key func() []byte
+	merchant string // send_coupon_merchant
+	key      func() []byte
 }
 
-const maskedSigner = "busifavor.CouponSigner{key: [hidden]}"
-
-// NewCouponSigner returns a signer for the merchant whose APIv2 key this is:
-// the sending merchant's (send_coupon_merchant), which in partner mode is the
-// service provider's (FAQ Q8). A key that is not 32 letters and digits is
-// refused; the error says why without repeating it. An APIv3 key has the
-// same shape and cannot be told apart: signing with it is the most common
-// mistake (签名错误), so keep the two apart in configuration.
-func NewCouponSigner(apiV2Key string) (*CouponSigner, error) {
+// NewCouponSigner returns a signer for sendCouponMerchant, the merchant id
+// that sends the coupons (send_coupon_merchant, 8 to 15 digits), with that
+// merchant's APIv2 key; in partner mode both are the service provider's
+// (FAQ Q8), and a partner merchant sending another's stock under
+// 委托营销 signs with its own. Every signature it makes names that merchant.
+// A merchant id that breaks its rule is a *ValidationError naming
+// send_coupon_merchant; a key that is not 32 letters and digits is refused
+// with an error that says why without repeating it; both are returned
+// together. An APIv3 key has the same shape and cannot be told apart:
+// signing with it is the most common mistake (签名错误), so keep the two
+// apart in configuration.
+func NewCouponSigner(sendCouponMerchant, apiV2Key string) (*CouponSigner, error) {
+	var v validator
+	v.sendMerchant(sendCouponMerchant)
+	var keyErr error
 	if n := len(apiV2Key); n != apiV2KeyLen {
-		return nil, fmt.Errorf("busifavor: NewCouponSigner: the APIv2 key must be %d letters and digits, got %d bytes", apiV2KeyLen, n)
+		keyErr = fmt.Errorf("busifavor: NewCouponSigner: the APIv2 key must be %d letters and digits, got %d bytes", apiV2KeyLen, n)
+	} else if strings.ContainsFunc(apiV2Key, func(r rune) bool { return !isAlnum(r) }) {
+		keyErr = errors.New("busifavor: NewCouponSigner: the APIv2 key must be letters and digits only")
 	}
-	for _, r := range apiV2Key {
-		if !isAlnum(r) {
-			return nil, errors.New("busifavor: NewCouponSigner: the APIv2 key must be letters and digits only")
-		}
+	if err := errors.Join(v.err(), keyErr); err != nil {
+		return nil, err
 	}
 	key := []byte(apiV2Key)
-	return &CouponSigner{key: func() []byte { return key }}, nil
+	return &CouponSigner{merchant: sendCouponMerchant, key: func() []byte { return key }}, nil
 }
 
 // errNoKey is what a CouponSigner not made by NewCouponSigner answers.
@@ -136,8 +146,10 @@ func (s *CouponSigner) ready() error {
 	return nil
 }
 
-// String names the signer without its key.
-func (s CouponSigner) String() string { return maskedSigner }
+// String names the signer and its sending merchant, never its key.
+func (s CouponSigner) String() string {
+	return "busifavor.CouponSigner{send_coupon_merchant: " + s.merchant + ", key: [hidden]}"
+}
 
 // Format prints String for every verb, on a value as on a pointer.
 func (s CouponSigner) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
@@ -173,7 +185,7 @@ type SendCouponItem struct {
 	// CreateCouponMerchant is the merchant that created the stock (制券商户号),
 	// a parameter of the mini-program plugin only, added in 2021-06 and
 	// signed with the others (mini-program changelog). Leave it empty for
-	// 商家券 sent by their creator; H5URL and AddCardList refuse it.
+	// 商家券 sent by their creator; SignH5URL and SignAddCardList refuse it.
 	CreateCouponMerchant string
 }
 
@@ -220,7 +232,7 @@ type cardExt struct {
 	Sign               string `json:"sign,omitempty"`
 }
 
-// MiniProgram signs coupons for the mini-program plugin (小程序发券插件). The
+// SignMiniProgram signs coupons for the mini-program plugin (小程序发券插件). The
 // signed names are indexed from 0 per coupon (stock_id0, out_request_no0,
 // coupon_code0, customize_send_time0, create_coupon_merchant0, stock_id1, …)
 // plus send_coupon_merchant. Every rule is checked first; a
@@ -231,26 +243,25 @@ type cardExt struct {
 // What the plugin hands the mini program after the user's tap can be read
 // with ParseMiniProgramSendResult; the COUPON.SEND event is the proof of a
 // send.
-func (s *CouponSigner) MiniProgram(sendMerchant string, items ...SendCouponItem) (*MiniProgramCoupons, error) {
+func (s *CouponSigner) SignMiniProgram(items ...SendCouponItem) (*MiniProgramCoupons, error) {
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
 	var v validator
-	v.sendMerchant(sendMerchant)
 	v.channelItems("send_coupon_params", items, channelMiniProgram)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	out := &MiniProgramCoupons{SendCouponParams: make([]MiniProgramCouponParam, len(items)), SendCouponMerchant: sendMerchant}
+	out := &MiniProgramCoupons{SendCouponParams: make([]MiniProgramCouponParam, len(items)), SendCouponMerchant: s.merchant}
 	for i, it := range items {
 		out.SendCouponParams[i] = MiniProgramCouponParam{StockID: it.StockID, OutRequestNo: it.OutRequestNo,
 			CouponCode: it.CouponCode, CustomizeSendTime: formatSendTime(it.CustomizeSendTime), CreateCouponMerchant: it.CreateCouponMerchant}
 	}
-	out.Sign = s.sign(indexedParams(sendMerchant, items, true))
+	out.Sign = s.sign(indexedParams(s.merchant, items, true))
 	return out, nil
 }
 
-// H5URL signs one coupon for H5发券 and returns the whole URL to redirect the
+// SignH5URL signs one coupon for H5发券 and returns the whole URL to redirect the
 // user to: H5CouponURL with the parameters in the H5 page's example order
 // (stock_id, out_request_no, sign, send_coupon_merchant, open_id), then
 // coupon_code and customize_send_time when set, unindexed, and H5Fragment.
@@ -260,19 +271,18 @@ func (s *CouponSigner) MiniProgram(sendMerchant string, items ...SendCouponItem)
 // without its fragment 268435461 (H5ErrCodeMissingFragment). The H5 page says
 // this channel does not call the merchant back (不回调信息给商家): query the
 // coupon (ListUserCoupons) to learn the outcome.
-func (s *CouponSigner) H5URL(sendMerchant, openid string, item SendCouponItem) (string, error) {
+func (s *CouponSigner) SignH5URL(openid string, item SendCouponItem) (string, error) {
 	if err := s.ready(); err != nil {
 		return "", err
 	}
 	var v validator
-	v.sendMerchant(sendMerchant)
 	v.signed("open_id", openid, 1, openIDMaxLen, isOpenIDChar, "letters, digits, - and _")
 	v.channelItem("", item, channelH5)
 	if err := v.err(); err != nil {
 		return "", err
 	}
 	p := []param{{"stock_id", item.StockID}, {"out_request_no", item.OutRequestNo}, {"sign", ""},
-		{"send_coupon_merchant", sendMerchant}, {"open_id", openid},
+		{"send_coupon_merchant", s.merchant}, {"open_id", openid},
 		{"coupon_code", item.CouponCode}, {"customize_send_time", formatSendTime(item.CustomizeSendTime)}}
 	p[2].value = s.sign(slices.Clone(p)) // sign sorts its copy and skips the empty sign
 	var b strings.Builder
@@ -290,33 +300,33 @@ func (s *CouponSigner) H5URL(sendMerchant, openid string, item SendCouponItem) (
 	return b.String(), nil
 }
 
-// AddCardList signs coupons for JSAPI发券, wx.addCard({cardList}): the first
-// item's cardExt carries send_coupon_merchant and the sign, every item its
-// own out_request_no (and coupon_code, customize_send_time). The signature
-// covers the same indexed names as MiniProgram's, with cardId as stock_id{n}.
+// SignAddCardList signs coupons for JSAPI发券, wx.addCard({cardList}): the
+// first item's cardExt carries send_coupon_merchant and the sign, every item
+// its own out_request_no (and coupon_code, customize_send_time). The
+// signature covers the same indexed names as SignMiniProgram's, with cardId
+// as stock_id{n}.
 // At most MaxCouponsPerCall coupons, MaxCouponsPerStockPerCall of a stock
 // (FAQ Q7).
 //
 // wx.addCard sends 商家券 from an H5 page in WeChat (JS-SDK), not from a mini
 // program: the official FAQ (Q6) says 商家券H5的Jsapi已经支持拉起插卡,但是小程序
 // 的jsapi目前还不支持,小程序内目前只能通过小程序插件来领取商家券. Inside a mini
-// program use MiniProgram (the plugin).
-func (s *CouponSigner) AddCardList(sendMerchant string, items ...SendCouponItem) ([]AddCardItem, error) {
+// program use SignMiniProgram (the plugin).
+func (s *CouponSigner) SignAddCardList(items ...SendCouponItem) ([]AddCardItem, error) {
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
 	var v validator
-	v.sendMerchant(sendMerchant)
 	v.channelItems("cardList", items, channelJSAPI)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	sign := s.sign(indexedParams(sendMerchant, items, false))
+	sign := s.sign(indexedParams(s.merchant, items, false))
 	out := make([]AddCardItem, len(items))
 	for i, it := range items {
 		ext := cardExt{OutRequestNo: it.OutRequestNo, CouponCode: it.CouponCode, CustomizeSendTime: formatSendTime(it.CustomizeSendTime)}
 		if i == 0 {
-			ext.SendCouponMerchant, ext.Sign = sendMerchant, sign
+			ext.SendCouponMerchant, ext.Sign = s.merchant, sign
 		}
 		b, err := json.Marshal(ext)
 		if err != nil {

@@ -71,9 +71,9 @@ func refString(params url.Values, key string) string {
 
 const testV2Key = "Abcdefghij0123456789KLMNOPqrstuv"
 
-func newSigner(t testing.TB, key string) *busifavor.CouponSigner {
+func newSigner(t testing.TB, sendCouponMerchant, key string) *busifavor.CouponSigner {
 	t.Helper()
-	s, err := busifavor.NewCouponSigner(key)
+	s, err := busifavor.NewCouponSigner(sendCouponMerchant, key)
 	require.NoError(t, err)
 	return s
 }
@@ -94,9 +94,9 @@ func miniProgramParams(c *busifavor.MiniProgramCoupons) url.Values {
 }
 
 func TestMiniProgramSignatureMatchesTheReference(t *testing.T) {
-	s := newSigner(t, testV2Key)
+	s := newSigner(t, "10016226", testV2Key)
 	sendTime := time.Now().Truncate(time.Second)
-	c, err := s.MiniProgram("10016226",
+	c, err := s.SignMiniProgram(
 		busifavor.SendCouponItem{StockID: "1234567", OutRequestNo: "abc123"},
 		busifavor.SendCouponItem{StockID: "2345678", OutRequestNo: "123abc", CouponCode: "asdsada", CustomizeSendTime: sendTime},
 		busifavor.SendCouponItem{StockID: "2345678", OutRequestNo: "x-1_2|3*4", CreateCouponMerchant: "10016226"})
@@ -115,7 +115,7 @@ func TestMiniProgramSignatureMatchesTheReference(t *testing.T) {
 // coupon_code): the SDK's parameters, run through the reference, give
 // exactly those strings, so the SDK signs what the pages sign.
 func TestMiniProgramSignsThePagesExampleStrings(t *testing.T) {
-	s := newSigner(t, testV2Key)
+	s := newSigner(t, "10016226", testV2Key)
 	for _, tc := range []struct {
 		items []busifavor.SendCouponItem
 		want  string
@@ -127,7 +127,7 @@ func TestMiniProgramSignsThePagesExampleStrings(t *testing.T) {
 		{[]busifavor.SendCouponItem{{StockID: "1234567", OutRequestNo: "abc123", CouponCode: "asdsada"}},
 			"coupon_code0=asdsada&out_request_no0=abc123&send_coupon_merchant=10016226&stock_id0=1234567&key=" + testV2Key},
 	} {
-		c, err := s.MiniProgram("10016226", tc.items...)
+		c, err := s.SignMiniProgram(tc.items...)
 		require.NoError(t, err)
 		assert.Equal(t, tc.want, refString(miniProgramParams(c), testV2Key))
 		assert.Equal(t, refSign(miniProgramParams(c), testV2Key, false), c.Sign)
@@ -135,8 +135,8 @@ func TestMiniProgramSignsThePagesExampleStrings(t *testing.T) {
 }
 
 func TestH5URLMatchesTheReference(t *testing.T) {
-	s := newSigner(t, testV2Key)
-	raw, err := s.H5URL("123456789", "oiSFDIOoijdsf", busifavor.SendCouponItem{
+	s := newSigner(t, "123456789", testV2Key)
+	raw, err := s.SignH5URL("oiSFDIOoijdsf", busifavor.SendCouponItem{
 		StockID: "1234567890000000", OutRequestNo: "201911280000", CouponCode: `A-1/2\3|4_5`, CustomizeSendTime: time.Now()})
 	require.NoError(t, err)
 	base, fragment, ok := strings.Cut(raw, "#")
@@ -158,8 +158,8 @@ func TestH5URLMatchesTheReference(t *testing.T) {
 }
 
 func TestAddCardListMatchesTheReference(t *testing.T) {
-	s := newSigner(t, testV2Key)
-	list, err := s.AddCardList("10195878",
+	s := newSigner(t, "10195878", testV2Key)
+	list, err := s.SignAddCardList(
 		busifavor.SendCouponItem{StockID: "1069587740", OutRequestNo: "mch_send_199945614"},
 		busifavor.SendCouponItem{StockID: "1069587740", OutRequestNo: "mch_send_1678945612"},
 		busifavor.SendCouponItem{StockID: "1069587740", OutRequestNo: "mch_send_1678945614", CouponCode: "HDFS1069773985"},
@@ -206,16 +206,46 @@ func TestTheH5PageExampleURLIsRefused(t *testing.T) {
 
 func TestCouponSignerRefusesBadKeysWithoutShowingThem(t *testing.T) {
 	for _, key := range []string{"", "short", testV2Key + "x", "Abcdefghij0123456789KLMNOPqrst-v", "Abcdefghij0123456789KLMNOPqrst v"} {
-		_, err := busifavor.NewCouponSigner(key)
+		_, err := busifavor.NewCouponSigner("10016226", key)
 		require.Error(t, err, key)
+		assert.NotErrorIs(t, err, busifavor.ErrValidation, "the merchant is fine")
 		if len(key) > 3 {
 			assert.NotContains(t, err.Error(), key)
 		}
 	}
 }
 
+// TestCouponSignerTakesItsMerchantAtConstruction: the sending merchant is
+// checked once, when the signer is made, at both ends of its rule (8 to 15
+// digits, never & or =), together with the key; every signature names it.
+func TestCouponSignerTakesItsMerchantAtConstruction(t *testing.T) {
+	for _, tc := range []struct {
+		merchant string
+		ok       bool
+	}{
+		{"1234567", false}, {"12345678", true}, {"123456789012345", true}, {"1234567890123456", false},
+		{"1001622a", false}, {"10016226&x=1", false}, {"10016226=1", false}, {"", false},
+	} {
+		s, err := busifavor.NewCouponSigner(tc.merchant, testV2Key)
+		if tc.ok {
+			require.NoError(t, err, tc.merchant)
+			c, err := s.SignMiniProgram(busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a"})
+			require.NoError(t, err)
+			assert.Equal(t, tc.merchant, c.SendCouponMerchant)
+			assert.Contains(t, s.String(), tc.merchant)
+			continue
+		}
+		assert.Nil(t, s, tc.merchant)
+		assert.Equal(t, []string{"send_coupon_merchant"}, violations(t, err), tc.merchant)
+	}
+	// A bad merchant and a bad key are reported together.
+	_, err := busifavor.NewCouponSigner("1001", "short")
+	assert.Equal(t, []string{"send_coupon_merchant"}, violations(t, err))
+	assert.ErrorContains(t, err, "APIv2 key must be 32")
+}
+
 func TestCouponSignerNeverPrintsItsKey(t *testing.T) {
-	s := newSigner(t, testV2Key)
+	s := newSigner(t, "10016226", testV2Key)
 	var outs []string
 	for _, verb := range formatVerbs {
 		outs = append(outs, fmt.Sprintf(verb, s), fmt.Sprintf(verb, *s))
@@ -227,7 +257,7 @@ func TestCouponSignerNeverPrintsItsKey(t *testing.T) {
 	require.NoError(t, err)
 	outs = append(outs, logs.String(), string(j))
 	// A bad call's error does not name it either.
-	_, verr := s.MiniProgram("", busifavor.SendCouponItem{})
+	_, verr := s.SignMiniProgram(busifavor.SendCouponItem{})
 	outs = append(outs, verr.Error())
 	for _, out := range outs {
 		assert.NotContains(t, out, testV2Key)
@@ -248,7 +278,7 @@ func keyForms(key string) []string {
 // unexported field, prints at most an address of the key: fmt prints an
 // unexported field by reflection, without calling Format.
 func TestCouponSignerHeldByValueNeverPrintsItsKey(t *testing.T) {
-	s := newSigner(t, testV2Key)
+	s := newSigner(t, "10016226", testV2Key)
 	type hidden struct {
 		name   string
 		signer busifavor.CouponSigner
@@ -277,24 +307,24 @@ func TestCouponSignerHeldByValueNeverPrintsItsKey(t *testing.T) {
 
 	// A signer not made by NewCouponSigner has no key and signs nothing.
 	var zero busifavor.CouponSigner
-	_, err := zero.MiniProgram("10016226", busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a"})
+	_, err := zero.SignMiniProgram(busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a"})
 	assert.ErrorContains(t, err, "NewCouponSigner")
-	_, err = zero.H5URL("10016226", "o1", busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a"})
+	_, err = zero.SignH5URL("o1", busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a"})
 	assert.Error(t, err)
-	_, err = zero.AddCardList("10016226", busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a"})
+	_, err = zero.SignAddCardList(busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a"})
 	assert.Error(t, err)
 }
 
 // Item 1 (security): the V2 signature joins raw values as k=v&k=v, so an
-// open_id of "o…&out_request_no=X999&stock_id=S&zz=" would make H5URL sign
+// open_id of "o…&out_request_no=X999&stock_id=S&zz=" would make SignH5URL sign
 // a stock and a number the merchant never chose. Every signed value of
 // every channel is checked against its character set, and & and = are
 // refused with a *ValidationError naming the field.
 func TestSignedValuesCannotCarryAnotherParameter(t *testing.T) {
-	s := newSigner(t, testV2Key)
 	const mch = "10016226"
+	s := newSigner(t, mch, testV2Key)
 	attack := "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o&out_request_no=X999&stock_id=1212000000000999&zz="
-	raw, err := s.H5URL(mch, attack, busifavor.SendCouponItem{StockID: "1212000000000001", OutRequestNo: "order1"})
+	raw, err := s.SignH5URL(attack, busifavor.SendCouponItem{StockID: "1212000000000001", OutRequestNo: "order1"})
 	assert.Empty(t, raw, "nothing signed")
 	require.Equal(t, []string{"open_id"}, violations(t, err))
 	assert.Contains(t, err.Error(), "&")
@@ -303,39 +333,39 @@ func TestSignedValuesCannotCarryAnotherParameter(t *testing.T) {
 	item := func() busifavor.SendCouponItem {
 		return busifavor.SendCouponItem{StockID: "1212000000000001", OutRequestNo: "order1"}
 	}
-	type call func(sendMerchant, openid string, it busifavor.SendCouponItem) error
-	mini := func(m, _ string, it busifavor.SendCouponItem) error { _, err := s.MiniProgram(m, it); return err }
-	h5 := func(m, o string, it busifavor.SendCouponItem) error { _, err := s.H5URL(m, o, it); return err }
-	jsapi := func(m, _ string, it busifavor.SendCouponItem) error { _, err := s.AddCardList(m, it); return err }
+	type call func(openid string, it busifavor.SendCouponItem) error
+	mini := func(_ string, it busifavor.SendCouponItem) error { _, err := s.SignMiniProgram(it); return err }
+	h5 := func(o string, it busifavor.SendCouponItem) error { _, err := s.SignH5URL(o, it); return err }
+	jsapi := func(_ string, it busifavor.SendCouponItem) error { _, err := s.SignAddCardList(it); return err }
 	for _, ch := range []struct {
 		name   string
 		call   call
 		prefix string // how the channel names an item's field
-	}{{"MiniProgram", mini, "send_coupon_params[0]."}, {"H5URL", h5, ""}, {"AddCardList", jsapi, "cardList[0]."}} {
+	}{{"SignMiniProgram", mini, "send_coupon_params[0]."}, {"SignH5URL", h5, ""}, {"SignAddCardList", jsapi, "cardList[0]."}} {
 		for _, sep := range []string{"&", "="} {
 			cases := []struct {
 				field string
 				call  func() error
 			}{
-				{"send_coupon_merchant", func() error { return ch.call(mch+sep+"1", "o1", item()) }},
-				{ch.prefix + "stock_id", func() error { it := item(); it.StockID += sep + "1"; return ch.call(mch, "o1", it) }},
-				{ch.prefix + "out_request_no", func() error { it := item(); it.OutRequestNo += sep + "a"; return ch.call(mch, "o1", it) }},
-				{ch.prefix + "coupon_code", func() error { it := item(); it.CouponCode = "CODE" + sep + "1"; return ch.call(mch, "o1", it) }},
+				{"send_coupon_merchant", func() error { _, err := busifavor.NewCouponSigner(mch+sep+"1", testV2Key); return err }},
+				{ch.prefix + "stock_id", func() error { it := item(); it.StockID += sep + "1"; return ch.call("o1", it) }},
+				{ch.prefix + "out_request_no", func() error { it := item(); it.OutRequestNo += sep + "a"; return ch.call("o1", it) }},
+				{ch.prefix + "coupon_code", func() error { it := item(); it.CouponCode = "CODE" + sep + "1"; return ch.call("o1", it) }},
 			}
 			switch ch.name {
-			case "H5URL":
+			case "SignH5URL":
 				cases = append(cases, struct {
 					field string
 					call  func() error
-				}{"open_id", func() error { return ch.call(mch, "o1"+sep+"x", item()) }})
-			case "MiniProgram":
+				}{"open_id", func() error { return ch.call("o1"+sep+"x", item()) }})
+			case "SignMiniProgram":
 				cases = append(cases, struct {
 					field string
 					call  func() error
 				}{ch.prefix + "create_coupon_merchant", func() error {
 					it := item()
 					it.CreateCouponMerchant = mch + sep + "1"
-					return ch.call(mch, "o1", it)
+					return ch.call("o1", it)
 				}})
 			}
 			for _, tc := range cases {
@@ -360,16 +390,18 @@ func TestSignedValuesCannotCarryAnotherParameter(t *testing.T) {
 		{"o1", busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a-1"}, "out_request_no"},
 		{"o1", busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a", CouponCode: "A B"}, "coupon_code"},
 	} {
-		_, err := s.H5URL(mch, tc.openid, tc.it)
+		_, err := s.SignH5URL(tc.openid, tc.it)
 		if tc.bad == "" {
 			assert.NoError(t, err, tc.openid)
 		} else {
 			assert.Equal(t, []string{tc.bad}, violations(t, err), tc.openid)
 		}
 	}
-	_, err = s.MiniProgram("1001622a", busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a-1|2*3_4", CreateCouponMerchant: "1001622b"})
-	assert.Equal(t, []string{"send_coupon_merchant", "send_coupon_params[0].create_coupon_merchant"}, violations(t, err))
-	_, err = s.MiniProgram(mch, busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a-1|2*3_4", CreateCouponMerchant: mch})
+	_, err = busifavor.NewCouponSigner("1001622a", testV2Key)
+	assert.Equal(t, []string{"send_coupon_merchant"}, violations(t, err))
+	_, err = s.SignMiniProgram(busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a-1|2*3_4", CreateCouponMerchant: "1001622b"})
+	assert.Equal(t, []string{"send_coupon_params[0].create_coupon_merchant"}, violations(t, err))
+	_, err = s.SignMiniProgram(busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a-1|2*3_4", CreateCouponMerchant: mch})
 	assert.NoError(t, err)
 }
 
@@ -381,40 +413,40 @@ func violations(t *testing.T, err error) []string {
 }
 
 func TestChannelsReportEveryViolationAtOnce(t *testing.T) {
-	s := newSigner(t, testV2Key)
+	s := newSigner(t, "10016226", testV2Key)
 	long := strings.Repeat("1", 129)
 	bad := busifavor.SendCouponItem{StockID: strings.Repeat("9", 21), OutRequestNo: "no spaces", CouponCode: "code with space",
 		CustomizeSendTime: time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)}
 
-	c, err := s.MiniProgram("1001", bad, busifavor.SendCouponItem{StockID: "1", OutRequestNo: "no spaces"})
+	c, err := s.SignMiniProgram(bad, busifavor.SendCouponItem{StockID: "1", OutRequestNo: "no spaces"})
 	assert.Nil(t, c, "nothing is signed")
-	assert.Equal(t, []string{"send_coupon_merchant", "send_coupon_params[0].stock_id", "send_coupon_params[0].out_request_no",
+	assert.Equal(t, []string{"send_coupon_params[0].stock_id", "send_coupon_params[0].out_request_no",
 		"send_coupon_params[0].coupon_code", "send_coupon_params[0].customize_send_time",
 		"send_coupon_params[1].out_request_no"}, violations(t, err))
 
-	_, err = s.H5URL("10016226", long, busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a_b", CouponCode: long, CreateCouponMerchant: "10016226"})
+	_, err = s.SignH5URL(long, busifavor.SendCouponItem{StockID: "1", OutRequestNo: "a_b", CouponCode: long, CreateCouponMerchant: "10016226"})
 	assert.Equal(t, []string{"open_id", "out_request_no", "coupon_code", "create_coupon_merchant"}, violations(t, err))
 
 	var eleven []busifavor.SendCouponItem
 	for i := range 11 {
 		eleven = append(eleven, busifavor.SendCouponItem{StockID: strconv.Itoa(i % 5), OutRequestNo: "n" + strconv.Itoa(i)})
 	}
-	_, err = s.AddCardList("10016226", eleven...)
+	_, err = s.SignAddCardList(eleven...)
 	assert.Equal(t, []string{"cardList"}, violations(t, err))
 	four := []busifavor.SendCouponItem{{StockID: "7", OutRequestNo: "a"}, {StockID: "7", OutRequestNo: "b"}, {StockID: "7", OutRequestNo: "c"}, {StockID: "7", OutRequestNo: "d"}}
-	_, err = s.AddCardList("10016226", four...)
+	_, err = s.SignAddCardList(four...)
 	assert.Equal(t, []string{"cardList[3].stock_id"}, violations(t, err))
-	_, err = s.MiniProgram("10016226")
+	_, err = s.SignMiniProgram()
 	assert.Equal(t, []string{"send_coupon_params"}, violations(t, err))
-	_, err = s.MiniProgram("10016226", busifavor.SendCouponItem{StockID: "7", OutRequestNo: "a"}, busifavor.SendCouponItem{StockID: "7", OutRequestNo: "a"})
+	_, err = s.SignMiniProgram(busifavor.SendCouponItem{StockID: "7", OutRequestNo: "a"}, busifavor.SendCouponItem{StockID: "7", OutRequestNo: "a"})
 	assert.Equal(t, []string{"send_coupon_params[1].out_request_no"}, violations(t, err), "one number twice for one stock")
 
 	// The limits themselves are allowed.
-	_, err = s.MiniProgram("10016226", eleven[:10]...)
+	_, err = s.SignMiniProgram(eleven[:10]...)
 	assert.NoError(t, err)
-	_, err = s.AddCardList("10016226", four[:3]...)
+	_, err = s.SignAddCardList(four[:3]...)
 	assert.NoError(t, err)
-	_, err = s.H5URL("10016226", strings.Repeat("o", 128), busifavor.SendCouponItem{StockID: strings.Repeat("9", 20), OutRequestNo: long[:128], CouponCode: long[:128]})
+	_, err = s.SignH5URL(strings.Repeat("o", 128), busifavor.SendCouponItem{StockID: strings.Repeat("9", 20), OutRequestNo: long[:128], CouponCode: long[:128]})
 	assert.NoError(t, err)
 }
 
@@ -447,7 +479,7 @@ func newChannelFake(t *testing.T, mode busifavor.CouponCodeMode) *channelFake {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	require.NoError(t, fake.Route("https://shop.example.com/busifavor/notify", srv.URL))
-	return &channelFake{Server: fake, signer: newSigner(t, fake.APIv2Key()), stockID: st.StockID, events: events}
+	return &channelFake{Server: fake, signer: newSigner(t, fake.MchID(), fake.APIv2Key()), stockID: st.StockID, events: events}
 }
 
 // waitEvent returns the next event the handler recorded. Deliveries run on
@@ -474,7 +506,7 @@ func TestEachChannelClaimsAndCallsBackWithItsChannel(t *testing.T) {
 	f := newChannelFake(t, busifavor.CouponCodeModeWechatPay)
 	mch := f.MchID()
 
-	c, err := f.signer.MiniProgram(mch, busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "mp1", CustomizeSendTime: f.Now()})
+	c, err := f.signer.SignMiniProgram(busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "mp1", CustomizeSendTime: f.Now()})
 	require.NoError(t, err)
 	res := f.claimMP(t, "oUser1", c)
 	require.Len(t, res.SendCouponResult, 1)
@@ -488,7 +520,7 @@ func TestEachChannelClaimsAndCallsBackWithItsChannel(t *testing.T) {
 	again := f.claimMP(t, "oUser1", c)
 	assert.Equal(t, busifavor.SendCouponResultCodeDupRequest, again.SendCouponResult[0].Code)
 
-	list, err := f.signer.AddCardList(mch, busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "js1"},
+	list, err := f.signer.SignAddCardList(busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "js1"},
 		busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "js2"})
 	require.NoError(t, err)
 	codes, err := f.AddCard("oUser2", list)
@@ -498,7 +530,7 @@ func TestEachChannelClaimsAndCallsBackWithItsChannel(t *testing.T) {
 		assert.Equal(t, busifavor.SendChannelJSAPI, f.waitEvent(t).Coupon.SendChannel)
 	}
 
-	raw, err := f.signer.H5URL(mch, "oUser3", busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "h51"})
+	raw, err := f.signer.SignH5URL("oUser3", busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "h51"})
 	require.NoError(t, err)
 	code, err := f.OpenH5URL(raw)
 	require.NoError(t, err)
@@ -528,7 +560,7 @@ type mistake struct {
 
 func TestMiniProgramMistakes(t *testing.T) {
 	sign := func(f *channelFake, key string, items ...busifavor.SendCouponItem) *busifavor.MiniProgramCoupons {
-		c, err := newSigner(t, key).MiniProgram(f.MchID(), items...)
+		c, err := newSigner(t, f.MchID(), key).SignMiniProgram(items...)
 		require.NoError(t, err)
 		return c
 	}
@@ -564,7 +596,7 @@ func TestMiniProgramMistakes(t *testing.T) {
 			return f.mpRefusal(t, "o1", c)
 		}, mpSignError, "参数"},
 		{"a sub-merchant as send_coupon_merchant", func(t *testing.T, f *channelFake) error {
-			c, err := newSigner(t, f.APIv2Key()).MiniProgram("1900000109", item(f))
+			c, err := newSigner(t, "1900000109", f.APIv2Key()).SignMiniProgram(item(f))
 			require.NoError(t, err)
 			return f.mpRefusal(t, "o1", c)
 		}, mpSignError, "服务商"},
@@ -580,7 +612,7 @@ func TestMiniProgramMistakes(t *testing.T) {
 
 func TestH5Mistakes(t *testing.T) {
 	link := func(t *testing.T, f *channelFake, key, merchant string) string {
-		raw, err := newSigner(t, key).H5URL(merchant, "o1", busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "h51", CustomizeSendTime: f.Now()})
+		raw, err := newSigner(t, merchant, key).SignH5URL("o1", busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "h51", CustomizeSendTime: f.Now()})
 		require.NoError(t, err)
 		return raw
 	}
@@ -652,7 +684,7 @@ func TestH5Mistakes(t *testing.T) {
 
 func TestAddCardMistakes(t *testing.T) {
 	list := func(t *testing.T, f *channelFake, key, merchant string) []busifavor.AddCardItem {
-		l, err := newSigner(t, key).AddCardList(merchant, busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "js1"},
+		l, err := newSigner(t, merchant, key).SignAddCardList(busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "js1"},
 			busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "js2", CustomizeSendTime: f.Now()})
 		require.NoError(t, err)
 		return l
@@ -766,7 +798,7 @@ func TestClaimsFollowTheStocksRules(t *testing.T) {
 	for i := range 3 {
 		items = append(items, busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "u" + strconv.Itoa(i)})
 	}
-	c, err := f.signer.MiniProgram(f.MchID(), items...)
+	c, err := f.signer.SignMiniProgram(items...)
 	require.NoError(t, err)
 	res := f.claimMP(t, "o9", c)
 	assert.Equal(t, busifavor.MiniProgramErrCodeOK, res.ErrCode)
@@ -774,7 +806,7 @@ func TestClaimsFollowTheStocksRules(t *testing.T) {
 	for range 3 {
 		f.waitEvent(t)
 	}
-	c, err = f.signer.MiniProgram(f.MchID(), busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "u3"},
+	c, err = f.signer.SignMiniProgram(busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "u3"},
 		busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "u4"}, busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "u5"})
 	require.NoError(t, err)
 	res = f.claimMP(t, "o9", c)
@@ -782,16 +814,16 @@ func TestClaimsFollowTheStocksRules(t *testing.T) {
 	assert.Empty(t, res.SendCouponResult[2].CouponCode)
 
 	api := newChannelFake(t, busifavor.CouponCodeModeMerchantAPI)
-	c, err = api.signer.MiniProgram(api.MchID(), busifavor.SendCouponItem{StockID: api.stockID, OutRequestNo: "a1"})
+	c, err = api.signer.SignMiniProgram(busifavor.SendCouponItem{StockID: api.stockID, OutRequestNo: "a1"})
 	require.NoError(t, err)
 	err = api.mpRefusal(t, "o1", c)
 	assert.Equal(t, string(busifavor.MiniProgramErrCodeParamError), claimCode(t, err), "H5 page: coupon_code 则必填 for MERCHANT_API")
-	c, err = api.signer.MiniProgram(api.MchID(), busifavor.SendCouponItem{StockID: api.stockID, OutRequestNo: "a2", CouponCode: "MINE-0001"})
+	c, err = api.signer.SignMiniProgram(busifavor.SendCouponItem{StockID: api.stockID, OutRequestNo: "a2", CouponCode: "MINE-0001"})
 	require.NoError(t, err)
 	res = api.claimMP(t, "o1", c)
 	assert.Equal(t, []busifavor.SendCouponResultCode{"SUCCESS"}, resultCodes(res))
 	assert.Equal(t, "MINE-0001", res.SendCouponResult[0].CouponCode)
-	c, err = api.signer.MiniProgram(api.MchID(), busifavor.SendCouponItem{StockID: api.stockID, OutRequestNo: "a3", CouponCode: "MINE-0001"})
+	c, err = api.signer.SignMiniProgram(busifavor.SendCouponItem{StockID: api.stockID, OutRequestNo: "a3", CouponCode: "MINE-0001"})
 	require.NoError(t, err)
 	res = api.claimMP(t, "o2", c)
 	assert.Equal(t, []busifavor.SendCouponResultCode{"DUPREQUEST"}, resultCodes(res), "FAQ Q3: a coupon_code given again")
@@ -818,7 +850,7 @@ func TestMiniProgramClaimsAnswerWithThePluginsCodes(t *testing.T) {
 	paused, err := client.CreateStock(ctx, later)
 	require.NoError(t, err)
 
-	c, err := f.signer.MiniProgram(f.MchID(),
+	c, err := f.signer.SignMiniProgram(
 		busifavor.SendCouponItem{StockID: one.StockID, OutRequestNo: "n1"},    // one of the stock's two
 		busifavor.SendCouponItem{StockID: paused.StockID, OutRequestNo: "n1"}, // not sending yet
 		busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "n1"},      // fine
@@ -835,20 +867,20 @@ func TestMiniProgramClaimsAnswerWithThePluginsCodes(t *testing.T) {
 	f.waitEvent(t)
 	f.waitEvent(t) // one event per SUCCESS
 
-	c, err = f.signer.MiniProgram(f.MchID(), busifavor.SendCouponItem{StockID: one.StockID, OutRequestNo: "n3"})
+	c, err = f.signer.SignMiniProgram(busifavor.SendCouponItem{StockID: one.StockID, OutRequestNo: "n3"})
 	require.NoError(t, err)
 	assert.Equal(t, []busifavor.SendCouponResultCode{"SUCCESS"}, resultCodes(f.claimMP(t, "oUser2", c)), "the stock's last coupon")
 	f.waitEvent(t)
 	assert.Equal(t, []busifavor.SendCouponResultCode{"NOTENOUGH"}, resultCodes(f.claimMP(t, "oUser3", c)), "max_coupons given out")
 
 	// The whole call refused: the plugin page's codes.
-	bad, err := newSigner(t, f.APIv3Key()).MiniProgram(f.MchID(), busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "n9"})
+	bad, err := newSigner(t, f.MchID(), f.APIv3Key()).SignMiniProgram(busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "n9"})
 	require.NoError(t, err)
 	assert.Equal(t, "SIGN_ERROR", claimCode(t, f.mpRefusal(t, "oUser1", bad)))
-	c, err = f.signer.MiniProgram(f.MchID(), busifavor.SendCouponItem{StockID: "9999999", OutRequestNo: "n9"})
+	c, err = f.signer.SignMiniProgram(busifavor.SendCouponItem{StockID: "9999999", OutRequestNo: "n9"})
 	require.NoError(t, err)
 	assert.Equal(t, "PARAM_ERROR", claimCode(t, f.mpRefusal(t, "oUser1", c)), "no such stock")
-	c, err = f.signer.MiniProgram(f.MchID(), busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "n9"})
+	c, err = f.signer.SignMiniProgram(busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "n9"})
 	require.NoError(t, err)
 	assert.Equal(t, "USER_GET_FAILED", claimCode(t, f.mpRefusal(t, "", c)))
 	assert.Equal(t, "PARAM_ERROR", claimCode(t, f.mpRefusal(t, "oUser1", nil)))
@@ -873,7 +905,7 @@ func TestClaimsAreKeyedByStockUserAndNumber(t *testing.T) {
 	other, err := client.CreateStock(ctx, req)
 	require.NoError(t, err)
 	claim := func(openid, stockID string) busifavor.MiniProgramCouponResult {
-		c, err := f.signer.MiniProgram(f.MchID(), busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "n1"})
+		c, err := f.signer.SignMiniProgram(busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "n1"})
 		require.NoError(t, err)
 		res := f.claimMP(t, openid, c)
 		require.Len(t, res.SendCouponResult, 1)
@@ -893,11 +925,11 @@ func TestClaimsAreKeyedByStockUserAndNumber(t *testing.T) {
 	assert.Equal(t, busifavor.SendCouponResultCodeDupRequest, claim("o1", other.StockID).Code, "the same claim again")
 
 	// The other channels key claims the same way.
-	raw, err := f.signer.H5URL(f.MchID(), "o3", busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "n1"})
+	raw, err := f.signer.SignH5URL("o3", busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "n1"})
 	require.NoError(t, err)
 	h5, err := f.OpenH5URL(raw)
 	require.NoError(t, err)
-	list, err := f.signer.AddCardList(f.MchID(), busifavor.SendCouponItem{StockID: other.StockID, OutRequestNo: "n1"})
+	list, err := f.signer.SignAddCardList(busifavor.SendCouponItem{StockID: other.StockID, OutRequestNo: "n1"})
 	require.NoError(t, err)
 	js, err := f.AddCard("o3", list)
 	require.NoError(t, err)
@@ -928,30 +960,30 @@ func TestChannelLimitsAsThePagesStateThem(t *testing.T) {
 	}
 
 	// The mini program: ten of one stock pass in the SDK and the fake, eleven not.
-	c, err := f.signer.MiniProgram(f.MchID(), items(10, st.StockID)...)
+	c, err := f.signer.SignMiniProgram(items(10, st.StockID)...)
 	require.NoError(t, err)
 	res := f.claimMP(t, "o1", c)
 	assert.Len(t, res.SendCouponResult, 10)
 	for _, r := range res.SendCouponResult {
 		assert.Equal(t, busifavor.SendCouponResultCodeSuccess, r.Code)
 	}
-	_, err = f.signer.MiniProgram(f.MchID(), items(11, st.StockID)...)
+	_, err = f.signer.SignMiniProgram(items(11, st.StockID)...)
 	assert.Equal(t, []string{"send_coupon_params"}, violations(t, err))
 	c.SendCouponParams = append(c.SendCouponParams, busifavor.MiniProgramCouponParam{StockID: st.StockID, OutRequestNo: "n10"})
 	assert.Equal(t, "PARAM_ERROR", claimCode(t, f.mpRefusal(t, "o2", c)), "eleven by hand")
 
 	// wx.addCard: three of a stock pass, four not.
-	list, err := f.signer.AddCardList(f.MchID(), items(3, st.StockID)...)
+	list, err := f.signer.SignAddCardList(items(3, st.StockID)...)
 	require.NoError(t, err)
 	codes, err := f.AddCard("o3", list)
 	require.NoError(t, err)
 	assert.Len(t, codes, 3)
-	_, err = f.signer.AddCardList(f.MchID(), items(4, st.StockID)...)
+	_, err = f.signer.SignAddCardList(items(4, st.StockID)...)
 	assert.Equal(t, []string{"cardList[3].stock_id"}, violations(t, err))
-	four, err := f.signer.AddCardList(f.MchID(), items(4, "1")...)
+	four, err := f.signer.SignAddCardList(items(4, "1")...)
 	assert.Error(t, err)
 	assert.Nil(t, four)
-	four, err = f.signer.AddCardList(f.MchID(), append(items(3, st.StockID), busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "x"})...)
+	four, err = f.signer.SignAddCardList(append(items(3, st.StockID), busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "x"})...)
 	require.NoError(t, err)
 	four[3].CardID = st.StockID // by hand: four of one stock, re-signed
 	four = resignAddCard(t, f, four)
@@ -960,10 +992,10 @@ func TestChannelLimitsAsThePagesStateThem(t *testing.T) {
 
 	// One number for two stocks in one call.
 	two := []busifavor.SendCouponItem{{StockID: st.StockID, OutRequestNo: "same"}, {StockID: f.stockID, OutRequestNo: "same"}}
-	c, err = f.signer.MiniProgram(f.MchID(), two...)
+	c, err = f.signer.SignMiniProgram(two...)
 	require.NoError(t, err)
 	assert.Equal(t, []busifavor.SendCouponResultCode{"SUCCESS", "SUCCESS"}, resultCodes(f.claimMP(t, "o5", c)))
-	list, err = f.signer.AddCardList(f.MchID(), two...)
+	list, err = f.signer.SignAddCardList(two...)
 	require.NoError(t, err)
 	codes, err = f.AddCard("o6", list)
 	require.NoError(t, err)
@@ -1010,7 +1042,7 @@ func TestClaimsAcceptWhatThePagesSayIsIgnored(t *testing.T) {
 	require.NoError(t, err)
 
 	item := busifavor.SendCouponItem{StockID: st.StockID, OutRequestNo: "m1", CouponCode: "MINE-0001", CustomizeSendTime: f.Now().Add(-time.Hour)}
-	c, err := f.signer.MiniProgram(f.MchID(), item)
+	c, err := f.signer.SignMiniProgram(item)
 	require.NoError(t, err)
 	res := f.claimMP(t, "o1", c)
 	require.Equal(t, []busifavor.SendCouponResultCode{"SUCCESS"}, resultCodes(res))
@@ -1020,12 +1052,12 @@ func TestClaimsAcceptWhatThePagesSayIsIgnored(t *testing.T) {
 	assert.Equal(t, st.StockID, uc.StockID)
 
 	item.OutRequestNo = "h1"
-	raw, err := f.signer.H5URL(f.MchID(), "o2", item)
+	raw, err := f.signer.SignH5URL("o2", item)
 	require.NoError(t, err)
 	_, err = f.OpenH5URL(raw)
 	assert.NoError(t, err)
 	item.OutRequestNo = "j1"
-	list, err := f.signer.AddCardList(f.MchID(), item)
+	list, err := f.signer.SignAddCardList(item)
 	require.NoError(t, err)
 	_, err = f.AddCard("o3", list)
 	assert.NoError(t, err)
@@ -1034,7 +1066,7 @@ func TestClaimsAcceptWhatThePagesSayIsIgnored(t *testing.T) {
 // BenchmarkMiniProgram10 signs a 10-coupon mini-program call (target: under
 // 20 µs).
 func BenchmarkMiniProgram10(b *testing.B) {
-	s := newSigner(b, testV2Key)
+	s := newSigner(b, "10016226", testV2Key)
 	items := make([]busifavor.SendCouponItem, 10)
 	for i := range items {
 		items[i] = busifavor.SendCouponItem{StockID: "12000000" + strconv.Itoa(i/3), OutRequestNo: "order20240101" + strconv.Itoa(i),
@@ -1042,7 +1074,7 @@ func BenchmarkMiniProgram10(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := s.MiniProgram("10016226", items...); err != nil {
+		if _, err := s.SignMiniProgram(items...); err != nil {
 			b.Fatal(err)
 		}
 	}

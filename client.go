@@ -185,7 +185,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, query url.Valu
 		}
 		var apiErr *APIError
 		if errors.As(err, &apiErr) {
-			apiErr.op = op
+			apiErr.Operation = op
 			lastAPI = apiErr
 		}
 		if ctx.Err() != nil {

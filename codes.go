@@ -177,8 +177,8 @@ type DeleteCouponCodeResponse struct {
 // ExistCodes, refused ones in FailCodes: a 2xx answer does not mean every
 // code was stored. It is retried like a GET: UploadRequestNo makes a repeated
 // upload store the codes once. A stock in another code mode answers
-// ErrInvalidRequest (发券模式不合法), and so does a stock whose code quota is
-// full (上传的自定义code已达上限).
+// INVALID_REQUEST (发券模式不合法; see ErrorCodeOf), and so does a stock
+// whose code quota is full (上传的自定义code已达上限).
 //
 // WeChat Pay API: POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/upload-coupon-code.html
@@ -311,8 +311,8 @@ func (c *Client) AllCouponCodes(ctx context.Context, req ListCouponCodesRequest)
 }
 
 // GetCouponCode reads an uploaded code and, once it was sent, the user
-// coupon made from it (查询预存code详情). errors.Is(err,
-// ErrResourceNotExists) means the stock has no such code.
+// coupon made from it (查询预存code详情). ErrorCodeOf(err) ==
+// ErrorCodeResourceNotExists means the stock has no such code.
 //
 // WeChat Pay API: GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/coupon-code-info.html

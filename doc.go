@@ -108,13 +108,15 @@
 //
 //   - *APIError: WeChat Pay answered with a non-2xx status. It carries the
 //     status, the Code (kept raw when unknown; empty when the body was not a
-//     JSON error), the message, the raw detail and the Request-ID that WeChat
-//     Pay support asks for. Description and Solution return the API page's
-//     描述 and 解决方案 for it. Match meanings with the sentinels:
+//     JSON error), the message, the raw detail, the Request-ID that WeChat
+//     Pay support asks for, and the Operation (the method) that got it.
+//     Description and Solution return the API page's 描述 and 解决方案 for
+//     it. Branch on a code with ErrorCodeOf(err), the one way for every
+//     code. A sentinel exists only for a meaning beyond one code:
 //     errors.Is(err, ErrFrequencyLimited) holds for FREQUENCY_LIMITED and
-//     RATELIMIT_EXCEEDED alike, ErrNoAuth for NOAUTH and NO_AUTH.
-//     Where an endpoint gives a code a state's meaning, a state sentinel
-//     matches too: ErrCouponUsed (RESOURCE_ALREADY_EXISTS from UseCoupon),
+//     RATELIMIT_EXCEEDED alike, ErrNoAuth for NOAUTH and NO_AUTH; and where
+//     an operation gives a code a state's meaning, a state sentinel
+//     matches: ErrCouponUsed (RESOURCE_ALREADY_EXISTS from UseCoupon),
 //     ErrCouponNotUsable (RULELIMIT from UseCoupon), ErrCouponNotFound
 //     (RESOURCE_NOT_EXISTS from a coupon endpoint), ErrReceiptExists
 //     (RESOURCE_ALREADY_EXISTS from a subsidy create), ErrReceiptNotFound
@@ -145,6 +147,10 @@
 //	switch {
 //	case errors.Is(err, busifavor.ErrValidation):
 //		// fix the input
+//	case errors.Is(err, busifavor.ErrCouponUsed):
+//		// redeemed before, under another use_request_no
+//	case busifavor.ErrorCodeOf(err) == busifavor.ErrorCodeInvalidRequest:
+//		// refused as the error table says
 //	case errors.As(err, &apiErr):
 //		log.Printf("%s: %s (request id %s)", apiErr.Code, apiErr.Solution(), apiErr.RequestID)
 //	}
@@ -158,6 +164,31 @@
 //
 // IsRetryable reports whether the same request may succeed later. Error
 // strings never contain keys, the Authorization header or a request dump.
+//
+// # Testing code that uses the client
+//
+// The package exports no interface of the Client. Such an interface grows
+// with every endpoint, and adding a method to an exported interface breaks
+// every type written to implement it: aws-sdk-go v1's *iface packages
+// (s3iface.S3API, …) warn that they "will have breaking changes when the
+// service model is updated and adds new API operations", and aws-sdk-go-v2
+// ships none; its unit-testing guide has the application declare the
+// operations it needs. Go interfaces are satisfied implicitly, so declare,
+// where you use the client, the methods you call; *Client satisfies it, and
+// so does a fake:
+//
+//	type couponUser interface {
+//		UseCoupon(ctx context.Context, req busifavor.UseCouponRequest) (*busifavor.UseCouponResponse, error)
+//	}
+//
+// A fake returns the errors your code branches on by building them with the
+// fields the client sets, and they match as the client's own do:
+//
+//	&busifavor.APIError{StatusCode: 400, Code: busifavor.ErrorCodeResourceAlreadyExists, Operation: "UseCoupon"}
+//
+// matches ErrCouponUsed (see Example (ConsumerInterface)). To test over the
+// wire, busifavortest.Server plays WeChat Pay on loopback; its FailOn breaks
+// the answers to one operation, named as the method is ("UseCoupon").
 //
 // # Retries
 //

@@ -39,29 +39,26 @@ const (
 	ErrorCodeServiceUnavailable ErrorCode = "SERVICE_UNAVAILABLE"
 )
 
-// Sentinels that an *APIError matches with errors.Is, one per meaning of the
-// error table. Where WeChat Pay uses two spellings for one meaning, one
-// sentinel matches both.
+// Sentinels for a meaning WeChat Pay spells with two codes. A code with one
+// meaning and one spelling has no sentinel: branch on it with ErrorCodeOf.
 var (
-	ErrParamError            = errors.New("busifavor: PARAM_ERROR")
-	ErrSystemError           = errors.New("busifavor: SYSTEM_ERROR")
-	ErrResourceAlreadyExists = errors.New("busifavor: RESOURCE_ALREADY_EXISTS")
-	ErrResourceNotExists     = errors.New("busifavor: RESOURCE_NOT_EXISTS")
-	ErrNoAuth                = errors.New("busifavor: NOAUTH") // NOAUTH and NO_AUTH
-	ErrAppIDMchIDNotMatch    = errors.New("busifavor: APPID_MCHID_NOT_MATCH")
-	ErrMchNotExists          = errors.New("busifavor: MCH_NOT_EXISTS")
-	ErrUserNotExists         = errors.New("busifavor: USER_NOT_EXISTS")
-	ErrFrequencyLimited      = errors.New("busifavor: FREQUENCY_LIMITED") // FREQUENCY_LIMITED and RATELIMIT_EXCEEDED
-	ErrRuleLimit             = errors.New("busifavor: RULELIMIT")
-	ErrInvalidRequest        = errors.New("busifavor: INVALID_REQUEST")
-	ErrSignError             = errors.New("busifavor: SIGN_ERROR")
-	ErrServiceUnavailable    = errors.New("busifavor: SERVICE_UNAVAILABLE")
+	// ErrNoAuth is matched by an *APIError whose code is NOAUTH (the
+	// busifavor error table) or NO_AUTH (the general APIv3 table): the
+	// merchant may not do this (无权限). Not retried.
+	ErrNoAuth = errors.New("busifavor: no permission (NOAUTH, NO_AUTH)")
+	// ErrFrequencyLimited is matched by an *APIError whose code is
+	// FREQUENCY_LIMITED (the busifavor error table) or RATELIMIT_EXCEEDED
+	// (the general APIv3 table): calls came too fast. Retried with backoff
+	// (see # Retries); when it reaches you, back off further.
+	ErrFrequencyLimited = errors.New("busifavor: rate limited (FREQUENCY_LIMITED, RATELIMIT_EXCEEDED)")
 )
 
 var (
 	// ErrValidation is matched by every *ValidationError: the request broke a
-	// documented rule and nothing was sent.
-	ErrValidation = errors.New("busifavor: invalid request")
+	// documented rule and the SDK refused it before sending anything. It is
+	// not an answer of WeChat Pay's (INVALID_REQUEST and PARAM_ERROR are:
+	// see ErrorCodeOf).
+	ErrValidation = errors.New("busifavor: request refused before sending")
 
 	// ErrResponseSignature is matched when a 2xx answer fails the signature
 	// check of the core client's validator (a wrong, missing or stale
@@ -109,8 +106,8 @@ var (
 )
 
 // Sentinels for the coupon states a till branches on. An *APIError matches
-// one only when the endpoint that answered gives its code that meaning (the
-// busifavor error table's rows); it matches the code's general sentinel too.
+// one only when the operation that got it (APIError.Operation) gives its
+// code that meaning (the busifavor error table's rows).
 var (
 	// ErrCouponUsed: UseCoupon answered RESOURCE_ALREADY_EXISTS, "券已被其他
 	// 订单核销": the coupon was redeemed with another use_request_no.
@@ -150,23 +147,12 @@ func retryable(op string, err error) bool {
 	return IsRetryable(err) && !slices.Contains(moneyOps, op)
 }
 
-// codeSentinels maps each code to the sentinel it matches.
+// codeSentinels maps the codes of a two-spelling meaning to its sentinel.
 var codeSentinels = map[ErrorCode]error{
-	ErrorCodeParamError:            ErrParamError,
-	ErrorCodeSystemError:           ErrSystemError,
-	ErrorCodeResourceAlreadyExists: ErrResourceAlreadyExists,
-	ErrorCodeResourceNotExists:     ErrResourceNotExists,
-	ErrorCodeNoAuth:                ErrNoAuth,
-	ErrorCodeNoAuthGeneral:         ErrNoAuth,
-	ErrorCodeAppIDMchIDNotMatch:    ErrAppIDMchIDNotMatch,
-	ErrorCodeMchNotExists:          ErrMchNotExists,
-	ErrorCodeUserNotExists:         ErrUserNotExists,
-	ErrorCodeFrequencyLimited:      ErrFrequencyLimited,
-	ErrorCodeRateLimitExceeded:     ErrFrequencyLimited,
-	ErrorCodeRuleLimit:             ErrRuleLimit,
-	ErrorCodeInvalidRequest:        ErrInvalidRequest,
-	ErrorCodeSignError:             ErrSignError,
-	ErrorCodeServiceUnavailable:    ErrServiceUnavailable,
+	ErrorCodeNoAuth:            ErrNoAuth,
+	ErrorCodeNoAuthGeneral:     ErrNoAuth,
+	ErrorCodeFrequencyLimited:  ErrFrequencyLimited,
+	ErrorCodeRateLimitExceeded: ErrFrequencyLimited,
 }
 
 // tableRow is one row of the API page's error table.
@@ -198,10 +184,10 @@ var errorTable = []tableRow{
 	{503, ErrorCodeServiceUnavailable, "服务不可用", "请稍后使用相同参数重新调用"},
 }
 
-// CodeStatus returns the HTTP status the error table documents for code, or 0
-// when the table does not list it. Where the table lists a code under two
-// statuses (SYSTEM_ERROR), the first row wins.
-func CodeStatus(code ErrorCode) int {
+// HTTPStatus returns the HTTP status the error table documents for the code,
+// or 0 when the table does not list it. Where the table lists a code under
+// two statuses (SYSTEM_ERROR: 400 and 500), the first row wins.
+func (code ErrorCode) HTTPStatus() int {
 	if r := lookupRow(0, code); r != nil {
 		return r.status
 	}
@@ -239,9 +225,42 @@ func lookupRow(status int, code ErrorCode) *tableRow {
 	return found
 }
 
+// ErrorCodeOf returns the code of the *APIError in err's chain: the "code"
+// WeChat Pay answered, as it came. It returns "" when err holds no *APIError
+// (nil, a *ValidationError, a transport, signature or malformed-answer
+// error) or the answer's body was not a JSON error. A call that gave up
+// after several attempts holds the last *APIError any attempt got, even
+// when a later attempt got no answer.
+//
+// It is the one way to branch on a code; a sentinel exists only for a
+// meaning beyond one code (ErrCouponUsed, ErrFrequencyLimited, …):
+//
+//	switch busifavor.ErrorCodeOf(err) {
+//	case busifavor.ErrorCodeInvalidRequest:
+//		// this stock takes no uploaded codes, or its quota is full
+//	case busifavor.ErrorCodeResourceNotExists:
+//		// no such stock
+//	}
+func ErrorCodeOf(err error) ErrorCode {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Code
+	}
+	return ""
+}
+
 // APIError is an error answer from WeChat Pay: a non-2xx status with, usually,
-// a JSON body {"code","message","detail"}. Use errors.Is with the Err…
-// sentinels to branch on its meaning and errors.As to read its fields.
+// a JSON body {"code","message","detail"}. Branch on its code with
+// ErrorCodeOf, on a meaning with errors.Is and the Err… sentinels, and read
+// its fields with errors.As.
+//
+// A test double of yours can return one built by hand: errors.Is and
+// ErrorCodeOf treat it as the client's own, given the fields the client sets
+// (StatusCode, Code and Operation), as
+//
+//	&busifavor.APIError{StatusCode: 400, Code: busifavor.ErrorCodeResourceAlreadyExists, Operation: "UseCoupon"}
+//
+// matches ErrCouponUsed.
 type APIError struct {
 	// StatusCode is the HTTP status of the answer.
 	StatusCode int
@@ -263,8 +282,14 @@ type APIError struct {
 	// cut to MaxHeaderValueBytes.
 	RequestID string
 
+	// Operation is the Client method that got the answer, as "UseCoupon";
+	// a helper built on other methods (the batch upload, the Wait helpers)
+	// leaves the name of the method it called. The state sentinels depend
+	// on it: RESOURCE_ALREADY_EXISTS is ErrCouponUsed from UseCoupon and
+	// 批次已存在 from CreateStock.
+	Operation string
+
 	retryAfter time.Duration // from a Retry-After header on a 429 or 503
-	op         string        // the method that got the answer, as "UseCoupon"
 }
 
 // Bounds on what an error keeps of an answer, so that a hostile or broken
@@ -302,11 +327,15 @@ func headerValue(h http.Header, key string) string {
 	return clip(h.Get(key), MaxHeaderValueBytes)
 }
 
-// Error reports the status, code, message and request id. It never includes
-// headers or the request.
+// Error reports the operation, status, code, message and request id. It
+// never includes headers or the request.
 func (e *APIError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "busifavor: %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	b.WriteString("busifavor: ")
+	if e.Operation != "" {
+		b.WriteString(e.Operation + ": ")
+	}
+	fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Code != "" {
 		fmt.Fprintf(&b, " %s", e.Code)
 	}
@@ -319,15 +348,15 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is the sentinel for e's code, or the state
-// sentinel the answering endpoint gives it (ErrCouponUsed, …), so that
-// errors.Is(err, ErrFrequencyLimited) works on a wrapped *APIError.
+// Is reports whether target is the sentinel of e's code (ErrNoAuth,
+// ErrFrequencyLimited), or the state sentinel e's Operation gives the code
+// (ErrCouponUsed, …), so that errors.Is works on a wrapped *APIError.
 func (e *APIError) Is(target error) bool {
 	if s, ok := codeSentinels[e.Code]; ok && s == target {
 		return true
 	}
 	for _, st := range stateSentinels {
-		if st.err == target && st.code == e.Code && slices.Contains(st.ops, e.op) {
+		if st.err == target && st.code == e.Code && slices.Contains(st.ops, e.Operation) {
 			return true
 		}
 	}

@@ -18,7 +18,7 @@ import (
 // create a stock with it, sign the plugin's parameters for a user, let the
 // user claim (the fake plays WeChat Pay), receive the COUPON.SEND event
 // once however often it is delivered, and redeem the coupon.
-func ExampleCouponSigner_MiniProgram() {
+func ExampleCouponSigner_SignMiniProgram() {
 	fake := busifavortest.NewServer() // stands in for WeChat Pay
 	defer fake.Close()
 	client, err := fake.Client()
@@ -71,12 +71,13 @@ func ExampleCouponSigner_MiniProgram() {
 		log.Fatal(err)
 	}
 
-	// The backend signs the plugin's parameters with the APIv2 key.
-	signer, err := busifavor.NewCouponSigner(fake.APIv2Key())
+	// The backend signs the plugin's parameters as the sending merchant,
+	// with its APIv2 key.
+	signer, err := busifavor.NewCouponSigner(fake.MchID(), fake.APIv2Key())
 	if err != nil {
 		log.Fatal(err)
 	}
-	params, err := signer.MiniProgram(fake.MchID(), busifavor.SendCouponItem{StockID: stock.StockID, OutRequestNo: "newcomer20240001"})
+	params, err := signer.SignMiniProgram(busifavor.SendCouponItem{StockID: stock.StockID, OutRequestNo: "newcomer20240001"})
 	if err != nil {
 		log.Fatal(err)
 	}

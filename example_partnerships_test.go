@@ -50,11 +50,11 @@ func ExampleClient_BuildPartnership() {
 	fmt.Println("partnership", p.State)
 
 	// The partner's backend signs with its own APIv2 key, as the sender.
-	signer, err := busifavor.NewCouponSigner(partnerAPIv2Key)
+	signer, err := busifavor.NewCouponSigner(partnerMchID, partnerAPIv2Key)
 	if err != nil {
 		log.Fatal(err)
 	}
-	params, err := signer.MiniProgram(partnerMchID, busifavor.SendCouponItem{StockID: stock.StockID, OutRequestNo: "joint20240001"})
+	params, err := signer.SignMiniProgram(busifavor.SendCouponItem{StockID: stock.StockID, OutRequestNo: "joint20240001"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func ExampleClient_BuildPartnership() {
 	if _, err := client.TerminatePartnership(ctx, busifavor.TerminatePartnershipRequest{IdempotencyKey: "end-joint-1", Partner: partner, AuthorizedData: stockData}); err != nil {
 		log.Fatal(err)
 	}
-	params, err = signer.MiniProgram(partnerMchID, busifavor.SendCouponItem{StockID: stock.StockID, OutRequestNo: "joint20240002"})
+	params, err = signer.SignMiniProgram(busifavor.SendCouponItem{StockID: stock.StockID, OutRequestNo: "joint20240002"})
 	if err != nil {
 		log.Fatal(err)
 	}

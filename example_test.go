@@ -180,6 +180,28 @@ func Example_errors() {
 	// retryable: true
 }
 
+// Branch on WeChat Pay's code with ErrorCodeOf: one switch for every code,
+// whatever wraps the *APIError. (Sentinels exist only for meanings beyond
+// one code, such as ErrCouponUsed.)
+func ExampleErrorCodeOf() {
+	fake := busifavortest.NewServer()
+	defer fake.Close()
+	client, err := fake.Client()
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = client.GetStock(context.Background(), busifavor.GetStockRequest{StockID: "9856000000000001"})
+	switch busifavor.ErrorCodeOf(err) {
+	case "":
+		fmt.Println("no answer from WeChat Pay, or none with a code:", err)
+	case busifavor.ErrorCodeResourceNotExists:
+		fmt.Println("no such stock")
+	default:
+		fmt.Println("refused:", err)
+	}
+	// Output: no such stock
+}
+
 // Validate reports every broken rule at once; SetCallbacks calls it first
 // and sends nothing when it fails.
 func ExampleSetCallbacksRequest_Validate() {

@@ -144,17 +144,17 @@ func TestUploadImageSharesTheSendPath(t *testing.T) {
 	require.ErrorIs(t, err, busifavor.ErrValidation)
 	assert.Empty(t, s.Requests())
 
-	s.FailOn(http.MethodPost, busifavor.ImageUploadPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: "SYSTEM_ERROR", Status: 500})
+	s.FailOn("UploadImage", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: "SYSTEM_ERROR", Status: 500})
 	resp, err := client.UploadImage(ctx, busifavor.UploadImageRequest{Filename: "logo.png", Data: logoPNG(t)})
 	require.NoError(t, err)
 	assert.NotEmpty(t, resp.MediaURL)
 	assert.Len(t, s.Requests(), 2)
 
-	s.FailOn(http.MethodPost, busifavor.ImageUploadPath, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: `{}`})
+	s.FailOn("UploadImage", 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: `{}`})
 	_, err = client.UploadImage(ctx, busifavor.UploadImageRequest{Filename: "logo.png", Data: logoPNG(t)})
 	require.ErrorIs(t, err, busifavor.ErrMalformedResponse)
 
-	s.FailOn(http.MethodPost, busifavor.ImageUploadPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: "PARAM_ERROR"})
+	s.FailOn("UploadImage", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: "PARAM_ERROR"})
 	_, err = client.UploadImage(ctx, busifavor.UploadImageRequest{Filename: "logo.png", Data: logoPNG(t)})
 	var apiErr *busifavor.APIError
 	require.ErrorAs(t, err, &apiErr)

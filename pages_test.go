@@ -24,14 +24,14 @@ func codeJSON(code string) string { return `{"code":"` + code + `","code_status"
 
 // pagedList is one of the two paged lists, walked through its iterator.
 type pagedList struct {
-	path string
+	op   string
 	page func(total, limit int64, items ...string) string
 	walk func(c *busifavor.Client) ([]string, error)
 }
 
 var pagedLists = map[string]pagedList{
 	"AllCouponCodes": {
-		path: busifavortest.StocksPath + "/1/couponcodes",
+		op: "ListCouponCodes",
 		page: func(total, limit int64, items ...string) string {
 			data := ""
 			for i, it := range items {
@@ -50,7 +50,7 @@ var pagedLists = map[string]pagedList{
 		},
 	},
 	"AllUserCoupons": {
-		path: busifavortest.UsersPath + "/" + testOpenid + "/coupons",
+		op: "ListUserCoupons",
 		page: func(total, limit int64, items ...string) string {
 			data := ""
 			for i, it := range items {
@@ -92,9 +92,9 @@ func TestPagingEndsOnBrokenPages(t *testing.T) {
 			t.Run(name+"/"+tt.name, func(t *testing.T) {
 				s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
 				for _, p := range tt.pages[:len(tt.pages)-1] {
-					s.FailOn("GET", list.path, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: p})
+					s.FailOn(list.op, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: p})
 				}
-				s.FailOn("GET", list.path, 2000, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: tt.pages[len(tt.pages)-1]})
+				s.FailOn(list.op, 2000, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: tt.pages[len(tt.pages)-1]})
 				got, err := list.walk(c)
 				assert.Equal(t, tt.want, got)
 				if tt.err == nil {
@@ -116,7 +116,7 @@ func TestPagingIsBoundedByTotalCount(t *testing.T) {
 	list := pagedLists["AllCouponCodes"]
 	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
 	for i := range 100 {
-		s.FailOn("GET", list.path, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: list.page(100, 10, fmt.Sprint("K", i))})
+		s.FailOn(list.op, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: list.page(100, 10, fmt.Sprint("K", i))})
 	}
 	got, err := list.walk(c)
 	assert.ErrorIs(t, err, busifavor.ErrPaging)
@@ -130,7 +130,7 @@ func TestPagingIsBoundedByTotalCount(t *testing.T) {
 func TestPagingByPageNumberRefusesAShortPageInTheMiddle(t *testing.T) {
 	list := pagedLists["AllUserCoupons"]
 	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
-	s.FailOn("GET", list.path, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: list.page(4, 2, "A")})
+	s.FailOn(list.op, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: list.page(4, 2, "A")})
 	got, err := list.walk(c)
 	assert.ErrorIs(t, err, busifavor.ErrPaging)
 	assert.Equal(t, []string{"A"}, got)
@@ -143,7 +143,7 @@ func TestPagingSkipsItemsAListShiftedOntoTheNextPage(t *testing.T) {
 	for name, list := range pagedLists {
 		s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
 		for _, p := range []string{list.page(6, 2, "A", "B"), list.page(6, 2, "B", "C"), list.page(6, 2, "D", "E")} {
-			s.FailOn("GET", list.path, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: p})
+			s.FailOn(list.op, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: p})
 		}
 		got, err := list.walk(c)
 		require.NoError(t, err, name)
@@ -160,7 +160,7 @@ func TestPagingRepeatingPagesYieldEachItemOnce(t *testing.T) {
 		s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
 		for range 50 {
 			for _, p := range []string{list.page(100, 2, "A", "B"), list.page(100, 2, "C", "D")} {
-				s.FailOn("GET", list.path, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: p})
+				s.FailOn(list.op, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: p})
 			}
 		}
 		got, err := list.walk(c)
@@ -185,7 +185,7 @@ func TestPagingItemsWithoutKeyYieldOnce(t *testing.T) {
 	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
 	for range 50 {
 		for _, p := range []string{page(noCode("a"), noCode("b")), page(noCode("c"), noCode("d"))} {
-			s.FailOn("GET", list.path, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: p})
+			s.FailOn(list.op, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: p})
 		}
 	}
 	var names []string

@@ -234,8 +234,8 @@ func TestPartnershipRetryResendsTheSameKey(t *testing.T) {
 	stockID := newCouponStock(t, c, busifavor.CouponCodeModeWechatPay, "partner-retry")
 	build := validBuild()
 	build.AuthorizedData.StockID = stockID
-	s.FailOn(http.MethodPost, busifavortest.PartnershipsPath+"/build", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
-	s.FailOn(http.MethodPost, busifavortest.PartnershipsPath+"/build", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
+	s.FailOn("BuildPartnership", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+	s.FailOn("BuildPartnership", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
 	before := len(s.Requests())
 	p, err := c.BuildPartnership(ctx, build)
 	require.NoError(t, err)
@@ -250,7 +250,7 @@ func TestPartnershipRetryResendsTheSameKey(t *testing.T) {
 	assert.WithinDuration(t, s.Partnerships()[0].BuildTime, p.BuildTime, 0, "the answer is the first build's")
 
 	terminate := busifavor.TerminatePartnershipRequest{IdempotencyKey: "terminate-1", Partner: build.Partner, AuthorizedData: build.AuthorizedData}
-	s.FailOn(http.MethodPost, busifavortest.PartnershipsPath+"/terminate", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+	s.FailOn("TerminatePartnership", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
 	before = len(s.Requests())
 	done, err := c.TerminatePartnership(ctx, terminate)
 	require.NoError(t, err)
@@ -270,39 +270,54 @@ func TestPartnershipRetryResendsTheSameKey(t *testing.T) {
 	other := build
 	other.Partner.MerchantID = "1900000110"
 	_, err = c.BuildPartnership(ctx, other)
-	assert.ErrorIs(t, err, busifavor.ErrInvalidRequest)
+	assert.Equal(t, busifavor.ErrorCodeInvalidRequest, busifavor.ErrorCodeOf(err))
 	_, err = c.TerminatePartnership(ctx, busifavor.TerminatePartnershipRequest(build))
-	assert.ErrorIs(t, err, busifavor.ErrInvalidRequest)
+	assert.Equal(t, busifavor.ErrorCodeInvalidRequest, busifavor.ErrorCodeOf(err))
 	assert.Len(t, s.Partnerships(), 1)
 }
 
 // TestPartnershipErrorsMapOntoSentinels answers each code of the pages'
 // error tables (terminate, service-provider page: SYSTEM_ERROR, PARAM_ERROR,
 // NO_AUTH, FREQUENCY_LIMITED, INVALID_REQUEST) and the fake's
-// RESOURCE_NOT_EXISTS, and checks the sentinel each matches; none is a
-// state sentinel of another endpoint.
+// RESOURCE_NOT_EXISTS, and checks the code each carries, the sentinel of a
+// two-spelling meaning, and that none is a state sentinel of another
+// endpoint.
 func TestPartnershipErrorsMapOntoSentinels(t *testing.T) {
 	m := newMockWechat(t, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
 	for _, tc := range []struct {
 		status int
 		code   busifavor.ErrorCode
-		want   error
+		want   error // nil: no sentinel beyond the code
 	}{
-		{500, busifavor.ErrorCodeSystemError, busifavor.ErrSystemError},
-		{400, busifavor.ErrorCodeParamError, busifavor.ErrParamError},
+		{500, busifavor.ErrorCodeSystemError, nil},
+		{400, busifavor.ErrorCodeParamError, nil},
 		{403, busifavor.ErrorCodeNoAuthGeneral, busifavor.ErrNoAuth},
 		{429, busifavor.ErrorCodeFrequencyLimited, busifavor.ErrFrequencyLimited},
-		{400, busifavor.ErrorCodeInvalidRequest, busifavor.ErrInvalidRequest},
-		{404, busifavor.ErrorCodeResourceNotExists, busifavor.ErrResourceNotExists},
+		{400, busifavor.ErrorCodeInvalidRequest, nil},
+		{404, busifavor.ErrorCodeResourceNotExists, nil},
 	} {
 		m.mt.RegisterNoResponder(m.signed(tc.status, fmt.Sprintf(`{"code":%q,"message":"m"}`, tc.code)))
-		_, err := m.client.BuildPartnership(ctx, validBuild())
-		assert.ErrorIs(t, err, tc.want, tc.code)
-		_, err = m.client.TerminatePartnership(ctx, busifavor.TerminatePartnershipRequest(validBuild()))
-		assert.ErrorIs(t, err, tc.want, tc.code)
-		_, err = m.client.ListPartnerships(ctx, busifavor.ListPartnershipsRequest{AuthorizedData: validBuild().AuthorizedData})
-		assert.ErrorIs(t, err, tc.want, tc.code)
-		assert.NotErrorIs(t, err, busifavor.ErrCouponNotFound)
+		calls := map[string]func() error{
+			"BuildPartnership": func() error { _, err := m.client.BuildPartnership(ctx, validBuild()); return err },
+			"TerminatePartnership": func() error {
+				_, err := m.client.TerminatePartnership(ctx, busifavor.TerminatePartnershipRequest(validBuild()))
+				return err
+			},
+			"ListPartnerships": func() error {
+				_, err := m.client.ListPartnerships(ctx, busifavor.ListPartnershipsRequest{AuthorizedData: validBuild().AuthorizedData})
+				return err
+			},
+		}
+		for op, call := range calls {
+			err := call()
+			assert.Equal(t, tc.code, busifavor.ErrorCodeOf(err), op)
+			if tc.want != nil {
+				assert.ErrorIs(t, err, tc.want, op)
+			}
+			for _, state := range []error{busifavor.ErrCouponNotFound, busifavor.ErrCouponUsed, busifavor.ErrReceiptExists, busifavor.ErrReceiptNotFound} {
+				assert.NotErrorIs(t, err, state, op)
+			}
+		}
 	}
 }
 

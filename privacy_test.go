@@ -245,7 +245,7 @@ func TestErrorsAndLogLinesMaskPathIDs(t *testing.T) {
 		texts = append(texts, err.Error())
 		s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceNotExists})
 		err = call()
-		require.ErrorIs(t, err, busifavor.ErrResourceNotExists, name)
+		require.Equal(t, busifavor.ErrorCodeResourceNotExists, busifavor.ErrorCodeOf(err), name)
 		texts = append(texts, err.Error())
 	}
 	sc := newRedirectScene(t, http.StatusFound)

@@ -155,7 +155,7 @@ func TestFinalErrorKeepsLastAPIErrorAndNamesHosts(t *testing.T) {
 	primary.Fail(5, systemError500)
 	_, err = c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
 	require.Error(t, err)
-	assert.ErrorIs(t, err, busifavor.ErrSystemError, "the 500 on the primary stays reachable")
+	assert.Equal(t, busifavor.ErrorCodeSystemError, busifavor.ErrorCodeOf(err), "the 500 on the primary stays reachable")
 	var apiErr *busifavor.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 500, apiErr.StatusCode)
@@ -211,7 +211,7 @@ func TestContextCancelledDuringBackoff(t *testing.T) {
 	_, err := c.GetCallbacks(cctx, busifavor.GetCallbacksRequest{})
 	assert.Less(t, time.Since(start), time.Minute, "did not sit out the hour-long backoff")
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.ErrorIs(t, err, busifavor.ErrSystemError, "the last APIError stays reachable")
+	assert.Equal(t, busifavor.ErrorCodeSystemError, busifavor.ErrorCodeOf(err), "the last APIError stays reachable")
 	var apiErr *busifavor.APIError
 	assert.ErrorAs(t, err, &apiErr)
 	assert.False(t, busifavor.IsRetryable(err))
@@ -308,7 +308,7 @@ func TestConcurrentCallsUnderRandomFaults(t *testing.T) {
 			}
 			// Non-retryable faults surface at once; retryable ones only when a
 			// call drew a fault on every one of its 4 attempts.
-			ok := errors.Is(err, busifavor.ErrResponseSignature) || errors.Is(err, busifavor.ErrParamError) ||
+			ok := errors.Is(err, busifavor.ErrResponseSignature) || busifavor.ErrorCodeOf(err) == busifavor.ErrorCodeParamError ||
 				busifavor.IsRetryable(err) && strings.Contains(err.Error(), "gave up after 4 attempts")
 			assert.True(t, ok, "unexpected error: %v", err)
 		}

@@ -485,8 +485,8 @@ type UpdateStockBudgetResponse struct {
 // first; when it breaks a rule, a *ValidationError is returned and nothing is
 // sent. It is retried like a GET (see # Retries): OutRequestNo makes a
 // repeated creation return the first stock instead of a second one.
-// errors.Is(err, ErrResourceAlreadyExists) means OutRequestNo was used
-// before for a different stock (批次已存在).
+// ErrorCodeOf(err) == ErrorCodeResourceAlreadyExists means OutRequestNo
+// was used before for a different stock (批次已存在).
 //
 // WeChat Pay API: POST /v3/marketing/busifavor/stocks
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/create-busifavor-stock.html
@@ -499,7 +499,8 @@ func (c *Client) CreateStock(ctx context.Context, req CreateStockRequest) (*Crea
 }
 
 // GetStock reads a coupon stock (查询商家券详情).
-// errors.Is(err, ErrResourceNotExists) means there is no such stock.
+// ErrorCodeOf(err) == ErrorCodeResourceNotExists means there is no such
+// stock.
 //
 // WeChat Pay API: GET /v3/marketing/busifavor/stocks/{stock_id}
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/query-stock.html
@@ -529,8 +530,8 @@ func (c *Client) UpdateStock(ctx context.Context, req UpdateStockRequest) (*Upda
 
 // UpdateStockBudget changes a stock's total or daily cap (修改批次预算). It
 // is retried like a GET: ModifyBudgetRequestNo makes a repeated change take
-// effect once. WeChat Pay refuses the change (ErrParamError or
-// ErrInvalidRequest) when the current cap stated is not the stock's.
+// effect once. WeChat Pay refuses the change (PARAM_ERROR or
+// INVALID_REQUEST) when the current cap stated is not the stock's.
 //
 // WeChat Pay API: PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/modify-budget.html

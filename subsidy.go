@@ -219,9 +219,10 @@ func (e *ReceiptFailedError) Is(target error) bool {
 // without knowing whether WeChat Pay moved the money: the answer was lost, or
 // came unreadable, and reading the receipt back did not settle it.
 type OutcomeUnknownError struct {
-	// Op is the call: CreateSubsidyPayReceipt, CreateSubsidyReturnReceipt or
-	// WaitSubsidyReturnReceipt.
-	Op string
+	// Operation is the call: CreateSubsidyPayReceipt,
+	// CreateSubsidyReturnReceipt or WaitSubsidyReturnReceipt (as
+	// APIError.Operation names a method).
+	Operation string
 	// Number is the merchant's number for the receipt (out_subsidy_no or
 	// out_subsidy_return_no).
 	Number string
@@ -234,7 +235,7 @@ type OutcomeUnknownError struct {
 // Error says that the outcome is unknown, why, and how to reconcile it.
 func (e *OutcomeUnknownError) Error() string {
 	return fmt.Sprintf("busifavor: %s %s: outcome unknown (%v); %s; if you send it again, send the identical request with the same number, never a new number",
-		e.Op, e.Number, e.Err, e.Reconcile)
+		e.Operation, e.Number, e.Err, e.Reconcile)
 }
 
 // Is matches ErrOutcomeUnknown.
@@ -552,7 +553,7 @@ func (c *Client) createMoney(ctx context.Context, op, path string, req interface
 		return err
 	}
 	unknown := func(err error) error {
-		return &OutcomeUnknownError{Op: op, Number: number, Reconcile: reconcile, Err: err}
+		return &OutcomeUnknownError{Operation: op, Number: number, Reconcile: reconcile, Err: err}
 	}
 	var lost error // the previous attempt's error: its outcome is unknown
 	for attempt := 1; ; attempt++ {
@@ -789,11 +790,11 @@ func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyR
 				if quiet++; quiet < maxQuietReads {
 					return last, "PAYMENT_SHOWS_NO_RETURN", nil
 				}
-				return last, "", &OutcomeUnknownError{Op: "WaitSubsidyReturnReceipt", Number: r.OutSubsidyReturnNo,
+				return last, "", &OutcomeUnknownError{Operation: "WaitSubsidyReturnReceipt", Number: r.OutSubsidyReturnNo,
 					Reconcile: "the merchant platform's bill says whether it was made; it may have failed",
 					Err:       fmt.Errorf("WeChat Pay gave the return no id, and its payment showed no return in %d reads", quiet)}
 			}
-			return last, "", &OutcomeUnknownError{Op: "WaitSubsidyReturnReceipt", Number: r.OutSubsidyReturnNo,
+			return last, "", &OutcomeUnknownError{Operation: "WaitSubsidyReturnReceipt", Number: r.OutSubsidyReturnNo,
 				Reconcile: "the merchant platform's bill names the return and how it ended",
 				Err:       fmt.Errorf("WeChat Pay gave the return no id, so it cannot be read; its payment %s now reads %s", pay.OutSubsidyNo, pay.Status)}
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -25,11 +24,6 @@ func methods(reqs []busifavortest.Request) []string {
 	}
 	return out
 }
-
-const (
-	payPath    = busifavortest.SubsidyPath + "/pay-receipts"
-	returnPath = busifavortest.SubsidyPath + "/return-receipts"
-)
 
 // TestSubsidyStatusSpellings checks both spellings of every status and
 // reason, and that an unknown status is neither pending nor a success.
@@ -97,7 +91,7 @@ func TestWaitPayReceiptInThePagesSpelling(t *testing.T) {
 	fast := busifavor.PollPolicy{Initial: time.Millisecond}
 	answer := func(bodies ...string) {
 		for _, b := range bodies {
-			s.FailOn(http.MethodGet, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: b})
+			s.FailOn("ListSubsidyPayReceipts", 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: b})
 		}
 	}
 
@@ -136,7 +130,7 @@ func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
 	pay := payRequest(id, code, "pay-1", 100)
 
 	t.Run("the create took effect: the read finds it", func(t *testing.T) {
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+		s.FailOn("CreateSubsidyPayReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
 		before := len(s.Requests())
 		r, err := c.CreateSubsidyPayReceipt(ctx, pay)
 		require.NoError(t, err)
@@ -147,7 +141,7 @@ func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
 	})
 	t.Run("a 5xx and an empty list: sent again, identical", func(t *testing.T) {
 		pay := payRequest(id, code, "pay-2", 100)
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
+		s.FailOn("CreateSubsidyPayReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
 		before := len(s.Requests())
 		r, err := c.CreateSubsidyPayReceipt(ctx, pay)
 		require.NoError(t, err)
@@ -159,9 +153,9 @@ func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
 	})
 	t.Run("a list that lags, then the repeat is refused: read once more", func(t *testing.T) {
 		pay := payRequest(id, code, "pay-3", 100)
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
-		s.FailOn(http.MethodGet, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: `{"pay_receipt_list":[]}`})
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceAlreadyExists})
+		s.FailOn("CreateSubsidyPayReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+		s.FailOn("ListSubsidyPayReceipts", 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: `{"pay_receipt_list":[]}`})
+		s.FailOn("CreateSubsidyPayReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceAlreadyExists})
 		before := len(s.Requests())
 		r, err := c.CreateSubsidyPayReceipt(ctx, pay)
 		require.NoError(t, err)
@@ -171,8 +165,8 @@ func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
 	})
 	t.Run("the read fails: outcome unknown, nothing sent again", func(t *testing.T) {
 		pay := payRequest(id, code, "pay-4", 100)
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
-		s.FailOn(http.MethodGet, payPath, 3, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
+		s.FailOn("CreateSubsidyPayReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+		s.FailOn("ListSubsidyPayReceipts", 3, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
 		before := len(s.Requests())
 		r, err := c.CreateSubsidyPayReceipt(ctx, pay)
 		assert.Nil(t, r)
@@ -182,7 +176,7 @@ func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
 	})
 	t.Run("attempts run out: outcome unknown", func(t *testing.T) {
 		pay := payRequest(id, code, "pay-5", 100)
-		s.FailOn(http.MethodPost, payPath, 3, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
+		s.FailOn("CreateSubsidyPayReceipt", 3, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
 		before := len(s.Requests())
 		_, err := c.CreateSubsidyPayReceipt(ctx, pay)
 		assertOutcomeUnknown(t, err, "CreateSubsidyPayReceipt", "pay-5")
@@ -196,16 +190,16 @@ func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
 			{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceNotExists},
 			{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeNoAuthGeneral},
 		} {
-			s.FailOn(http.MethodPost, payPath, 1, f)
+			s.FailOn("CreateSubsidyPayReceipt", 1, f)
 			before := len(s.Requests())
 			_, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-6", 100))
-			assert.ErrorIs(t, err, codeSentinel[f.Code], "%+v", f)
+			assertCode(t, err, f.Code, "%+v", f)
 			assert.NotErrorIs(t, err, busifavor.ErrOutcomeUnknown, "%+v", f)
 			assert.Len(t, s.Requests()[before:], 1, "%+v", f)
 		}
 	})
 	t.Run("a 400 SYSTEM_ERROR is a lost answer: read back, then sent again", func(t *testing.T) {
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 400})
+		s.FailOn("CreateSubsidyPayReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 400})
 		before := len(s.Requests())
 		r, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-9", 100))
 		require.NoError(t, err)
@@ -213,14 +207,14 @@ func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
 		assert.Equal(t, []string{"POST /pay-receipts", "GET /pay-receipts", "POST /pay-receipts"}, methods(s.Requests()[before:]))
 	})
 	t.Run("a 2xx that cannot be read: outcome unknown", func(t *testing.T) {
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: `{"status":1}`})
+		s.FailOn("CreateSubsidyPayReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: `{"status":1}`})
 		_, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-7", 100))
 		assertOutcomeUnknown(t, err, "CreateSubsidyPayReceipt", "pay-7")
 		assert.ErrorIs(t, err, busifavor.ErrMalformedResponse)
 	})
 	t.Run("a stopped context: outcome unknown", func(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultDelay, Delay: time.Hour})
+		s.FailOn("CreateSubsidyPayReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultDelay, Delay: time.Hour})
 		before := len(s.Requests())
 		go func() { // cancel once the create has reached the fake
 			for len(s.Requests()) == before {
@@ -234,7 +228,7 @@ func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
 		assert.Equal(t, []string{"POST /pay-receipts"}, methods(s.Requests()[before:]))
 	})
 	t.Run("the number is listed with another amount", func(t *testing.T) {
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
+		s.FailOn("CreateSubsidyPayReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
 		_, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-1", 99))
 		assertOutcomeUnknown(t, err, "CreateSubsidyPayReceipt", "pay-1")
 		assert.ErrorIs(t, err, busifavor.ErrReceiptExists)
@@ -254,13 +248,13 @@ func TestPayFreshResendRefusedIsReadBack(t *testing.T) {
 	id, code := usedCoupon(t, c, "fresh")
 	pay := payRequest(id, code, "pay-f1", 100)
 
-	s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
-	s.FailOn(http.MethodGet, payPath, 3, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
+	s.FailOn("CreateSubsidyPayReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+	s.FailOn("ListSubsidyPayReceipts", 3, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
 	_, err := c.CreateSubsidyPayReceipt(ctx, pay)
 	assertOutcomeUnknown(t, err, "CreateSubsidyPayReceipt", "pay-f1")
 	require.Len(t, s.SubsidyPayReceipts(), 1, "the lost attempt paid")
 
-	s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceAlreadyExists})
+	s.FailOn("CreateSubsidyPayReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceAlreadyExists})
 	before := len(s.Requests())
 	r, err := c.CreateSubsidyPayReceipt(ctx, pay)
 	require.NoError(t, err)
@@ -277,7 +271,7 @@ func TestPayFreshResendRefusedIsReadBack(t *testing.T) {
 			_, err := c.CreateSubsidyPayReceipt(ctx, fresh)
 			require.NoError(t, err)
 
-			s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: refusal, Status: 403})
+			s.FailOn("CreateSubsidyPayReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: refusal, Status: 403})
 			before := len(s.Requests())
 			r, err := c.CreateSubsidyPayReceipt(ctx, fresh)
 			require.NoError(t, err, "the payment under the number matches: it is the answer")
@@ -287,27 +281,27 @@ func TestPayFreshResendRefusedIsReadBack(t *testing.T) {
 	}
 
 	t.Run("not listed: outcome unknown, the refusal kept", func(t *testing.T) {
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeInvalidRequest})
+		s.FailOn("CreateSubsidyPayReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeInvalidRequest})
 		before, paid := len(s.Requests()), len(s.SubsidyPayReceipts())
 		r, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-unlisted", 1))
 		assert.Nil(t, r)
 		assertOutcomeUnknown(t, err, "CreateSubsidyPayReceipt", "pay-unlisted")
-		assert.ErrorIs(t, err, busifavor.ErrInvalidRequest)
+		assert.Equal(t, busifavor.ErrorCodeInvalidRequest, busifavor.ErrorCodeOf(err))
 		assert.Equal(t, []string{"POST /pay-receipts", "GET /pay-receipts"}, methods(s.Requests()[before:]), "never sent again")
 		assert.Len(t, s.SubsidyPayReceipts(), paid)
 	})
 	t.Run("listed for another payment: outcome unknown", func(t *testing.T) {
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceAlreadyExists})
+		s.FailOn("CreateSubsidyPayReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceAlreadyExists})
 		other := pay
 		other.Amount = 99
 		_, err := c.CreateSubsidyPayReceipt(ctx, other)
 		assertOutcomeUnknown(t, err, "CreateSubsidyPayReceipt", "pay-f1")
 		assert.ErrorIs(t, err, busifavor.ErrReceiptExists)
-		assert.ErrorIs(t, err, busifavor.ErrResourceAlreadyExists)
+		assert.Equal(t, busifavor.ErrorCodeResourceAlreadyExists, busifavor.ErrorCodeOf(err))
 	})
 	t.Run("the read-back fails: outcome unknown", func(t *testing.T) {
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceAlreadyExists})
-		s.FailOn(http.MethodGet, payPath, 3, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
+		s.FailOn("CreateSubsidyPayReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceAlreadyExists})
+		s.FailOn("ListSubsidyPayReceipts", 3, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
 		_, err := c.CreateSubsidyPayReceipt(ctx, pay)
 		assertOutcomeUnknown(t, err, "CreateSubsidyPayReceipt", "pay-f1")
 		assert.ErrorIs(t, err, busifavor.ErrTransport)
@@ -320,7 +314,7 @@ func assertOutcomeUnknown(t *testing.T, err error, op, number string) {
 	assert.ErrorIs(t, err, busifavor.ErrOutcomeUnknown)
 	var oe *busifavor.OutcomeUnknownError
 	if assert.ErrorAs(t, err, &oe) {
-		assert.Equal(t, op, oe.Op)
+		assert.Equal(t, op, oe.Operation)
 		assert.Equal(t, number, oe.Number)
 		assert.NotEmpty(t, oe.Reconcile)
 	}
@@ -336,7 +330,7 @@ func TestReturnLostAnswerIsReadBeforeResending(t *testing.T) {
 	_, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-1", 1000))
 	require.NoError(t, err)
 
-	s.FailOn(http.MethodPost, returnPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
+	s.FailOn("CreateSubsidyReturnReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
 	before := len(s.Requests())
 	r, err := c.CreateSubsidyReturnReceipt(ctx, returnRequest(id, code, "ret-1", 300))
 	require.NoError(t, err)
@@ -345,7 +339,7 @@ func TestReturnLostAnswerIsReadBeforeResending(t *testing.T) {
 	assert.Equal(t, []string{"POST /return-receipts", "GET /pay-receipts", "POST /return-receipts"}, methods(reqs))
 	assert.Equal(t, string(reqs[0].Body), string(reqs[2].Body))
 
-	s.FailOn(http.MethodPost, returnPath, 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+	s.FailOn("CreateSubsidyReturnReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
 	before = len(s.Requests())
 	_, err = c.CreateSubsidyReturnReceipt(ctx, returnRequest(id, code, "ret-2", 300))
 	assertOutcomeUnknown(t, err, "CreateSubsidyReturnReceipt", "ret-2")
@@ -371,20 +365,20 @@ func TestReturnFreshResendRefusedIsReadBack(t *testing.T) {
 	require.NoError(t, err, "the attempt whose answer the merchant lost")
 
 	for _, refusal := range []busifavor.ErrorCode{busifavor.ErrorCodeInvalidRequest, busifavor.ErrorCodeResourceAlreadyExists, busifavor.ErrorCodeRuleLimit} {
-		s.FailOn(http.MethodPost, returnPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: refusal})
+		s.FailOn("CreateSubsidyReturnReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: refusal})
 		before := len(s.Requests())
 		r, err := c.CreateSubsidyReturnReceipt(ctx, ret)
 		assert.Nil(t, r, refusal)
 		assertOutcomeUnknown(t, err, "CreateSubsidyReturnReceipt", "ret-1")
-		assert.ErrorIs(t, err, codeSentinel[refusal], "the refusal is kept")
+		assertCode(t, err, refusal, "the refusal is kept")
 		assert.Contains(t, err.Error(), "FULL_RETURN")
 		assert.Equal(t, []string{"POST /return-receipts", "GET /pay-receipts"}, methods(s.Requests()[before:]), refusal)
 	}
 
-	s.FailOn(http.MethodPost, returnPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeParamError})
+	s.FailOn("CreateSubsidyReturnReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeParamError})
 	before := len(s.Requests())
 	_, err = c.CreateSubsidyReturnReceipt(ctx, ret)
-	assert.ErrorIs(t, err, busifavor.ErrParamError)
+	assert.Equal(t, busifavor.ErrorCodeParamError, busifavor.ErrorCodeOf(err))
 	assert.NotErrorIs(t, err, busifavor.ErrOutcomeUnknown)
 	assert.Len(t, s.Requests()[before:], 1)
 }
@@ -515,8 +509,8 @@ func TestSubsidyLimitsFromThePages(t *testing.T) {
 // says the payment was not listed (a caller could pay again).
 func TestWaitPayKeepsWhatItListed(t *testing.T) {
 	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
-	s.FailOn(http.MethodGet, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: listed("ACCEPTED", "")})
-	s.FailOn(http.MethodGet, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultDelay, Delay: time.Hour})
+	s.FailOn("ListSubsidyPayReceipts", 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: listed("ACCEPTED", "")})
+	s.FailOn("ListSubsidyPayReceipts", 1, busifavortest.Fault{Kind: busifavortest.FaultDelay, Delay: time.Hour})
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	before := len(s.Requests())
@@ -539,8 +533,8 @@ func TestWaitPayKeepsWhatItListed(t *testing.T) {
 // under way, so the return is not sent again.
 func TestReturnNotResentOverAnUnknownPaymentStatus(t *testing.T) {
 	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
-	s.FailOn(http.MethodPost, returnPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
-	s.FailOn(http.MethodGet, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: listed("PAY_RECEIPT_RETURN_PROCESSING", "")})
+	s.FailOn("CreateSubsidyReturnReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
+	s.FailOn("ListSubsidyPayReceipts", 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: listed("PAY_RECEIPT_RETURN_PROCESSING", "")})
 	before := len(s.Requests())
 	_, err := c.CreateSubsidyReturnReceipt(ctx, returnRequest("1", "C", "ret-1", 100))
 	assertOutcomeUnknown(t, err, "CreateSubsidyReturnReceipt", "ret-1")

@@ -57,7 +57,7 @@ func TestUploadAllSplitsAndReportsEveryCode(t *testing.T) {
 func TestUploadAllRetriesALostAnswerOnce(t *testing.T) {
 	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
 	id := createUploadStock(ctx, c, s.MchID())
-	s.FailOn("POST", busifavortest.StocksPath+"/"+id+"/couponcodes", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+	s.FailOn("UploadCouponCodes", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
 	report, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: manyCodes(300), UploadRequestNoPrefix: "q"})
 	require.NoError(t, err)
 	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 300}, report.Counts)
@@ -82,7 +82,7 @@ func TestUploadAllStopsAndResumes(t *testing.T) {
 	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
 	req := busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "r"}
 	report, err := c.BatchUploadCouponCodes(ctx, req)
-	require.ErrorIs(t, err, busifavor.ErrSystemError)
+	require.Equal(t, busifavor.ErrorCodeSystemError, busifavor.ErrorCodeOf(err))
 	assert.Contains(t, err.Error(), "batch 1 of 3")
 	assert.Contains(t, err.Error(), "run the same list with the same prefix again to finish")
 	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUnknown: 200, busifavor.UploadOutcomeNotSent: 250}, report.Counts,
@@ -113,16 +113,15 @@ func TestUploadAllLabelsALostBatchUnknown(t *testing.T) {
 		err    error
 	}
 	// upload runs 450 codes, calling during once the first batch is done.
-	upload := func(t *testing.T, during func(s *busifavortest.Server, path string, cancel context.CancelFunc)) run {
+	upload := func(t *testing.T, during func(s *busifavortest.Server, cancel context.CancelFunc)) run {
 		s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
 		id := createUploadStock(ctx, c, s.MchID())
-		path := busifavortest.StocksPath + "/" + id + "/couponcodes"
 		cctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		req := busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: manyCodes(450), UploadRequestNoPrefix: "stop"}
 		req.Progress = func(done, _ int) {
 			if done == 200 {
-				during(s, path, cancel)
+				during(s, cancel)
 			}
 		}
 		report, err := c.BatchUploadCouponCodes(cctx, req)
@@ -137,8 +136,8 @@ func TestUploadAllLabelsALostBatchUnknown(t *testing.T) {
 	}
 
 	t.Run("the answer to batch 2 is lost", func(t *testing.T) {
-		r := upload(t, func(s *busifavortest.Server, path string, _ context.CancelFunc) {
-			s.FailOn("POST", path, 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+		r := upload(t, func(s *busifavortest.Server, _ context.CancelFunc) {
+			s.FailOn("UploadCouponCodes", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
 		})
 		require.ErrorIs(t, r.err, busifavor.ErrTransport)
 		assert.Contains(t, r.err.Error(), "batch 2 of 3")
@@ -151,7 +150,7 @@ func TestUploadAllLabelsALostBatchUnknown(t *testing.T) {
 		finishes(t, r)
 	})
 	t.Run("stopped between batches", func(t *testing.T) {
-		r := upload(t, func(_ *busifavortest.Server, _ string, cancel context.CancelFunc) { cancel() })
+		r := upload(t, func(_ *busifavortest.Server, cancel context.CancelFunc) { cancel() })
 		require.ErrorIs(t, r.err, context.Canceled)
 		assert.Contains(t, r.err.Error(), "batch 2 of 3")
 		assert.Contains(t, r.err.Error(), again)
@@ -159,8 +158,8 @@ func TestUploadAllLabelsALostBatchUnknown(t *testing.T) {
 		finishes(t, r)
 	})
 	t.Run("stopped while batch 2 is under way", func(t *testing.T) {
-		r := upload(t, func(s *busifavortest.Server, path string, cancel context.CancelFunc) {
-			s.FailOn("POST", path, 1, busifavortest.Fault{Kind: busifavortest.FaultDelay, Delay: time.Hour})
+		r := upload(t, func(s *busifavortest.Server, cancel context.CancelFunc) {
+			s.FailOn("UploadCouponCodes", 1, busifavortest.Fault{Kind: busifavortest.FaultDelay, Delay: time.Hour})
 			before := len(s.Requests())
 			go func() { // cancel once batch 2 has reached the fake
 				for len(s.Requests()) == before {
@@ -175,10 +174,10 @@ func TestUploadAllLabelsALostBatchUnknown(t *testing.T) {
 		finishes(t, r)
 	})
 	t.Run("batch 2 refused as a whole", func(t *testing.T) {
-		r := upload(t, func(s *busifavortest.Server, path string, _ context.CancelFunc) {
-			s.FailOn("POST", path, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeInvalidRequest})
+		r := upload(t, func(s *busifavortest.Server, _ context.CancelFunc) {
+			s.FailOn("UploadCouponCodes", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeInvalidRequest})
 		})
-		require.ErrorIs(t, r.err, busifavor.ErrInvalidRequest)
+		require.Equal(t, busifavor.ErrorCodeInvalidRequest, busifavor.ErrorCodeOf(r.err))
 		assert.Contains(t, r.err.Error(), "fix what the refusal names, then "+again)
 		assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 200, busifavor.UploadOutcomeFailed: 200, busifavor.UploadOutcomeNotSent: 50}, r.report.Counts)
 		assert.Equal(t, string(busifavor.ErrorCodeInvalidRequest), r.report.Results[200].FailCode)

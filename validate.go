@@ -41,7 +41,7 @@ func (e *ValidationError) Error() string {
 	for i, f := range e.Fields {
 		parts[i] = f.String()
 	}
-	return "busifavor: invalid request: " + strings.Join(parts, "; ")
+	return "busifavor: request refused before sending: " + strings.Join(parts, "; ")
 }
 
 // Is reports whether target is ErrValidation.

@@ -1,9 +1,12 @@
 package busifavortest
 
 import (
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/busifavor-go/busifavor"
@@ -69,31 +72,40 @@ type Fault struct {
 // pendingFault is a Fault waiting for matching requests.
 type pendingFault struct {
 	Fault
-	method, path string
-	left         int
+	operation string
+	left      int
 }
 
-// Fail makes the next n answers, to any endpoint, break as f says.
-func (s *Server) Fail(n int, f Fault) { s.FailOn("", "", n, f) }
+// Fail makes the next n answers, to any request, break as f says.
+func (s *Server) Fail(n int, f Fault) { s.FailOn("", n, f) }
 
-// FailOn makes the next n answers to method and path break as f says; an
-// empty method or path matches any. Faults apply in the order they were
-// added, before the request's signature is judged.
-func (s *Server) FailOn(method, path string, n int, f Fault) {
+// FailOn makes the next n answers to operation break as f says. operation
+// is the busifavor.Client method whose request it is ("UseCoupon",
+// "ListCouponCodes", …; Operations lists them), and "" matches any request.
+// Faults apply in the order they were added, before the request's signature
+// is judged. A helper built on other methods meets the faults of the methods
+// it calls: BatchUploadCouponCodes those of "UploadCouponCodes". An
+// operation the server does not know is a mistake in the test: FailOn
+// panics.
+func (s *Server) FailOn(operation string, n int, f Fault) {
+	if operation != "" && !slices.ContainsFunc(operations, func(o operationRoute) bool { return o.name == operation }) {
+		panic(fmt.Sprintf("busifavortest: FailOn: no operation %q; Operations lists them", operation))
+	}
 	if n <= 0 {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &pendingFault{Fault: f, method: method, path: path, left: n})
+	s.faults = append(s.faults, &pendingFault{Fault: f, operation: operation, left: n})
 }
 
 // takeFault claims one use of the first fault matching r.
 func (s *Server) takeFault(r *http.Request) *Fault {
+	op := operationOf(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, pf := range s.faults {
-		if (pf.method == "" || pf.method == r.Method) && (pf.path == "" || pf.path == r.URL.Path) {
+		if pf.operation == "" || pf.operation == op {
 			pf.left--
 			if pf.left == 0 {
 				s.faults = append(s.faults[:i], s.faults[i+1:]...)
@@ -103,6 +115,82 @@ func (s *Server) takeFault(r *http.Request) *Fault {
 		}
 	}
 	return nil
+}
+
+// operationRoute is the method and path pattern of a busifavor.Client
+// method's requests; a "*" segment of pattern matches any one segment.
+type operationRoute struct {
+	name, method, pattern string
+}
+
+// operations are the requests of every busifavor.Client method that calls
+// WeChat Pay, named as the method is.
+var operations = []operationRoute{
+	{"SetCallbacks", http.MethodPost, CallbacksPath},
+	{"GetCallbacks", http.MethodGet, CallbacksPath},
+	{"CreateStock", http.MethodPost, StocksPath},
+	{"GetStock", http.MethodGet, StocksPath + "/*"},
+	{"UpdateStock", http.MethodPatch, StocksPath + "/*"},
+	{"UpdateStockBudget", http.MethodPatch, StocksPath + "/*/budget"},
+	{"UploadCouponCodes", http.MethodPost, StocksPath + "/*/couponcodes"},
+	{"ListCouponCodes", http.MethodGet, StocksPath + "/*/couponcodes"},
+	{"GetCouponCode", http.MethodGet, StocksPath + "/*/couponcodes/*"},
+	{"DeleteCouponCode", http.MethodDelete, StocksPath + "/*/couponcodes/*"},
+	{"SendCoupon", http.MethodPost, CouponsPath + "/send"},
+	{"UseCoupon", http.MethodPost, CouponsPath + "/use"},
+	{"AssociateTradeInfo", http.MethodPost, CouponsPath + "/associate"},
+	{"DisassociateTradeInfo", http.MethodPost, CouponsPath + "/disassociate"},
+	{"ReturnCoupon", http.MethodPost, CouponsPath + "/return"},
+	{"DeactivateCoupon", http.MethodPost, CouponsPath + "/deactivate"},
+	{"SendGovCard", http.MethodPost, CouponsPath + "/*/send"},
+	{"ListUserCoupons", http.MethodGet, UsersPath + "/*/coupons"},
+	{"GetUserCoupon", http.MethodGet, UsersPath + "/*/coupons/*/appids/*"},
+	{"CreateSubsidyPayReceipt", http.MethodPost, SubsidyPath + "/pay-receipts"},
+	{"ListSubsidyPayReceipts", http.MethodGet, SubsidyPath + "/pay-receipts"},
+	{"GetSubsidyPayReceipt", http.MethodGet, SubsidyPath + "/pay-receipts/*"},
+	{"CreateSubsidyReturnReceipt", http.MethodPost, SubsidyPath + "/return-receipts"},
+	{"GetSubsidyReturnReceipt", http.MethodGet, SubsidyPath + "/return-receipts/*"},
+	{"BuildPartnership", http.MethodPost, PartnershipsPath + "/build"},
+	{"TerminatePartnership", http.MethodPost, PartnershipsPath + "/terminate"},
+	{"ListPartnerships", http.MethodGet, PartnershipsPath},
+	{"UploadImage", http.MethodPost, busifavor.ImageUploadPath},
+}
+
+// Operations returns the names FailOn takes: the busifavor.Client methods
+// that call WeChat Pay, in the order of the package's files.
+func Operations() []string {
+	out := make([]string, len(operations))
+	for i, o := range operations {
+		out[i] = o.name
+	}
+	return out
+}
+
+// operationOf names the operation whose request r is, or "" for a request
+// no busifavor.Client method sends. Segments are compared as sent
+// (escaped), so a coupon code holding "/" stays one segment.
+func operationOf(r *http.Request) string {
+	segs := strings.Split(r.URL.EscapedPath(), "/")
+	for _, o := range operations {
+		if o.method == r.Method && matches(strings.Split(o.pattern, "/"), segs) {
+			return o.name
+		}
+	}
+	return ""
+}
+
+// matches reports whether path segments segs fit pattern segments pat, in
+// which "*" stands for any one non-empty segment.
+func matches(pat, segs []string) bool {
+	if len(pat) != len(segs) {
+		return false
+	}
+	for i, p := range pat {
+		if p != segs[i] && (p != "*" || segs[i] == "") {
+			return false
+		}
+	}
+	return true
 }
 
 // applyFault breaks the answer to r as f says. It returns done=false when the
@@ -117,7 +205,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) (_
 	case FaultAPIError:
 		status := f.Status
 		if status == 0 {
-			status = busifavor.CodeStatus(f.Code)
+			status = f.Code.HTTPStatus()
 		}
 		if status == 0 {
 			status = http.StatusBadRequest

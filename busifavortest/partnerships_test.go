@@ -61,9 +61,9 @@ func partnerFake(t *testing.T) (s *busifavortest.Server, owner, partner *busifav
 func TestPartnershipLifecycle(t *testing.T) {
 	ctx := context.Background()
 	s, owner, partner, stockID := partnerFake(t)
-	signer, err := busifavor.NewCouponSigner(partnerV2Key)
+	signer, err := busifavor.NewCouponSigner(partnerMchID, partnerV2Key)
 	require.NoError(t, err)
-	ownSigner, err := busifavor.NewCouponSigner(s.APIv2Key())
+	ownSigner, err := busifavor.NewCouponSigner(s.MchID(), s.APIv2Key())
 	require.NoError(t, err)
 	n := 0
 	send := func() error {
@@ -74,26 +74,26 @@ func TestPartnershipLifecycle(t *testing.T) {
 	}
 	plugin := func() error {
 		n++
-		c, err := signer.MiniProgram(partnerMchID, busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "plugin" + string(rune('a'+n))})
+		c, err := signer.SignMiniProgram(busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "plugin" + string(rune('a'+n))})
 		require.NoError(t, err)
 		return pluginErr(s.ClaimMiniProgram(lifecycleUser, c))
 	}
 	h5 := func() error {
 		n++
-		u, err := signer.H5URL(partnerMchID, lifecycleUser, busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "h5" + string(rune('a'+n))})
+		u, err := signer.SignH5URL(lifecycleUser, busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "h5" + string(rune('a'+n))})
 		require.NoError(t, err)
 		_, err = s.OpenH5URL(u)
 		return err
 	}
 	inMiniProgram := func() error {
 		n++
-		c, err := ownSigner.MiniProgram(s.MchID(), busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "app" + string(rune('a'+n))})
+		c, err := ownSigner.SignMiniProgram(busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "app" + string(rune('a'+n))})
 		require.NoError(t, err)
 		return pluginErr(s.ClaimMiniProgramIn(partnerAppID, lifecycleUser, c))
 	}
 	refusedAll := func(when string) {
 		t.Helper()
-		assert.ErrorIs(t, send(), busifavor.ErrResourceNotExists, "SendCoupon %s", when)
+		assert.Equal(t, busifavor.ErrorCodeResourceNotExists, busifavor.ErrorCodeOf(send()), "SendCoupon %s", when)
 		assert.ErrorContains(t, plugin(), string(busifavor.MiniProgramErrCodeParamError), "plugin %s", when)
 		assert.ErrorContains(t, h5(), string(busifavor.ErrorCodeNoAuth), "H5 %s", when)
 		assert.ErrorContains(t, inMiniProgram(), string(busifavor.MiniProgramErrCodeParamError), "APPID partner's mini program %s", when)
@@ -116,14 +116,14 @@ func TestPartnershipLifecycle(t *testing.T) {
 	_, err = owner.BuildPartnership(ctx, busifavor.BuildPartnershipRequest{IdempotencyKey: "build-app", Partner: app, AuthorizedData: data})
 	require.NoError(t, err)
 	_, err = partner.BuildPartnership(ctx, busifavor.BuildPartnershipRequest{IdempotencyKey: "build-own", Partner: app, AuthorizedData: data})
-	assert.ErrorIs(t, err, busifavor.ErrResourceNotExists, "a partner cannot pass the stock on")
+	assert.Equal(t, busifavor.ErrorCodeResourceNotExists, busifavor.ErrorCodeOf(err), "a partner cannot pass the stock on")
 
 	require.NoError(t, send())
 	require.NoError(t, plugin())
 	require.NoError(t, h5())
 	require.NoError(t, inMiniProgram())
 	assert.Equal(t, coupons+4, sent())
-	c, err := signer.MiniProgram(partnerMchID, busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "notmine"})
+	c, err := signer.SignMiniProgram(busifavor.SendCouponItem{StockID: stockID, OutRequestNo: "notmine"})
 	require.NoError(t, err)
 	assert.ErrorContains(t, pluginErr(s.ClaimMiniProgramIn("wx0000000000000000", lifecycleUser, c)), string(busifavor.MiniProgramErrCodeParamError), "an appid without a partnership")
 

@@ -155,10 +155,10 @@ func TestEveryRefusalChangesNothing(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		want error
+		want busifavor.ErrorCode
 		do   func(f *fixture) error
 	}{
-		{"create stock: out_request_no reused for another stock", busifavor.ErrResourceAlreadyExists, func(f *fixture) error {
+		{"create stock: out_request_no reused for another stock", busifavor.ErrorCodeResourceAlreadyExists, func(f *fixture) error {
 			_, err := f.c.CreateStock(ctx(), busifavor.CreateStockRequest{StockName: "另一个", BelongMerchant: f.s.MchID(), GoodsName: "全场可用",
 				StockType: busifavor.StockTypeNormal, OutRequestNo: "n", CouponCodeMode: busifavor.CouponCodeModeWechatPay,
 				CouponUseRule: busifavor.CouponUseRule{CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: f.s.Now(), AvailableEndTime: f.s.Now().Add(time.Hour)},
@@ -166,82 +166,82 @@ func TestEveryRefusalChangesNothing(t *testing.T) {
 				StockSendRule: busifavor.StockSendRule{MaxCoupons: 1, MaxCouponsPerUser: 1}})
 			return err
 		}},
-		{"update stock: no such stock", busifavor.ErrResourceNotExists, func(f *fixture) error {
+		{"update stock: no such stock", busifavor.ErrorCodeResourceNotExists, func(f *fixture) error {
 			_, err := f.c.UpdateStock(ctx(), busifavor.UpdateStockRequest{StockID: "1299999999", OutRequestNo: "upd-1", Comment: "x"})
 			return err
 		}},
-		{"budget: current_max_coupons stale", busifavor.ErrParamError, func(f *fixture) error {
+		{"budget: current_max_coupons stale", busifavor.ErrorCodeParamError, func(f *fixture) error {
 			_, err := f.c.UpdateStockBudget(ctx(), busifavor.UpdateStockBudgetRequest{StockID: f.normal, TargetMaxCoupons: 10, CurrentMaxCoupons: 2, ModifyBudgetRequestNo: "b-1"})
 			return err
 		}},
-		{"upload: stock not MERCHANT_UPLOAD", busifavor.ErrInvalidRequest, func(f *fixture) error {
+		{"upload: stock not MERCHANT_UPLOAD", busifavor.ErrorCodeInvalidRequest, func(f *fixture) error {
 			_, err := f.c.UploadCouponCodes(ctx(), busifavor.UploadCouponCodesRequest{StockID: f.normal, CouponCodeList: []string{"ZZ000001"}, UploadRequestNo: "up-2"})
 			return err
 		}},
-		{"delete: code dispatched", busifavor.ErrInvalidRequest, func(f *fixture) error {
+		{"delete: code dispatched", busifavor.ErrorCodeInvalidRequest, func(f *fixture) error {
 			_, err := f.c.DeleteCouponCode(ctx(), busifavor.DeleteCouponCodeRequest{StockID: f.upload, CouponCode: f.uploaded, DeleteRequestNo: "d-1"})
 			return err
 		}},
-		{"delete: no such code", busifavor.ErrResourceNotExists, func(f *fixture) error {
+		{"delete: no such code", busifavor.ErrorCodeResourceNotExists, func(f *fixture) error {
 			_, err := f.c.DeleteCouponCode(ctx(), busifavor.DeleteCouponCodeRequest{StockID: f.upload, CouponCode: "NOPE0001", DeleteRequestNo: "d-2"})
 			return err
 		}},
-		{"send: per-user cap reached (an uploaded code was free)", busifavor.ErrInvalidRequest, func(f *fixture) error {
+		{"send: per-user cap reached (an uploaded code was free)", busifavor.ErrorCodeInvalidRequest, func(f *fixture) error {
 			return sendTo(f, f.upload, openid, "s9", "")
 		}},
-		{"send: stock not begun", busifavor.ErrRuleLimit, func(f *fixture) error { return sendTo(f, f.gone, openid, "s9", "") }},
-		{"send: MERCHANT_API code already given", busifavor.ErrResourceAlreadyExists, func(f *fixture) error {
+		{"send: stock not begun", busifavor.ErrorCodeRuleLimit, func(f *fixture) error { return sendTo(f, f.gone, openid, "s9", "") }},
+		{"send: MERCHANT_API code already given", busifavor.ErrorCodeResourceAlreadyExists, func(f *fixture) error {
 			return sendTo(f, f.api, other, "s9", "API00001")
 		}},
-		{"send: MERCHANT_API without a code", busifavor.ErrParamError, func(f *fixture) error { return sendTo(f, f.api, other, "s9", "") }},
-		{"send: no such stock", busifavor.ErrResourceNotExists, func(f *fixture) error { return sendTo(f, "1299999999", openid, "s9", "") }},
-		{"use: used already", busifavor.ErrResourceAlreadyExists, func(f *fixture) error { return use(f, f.normal, f.used, "", "use-9") }},
-		{"use: another user's", busifavor.ErrUserNotExists, func(f *fixture) error { return use(f, f.normal, f.fresh, other, "use-9") }},
-		{"use: merchant code without stock_id", busifavor.ErrParamError, func(f *fixture) error { return use(f, "", f.uploaded, "", "use-9") }},
-		{"associate: tied to another order", busifavor.ErrResourceAlreadyExists, func(f *fixture) error {
+		{"send: MERCHANT_API without a code", busifavor.ErrorCodeParamError, func(f *fixture) error { return sendTo(f, f.api, other, "s9", "") }},
+		{"send: no such stock", busifavor.ErrorCodeResourceNotExists, func(f *fixture) error { return sendTo(f, "1299999999", openid, "s9", "") }},
+		{"use: used already", busifavor.ErrorCodeResourceAlreadyExists, func(f *fixture) error { return use(f, f.normal, f.used, "", "use-9") }},
+		{"use: another user's", busifavor.ErrorCodeUserNotExists, func(f *fixture) error { return use(f, f.normal, f.fresh, other, "use-9") }},
+		{"use: merchant code without stock_id", busifavor.ErrorCodeParamError, func(f *fixture) error { return use(f, "", f.uploaded, "", "use-9") }},
+		{"associate: tied to another order", busifavor.ErrorCodeResourceAlreadyExists, func(f *fixture) error {
 			_, err := f.c.AssociateTradeInfo(ctx(), busifavor.AssociateTradeInfoRequest{StockID: f.normal, CouponCode: f.used, OutTradeNo: "order-2", OutRequestNo: "as-2"})
 			return err
 		}},
-		{"disassociate: not tied to that order", busifavor.ErrInvalidRequest, func(f *fixture) error {
+		{"disassociate: not tied to that order", busifavor.ErrorCodeInvalidRequest, func(f *fixture) error {
 			_, err := f.c.DisassociateTradeInfo(ctx(), busifavor.DisassociateTradeInfoRequest{StockID: f.normal, CouponCode: f.used, OutTradeNo: "order-2", OutRequestNo: "dis-2"})
 			return err
 		}},
-		{"return: not redeemed", busifavor.ErrInvalidRequest, func(f *fixture) error {
+		{"return: not redeemed", busifavor.ErrorCodeInvalidRequest, func(f *fixture) error {
 			_, err := f.c.ReturnCoupon(ctx(), busifavor.ReturnCouponRequest{CouponCode: f.fresh, StockID: f.normal, ReturnRequestNo: "r-9"})
 			return err
 		}},
-		{"deactivate: redeemed", busifavor.ErrInvalidRequest, func(f *fixture) error {
+		{"deactivate: redeemed", busifavor.ErrorCodeInvalidRequest, func(f *fixture) error {
 			_, err := f.c.DeactivateCoupon(ctx(), busifavor.DeactivateCouponRequest{CouponCode: f.used, StockID: f.normal, DeactivateRequestNo: "off-9"})
 			return err
 		}},
-		{"gov card: send_time over 24 h old", busifavor.ErrParamError, func(f *fixture) error {
+		{"gov card: send_time over 24 h old", busifavor.ErrorCodeParamError, func(f *fixture) error {
 			_, err := f.c.SendGovCard(ctx(), busifavor.SendGovCardRequest{CardID: "pFS7Fjg91pGgJxIkpq9VLxYZ8MQg", AppID: appid, OpenID: openid,
 				OutRequestNo: "gov-9", SendTime: f.s.Now().Add(-25 * time.Hour)})
 			return err
 		}},
-		{"subsidy: out_subsidy_no reused for another payment", busifavor.ErrResourceAlreadyExists, func(f *fixture) error {
+		{"subsidy: out_subsidy_no reused for another payment", busifavor.ErrorCodeResourceAlreadyExists, func(f *fixture) error {
 			return pay(f, f.normal, f.used, "sub-1", 100)
 		}},
-		{"subsidy: over the discount in total", busifavor.ErrInvalidRequest, func(f *fixture) error { return pay(f, f.normal, f.used, "sub-9", 201) }},
-		{"subsidy: coupon not redeemed", busifavor.ErrInvalidRequest, func(f *fixture) error { return pay(f, f.normal, f.fresh, "sub-9", 1) }},
-		{"subsidy: EXCHANGE stock", busifavor.ErrParamError, func(f *fixture) error {
+		{"subsidy: over the discount in total", busifavor.ErrorCodeInvalidRequest, func(f *fixture) error { return pay(f, f.normal, f.used, "sub-9", 201) }},
+		{"subsidy: coupon not redeemed", busifavor.ErrorCodeInvalidRequest, func(f *fixture) error { return pay(f, f.normal, f.fresh, "sub-9", 1) }},
+		{"subsidy: EXCHANGE stock", busifavor.ErrorCodeParamError, func(f *fixture) error {
 			return pay(f, f.exchange, f.s.couponsOf(f.exchange)[0], "sub-9", 1)
 		}},
-		{"subsidy: no such coupon in that stock", busifavor.ErrResourceNotExists, func(f *fixture) error { return pay(f, f.upload, f.used, "sub-9", 1) }},
-		{"subsidy return: over the payment", busifavor.ErrInvalidRequest, func(f *fixture) error { return giveBack(f, "subr-9", 801, txn) }},
-		{"subsidy return: no such payment", busifavor.ErrInvalidRequest, func(f *fixture) error {
+		{"subsidy: no such coupon in that stock", busifavor.ErrorCodeResourceNotExists, func(f *fixture) error { return pay(f, f.upload, f.used, "sub-9", 1) }},
+		{"subsidy return: over the payment", busifavor.ErrorCodeInvalidRequest, func(f *fixture) error { return giveBack(f, "subr-9", 801, txn) }},
+		{"subsidy return: no such payment", busifavor.ErrorCodeInvalidRequest, func(f *fixture) error {
 			return giveBack(f, "subr-9", 1, "4200000913202101152566799999")
 		}},
-		{"partnership: build for a stock not the caller's", busifavor.ErrResourceNotExists, func(f *fixture) error {
+		{"partnership: build for a stock not the caller's", busifavor.ErrorCodeResourceNotExists, func(f *fixture) error {
 			return partner(f, "build", "pb-9", "1299999999", "1900000109")
 		}},
-		{"partnership: terminate one never built", busifavor.ErrResourceNotExists, func(f *fixture) error {
+		{"partnership: terminate one never built", busifavor.ErrorCodeResourceNotExists, func(f *fixture) error {
 			return partner(f, "terminate", "pt-9", f.normal, "1900000110")
 		}},
-		{"partnership: a key reused with another body", busifavor.ErrInvalidRequest, func(f *fixture) error {
+		{"partnership: a key reused with another body", busifavor.ErrorCodeInvalidRequest, func(f *fixture) error {
 			return partner(f, "build", "pb-1", f.normal, "1900000110")
 		}},
-		{"partnership: a key reused on the other endpoint", busifavor.ErrInvalidRequest, func(f *fixture) error {
+		{"partnership: a key reused on the other endpoint", busifavor.ErrorCodeInvalidRequest, func(f *fixture) error {
 			return partner(f, "terminate", "pb-1", f.normal, "1900000109")
 		}},
 	} {
@@ -250,7 +250,7 @@ func TestEveryRefusalChangesNothing(t *testing.T) {
 			before := f.s.snapshot(t)
 			err := tc.do(f)
 			require.Error(t, err)
-			assert.ErrorIs(t, err, tc.want)
+			assert.Equal(t, tc.want, busifavor.ErrorCodeOf(err), "%v", err)
 			assert.Equal(t, before, f.s.snapshot(t))
 		})
 	}
@@ -258,15 +258,15 @@ func TestEveryRefusalChangesNothing(t *testing.T) {
 	t.Run("claims", func(t *testing.T) {
 		f := setup(t)
 		before := f.s.snapshot(t)
-		signer, err := busifavor.NewCouponSigner(f.s.APIv2Key())
+		signer, err := busifavor.NewCouponSigner(f.s.MchID(), f.s.APIv2Key())
 		require.NoError(t, err)
-		wrongKey, err := busifavor.NewCouponSigner(f.s.APIv3Key())
+		wrongKey, err := busifavor.NewCouponSigner(f.s.MchID(), f.s.APIv3Key())
 		require.NoError(t, err)
-		ok, err := signer.MiniProgram(f.s.MchID(), busifavor.SendCouponItem{StockID: f.normal, OutRequestNo: "c1"})
+		ok, err := signer.SignMiniProgram(busifavor.SendCouponItem{StockID: f.normal, OutRequestNo: "c1"})
 		require.NoError(t, err)
-		bad, err := wrongKey.MiniProgram(f.s.MchID(), busifavor.SendCouponItem{StockID: f.normal, OutRequestNo: "c1"})
+		bad, err := wrongKey.SignMiniProgram(busifavor.SendCouponItem{StockID: f.normal, OutRequestNo: "c1"})
 		require.NoError(t, err)
-		notBegun, err := signer.MiniProgram(f.s.MchID(), busifavor.SendCouponItem{StockID: f.gone, OutRequestNo: "c2"})
+		notBegun, err := signer.SignMiniProgram(busifavor.SendCouponItem{StockID: f.gone, OutRequestNo: "c2"})
 		require.NoError(t, err)
 		res, err := f.s.ClaimMiniProgram(openid, bad)
 		require.NoError(t, err)
@@ -280,7 +280,9 @@ func TestEveryRefusalChangesNothing(t *testing.T) {
 		res, err = f.s.ClaimMiniProgramIn("wx0000000000000000", openid, ok) // no APPID partnership
 		require.NoError(t, err)
 		assert.Equal(t, busifavor.MiniProgramErrCodeParamError, res.ErrCode)
-		other, err := signer.MiniProgram("1900000109", busifavor.SendCouponItem{StockID: f.normal, OutRequestNo: "c3"})
+		otherSigner, err := busifavor.NewCouponSigner("1900000109", f.s.APIv2Key())
+		require.NoError(t, err)
+		other, err := otherSigner.SignMiniProgram(busifavor.SendCouponItem{StockID: f.normal, OutRequestNo: "c3"})
 		require.NoError(t, err)
 		res, err = f.s.ClaimMiniProgram(openid, other) // a partner whose APIv2 key the fake does not know
 		require.NoError(t, err)

@@ -242,7 +242,7 @@ func TestMerchantCodesAreUniquePerStock(t *testing.T) {
 	_, err = c.CreateSubsidyPayReceipt(ctx, busifavor.CreateSubsidyPayReceiptRequest{StockID: stocks[0], CouponCode: "SAME0001",
 		TransactionID: "4200000913202101152566792388", PayerMerchant: s.MchID(), PayeeMerchant: s.MchID(), Amount: 100,
 		Description: "补差", OutSubsidyNo: "sub-1"})
-	require.ErrorIs(t, err, busifavor.ErrInvalidRequest, "the first stock's coupon is not redeemed")
+	require.Equal(t, busifavor.ErrorCodeInvalidRequest, busifavor.ErrorCodeOf(err), "the first stock's coupon is not redeemed")
 }
 
 // TestSubsidyPaymentsStayWithinTheDiscountInTotal: three payments under three
@@ -296,7 +296,7 @@ func TestSubsidyPaymentsOnlyForNormalStocks(t *testing.T) {
 		_, err = c.CreateSubsidyPayReceipt(ctx, busifavor.CreateSubsidyPayReceiptRequest{StockID: stock, CouponCode: sent.CouponCode,
 			TransactionID: "4200000913202101152566792388", PayerMerchant: s.MchID(), PayeeMerchant: s.MchID(), Amount: 1,
 			Description: "补差", OutSubsidyNo: "sub-1"})
-		require.ErrorIs(t, err, busifavor.ErrParamError, typ)
+		require.Equal(t, busifavor.ErrorCodeParamError, busifavor.ErrorCodeOf(err), typ)
 	}
 	assert.Empty(t, s.SubsidyPayReceipts())
 }

@@ -91,11 +91,6 @@ func couponLink(_ context.Context, env *environment, o *options, stdout, stderr 
 		fmt.Fprintf(stderr, "busifavor coupon link: %v\n", err)
 		return exitUsage
 	}
-	signer, err := busifavor.NewCouponSigner(key)
-	if err != nil {
-		fmt.Fprintf(stderr, "busifavor coupon link: %v\n", strings.TrimPrefix(err.Error(), "busifavor: "))
-		return exitUsage
-	}
 	merchant := o.link.sendMerchant
 	if merchant == "" {
 		merchant = o.creds.mchID.value
@@ -103,15 +98,33 @@ func couponLink(_ context.Context, env *environment, o *options, stdout, stderr 
 	if merchant == "" && env.sandbox != nil {
 		merchant = env.sandbox.MchID()
 	}
+	signer, err := busifavor.NewCouponSigner(merchant, key)
+	if err != nil {
+		// A bad merchant is named as the user gave it (--send-merchant); a
+		// bad key is said without repeating it. Both may come at once.
+		errs := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			errs = j.Unwrap()
+		}
+		for _, e := range errs {
+			var ve *busifavor.ValidationError
+			if errors.As(e, &ve) {
+				report(stderr, ve, o)
+			} else {
+				fmt.Fprintf(stderr, "busifavor coupon link: %v\n", strings.TrimPrefix(e.Error(), "busifavor: "))
+			}
+		}
+		return exitUsage
+	}
 	item := busifavor.SendCouponItem{StockID: o.stockID, OutRequestNo: o.requestNo, CouponCode: o.link.couponCode}
 	var out any
 	switch o.link.channel {
 	case "h5":
-		out, err = signer.H5URL(merchant, o.openid, item)
+		out, err = signer.SignH5URL(o.openid, item)
 	case "miniprogram":
-		out, err = signer.MiniProgram(merchant, item)
+		out, err = signer.SignMiniProgram(item)
 	case "jsapi":
-		out, err = signer.AddCardList(merchant, item)
+		out, err = signer.SignAddCardList(item)
 	default:
 		fmt.Fprintf(stderr, "busifavor coupon link: --channel must be h5, miniprogram or jsapi, got %q\n", o.link.channel)
 		return exitUsage

@@ -176,7 +176,7 @@ func terminatePartnership(ctx context.Context, env *environment, o *options, std
 	}
 	resp, err := env.client.TerminatePartnership(ctx, busifavor.TerminatePartnershipRequest(req))
 	if err != nil {
-		if env.sandbox != nil && errors.Is(err, busifavor.ErrResourceNotExists) {
+		if env.sandbox != nil && busifavor.ErrorCodeOf(err) == busifavor.ErrorCodeResourceNotExists {
 			fmt.Fprintln(stderr, "busifavor: the sandbox starts afresh on every run: partnerships built by earlier runs are gone")
 		}
 		return partnerReport(stderr, err, o)

@@ -383,7 +383,7 @@ func print(w io.Writer, asJSON bool, v any, notifyURL, mchid string, updated tim
 func report(w io.Writer, err error, o *options) int {
 	var ve *busifavor.ValidationError
 	if errors.As(err, &ve) {
-		fmt.Fprintln(w, "busifavor: invalid request, nothing was sent:")
+		fmt.Fprintln(w, "busifavor: the request breaks a rule; nothing was sent:")
 		for _, f := range ve.Fields {
 			fmt.Fprintf(w, "  %s: %s\n", o.nameOf(f.Field), f.Reason)
 		}

@@ -170,7 +170,7 @@ func createStock(ctx context.Context, env *environment, o *options, stdout, stde
 	resp, err := env.client.CreateStock(ctx, req)
 	if err != nil {
 		status := report(stderr, err, o)
-		if errors.Is(err, busifavor.ErrResourceAlreadyExists) {
+		if busifavor.ErrorCodeOf(err) == busifavor.ErrorCodeResourceAlreadyExists {
 			fmt.Fprintf(stderr, "  out_request_no %s was used before with a different request. If an earlier run lost its answer, that stock\n"+
 				"  exists: do not change out_request_no (a new number creates a second stock, with its own budget); run again with\n"+
 				"  the file as it was then, which answers with that stock.\n", req.OutRequestNo)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -285,9 +284,8 @@ func TestCodesUploadReportsAnInterruptedUploadTruly(t *testing.T) {
 		defer s.Close()
 		env := credentialsFor(t, s)
 		id := uploadStock(t, s, env)
-		path := busifavortest.StocksPath + "/" + id + "/couponcodes"
-		s.FailOn(http.MethodPost, path, 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
-		s.FailOn(http.MethodPost, path, busifavor.DefaultRetryPolicy.MaxAttempts-1, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
+		s.FailOn("UploadCouponCodes", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+		s.FailOn("UploadCouponCodes", busifavor.DefaultRetryPolicy.MaxAttempts-1, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
 		code, out, errOut := runCmd(t, env, "codes", "upload", id, "--file", codes, "--base-url", s.URL)
 		assert.Equal(t, exitAPI, code)
 		assert.Contains(t, out, "uploaded:    0\n")
@@ -302,7 +300,7 @@ func TestCodesUploadReportsAnInterruptedUploadTruly(t *testing.T) {
 		defer s.Close()
 		env := credentialsFor(t, s)
 		id := uploadStock(t, s, env)
-		s.FailOn(http.MethodPost, busifavortest.StocksPath+"/"+id+"/couponcodes", 1, busifavortest.Fault{Kind: busifavortest.FaultDelay, Delay: time.Hour})
+		s.FailOn("UploadCouponCodes", 1, busifavortest.Fault{Kind: busifavortest.FaultDelay, Delay: time.Hour})
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		before := len(s.Requests())
@@ -360,7 +358,7 @@ func TestStockCreateRerunAfterLostAnswersMakesOneStock(t *testing.T) {
 	file := stockFile(t, noWindow)
 	create := []string{"stock", "create", "--file", file, "--base-url", s.URL, "--json"}
 
-	s.FailOn(http.MethodPost, busifavortest.StocksPath, 3, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
+	s.FailOn("CreateStock", 3, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
 	var lines string
 	for range 2 { // the run, and the operator's rerun
 		code, out, errOut := runCmd(t, env, create...)
