@@ -115,6 +115,9 @@ func clientOperations() []string {
 		if f.NumIn() != 3 || f.In(1) != ctxType || f.NumOut() != 2 || f.Out(0).Kind() != reflect.Pointer || f.Out(1) != errType {
 			continue
 		}
+		if m.Name == "BatchUploadCouponCodes" { // a helper over UploadCouponCodes, not an operation
+			continue
+		}
 		if req, ok := strings.CutSuffix(f.In(2).Name(), "Request"); ok && strings.HasSuffix(m.Name, req) {
 			out = append(out, m.Name)
 		}
