@@ -313,7 +313,7 @@ func TestUseTimeIsSentInChinaTimeToTheSecond(t *testing.T) {
 // TestUseCouponResponseMasksTheOpenid prints a redemption every way a log
 // line might.
 func TestUseCouponResponseMasksTheOpenid(t *testing.T) {
-	r := &busifavor.UseCouponResponse{StockID: "1", OpenID: testOpenid, RequestID: "08X"}
+	r := &busifavor.UseCouponResponse{StockID: "1", OpenID: testOpenid, Response: busifavor.Response{RequestID: "08X"}}
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("used", "resp", *r)
 	for _, out := range []string{fmt.Sprintf("%v %+v %#v %s", r, *r, *r, *r), logs.String()} {

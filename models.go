@@ -26,8 +26,8 @@ type SetCallbacksResponse struct {
 	NotifyURL string `json:"notify_url" required:"page,models"`
 	// MchID is the merchant it is set for.
 	MchID string `json:"mchid" required:"page,models"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"request_id,omitempty"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // GetCallbacksRequest selects whose notify URL GetCallbacks reads.
@@ -42,8 +42,8 @@ type GetCallbacksResponse struct {
 	NotifyURL string `json:"notify_url" required:"page,models"`
 	// MchID is the merchant it is set for.
 	MchID string `json:"mchid" required:"page,models"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"request_id,omitempty"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // ParseTime parses a WeChat Pay time in every shape seen on the wire: RFC

@@ -154,8 +154,8 @@ func TestPersonalDataAndCodesAreMasked(t *testing.T) {
 	code := busifavor.UploadedCode{Code: secretCode, CodeStatus: busifavor.CouponCodeStatusDispatched, OpenID: testOpenid, UnionID: secretUnionid, CouponCode: secretCode}
 	values := []any{
 		code,
-		busifavor.GetCouponCodeResponse{CodeInformation: code, CouponInformation: &busifavor.UserCoupon{CouponCode: secretCode, StockID: "1"}, RequestID: "08R"},
-		busifavor.ListCouponCodesResponse{StockID: "1", TotalCount: 1, Data: []busifavor.UploadedCode{code}, RequestID: "08R"},
+		busifavor.GetCouponCodeResponse{CodeInformation: code, CouponInformation: &busifavor.UserCoupon{CouponCode: secretCode, StockID: "1"}, Response: busifavor.Response{RequestID: "08R"}},
+		busifavor.ListCouponCodesResponse{StockID: "1", TotalCount: 1, Data: []busifavor.UploadedCode{code}, Response: busifavor.Response{RequestID: "08R"}},
 		busifavor.SendCouponRequest{OpenID: testOpenid, AppID: testAppid, StockID: "1", OutRequestNo: "s", CouponCode: secretCode},
 		busifavor.UseCouponRequest{CouponCode: secretCode, AppID: testAppid, UseTime: time.Unix(0, 0), UseRequestNo: "u", OpenID: testOpenid},
 		busifavor.GetUserCouponRequest{OpenID: testOpenid, CouponCode: secretCode, AppID: testAppid},

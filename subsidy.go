@@ -320,8 +320,8 @@ type SubsidyPayReceipt struct {
 // SubsidyPayReceiptResponse is WeChat Pay's answer with one payment receipt.
 type SubsidyPayReceiptResponse struct {
 	SubsidyPayReceipt
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // GetSubsidyPayReceiptRequest names a payment receipt.
@@ -344,8 +344,8 @@ type ListSubsidyPayReceiptsRequest struct {
 type ListSubsidyPayReceiptsResponse struct {
 	// PayReceiptList has the coupon's payments; empty when it had none.
 	PayReceiptList []SubsidyPayReceipt `json:"pay_receipt_list,omitempty"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // CreateSubsidyReturnReceiptRequest returns (part of) a subsidy payment
@@ -408,8 +408,8 @@ type SubsidyReturnReceipt struct {
 // receipt.
 type SubsidyReturnReceiptResponse struct {
 	SubsidyReturnReceipt
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // GetSubsidyReturnReceiptRequest names a return receipt.
@@ -450,14 +450,14 @@ type GetSubsidyReturnReceiptRequest struct {
 func (c *Client) CreateSubsidyPayReceipt(ctx context.Context, req CreateSubsidyPayReceiptRequest) (*SubsidyPayReceiptResponse, error) {
 	out := &SubsidyPayReceiptResponse{}
 	find := func(ctx context.Context) (bool, error) {
-		r, requestID, err := c.findPayReceipt(ctx, ListSubsidyPayReceiptsRequest{StockID: req.StockID, CouponCode: req.CouponCode, OutSubsidyNo: req.OutSubsidyNo})
+		r, resp, err := c.findPayReceipt(ctx, ListSubsidyPayReceiptsRequest{StockID: req.StockID, CouponCode: req.CouponCode, OutSubsidyNo: req.OutSubsidyNo})
 		if err != nil || r == nil {
 			return false, err
 		}
 		if r.TransactionID != req.TransactionID || r.Amount != req.Amount || r.PayerMerchant != req.PayerMerchant || r.PayeeMerchant != req.PayeeMerchant {
 			return false, fmt.Errorf("%w: out_subsidy_no %s is listed with another order, amount or merchants", ErrReceiptExists, req.OutSubsidyNo)
 		}
-		out.SubsidyPayReceipt, out.RequestID = *r, requestID
+		out.SubsidyPayReceipt, out.Response = *r, resp
 		return true, nil
 	}
 	err := c.createMoney(ctx, "CreateSubsidyPayReceipt", subsidyPath+"/pay-receipts", req, req.OutSubsidyNo, out, find,
@@ -558,7 +558,7 @@ func (c *Client) createMoney(ctx context.Context, op, path string, req interface
 	for attempt := 1; ; attempt++ {
 		a, err := c.do(ctx, op, http.MethodPost, path, nil, req)
 		if err == nil {
-			if err := decodeAnswer(a.body, out, a.requestID); err != nil {
+			if err := decodeAnswer(a, out); err != nil {
 				return unknown(err) // WeChat Pay took it, but its receipt cannot be read
 			}
 			return nil
@@ -626,19 +626,18 @@ func mayBeEarlierAttempts(code ErrorCode) bool {
 }
 
 // findPayReceipt lists the payments req names and returns the one with
-// req.OutSubsidyNo, or nil when it is not listed, with the list's
-// Request-ID.
-func (c *Client) findPayReceipt(ctx context.Context, req ListSubsidyPayReceiptsRequest) (*SubsidyPayReceipt, string, error) {
+// req.OutSubsidyNo, or nil when it is not listed, with the list's Response.
+func (c *Client) findPayReceipt(ctx context.Context, req ListSubsidyPayReceiptsRequest) (*SubsidyPayReceipt, Response, error) {
 	list, err := c.ListSubsidyPayReceipts(ctx, req)
 	if err != nil {
-		return nil, "", err
+		return nil, Response{}, err
 	}
 	for i := range list.PayReceiptList {
 		if r := &list.PayReceiptList[i]; r.OutSubsidyNo == req.OutSubsidyNo {
-			return r, list.RequestID, nil
+			return r, list.Response, nil
 		}
 	}
-	return nil, list.RequestID, nil
+	return nil, list.Response, nil
 }
 
 // returnablePayment returns the paid payment of the coupon on the order
@@ -709,22 +708,24 @@ var DefaultPollPolicy = PollPolicy{Initial: time.Second, Max: 30 * time.Second}
 // ErrInsufficientBalance for a short balance); a status this package does
 // not know returns the receipt and a *ReceiptStatusError. A read's retryable
 // error is retried by the client; any other error, and the context's end,
-// stop the wait (with the last receipt read, if any).
-func (c *Client) WaitSubsidyPayReceipt(ctx context.Context, req ListSubsidyPayReceiptsRequest, p PollPolicy) (*SubsidyPayReceipt, error) {
+// stop the wait (with the last receipt read, if any). The receipt's Response
+// is that of the list read it came from.
+func (c *Client) WaitSubsidyPayReceipt(ctx context.Context, req ListSubsidyPayReceiptsRequest, p PollPolicy) (*SubsidyPayReceiptResponse, error) {
 	if req.OutSubsidyNo == "" {
 		return nil, &ValidationError{Fields: []FieldError{{Field: "out_subsidy_no", Reason: "is required: it names the payment to wait for"}}}
 	}
-	var last *SubsidyPayReceipt // the latest receipt listed, kept through failed reads
-	r, err := poll(ctx, p, func() (*SubsidyPayReceipt, string, error) {
-		r, _, err := c.findPayReceipt(ctx, req)
+	var last *SubsidyPayReceiptResponse // the latest receipt listed, kept through failed reads
+	r, err := poll(ctx, p, func() (*SubsidyPayReceiptResponse, string, error) {
+		found, resp, err := c.findPayReceipt(ctx, req)
 		switch {
 		case err != nil:
 			return last, "", err
-		case r == nil && last == nil:
+		case found == nil && last == nil:
 			return nil, "NOT_LISTED", nil
-		case r == nil:
+		case found == nil:
 			return last, "NOT_LISTED", nil // listed before: the list lags
 		}
+		r := &SubsidyPayReceiptResponse{SubsidyPayReceipt: *found, Response: resp}
 		last = r
 		switch {
 		case r.Status.Pending():
@@ -759,13 +760,15 @@ func (c *Client) WaitSubsidyPayReceipt(ctx context.Context, req ListSubsidyPayRe
 // It returns the receipt with a nil error only when the return succeeded
 // (RETURN_RECEIPT_SUCCESS, in either spelling). A failed return gives a
 // *ReceiptFailedError, a status this package does not know a
-// *ReceiptStatusError; the context's end stops the wait.
-func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyReturnReceipt, p PollPolicy) (*SubsidyReturnReceipt, error) {
+// *ReceiptStatusError; the context's end stops the wait. The receipt's
+// Response is that of the GetSubsidyReturnReceipt it came from, zero when
+// created was not read again.
+func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyReturnReceipt, p PollPolicy) (*SubsidyReturnReceiptResponse, error) {
 	if created == nil {
 		return nil, &ValidationError{Fields: []FieldError{{Field: "created", Reason: "is required: pass the receipt CreateSubsidyReturnReceipt answered with"}}}
 	}
-	last, first, quiet := created, true, 0
-	return poll(ctx, p, func() (*SubsidyReturnReceipt, string, error) {
+	last, first, quiet := &SubsidyReturnReceiptResponse{SubsidyReturnReceipt: *created}, true, 0
+	return poll(ctx, p, func() (*SubsidyReturnReceiptResponse, string, error) {
 		r := last
 		switch {
 		case first && !r.Status.Pending():
@@ -775,7 +778,7 @@ func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyR
 			if err != nil {
 				return last, "", err
 			}
-			r = &got.SubsidyReturnReceipt
+			r = got
 		default:
 			pay, err := c.returnablePayment(ctx, r.StockID, r.CouponCode, r.TransactionID, r.SubsidyReceiptID)
 			switch {

@@ -41,7 +41,7 @@ func TestUploadAllSplitsAndReportsEveryCode(t *testing.T) {
 	assert.Equal(t, busifavor.CodeResult{Code: "K00003", Outcome: busifavor.UploadOutcomeExists, Batch: 1}, report.Results[3])
 	assert.Equal(t, busifavor.CodeResult{Code: "K00400", Outcome: busifavor.UploadOutcomeUploaded, Batch: 3}, report.Results[400])
 	assert.Equal(t, busifavor.CodeResult{Code: "K00010", Outcome: busifavor.UploadOutcomeDuplicate}, report.Results[401])
-	assert.Len(t, report.RequestIDs, 3)
+	assert.Len(t, report.Responses, 3)
 	assert.Len(t, s.CouponCodes(id), 401)
 
 	var sent []string
