@@ -87,8 +87,8 @@ func decodeObject(body []byte, p *decodePlan, rv reflect.Value) error {
 
 // decodePlan says how to decode one struct type.
 type decodePlan struct {
-	fields    []fieldPlan
-	byName    map[string]int
+	fields   []fieldPlan
+	byName   map[string]int
 	required []int // indexes into fields
 	response []int // index path of the embedded Response, or nil
 }

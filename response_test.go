@@ -84,7 +84,9 @@ func metaCalls(t *testing.T) []metaCall {
 	for i, c := range calls {
 		switch c.name {
 		case "BuildPartnership":
-			calls[i].call = func(ctx context.Context, cl *busifavor.Client) (any, error) { return cl.BuildPartnership(ctx, validBuild()) }
+			calls[i].call = func(ctx context.Context, cl *busifavor.Client) (any, error) {
+				return cl.BuildPartnership(ctx, validBuild())
+			}
 		case "TerminatePartnership":
 			calls[i].call = func(ctx context.Context, cl *busifavor.Client) (any, error) {
 				return cl.TerminatePartnership(ctx, busifavor.TerminatePartnershipRequest(validBuild()))
