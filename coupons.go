@@ -167,9 +167,8 @@ type ListUserCouponsResponse struct {
 	Response `json:"-"`
 }
 
-// TradeInfoRequest ties a coupon to a WeChat Pay order (关联订单信息) or
-// unties it (取消关联订单信息).
-type TradeInfoRequest struct {
+// AssociateTradeInfoRequest ties a coupon to a WeChat Pay order (关联订单信息).
+type AssociateTradeInfoRequest struct {
 	// StockID is the coupon's stock, 1 to 20 bytes.
 	StockID string `json:"stock_id"`
 	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
@@ -182,12 +181,10 @@ type TradeInfoRequest struct {
 	OutRequestNo string `json:"out_request_no"`
 }
 
-// AssociateTradeInfoRequest ties a coupon to an order.
-type AssociateTradeInfoRequest = TradeInfoRequest
-
 // DisassociateTradeInfoRequest unties a coupon from the order it was tied
-// to.
-type DisassociateTradeInfoRequest = TradeInfoRequest
+// to (取消关联订单信息). Its fields, and their rules, are
+// AssociateTradeInfoRequest's.
+type DisassociateTradeInfoRequest AssociateTradeInfoRequest
 
 // AssociateTradeInfoResponse is WeChat Pay's answer to AssociateTradeInfo.
 type AssociateTradeInfoResponse struct {
@@ -537,13 +534,18 @@ func (r ListUserCouponsRequest) Validate() error {
 }
 
 // Validate checks the request and returns a *ValidationError, or nil.
-func (r TradeInfoRequest) Validate() error {
+func (r AssociateTradeInfoRequest) Validate() error {
 	var v validator
 	v.stockID(r.StockID)
 	v.couponCode("coupon_code", r.CouponCode)
 	v.identifier("out_trade_no", r.OutTradeNo, 0)
 	v.merchantNo("out_request_no", r.OutRequestNo)
 	return v.err()
+}
+
+// Validate checks the request as AssociateTradeInfoRequest.Validate does.
+func (r DisassociateTradeInfoRequest) Validate() error {
+	return AssociateTradeInfoRequest(r).Validate()
 }
 
 // Validate checks the request and returns a *ValidationError, or nil.
@@ -631,10 +633,16 @@ func (r ListUserCouponsResponse) Format(f fmt.State, verb rune) { printMasked(f,
 func (r ListUserCouponsResponse) LogValue() slog.Value { return logValue(masked(r)) }
 
 // Format prints r as fmt does, openids and coupon codes masked.
-func (r TradeInfoRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+func (r AssociateTradeInfoRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
 
 // LogValue makes slog log r as Format prints it.
-func (r TradeInfoRequest) LogValue() slog.Value { return logValue(masked(r)) }
+func (r AssociateTradeInfoRequest) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r DisassociateTradeInfoRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r DisassociateTradeInfoRequest) LogValue() slog.Value { return logValue(masked(r)) }
 
 // Format prints r as fmt does, openids and coupon codes masked.
 func (r ReturnCouponRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }

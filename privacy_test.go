@@ -40,7 +40,7 @@ func TestPrintingAnEventNeverShowsTheOpenID(t *testing.T) {
 		}
 	}
 	for _, verb := range formatVerbs {
-		for _, v := range []any{ev, *ev, ev.Coupon, &ev.Coupon} {
+		for _, v := range []any{ev, *ev, ev.Coupon, *ev.Coupon} {
 			out := fmt.Sprintf(verb, v)
 			hidden(t, fmt.Sprintf("%s of %T", verb, v), out)
 			if verb == "%v" || verb == "%+v" || verb == "%#v" {
@@ -266,7 +266,7 @@ func TestErrorsAndLogLinesMaskPathIDs(t *testing.T) {
 // Should fmt ever call Format on unexported fields, this fails and the
 // documentation can drop the warning.
 func TestAnEventInAnUnexportedFieldPrintsRawAsDocumented(t *testing.T) {
-	ev := busifavor.CouponEvent{ID: "e1", Coupon: busifavor.CouponSend{OpenID: sampleCoupon.OpenID, CouponCode: secretCode}}
+	ev := busifavor.CouponEvent{ID: "e1", Coupon: &busifavor.CouponSend{OpenID: sampleCoupon.OpenID, CouponCode: secretCode}}
 	type hidden struct{ ev busifavor.CouponEvent }
 	type safe struct {
 		Ev  busifavor.CouponEvent

@@ -188,18 +188,23 @@ var (
 	ErrUnknownReceiptStatus = errors.New("busifavor: the subsidy receipt has a status this package does not know")
 )
 
-// ReceiptFailedError is a receipt that ended in failure.
+// ReceiptFailedError is a receipt that ended in failure: a payment, with
+// PayReason set, or a return, with ReturnReason set.
 type ReceiptFailedError struct {
 	// ReceiptID names the receipt by the merchant's number for it
 	// (out_subsidy_no or out_subsidy_return_no).
 	ReceiptID string
-	// Reason is WeChat Pay's fail_reason, as it came.
-	Reason string
+	// PayReason is a failed payment's fail_reason, as it came; empty for a
+	// return.
+	PayReason SubsidyPayReceiptFailReason
+	// ReturnReason is a failed return's fail_reason, as it came; empty for
+	// a payment.
+	ReturnReason SubsidyReturnReceiptFailReason
 }
 
 // Error names the receipt and the reason.
 func (e *ReceiptFailedError) Error() string {
-	return fmt.Sprintf("busifavor: subsidy receipt %s failed: %s", e.ReceiptID, e.Reason)
+	return fmt.Sprintf("busifavor: subsidy receipt %s failed: %s%s", e.ReceiptID, e.PayReason, e.ReturnReason)
 }
 
 // Is matches ErrSubsidyFailed, and ErrInsufficientBalance for a balance
@@ -209,8 +214,8 @@ func (e *ReceiptFailedError) Is(target error) bool {
 	case ErrSubsidyFailed:
 		return true
 	case ErrInsufficientBalance:
-		return SubsidyPayReceiptFailReason(e.Reason).Canonical() == SubsidyPayReceiptFailReasonInsufficientBalance ||
-			SubsidyReturnReceiptFailReason(e.Reason).Canonical() == SubsidyReturnReceiptFailReasonInsufficientBalance
+		return e.PayReason.Canonical() == SubsidyPayReceiptFailReasonInsufficientBalance ||
+			e.ReturnReason.Canonical() == SubsidyReturnReceiptFailReasonInsufficientBalance
 	}
 	return false
 }
@@ -244,18 +249,22 @@ func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcom
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 
 // ReceiptStatusError is a receipt read in a status this package does not
-// know, in neither spelling. It is never taken for success.
+// know, in neither spelling: a payment's (PayStatus) or a return's
+// (ReturnStatus). It is never taken for success.
 type ReceiptStatusError struct {
 	// ReceiptID names the receipt by the merchant's number for it.
 	ReceiptID string
-	// Status is the status as it was read.
-	Status string
+	// PayStatus is a payment's status as it was read; empty for a return.
+	PayStatus SubsidyPayReceiptStatus
+	// ReturnStatus is a return's status as it was read; empty for a
+	// payment.
+	ReturnStatus SubsidyReturnReceiptStatus
 }
 
 // Error names the receipt and the status read.
 func (e *ReceiptStatusError) Error() string {
 	return fmt.Sprintf("busifavor: subsidy receipt %s reads status %q, which this package does not know: not taken for success; read it again later or ask WeChat Pay",
-		e.ReceiptID, e.Status)
+		e.ReceiptID, string(e.PayStatus)+string(e.ReturnStatus))
 }
 
 // Is matches ErrUnknownReceiptStatus.
@@ -659,7 +668,7 @@ func (c *Client) returnablePayment(ctx context.Context, stockID, couponCode, tra
 		if p.Status.Canonical() == "" {
 			// It may be a return in a state this package does not know:
 			// never read as "no return".
-			return nil, &ReceiptStatusError{ReceiptID: p.OutSubsidyNo, Status: string(p.Status)}
+			return nil, &ReceiptStatusError{ReceiptID: p.OutSubsidyNo, PayStatus: p.Status}
 		}
 		if p.Status.Paid() && (found == nil || p.Status.Canonical() != SubsidyPayReceiptStatusSuccess) {
 			found = p
@@ -731,9 +740,9 @@ func (c *Client) WaitSubsidyPayReceipt(ctx context.Context, req ListSubsidyPayRe
 		case r.Status.Pending():
 			return r, string(r.Status), nil
 		case r.Status.Failed():
-			return r, "", &ReceiptFailedError{ReceiptID: r.OutSubsidyNo, Reason: string(r.FailReason)}
+			return r, "", &ReceiptFailedError{ReceiptID: r.OutSubsidyNo, PayReason: r.FailReason}
 		case !r.Status.Paid():
-			return r, "", &ReceiptStatusError{ReceiptID: r.OutSubsidyNo, Status: string(r.Status)}
+			return r, "", &ReceiptStatusError{ReceiptID: r.OutSubsidyNo, PayStatus: r.Status}
 		}
 		return r, "", nil
 	})
@@ -806,9 +815,9 @@ func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyR
 		case r.Status.Pending():
 			return r, string(r.Status), nil
 		case r.Status.Failed():
-			return r, "", &ReceiptFailedError{ReceiptID: r.OutSubsidyReturnNo, Reason: string(r.FailReason)}
+			return r, "", &ReceiptFailedError{ReceiptID: r.OutSubsidyReturnNo, ReturnReason: r.FailReason}
 		case !r.Status.Returned():
-			return r, "", &ReceiptStatusError{ReceiptID: r.OutSubsidyReturnNo, Status: string(r.Status)}
+			return r, "", &ReceiptStatusError{ReceiptID: r.OutSubsidyReturnNo, ReturnStatus: r.Status}
 		}
 		return r, "", nil
 	})
