@@ -54,17 +54,20 @@ const (
 	channelSendMerchantMaxLen = 15
 )
 
-// The H5 page's errors, shown to the user by WeChat's page: the merchant
-// sees them only when a user reports them.
+// H5ErrCode is an error code of the H5 claim page, shown to the user by
+// WeChat's page: the merchant sees one only when a user reports it.
+type H5ErrCode string
+
+// The H5 page's errors.
 const (
 	// H5ErrCodeMissingFragment is what a claim URL without its fragment gets
 	// (H5 page: 每一个H5领券域名后,都需添加#wechat_pay&wechat_redirect,否则会
 	// 报错,返回268435461错误码).
-	H5ErrCodeMissingFragment = "268435461"
+	H5ErrCodeMissingFragment H5ErrCode = "268435461"
 	// H5ErrCodeOpenIDNotBound is what an open_id gets whose AppID is bound
 	// neither to the sending merchant nor to the stock's owner (FAQ Q5:
 	// 用户openid对应的appid必须与发券商户号有绑定关系).
-	H5ErrCodeOpenIDNotBound = "272756757"
+	H5ErrCodeOpenIDNotBound H5ErrCode = "272756757"
 )
 
 // H5CouponURL is the WeChat Pay page an H5 claim redirects the user to (H5

@@ -149,11 +149,12 @@ type answer struct {
 	status    int
 	body      []byte
 	requestID string
+	header    http.Header // for the response's Response (response.go)
 }
 
 // send validates req, sends it as do does, and decodes the verified answer
 // into out, a pointer to a response struct, which also gets the answer's
-// Request-ID (see decode.go).
+// Response (see decode.go).
 func (c *Client) send(ctx context.Context, op string, req interface{ Validate() error }, method, path string, query url.Values, body any, out any) error {
 	if err := req.Validate(); err != nil {
 		return err
@@ -162,7 +163,7 @@ func (c *Client) send(ctx context.Context, op string, req interface{ Validate() 
 	if err != nil {
 		return err
 	}
-	return decodeAnswer(a.body, out, a.requestID)
+	return decodeAnswer(a, out)
 }
 
 // do sends a request to path, retrying and failing over as the RetryPolicy
@@ -284,7 +285,7 @@ func (c *Client) attempt(ctx context.Context, method string, base endpoint, path
 	if len(b) > MaxResponseBytes {
 		return nil, tooLarge(base.host)
 	}
-	return &answer{status: res.Response.StatusCode, body: b, requestID: requestID(res.Response.Header)}, nil
+	return &answer{status: res.Response.StatusCode, body: b, requestID: requestID(res.Response.Header), header: res.Response.Header}, nil
 }
 
 // redirected reports an answer that is not to the request that was sent: a

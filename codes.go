@@ -60,8 +60,8 @@ type UploadCouponCodesResponse struct {
 	ExistCodes []string `json:"exist_codes,omitempty" log:"code"`
 	// DuplicateCodes were repeated in this upload; one of each was kept.
 	DuplicateCodes []string `json:"duplicate_codes,omitempty" log:"code"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // CouponCodeFailure is a code an upload refused, and why.
@@ -101,8 +101,8 @@ type ListCouponCodesResponse struct {
 	Offset int64 `json:"offset" required:"models"`
 	// Limit is the page size WeChat Pay used.
 	Limit int64 `json:"limit" required:"models"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // UploadedCode is a code a merchant uploaded, with its state. Once sent it
@@ -147,8 +147,8 @@ type GetCouponCodeResponse struct {
 	CodeInformation UploadedCode `json:"code_information" required:"models"`
 	// CouponInformation is the user coupon made from it, once DISPATCHED.
 	CouponInformation *UserCoupon `json:"coupon_information,omitempty"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // DeleteCouponCodeRequest deletes an unsent uploaded code (删除预存code).
@@ -168,8 +168,8 @@ type DeleteCouponCodeResponse struct {
 	StockID string `json:"stock_id" required:"models"`
 	// DeleteTime is when the code was deleted.
 	DeleteTime time.Time `json:"delete_time" required:"models"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // UploadCouponCodes uploads up to MaxCodesPerUpload codes to a

@@ -55,8 +55,8 @@ type SendCouponResponse struct {
 	OutRequestNo string `json:"out_request_no"`
 	// CouponCode is the sent coupon's code.
 	CouponCode string `json:"coupon_code" log:"code"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // UseCouponRequest redeems a coupon (核销用户券).
@@ -104,8 +104,8 @@ type UseCouponResponse struct {
 	OpenID string `json:"openid" log:"id"`
 	// WechatPayUseTime is when WeChat Pay redeemed the coupon.
 	WechatPayUseTime time.Time `json:"wechatpay_use_time" required:"models"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // Masked returns a copy of r with OpenID masked (see MaskID).
@@ -126,8 +126,8 @@ type GetUserCouponRequest struct {
 // GetUserCouponResponse is WeChat Pay's answer to GetUserCoupon.
 type GetUserCouponResponse struct {
 	UserCoupon
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // ListUserCouponsRequest selects a page of a user's coupons (根据过滤条件
@@ -163,13 +163,12 @@ type ListUserCouponsResponse struct {
 	Limit int64 `json:"limit" required:"models"`
 	// Page is the page number, as asked (the answer's offset).
 	Page int64 `json:"offset" required:"models"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
-// TradeInfoRequest ties a coupon to a WeChat Pay order (关联订单信息) or
-// unties it (取消关联订单信息).
-type TradeInfoRequest struct {
+// AssociateTradeInfoRequest ties a coupon to a WeChat Pay order (关联订单信息).
+type AssociateTradeInfoRequest struct {
 	// StockID is the coupon's stock, 1 to 20 bytes.
 	StockID string `json:"stock_id"`
 	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
@@ -182,19 +181,17 @@ type TradeInfoRequest struct {
 	OutRequestNo string `json:"out_request_no"`
 }
 
-// AssociateTradeInfoRequest ties a coupon to an order.
-type AssociateTradeInfoRequest = TradeInfoRequest
-
 // DisassociateTradeInfoRequest unties a coupon from the order it was tied
-// to.
-type DisassociateTradeInfoRequest = TradeInfoRequest
+// to (取消关联订单信息). Its fields, and their rules, are
+// AssociateTradeInfoRequest's.
+type DisassociateTradeInfoRequest AssociateTradeInfoRequest
 
 // AssociateTradeInfoResponse is WeChat Pay's answer to AssociateTradeInfo.
 type AssociateTradeInfoResponse struct {
 	// WechatPayAssociateTime is when the coupon was tied to the order.
 	WechatPayAssociateTime time.Time `json:"wechatpay_associate_time" required:"models"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // DisassociateTradeInfoResponse is WeChat Pay's answer to
@@ -202,8 +199,8 @@ type AssociateTradeInfoResponse struct {
 type DisassociateTradeInfoResponse struct {
 	// WechatPayDisassociateTime is when the coupon was untied.
 	WechatPayDisassociateTime time.Time `json:"wechatpay_disassociate_time" required:"models"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // ReturnCouponRequest returns a redeemed coupon to the user (申请退券),
@@ -223,8 +220,8 @@ type ReturnCouponRequest struct {
 type ReturnCouponResponse struct {
 	// WechatPayReturnTime is when the coupon was returned.
 	WechatPayReturnTime time.Time `json:"wechatpay_return_time" required:"models"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // DeactivateCouponRequest makes a usable coupon unusable (使券失效).
@@ -245,8 +242,8 @@ type DeactivateCouponRequest struct {
 type DeactivateCouponResponse struct {
 	// WechatPayDeactivateTime is when the coupon was deactivated.
 	WechatPayDeactivateTime time.Time `json:"wechatpay_deactivate_time" required:"models"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // SendGovCardRequest sends a government consumption card (发放消费卡) to a
@@ -280,8 +277,8 @@ func (r SendGovCardRequest) MarshalJSON() ([]byte, error) {
 type SendGovCardResponse struct {
 	// CardCode is the code of the card sent.
 	CardCode string `json:"card_code" log:"code" required:"page,models"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // SendCoupon sends a coupon of a stock to a user (发放商家券). It is retried
@@ -291,13 +288,13 @@ type SendGovCardResponse struct {
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/send-coupon.html
 func (c *Client) SendCoupon(ctx context.Context, req SendCouponRequest) (*SendCouponResponse, error) {
 	var out struct {
-		Result    SendCouponResponse `json:"send_coupon_result"`
-		RequestID string
+		Result   SendCouponResponse `json:"send_coupon_result"`
+		Response `json:"-"`
 	}
 	if err := c.send(ctx, "SendCoupon", req, http.MethodPost, couponsPath+"/send", nil, req, &out); err != nil {
 		return nil, err
 	}
-	out.Result.RequestID = out.RequestID
+	out.Result.Response = out.Response
 	return &out.Result, nil
 }
 
@@ -537,13 +534,18 @@ func (r ListUserCouponsRequest) Validate() error {
 }
 
 // Validate checks the request and returns a *ValidationError, or nil.
-func (r TradeInfoRequest) Validate() error {
+func (r AssociateTradeInfoRequest) Validate() error {
 	var v validator
 	v.stockID(r.StockID)
 	v.couponCode("coupon_code", r.CouponCode)
 	v.identifier("out_trade_no", r.OutTradeNo, 0)
 	v.merchantNo("out_request_no", r.OutRequestNo)
 	return v.err()
+}
+
+// Validate checks the request as AssociateTradeInfoRequest.Validate does.
+func (r DisassociateTradeInfoRequest) Validate() error {
+	return AssociateTradeInfoRequest(r).Validate()
 }
 
 // Validate checks the request and returns a *ValidationError, or nil.
@@ -631,10 +633,16 @@ func (r ListUserCouponsResponse) Format(f fmt.State, verb rune) { printMasked(f,
 func (r ListUserCouponsResponse) LogValue() slog.Value { return logValue(masked(r)) }
 
 // Format prints r as fmt does, openids and coupon codes masked.
-func (r TradeInfoRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+func (r AssociateTradeInfoRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
 
 // LogValue makes slog log r as Format prints it.
-func (r TradeInfoRequest) LogValue() slog.Value { return logValue(masked(r)) }
+func (r AssociateTradeInfoRequest) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r DisassociateTradeInfoRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+
+// LogValue makes slog log r as Format prints it.
+func (r DisassociateTradeInfoRequest) LogValue() slog.Value { return logValue(masked(r)) }
 
 // Format prints r as fmt does, openids and coupon codes masked.
 func (r ReturnCouponRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }

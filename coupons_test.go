@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -310,10 +311,27 @@ func TestUseTimeIsSentInChinaTimeToTheSecond(t *testing.T) {
 	assert.JSONEq(t, `{"coupon_code":"C","appid":"wx233544546545989","use_time":"2015-05-20T13:29:35+08:00","use_request_no":"u"}`, string(b))
 }
 
+// TestTradeInfoRequestsAreTypesOfTheirOwn: AssociateTradeInfoRequest and
+// DisassociateTradeInfoRequest are two defined types, not one type under two
+// names, with one set of rules and masked alike.
+func TestTradeInfoRequestsAreTypesOfTheirOwn(t *testing.T) {
+	assert.NotEqual(t, reflect.TypeFor[busifavor.AssociateTradeInfoRequest](), reflect.TypeFor[busifavor.DisassociateTradeInfoRequest]())
+	for _, r := range []busifavor.AssociateTradeInfoRequest{{}, {StockID: "1", CouponCode: "C", OutTradeNo: "o", OutRequestNo: "a b"},
+		{StockID: strings.Repeat("1", 21), CouponCode: "C", OutTradeNo: "o", OutRequestNo: "a"}, {StockID: "1", CouponCode: "C", OutTradeNo: "o", OutRequestNo: "a"}} {
+		assert.Equal(t, r.Validate(), busifavor.DisassociateTradeInfoRequest(r).Validate(), "%+v", r)
+	}
+	const code = "1000000000000000000001"
+	for _, v := range []any{busifavor.AssociateTradeInfoRequest{CouponCode: code}, busifavor.DisassociateTradeInfoRequest{CouponCode: code}} {
+		out := fmt.Sprintf("%v %+v", v, v)
+		assert.NotContains(t, out, code, "%T", v)
+		assert.Contains(t, out, busifavor.MaskCode(code), "%T", v)
+	}
+}
+
 // TestUseCouponResponseMasksTheOpenid prints a redemption every way a log
 // line might.
 func TestUseCouponResponseMasksTheOpenid(t *testing.T) {
-	r := &busifavor.UseCouponResponse{StockID: "1", OpenID: testOpenid, RequestID: "08X"}
+	r := &busifavor.UseCouponResponse{StockID: "1", OpenID: testOpenid, Response: busifavor.Response{RequestID: "08X"}}
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("used", "resp", *r)
 	for _, out := range []string{fmt.Sprintf("%v %+v %#v %s", r, *r, *r, *r), logs.String()} {

@@ -32,34 +32,36 @@ import (
 //     object is there.
 //   - A string field tagged wire:"numstr" also takes a JSON number, kept as
 //     its text (WeChat Pay sends some ids either way).
-//   - The top-level field RequestID gets the answer's Request-ID header, never
-//     a value from the body.
+//   - A response's embedded Response (tagged json:"-") gets the answer's
+//     metadata (response.go), never a value from the body.
 //
 // Errors name the field by its JSON path (data[1].coupon_code); the only
 // values they quote are malformed times and numbers, clipped, never a string
 // field's value.
 
-// decodeAnswer decodes a verified 2xx body into v, a pointer to a response
-// struct, sets its RequestID, and refuses (ErrMalformedResponse) a body that
-// is not the documented JSON object or lacks a required field.
-func decodeAnswer(body []byte, v any, requestID string) error {
+// decodeAnswer decodes a verified 2xx answer's body into v, a pointer to a
+// response struct, sets its Response from the answer's status and headers,
+// and refuses (ErrMalformedResponse) a body that is not the documented JSON
+// object or lacks a required field. This is the one place a response's
+// Response is filled.
+func decodeAnswer(a *answer, v any) error {
 	rv := reflect.ValueOf(v).Elem()
 	p := planFor(rv.Type())
-	if err := decodeObject(body, p, rv); err != nil {
+	if err := decodeObject(a.body, p, rv); err != nil {
 		var m *missingError
 		if errors.As(err, &m) {
 			return fmt.Errorf("%w: %v", ErrMalformedResponse, err)
 		}
 		return fmt.Errorf("%w: body is not the documented JSON object: %v", ErrMalformedResponse, err)
 	}
-	if p.requestID >= 0 {
-		rv.Field(p.requestID).SetString(requestID)
+	if p.response != nil {
+		rv.FieldByIndex(p.response).Set(reflect.ValueOf(responseOf(a.status, a.header)))
 	}
 	return nil
 }
 
 // decodeJSON decodes body, which must hold exactly one JSON object, into v,
-// a pointer to a struct, as decodeAnswer does, without a Request-ID.
+// a pointer to a struct, as decodeAnswer does, without a Response.
 func decodeJSON(body []byte, v any) error {
 	rv := reflect.ValueOf(v).Elem()
 	return decodeObject(body, planFor(rv.Type()), rv)
@@ -85,10 +87,10 @@ func decodeObject(body []byte, p *decodePlan, rv reflect.Value) error {
 
 // decodePlan says how to decode one struct type.
 type decodePlan struct {
-	fields    []fieldPlan
-	byName    map[string]int
-	required  []int // indexes into fields
-	requestID int   // index of the RequestID field, or -1
+	fields   []fieldPlan
+	byName   map[string]int
+	required []int // indexes into fields
+	response []int // index path of the embedded Response, or nil
 }
 
 // fieldPlan says how to decode one field of a struct.
@@ -134,10 +136,10 @@ func buildPlan(t reflect.Type, building map[reflect.Type]*decodePlan) *decodePla
 	if p, ok := building[t]; ok {
 		return p
 	}
-	p := &decodePlan{byName: map[string]int{}, requestID: -1}
+	p := &decodePlan{byName: map[string]int{}}
 	building[t] = p
-	if f, ok := t.FieldByName("RequestID"); ok && len(f.Index) == 1 && f.Type.Kind() == reflect.String {
-		p.requestID = f.Index[0]
+	if f, ok := t.FieldByName("Response"); ok && f.Anonymous && f.Type == responseType {
+		p.response = f.Index
 	}
 	addFields(p, t, nil, building)
 	if len(p.fields) > 64 {
@@ -154,8 +156,8 @@ func addFields(p *decodePlan, t reflect.Type, index []int, building map[reflect.
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
 		name, _, _ := strings.Cut(tag, ",")
-		if tag == "-" || !f.IsExported() && !(f.Anonymous && f.Type.Kind() == reflect.Struct) || index == nil && f.Name == "RequestID" {
-			continue // unexported, or RequestID, which comes from the answer's header
+		if tag == "-" || !f.IsExported() && !(f.Anonymous && f.Type.Kind() == reflect.Struct) {
+			continue // unexported, or left out of JSON (the Response: it comes from the answer's headers)
 		}
 		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
 			embedded = append(embedded, f)

@@ -35,7 +35,7 @@ func BenchmarkDecodeListUserCoupons(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				var r ListUserCouponsResponse
-				if err := decodeAnswer(body, &r, "x"); err != nil {
+				if err := decodeAnswer(&answer{status: 200, body: body}, &r); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -177,7 +177,7 @@ func diffJSON(path string, want, got any) []string {
 }
 
 // received is our typed response as JSON in the answer's shape: json.Marshal
-// of the response (its JSON names are the wire's), without the Request-ID,
+// of the response (its JSON names are the wire's; its Response is left out),
 // through the endpoint's view.
 func received(t *testing.T, e endpoint, resp any) map[string]any {
 	t.Helper()
@@ -185,7 +185,6 @@ func received(t *testing.T, e endpoint, resp any) map[string]any {
 	require.NoError(t, err)
 	m, ok := generic(t, b).(map[string]any)
 	require.True(t, ok, "%s", b)
-	delete(m, "request_id")
 	if e.view != nil {
 		m = e.view(m)
 	}

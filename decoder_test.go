@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -180,7 +181,7 @@ func TestDecodeRequiredFields(t *testing.T) {
 		ok + `,"p":{"a":"","b":null}}`:                "[p.a p.b]",
 	} {
 		var v requiredT
-		err := decodeAnswer([]byte(body), &v, "08R")
+		err := decodeAnswer(&answer{status: 200, body: []byte(body)}, &v)
 		if missing == "" {
 			require.NoError(t, err, body)
 			assert.Equal(t, "", v.Opt)
@@ -202,10 +203,13 @@ func TestDecodeRequiredFields(t *testing.T) {
 	assert.Equal(t, "l[1].a", pe.path)
 }
 
-// TestDecodeSetsTheRequestIDFromTheHeaderOnly checks that a body cannot set
-// RequestID.
-func TestDecodeSetsTheRequestIDFromTheHeaderOnly(t *testing.T) {
+// TestDecodeSetsTheResponseFromTheAnswerOnly checks that a body cannot set
+// the Response, at the top or through a member named after it or its
+// fields.
+func TestDecodeSetsTheResponseFromTheAnswerOnly(t *testing.T) {
 	var r SetCallbacksResponse
-	require.NoError(t, decodeAnswer([]byte(`{"notify_url":"https://a.cn/n","mchid":"1","RequestID":"forged","request_id":"forged"}`), &r, "08R"))
-	assert.Equal(t, "08R", r.RequestID)
+	body := `{"notify_url":"https://a.cn/n","mchid":"1","RequestID":"forged","request_id":"forged","StatusCode":599,` +
+		`"Header":{"X":["forged"]},"Response":{"RequestID":"forged","StatusCode":599}}`
+	require.NoError(t, decodeAnswer(&answer{status: 200, body: []byte(body), requestID: "08R", header: http.Header{"Request-Id": {"08R"}}}, &r))
+	assert.Equal(t, Response{RequestID: "08R", StatusCode: 200, Header: http.Header{"Request-Id": {"08R"}}}, r.Response)
 }

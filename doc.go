@@ -73,8 +73,19 @@
 // WeChat Pay marks 暂未开放 are read from answers and refused in requests).
 // A field is required only where wechatpay-go's models or the page make it
 // so, and each required field's tag names that source; an answer without
-// one is ErrMalformedResponse naming its JSON path. The Request-ID comes
-// from the answer's header, never from the body.
+// one is ErrMalformedResponse naming its JSON path.
+//
+// # Responses
+//
+// Every response type embeds Response (json:"-"): the answer's Request-ID,
+// which WeChat Pay support asks for (resp.RequestID), its HTTP status and
+// its headers, without any that can carry a credential (Authorization,
+// Proxy-Authorization, Cookie, Set-Cookie). It comes from the answer's
+// headers, never from the body, and json.Marshal of a response holds the
+// body's fields only. The Wait helpers' receipts carry the Response of the
+// read they came from, BatchUploadCouponCodesResponse one per batch, and the
+// items of an All… iterator none; a failed call's Request-ID is in its
+// *APIError.
 //
 // # Paging
 //

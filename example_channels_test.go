@@ -57,7 +57,7 @@ func ExampleCouponSigner_SignMiniProgram() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	claimed := make(chan busifavor.CouponSend, 1)
+	claimed := make(chan *busifavor.CouponSend, 1)
 	handler := busifavor.NewEventHandler(parser, busifavor.Deduplicate(dedup, func(_ context.Context, ev *busifavor.CouponEvent) error {
 		claimed <- ev.Coupon // record the claim
 		return nil

@@ -84,7 +84,7 @@ func ExampleClient_BatchUploadCouponCodes() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("batches:", len(report.RequestIDs))
+	fmt.Println("batches:", len(report.Responses))
 	fmt.Println("uploaded:", report.Counts[busifavor.UploadOutcomeUploaded], "repeats:", report.Counts[busifavor.UploadOutcomeDuplicate])
 	fmt.Println(report.Results[450].Code, report.Results[450].Outcome)
 	// Output:

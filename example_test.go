@@ -234,6 +234,9 @@ func ExampleNewEventHandler() {
 	}
 	handler := busifavor.NewEventHandler(parser, busifavor.Deduplicate(seen,
 		func(ctx context.Context, ev *busifavor.CouponEvent) error {
+			if ev.Coupon == nil { // another event type; its payload is in ev.Plaintext
+				return fmt.Errorf("event type %s not handled", ev.EventType) // not acknowledged: WeChat Pay sends it again
+			}
 			// Keep this quick (WeChat Pay waits 5 s): queue slow work.
 			fmt.Println(ev.EventType, ev.Coupon.StockID, ev.Coupon.CouponCode, ev.Coupon.SendChannel)
 			return nil

@@ -63,8 +63,8 @@ type UploadImageResponse struct {
 	// MediaURL is the image's URL (有效期为永久), for the image fields of
 	// CreateStock and UpdateStock.
 	MediaURL string `json:"media_url" required:"page"`
-	// RequestID is the answer's Request-ID header.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // Validate checks the request against the page's rules and returns a
@@ -146,7 +146,7 @@ func (c *Client) UploadImage(ctx context.Context, req UploadImageRequest) (*Uplo
 		return nil, err
 	}
 	out := &UploadImageResponse{}
-	if err := decodeAnswer(a.body, out, a.requestID); err != nil {
+	if err := decodeAnswer(a, out); err != nil {
 		return nil, err
 	}
 	return out, nil

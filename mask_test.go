@@ -28,7 +28,7 @@ var maskedTypes = []any{
 	busifavor.GetCouponCodeResponse{}, busifavor.DeleteCouponCodeRequest{},
 	busifavor.SendCouponRequest{}, busifavor.SendCouponResponse{}, busifavor.UseCouponRequest{}, busifavor.UseCouponResponse{},
 	busifavor.GetUserCouponRequest{}, busifavor.GetUserCouponResponse{}, busifavor.ListUserCouponsRequest{},
-	busifavor.ListUserCouponsResponse{}, busifavor.TradeInfoRequest{}, busifavor.ReturnCouponRequest{},
+	busifavor.ListUserCouponsResponse{}, busifavor.AssociateTradeInfoRequest{}, busifavor.DisassociateTradeInfoRequest{}, busifavor.ReturnCouponRequest{},
 	busifavor.DeactivateCouponRequest{}, busifavor.SendGovCardRequest{}, busifavor.SendGovCardResponse{},
 	busifavor.CouponEvent{}, busifavor.CouponSend{}, busifavor.UserCoupon{}, busifavor.AttachInfo{},
 	busifavor.CreateSubsidyPayReceiptRequest{}, busifavor.SubsidyPayReceipt{}, busifavor.SubsidyPayReceiptResponse{},

@@ -26,8 +26,8 @@ type SetCallbacksResponse struct {
 	NotifyURL string `json:"notify_url" required:"page,models"`
 	// MchID is the merchant it is set for.
 	MchID string `json:"mchid" required:"page,models"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"request_id,omitempty"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // GetCallbacksRequest selects whose notify URL GetCallbacks reads.
@@ -42,8 +42,8 @@ type GetCallbacksResponse struct {
 	NotifyURL string `json:"notify_url" required:"page,models"`
 	// MchID is the merchant it is set for.
 	MchID string `json:"mchid" required:"page,models"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"request_id,omitempty"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // ParseTime parses a WeChat Pay time in every shape seen on the wire: RFC
@@ -71,16 +71,16 @@ type CouponEvent struct {
 	ID string `json:"id"`
 	// CreateTime is when WeChat Pay created the notification.
 	CreateTime time.Time `json:"create_time"`
-	// EventType is the envelope's event_type, "COUPON.SEND" for a claimed
-	// coupon.
-	EventType string `json:"event_type"`
+	// EventType is the envelope's event_type: EventTypeCouponSend for a
+	// claimed coupon, or a type newer than this package, kept as it came.
+	EventType EventType `json:"event_type"`
 	// ResourceType is "encrypt-resource".
 	ResourceType string `json:"resource_type"`
 	// Summary is WeChat Pay's description, such as "商家券领券通知".
 	Summary string `json:"summary"`
-	// Coupon is the decrypted resource of a COUPON.SEND event; it is zero for
+	// Coupon is the decrypted resource of a COUPON.SEND event; it is nil for
 	// other event types, whose payload is in Plaintext.
-	Coupon CouponSend `json:"coupon"`
+	Coupon *CouponSend `json:"coupon,omitempty"`
 	// Plaintext is the decrypted resource as it came. It may hold personal
 	// data (openid): do not log it.
 	Plaintext json.RawMessage `json:"-" log:"omit"`
@@ -89,6 +89,9 @@ type CouponEvent struct {
 // String identifies the event without personal data or the plaintext, and
 // with the coupon code masked, so that logging an event leaks nothing.
 func (e CouponEvent) String() string {
+	if e.Coupon == nil {
+		return fmt.Sprintf("CouponEvent{ID:%s EventType:%s}", e.ID, e.EventType)
+	}
 	return fmt.Sprintf("CouponEvent{ID:%s EventType:%s StockID:%s CouponCode:%s SendChannel:%s}",
 		e.ID, e.EventType, e.Coupon.StockID, MaskCode(e.Coupon.CouponCode), e.Coupon.SendChannel)
 }
@@ -113,7 +116,10 @@ func (e CouponEvent) LogValue() slog.Value { return logValue(masked(e)) }
 // LogValue). json.Marshal of e itself is unchanged, for queues that need the
 // data.
 func (e CouponEvent) Masked() CouponEvent {
-	e.Coupon = e.Coupon.Masked()
+	if e.Coupon != nil {
+		c := e.Coupon.Masked()
+		e.Coupon = &c
+	}
 	e.Plaintext = nil
 	return e
 }
@@ -135,7 +141,7 @@ type CouponSend struct {
 	UnionID string `json:"unionid,omitempty" log:"id"`
 	// SendChannel is how the coupon was sent: one of the SendChannel…
 	// constants, or a value newer than this package, kept as it came.
-	SendChannel string `json:"send_channel"`
+	SendChannel SendChannel `json:"send_channel"`
 	// SendMerchant is the merchant that sent the coupon.
 	SendMerchant string `json:"send_merchant"`
 	// AttachInfo is present for some channels.
@@ -150,25 +156,29 @@ func (c CouponSend) Masked() CouponSend {
 	return c
 }
 
+// SendChannel is how a coupon was sent (a COUPON.SEND event's
+// send_channel). Values newer than this package are kept as they came.
+type SendChannel string
+
 // The documented send_channel values.
 const (
-	SendChannelMiniApp          = "BUSICOUPON_SEND_CHANNEL_MINIAPP"
-	SendChannelAPI              = "BUSICOUPON_SEND_CHANNEL_API"
-	SendChannelPayGift          = "BUSICOUPON_SEND_CHANNEL_PAYGIFT"
-	SendChannelH5               = "BUSICOUPON_SEND_CHANNEL_H5"
-	SendChannelFTOF             = "BUSICOUPON_SEND_CHANNEL_FTOF"
-	SendChannelMemberCardAct    = "BUSICOUPON_SEND_CHANNEL_MEMBERCARD_ACT"
-	SendChannelHall             = "BUSICOUPON_SEND_CHANNEL_HALL"
-	SendChannelJSAPI            = "BUSICOUPON_SEND_CHANNEL_JSAPI"
-	SendChannelMiniAppLive      = "BUSICOUPON_SEND_CHANNEL_MINI_APP_LIVE"
-	SendChannelWechatSearch     = "BUSICOUPON_SEND_CHANNEL_WECHAT_SEARCH"
-	SendChannelPayHasDiscount   = "BUSICOUPON_SEND_CHANNEL_PAY_HAS_DISCOUNT"
-	SendChannelWechatAd         = "BUSICOUPON_SEND_CHANNEL_WECHAT_AD"
-	SendChannelRightsPlatform   = "BUSICOUPON_SEND_CHANNEL_RIGHTS_PLATFORM"
-	SendChannelReceiveMoneyGift = "BUSICOUPON_SEND_CHANNEL_RECEIVE_MONEY_GIFT"
-	SendChannelMemberPayRight   = "BUSICOUPON_SEND_CHANNEL_MEMBER_PAY_RIGHT"
-	SendChannelBusiSmartRetail  = "BUSICOUPON_SEND_CHANNEL_BUSI_SMART_RETAIL"
-	SendChannelFinderLiveroom   = "BUSICOUPON_SEND_CHANNEL_FINDER_LIVEROOM"
+	SendChannelMiniApp          SendChannel = "BUSICOUPON_SEND_CHANNEL_MINIAPP"
+	SendChannelAPI              SendChannel = "BUSICOUPON_SEND_CHANNEL_API"
+	SendChannelPayGift          SendChannel = "BUSICOUPON_SEND_CHANNEL_PAYGIFT"
+	SendChannelH5               SendChannel = "BUSICOUPON_SEND_CHANNEL_H5"
+	SendChannelFTOF             SendChannel = "BUSICOUPON_SEND_CHANNEL_FTOF"
+	SendChannelMemberCardAct    SendChannel = "BUSICOUPON_SEND_CHANNEL_MEMBERCARD_ACT"
+	SendChannelHall             SendChannel = "BUSICOUPON_SEND_CHANNEL_HALL"
+	SendChannelJSAPI            SendChannel = "BUSICOUPON_SEND_CHANNEL_JSAPI"
+	SendChannelMiniAppLive      SendChannel = "BUSICOUPON_SEND_CHANNEL_MINI_APP_LIVE"
+	SendChannelWechatSearch     SendChannel = "BUSICOUPON_SEND_CHANNEL_WECHAT_SEARCH"
+	SendChannelPayHasDiscount   SendChannel = "BUSICOUPON_SEND_CHANNEL_PAY_HAS_DISCOUNT"
+	SendChannelWechatAd         SendChannel = "BUSICOUPON_SEND_CHANNEL_WECHAT_AD"
+	SendChannelRightsPlatform   SendChannel = "BUSICOUPON_SEND_CHANNEL_RIGHTS_PLATFORM"
+	SendChannelReceiveMoneyGift SendChannel = "BUSICOUPON_SEND_CHANNEL_RECEIVE_MONEY_GIFT"
+	SendChannelMemberPayRight   SendChannel = "BUSICOUPON_SEND_CHANNEL_MEMBER_PAY_RIGHT"
+	SendChannelBusiSmartRetail  SendChannel = "BUSICOUPON_SEND_CHANNEL_BUSI_SMART_RETAIL"
+	SendChannelFinderLiveroom   SendChannel = "BUSICOUPON_SEND_CHANNEL_FINDER_LIVEROOM"
 )
 
 // AttachInfo is the optional attach_info of a COUPON.SEND event.

@@ -55,9 +55,14 @@ const (
 const (
 	signatureType = "WECHATPAY2-SHA256-RSA2048"
 	aeadAlgorithm = "AEAD_AES_256_GCM"
-	// EventTypeCouponSend is the envelope event_type of a claimed coupon.
-	EventTypeCouponSend = "COUPON.SEND"
 )
+
+// EventType is a notification's event_type (the envelope's, not the
+// resource's). Types newer than this package are kept as they came.
+type EventType string
+
+// EventTypeCouponSend is the event_type of a claimed coupon (商家券领券通知).
+const EventTypeCouponSend EventType = "COUPON.SEND"
 
 // EventParser verifies, decrypts and decodes coupon event notifications. It
 // needs no net/http request, so it serves fasthttp, fiber, hertz or a queue
@@ -228,10 +233,11 @@ func (p *EventParser) open(body []byte) (*CouponEvent, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev := &CouponEvent{ID: env.ID, CreateTime: created, EventType: env.EventType,
+	ev := &CouponEvent{ID: env.ID, CreateTime: created, EventType: EventType(env.EventType),
 		ResourceType: env.ResourceType, Summary: env.Summary, Plaintext: plaintext}
-	if env.EventType == EventTypeCouponSend {
-		if err := decodeJSON(plaintext, &ev.Coupon); err != nil {
+	if ev.EventType == EventTypeCouponSend {
+		ev.Coupon = &CouponSend{}
+		if err := decodeJSON(plaintext, ev.Coupon); err != nil {
 			return nil, fmt.Errorf("%w: resource plaintext is not a COUPON.SEND resource", ErrMalformedNotification)
 		}
 	}

@@ -78,7 +78,7 @@ func TestParseAcceptsWhatWechatpayGoAccepts(t *testing.T) {
 	want.EventType = "EVENT_TYPE_BUSICOUPON_SEND"
 	assert.True(t, want.SendTime.Equal(ev.Coupon.SendTime))
 	want.SendTime = ev.Coupon.SendTime
-	assert.Equal(t, want, ev.Coupon)
+	assert.Equal(t, &want, ev.Coupon)
 	for _, printed := range []string{ev.String(), fmt.Sprint(ev)} {
 		assert.Contains(t, printed, ev.ID)
 		assert.NotContains(t, printed, sampleCoupon.OpenID, "no personal data when logged")
@@ -505,7 +505,7 @@ func TestAttachInfoAndChannelsAsTheyCome(t *testing.T) {
 
 	ev, err := sealed(t, s, `{"send_channel":"BUSICOUPON_SEND_CHANNEL_FROM_THE_FUTURE","send_time":"2020-12-10T11:16:29:123+08:00"}`)
 	require.NoError(t, err)
-	assert.Equal(t, "BUSICOUPON_SEND_CHANNEL_FROM_THE_FUTURE", ev.Coupon.SendChannel, "unknown channels are kept")
+	assert.Equal(t, busifavor.SendChannel("BUSICOUPON_SEND_CHANNEL_FROM_THE_FUTURE"), ev.Coupon.SendChannel, "unknown channels are kept")
 	assert.Equal(t, 123*time.Millisecond, time.Duration(ev.Coupon.SendTime.Nanosecond()))
 	_, err = sealed(t, s, `{"send_time":"yesterday"}`)
 	assert.ErrorIs(t, err, busifavor.ErrMalformedNotification)
@@ -530,9 +530,22 @@ func TestOtherEventTypesKeepTheirPlaintext(t *testing.T) {
 	require.NoError(t, err)
 	ev, err := newParser(t, s).Parse(ctx, s.SignNotification(env), env)
 	require.NoError(t, err)
-	assert.Equal(t, "COUPON.SOMETHING_NEW", ev.EventType)
-	assert.Equal(t, busifavor.CouponSend{}, ev.Coupon, "only COUPON.SEND is decoded")
+	assert.Equal(t, busifavor.EventType("COUPON.SOMETHING_NEW"), ev.EventType)
+	assert.Nil(t, ev.Coupon, "only COUPON.SEND is decoded")
 	assert.JSONEq(t, plaintext, string(ev.Plaintext))
+
+	// Printing, logging, masking and marshaling an event without a coupon.
+	assert.Equal(t, "CouponEvent{ID:11111111-2222-3333-4444-555555555555 EventType:COUPON.SOMETHING_NEW}", ev.String())
+	assert.Contains(t, fmt.Sprintf("%+v", ev), "Coupon:<nil>")
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("event", "event", ev)
+	assert.Contains(t, logs.String(), `"event_type":"COUPON.SOMETHING_NEW"`)
+	masked := ev.Masked()
+	assert.Nil(t, masked.Coupon)
+	assert.Nil(t, masked.Plaintext)
+	j, err := json.Marshal(ev)
+	require.NoError(t, err)
+	assert.NotContains(t, string(j), `"coupon"`, "no coupon, no member")
 }
 
 // FuzzParseSigned fuzzes what lies behind the signature: the envelope and the

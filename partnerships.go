@@ -154,9 +154,14 @@ type Partnership struct {
 	CreateTime time.Time `json:"create_time,omitzero"`
 	// UpdateTime is when it last changed.
 	UpdateTime time.Time `json:"update_time,omitzero"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support;
-	// empty in a list's items.
-	RequestID string `json:"-"`
+}
+
+// BuildPartnershipResponse is WeChat Pay's answer to BuildPartnership: the
+// partnership built.
+type BuildPartnershipResponse struct {
+	Partnership
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // TerminatePartnershipResponse is WeChat Pay's answer to TerminatePartnership.
@@ -164,8 +169,8 @@ type TerminatePartnershipResponse struct {
 	// TerminateTime is when the partnership ended, the one field the page
 	// answers.
 	TerminateTime time.Time `json:"terminate_time" required:"page"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // ListPartnershipsRequest selects a page of the merchant's partnerships
@@ -200,8 +205,8 @@ type ListPartnershipsResponse struct {
 	Offset int64 `json:"offset" required:"page"`
 	// Limit is the page size WeChat Pay used.
 	Limit int64 `json:"limit" required:"page"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // headerBody is a JSON body sent with extra headers, the same on every
@@ -234,8 +239,8 @@ func idempotent(key string, body any) *headerBody {
 //
 // WeChat Pay API: POST /v3/marketing/partnerships/build
 // https://pay.weixin.qq.com/docs/merchant/apis/commissioned-marketing/partnerships/build-partnerships.html
-func (c *Client) BuildPartnership(ctx context.Context, req BuildPartnershipRequest) (*Partnership, error) {
-	out := &Partnership{}
+func (c *Client) BuildPartnership(ctx context.Context, req BuildPartnershipRequest) (*BuildPartnershipResponse, error) {
+	out := &BuildPartnershipResponse{}
 	if err := c.send(ctx, "BuildPartnership", req, http.MethodPost, partnershipsPath+"/build", nil,
 		idempotent(req.IdempotencyKey, req), out); err != nil {
 		return nil, err

@@ -22,10 +22,10 @@ import (
 // Three ways around the masking remain, all in the caller's hands, because
 // fmt and slog offer no hook there:
 //   - A struct of the caller's holding one of these types by value in an
-//     unexported field (struct{ ev busifavor.CouponEvent }) prints it raw
+//     unexported field (struct{ c busifavor.CouponSend }) prints it raw
 //     with fmt (%v, %+v, %#v) and so with slog's text handler: fmt reads an
 //     unexported field by reflection and cannot call its Format. Hold a
-//     pointer (printed as an address), export the field, or log the event
+//     pointer (printed as an address), export the field, or log the value
 //     itself.
 //   - slog's JSON handler marshals a container of these types (a slice, a
 //     map, a struct of the caller's) with json.Marshal, which keeps

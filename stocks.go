@@ -300,8 +300,8 @@ type CreateStockResponse struct {
 	StockID string `json:"stock_id" required:"models"`
 	// CreateTime is when the stock was created.
 	CreateTime time.Time `json:"create_time" required:"models"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // Stock is a coupon stock as GetStock reads it.
@@ -369,8 +369,8 @@ type GetStockRequest struct {
 // GetStockResponse is WeChat Pay's answer to GetStock.
 type GetStockResponse struct {
 	Stock
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // UpdateStockRequest changes a stock's details (修改商家券基本信息). Only the
@@ -444,8 +444,8 @@ type UpdateStockSendRule struct {
 // UpdateStockResponse is WeChat Pay's answer to UpdateStock, which has no
 // body.
 type UpdateStockResponse struct {
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // UpdateStockBudgetRequest changes a stock's total or daily cap
@@ -477,8 +477,8 @@ type UpdateStockBudgetResponse struct {
 	MaxCoupons int64 `json:"max_coupons" required:"models"`
 	// MaxCouponsByDay is the daily cap, when the stock has one.
 	MaxCouponsByDay int64 `json:"max_coupons_by_day,omitempty"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // CreateStock creates a coupon stock (创建商家券). The request is validated
@@ -525,7 +525,7 @@ func (c *Client) UpdateStock(ctx context.Context, req UpdateStockRequest) (*Upda
 	if err != nil {
 		return nil, err
 	}
-	return &UpdateStockResponse{RequestID: a.requestID}, nil
+	return &UpdateStockResponse{Response: responseOf(a.status, a.header)}, nil
 }
 
 // UpdateStockBudget changes a stock's total or daily cap (修改批次预算). It

@@ -188,18 +188,23 @@ var (
 	ErrUnknownReceiptStatus = errors.New("busifavor: the subsidy receipt has a status this package does not know")
 )
 
-// ReceiptFailedError is a receipt that ended in failure.
+// ReceiptFailedError is a receipt that ended in failure: a payment, with
+// PayReason set, or a return, with ReturnReason set.
 type ReceiptFailedError struct {
 	// ReceiptID names the receipt by the merchant's number for it
 	// (out_subsidy_no or out_subsidy_return_no).
 	ReceiptID string
-	// Reason is WeChat Pay's fail_reason, as it came.
-	Reason string
+	// PayReason is a failed payment's fail_reason, as it came; empty for a
+	// return.
+	PayReason SubsidyPayReceiptFailReason
+	// ReturnReason is a failed return's fail_reason, as it came; empty for
+	// a payment.
+	ReturnReason SubsidyReturnReceiptFailReason
 }
 
 // Error names the receipt and the reason.
 func (e *ReceiptFailedError) Error() string {
-	return fmt.Sprintf("busifavor: subsidy receipt %s failed: %s", e.ReceiptID, e.Reason)
+	return fmt.Sprintf("busifavor: subsidy receipt %s failed: %s%s", e.ReceiptID, e.PayReason, e.ReturnReason)
 }
 
 // Is matches ErrSubsidyFailed, and ErrInsufficientBalance for a balance
@@ -209,8 +214,8 @@ func (e *ReceiptFailedError) Is(target error) bool {
 	case ErrSubsidyFailed:
 		return true
 	case ErrInsufficientBalance:
-		return SubsidyPayReceiptFailReason(e.Reason).Canonical() == SubsidyPayReceiptFailReasonInsufficientBalance ||
-			SubsidyReturnReceiptFailReason(e.Reason).Canonical() == SubsidyReturnReceiptFailReasonInsufficientBalance
+		return e.PayReason.Canonical() == SubsidyPayReceiptFailReasonInsufficientBalance ||
+			e.ReturnReason.Canonical() == SubsidyReturnReceiptFailReasonInsufficientBalance
 	}
 	return false
 }
@@ -245,18 +250,22 @@ func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcom
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 
 // ReceiptStatusError is a receipt read in a status this package does not
-// know, in neither spelling. It is never taken for success.
+// know, in neither spelling: a payment's (PayStatus) or a return's
+// (ReturnStatus). It is never taken for success.
 type ReceiptStatusError struct {
 	// ReceiptID names the receipt by the merchant's number for it.
 	ReceiptID string
-	// Status is the status as it was read.
-	Status string
+	// PayStatus is a payment's status as it was read; empty for a return.
+	PayStatus SubsidyPayReceiptStatus
+	// ReturnStatus is a return's status as it was read; empty for a
+	// payment.
+	ReturnStatus SubsidyReturnReceiptStatus
 }
 
 // Error names the receipt and the status read.
 func (e *ReceiptStatusError) Error() string {
 	return fmt.Sprintf("busifavor: subsidy receipt %s reads status %q, which this package does not know: not taken for success; read it again later or ask WeChat Pay",
-		e.ReceiptID, e.Status)
+		e.ReceiptID, string(e.PayStatus)+string(e.ReturnStatus))
 }
 
 // Is matches ErrUnknownReceiptStatus.
@@ -321,8 +330,8 @@ type SubsidyPayReceipt struct {
 // SubsidyPayReceiptResponse is WeChat Pay's answer with one payment receipt.
 type SubsidyPayReceiptResponse struct {
 	SubsidyPayReceipt
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // GetSubsidyPayReceiptRequest names a payment receipt.
@@ -345,8 +354,8 @@ type ListSubsidyPayReceiptsRequest struct {
 type ListSubsidyPayReceiptsResponse struct {
 	// PayReceiptList has the coupon's payments; empty when it had none.
 	PayReceiptList []SubsidyPayReceipt `json:"pay_receipt_list,omitempty"`
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // CreateSubsidyReturnReceiptRequest returns (part of) a subsidy payment
@@ -409,8 +418,8 @@ type SubsidyReturnReceipt struct {
 // receipt.
 type SubsidyReturnReceiptResponse struct {
 	SubsidyReturnReceipt
-	// RequestID is the answer's Request-ID header, for WeChat Pay support.
-	RequestID string `json:"-"`
+	// Response is the answer's Request-ID, status and headers.
+	Response `json:"-"`
 }
 
 // GetSubsidyReturnReceiptRequest names a return receipt.
@@ -451,14 +460,14 @@ type GetSubsidyReturnReceiptRequest struct {
 func (c *Client) CreateSubsidyPayReceipt(ctx context.Context, req CreateSubsidyPayReceiptRequest) (*SubsidyPayReceiptResponse, error) {
 	out := &SubsidyPayReceiptResponse{}
 	find := func(ctx context.Context) (bool, error) {
-		r, requestID, err := c.findPayReceipt(ctx, ListSubsidyPayReceiptsRequest{StockID: req.StockID, CouponCode: req.CouponCode, OutSubsidyNo: req.OutSubsidyNo})
+		r, resp, err := c.findPayReceipt(ctx, ListSubsidyPayReceiptsRequest{StockID: req.StockID, CouponCode: req.CouponCode, OutSubsidyNo: req.OutSubsidyNo})
 		if err != nil || r == nil {
 			return false, err
 		}
 		if r.TransactionID != req.TransactionID || r.Amount != req.Amount || r.PayerMerchant != req.PayerMerchant || r.PayeeMerchant != req.PayeeMerchant {
 			return false, fmt.Errorf("%w: out_subsidy_no %s is listed with another order, amount or merchants", ErrReceiptExists, req.OutSubsidyNo)
 		}
-		out.SubsidyPayReceipt, out.RequestID = *r, requestID
+		out.SubsidyPayReceipt, out.Response = *r, resp
 		return true, nil
 	}
 	err := c.createMoney(ctx, "CreateSubsidyPayReceipt", subsidyPath+"/pay-receipts", req, req.OutSubsidyNo, out, find,
@@ -559,7 +568,7 @@ func (c *Client) createMoney(ctx context.Context, op, path string, req interface
 	for attempt := 1; ; attempt++ {
 		a, err := c.do(ctx, op, http.MethodPost, path, nil, req)
 		if err == nil {
-			if err := decodeAnswer(a.body, out, a.requestID); err != nil {
+			if err := decodeAnswer(a, out); err != nil {
 				return unknown(err) // WeChat Pay took it, but its receipt cannot be read
 			}
 			return nil
@@ -627,19 +636,18 @@ func mayBeEarlierAttempts(code ErrorCode) bool {
 }
 
 // findPayReceipt lists the payments req names and returns the one with
-// req.OutSubsidyNo, or nil when it is not listed, with the list's
-// Request-ID.
-func (c *Client) findPayReceipt(ctx context.Context, req ListSubsidyPayReceiptsRequest) (*SubsidyPayReceipt, string, error) {
+// req.OutSubsidyNo, or nil when it is not listed, with the list's Response.
+func (c *Client) findPayReceipt(ctx context.Context, req ListSubsidyPayReceiptsRequest) (*SubsidyPayReceipt, Response, error) {
 	list, err := c.ListSubsidyPayReceipts(ctx, req)
 	if err != nil {
-		return nil, "", err
+		return nil, Response{}, err
 	}
 	for i := range list.PayReceiptList {
 		if r := &list.PayReceiptList[i]; r.OutSubsidyNo == req.OutSubsidyNo {
-			return r, list.RequestID, nil
+			return r, list.Response, nil
 		}
 	}
-	return nil, list.RequestID, nil
+	return nil, list.Response, nil
 }
 
 // returnablePayment returns the paid payment of the coupon on the order
@@ -661,7 +669,7 @@ func (c *Client) returnablePayment(ctx context.Context, stockID, couponCode, tra
 		if p.Status.Canonical() == "" {
 			// It may be a return in a state this package does not know:
 			// never read as "no return".
-			return nil, &ReceiptStatusError{ReceiptID: p.OutSubsidyNo, Status: string(p.Status)}
+			return nil, &ReceiptStatusError{ReceiptID: p.OutSubsidyNo, PayStatus: p.Status}
 		}
 		if p.Status.Paid() && (found == nil || p.Status.Canonical() != SubsidyPayReceiptStatusSuccess) {
 			found = p
@@ -710,30 +718,32 @@ var DefaultPollPolicy = PollPolicy{Initial: time.Second, Max: 30 * time.Second}
 // ErrInsufficientBalance for a short balance); a status this package does
 // not know returns the receipt and a *ReceiptStatusError. A read's retryable
 // error is retried by the client; any other error, and the context's end,
-// stop the wait (with the last receipt read, if any).
-func (c *Client) WaitSubsidyPayReceipt(ctx context.Context, req ListSubsidyPayReceiptsRequest, p PollPolicy) (*SubsidyPayReceipt, error) {
+// stop the wait (with the last receipt read, if any). The receipt's Response
+// is that of the list read it came from.
+func (c *Client) WaitSubsidyPayReceipt(ctx context.Context, req ListSubsidyPayReceiptsRequest, p PollPolicy) (*SubsidyPayReceiptResponse, error) {
 	if req.OutSubsidyNo == "" {
 		return nil, &ValidationError{Fields: []FieldError{{Field: "out_subsidy_no", Reason: "is required: it names the payment to wait for"}}}
 	}
-	var last *SubsidyPayReceipt // the latest receipt listed, kept through failed reads
-	r, err := poll(ctx, p, func() (*SubsidyPayReceipt, string, error) {
-		r, _, err := c.findPayReceipt(ctx, req)
+	var last *SubsidyPayReceiptResponse // the latest receipt listed, kept through failed reads
+	r, err := poll(ctx, p, func() (*SubsidyPayReceiptResponse, string, error) {
+		found, resp, err := c.findPayReceipt(ctx, req)
 		switch {
 		case err != nil:
 			return last, "", err
-		case r == nil && last == nil:
+		case found == nil && last == nil:
 			return nil, "NOT_LISTED", nil
-		case r == nil:
+		case found == nil:
 			return last, "NOT_LISTED", nil // listed before: the list lags
 		}
+		r := &SubsidyPayReceiptResponse{SubsidyPayReceipt: *found, Response: resp}
 		last = r
 		switch {
 		case r.Status.Pending():
 			return r, string(r.Status), nil
 		case r.Status.Failed():
-			return r, "", &ReceiptFailedError{ReceiptID: r.OutSubsidyNo, Reason: string(r.FailReason)}
+			return r, "", &ReceiptFailedError{ReceiptID: r.OutSubsidyNo, PayReason: r.FailReason}
 		case !r.Status.Paid():
-			return r, "", &ReceiptStatusError{ReceiptID: r.OutSubsidyNo, Status: string(r.Status)}
+			return r, "", &ReceiptStatusError{ReceiptID: r.OutSubsidyNo, PayStatus: r.Status}
 		}
 		return r, "", nil
 	})
@@ -760,13 +770,15 @@ func (c *Client) WaitSubsidyPayReceipt(ctx context.Context, req ListSubsidyPayRe
 // It returns the receipt with a nil error only when the return succeeded
 // (RETURN_RECEIPT_SUCCESS, in either spelling). A failed return gives a
 // *ReceiptFailedError, a status this package does not know a
-// *ReceiptStatusError; the context's end stops the wait.
-func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyReturnReceipt, p PollPolicy) (*SubsidyReturnReceipt, error) {
+// *ReceiptStatusError; the context's end stops the wait. The receipt's
+// Response is that of the GetSubsidyReturnReceipt it came from, zero when
+// created was not read again.
+func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyReturnReceipt, p PollPolicy) (*SubsidyReturnReceiptResponse, error) {
 	if created == nil {
 		return nil, &ValidationError{Fields: []FieldError{{Field: "created", Reason: "is required: pass the receipt CreateSubsidyReturnReceipt answered with"}}}
 	}
-	last, first, quiet := created, true, 0
-	return poll(ctx, p, func() (*SubsidyReturnReceipt, string, error) {
+	last, first, quiet := &SubsidyReturnReceiptResponse{SubsidyReturnReceipt: *created}, true, 0
+	return poll(ctx, p, func() (*SubsidyReturnReceiptResponse, string, error) {
 		r := last
 		switch {
 		case first && !r.Status.Pending():
@@ -776,7 +788,7 @@ func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyR
 			if err != nil {
 				return last, "", err
 			}
-			r = &got.SubsidyReturnReceipt
+			r = got
 		default:
 			pay, err := c.returnablePayment(ctx, r.StockID, r.CouponCode, r.TransactionID, r.SubsidyReceiptID)
 			switch {
@@ -804,9 +816,9 @@ func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyR
 		case r.Status.Pending():
 			return r, string(r.Status), nil
 		case r.Status.Failed():
-			return r, "", &ReceiptFailedError{ReceiptID: r.OutSubsidyReturnNo, Reason: string(r.FailReason)}
+			return r, "", &ReceiptFailedError{ReceiptID: r.OutSubsidyReturnNo, ReturnReason: r.FailReason}
 		case !r.Status.Returned():
-			return r, "", &ReceiptStatusError{ReceiptID: r.OutSubsidyReturnNo, Status: string(r.Status)}
+			return r, "", &ReceiptStatusError{ReceiptID: r.OutSubsidyReturnNo, ReturnStatus: r.Status}
 		}
 		return r, "", nil
 	})

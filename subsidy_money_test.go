@@ -65,10 +65,18 @@ func TestSubsidyStatusSpellings(t *testing.T) {
 		assert.Equal(t, want, [3]bool{s.Pending(), s.Returned(), s.Failed()}, status)
 		assert.Equal(t, want[1] || want[2], s.Final(), status)
 	}
-	for _, reason := range []string{"INSUFFICIENT_BALANCE", "PAY_RECEIPT_INSUFFICIENT_BALANCE", "RETURN_RECEIPT_INSUFFICIENT_BALANCE"} {
-		assert.ErrorIs(t, &busifavor.ReceiptFailedError{ReceiptID: "p", Reason: reason}, busifavor.ErrInsufficientBalance, reason)
+	for _, reason := range []string{"INSUFFICIENT_BALANCE", "PAY_RECEIPT_INSUFFICIENT_BALANCE"} {
+		pay := &busifavor.ReceiptFailedError{ReceiptID: "p", PayReason: busifavor.SubsidyPayReceiptFailReason(reason)}
+		assert.ErrorIs(t, pay, busifavor.ErrInsufficientBalance, reason)
+		assert.Contains(t, pay.Error(), "failed: "+reason)
 	}
-	assert.NotErrorIs(t, &busifavor.ReceiptFailedError{Reason: "NOT_INCOMESPLIT_ORDER"}, busifavor.ErrInsufficientBalance)
+	for _, reason := range []string{"INSUFFICIENT_BALANCE", "RETURN_RECEIPT_INSUFFICIENT_BALANCE"} {
+		ret := &busifavor.ReceiptFailedError{ReceiptID: "r", ReturnReason: busifavor.SubsidyReturnReceiptFailReason(reason)}
+		assert.ErrorIs(t, ret, busifavor.ErrInsufficientBalance, reason)
+		assert.Contains(t, ret.Error(), "failed: "+reason)
+	}
+	assert.NotErrorIs(t, &busifavor.ReceiptFailedError{PayReason: "NOT_INCOMESPLIT_ORDER"}, busifavor.ErrInsufficientBalance)
+	assert.NotErrorIs(t, &busifavor.ReceiptFailedError{ReturnReason: "OTHER"}, busifavor.ErrInsufficientBalance)
 	assert.Equal(t, busifavor.SubsidyPayReceiptFailReasonNotIncomeSplitOrder, busifavor.SubsidyPayReceiptFailReason("NOT_INCOMESPLIT_ORDER").Canonical())
 	assert.Equal(t, busifavor.SubsidyPayReceiptFailReasonExceedAmountQuota, busifavor.SubsidyPayReceiptFailReason("EXCEED_SUBSIDY_AMOUNT_QUOTA").Canonical())
 	assert.Equal(t, busifavor.SubsidyReturnReceiptFailReasonOther, busifavor.SubsidyReturnReceiptFailReason("OTHER").Canonical())
@@ -115,7 +123,8 @@ func TestWaitPayReceiptInThePagesSpelling(t *testing.T) {
 		assert.ErrorIs(t, err, busifavor.ErrUnknownReceiptStatus, status)
 		var se *busifavor.ReceiptStatusError
 		require.ErrorAs(t, err, &se, status)
-		assert.Equal(t, status, se.Status)
+		assert.Equal(t, busifavor.SubsidyPayReceiptStatus(status), se.PayStatus)
+		assert.Empty(t, se.ReturnStatus)
 		assert.Contains(t, err.Error(), status)
 		require.NotNil(t, r, "the receipt read is kept")
 	}
@@ -426,10 +435,16 @@ func TestWaitReturnReceiptOnlyReads(t *testing.T) {
 	failed.Status, failed.FailReason = "FAIL", "INSUFFICIENT_BALANCE"
 	_, err = c.WaitSubsidyReturnReceipt(ctx, &failed, policy)
 	assert.ErrorIs(t, err, busifavor.ErrInsufficientBalance)
+	var fe *busifavor.ReceiptFailedError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, busifavor.ReceiptFailedError{ReceiptID: failed.OutSubsidyReturnNo, ReturnReason: "INSUFFICIENT_BALANCE"}, *fe, "a return's reason, typed")
 	odd := done.SubsidyReturnReceipt
 	odd.Status = "RETURN_RECEIPT_PROCESSING"
 	_, err = c.WaitSubsidyReturnReceipt(ctx, &odd, policy)
 	assert.ErrorIs(t, err, busifavor.ErrUnknownReceiptStatus)
+	var se *busifavor.ReceiptStatusError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, busifavor.ReceiptStatusError{ReceiptID: odd.OutSubsidyReturnNo, ReturnStatus: "RETURN_RECEIPT_PROCESSING"}, *se, "a return's status, typed")
 	_, err = c.WaitSubsidyReturnReceipt(ctx, nil, policy)
 	assert.ErrorIs(t, err, busifavor.ErrValidation)
 	assert.False(t, errors.Is(err, busifavor.ErrOutcomeUnknown))

@@ -62,8 +62,9 @@ type BatchUploadCouponCodesResponse struct {
 	Results []CodeResult
 	// Counts counts Results by outcome.
 	Counts map[UploadOutcome]int
-	// RequestIDs are the Request-ID headers of the batches sent, in order.
-	RequestIDs []string
+	// Responses has the Response of each batch answered, in order: the
+	// report gathers several answers, so it embeds none.
+	Responses []Response `json:"-"`
 }
 
 // BatchUploadCouponCodes uploads any number of codes in batches of
@@ -111,7 +112,7 @@ func (c *Client) BatchUploadCouponCodes(ctx context.Context, req BatchUploadCoup
 		if a == nil {
 			return stop(batchFate(err), err)
 		}
-		out.RequestIDs = append(out.RequestIDs, a.RequestID)
+		out.Responses = append(out.Responses, a.Response)
 		if errors.Is(err, ErrRequestNoReused) {
 			b.record(out.Results, &UploadCouponCodesResponse{}, i+1) // the answer is about other codes: all UNREPORTED
 			out.count()

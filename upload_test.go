@@ -41,7 +41,14 @@ func TestUploadAllSplitsAndReportsEveryCode(t *testing.T) {
 	assert.Equal(t, busifavor.CodeResult{Code: "K00003", Outcome: busifavor.UploadOutcomeExists, Batch: 1}, report.Results[3])
 	assert.Equal(t, busifavor.CodeResult{Code: "K00400", Outcome: busifavor.UploadOutcomeUploaded, Batch: 3}, report.Results[400])
 	assert.Equal(t, busifavor.CodeResult{Code: "K00010", Outcome: busifavor.UploadOutcomeDuplicate}, report.Results[401])
-	assert.Len(t, report.RequestIDs, 3)
+	require.Len(t, report.Responses, 3)
+	ids := map[string]bool{}
+	for _, r := range report.Responses {
+		assert.Equal(t, 200, r.StatusCode)
+		assert.NotEmpty(t, r.RequestID)
+		ids[r.RequestID] = true
+	}
+	assert.Len(t, ids, 3, "one Response per batch answer")
 	assert.Len(t, s.CouponCodes(id), 401)
 
 	var sent []string

@@ -31,7 +31,7 @@ const (
 	ClaimSignError = "272758293"
 	// ClaimMissingFragment is what an H5 URL without its fragment gets (H5
 	// page: 否则会报错,返回268435461错误码).
-	ClaimMissingFragment = busifavor.H5ErrCodeMissingFragment
+	ClaimMissingFragment = string(busifavor.H5ErrCodeMissingFragment)
 	// ClaimParamError is a missing, malformed or unknown parameter (the
 	// plugin page's PARAM_ERROR, used by the fake for H5 and wx.addCard,
 	// whose pages name no code for it).
@@ -410,7 +410,7 @@ type claimOutcome struct {
 // claimOne gives one coupon of a verified claim under its stock's rules (the
 // stock checked by checkClaimStocks) and returns how it went, with the
 // COUPON.SEND to deliver when a coupon was given. The caller holds s.mu.
-func (s *Server) claimOne(sendChannel, sendMerchant, openid string, it claimItem, now time.Time) (claimOutcome, *busifavor.CouponSend) {
+func (s *Server) claimOne(sendChannel busifavor.SendChannel, sendMerchant, openid string, it claimItem, now time.Time) (claimOutcome, *busifavor.CouponSend) {
 	if s.ch.claims == nil {
 		s.ch.claims = map[claimKey]string{}
 	}
@@ -459,7 +459,7 @@ func pluginResult(ref *refusal) busifavor.SendCouponResultCode {
 // order, and delivers their events when the channel calls back. The first
 // coupon refused ends it: the codes given so far come back with a
 // *ClaimError (and their events are delivered).
-func (s *Server) playClaim(sendChannel string, callsBack bool, sendMerchant, openid string, items []claimItem) ([]string, error) {
+func (s *Server) playClaim(sendChannel busifavor.SendChannel, callsBack bool, sendMerchant, openid string, items []claimItem) ([]string, error) {
 	if openid == "" {
 		return nil, claimErr(ClaimParamError, "用户 openid 必填")
 	}

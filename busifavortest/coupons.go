@@ -329,7 +329,7 @@ func (c *userCoupon) usable(now time.Time, openid string) *refusal {
 }
 
 func (s *Server) tradeInfo(w http.ResponseWriter, caller string, body []byte, associate bool) {
-	var req busifavor.TradeInfoRequest
+	var req busifavor.AssociateTradeInfoRequest // a disassociation has the same fields
 	if !s.decode(w, body, &req) || !s.paramsOK(w, req.Validate()) {
 		return
 	}

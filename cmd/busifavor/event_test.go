@@ -34,7 +34,7 @@ func verifyingBackend(t *testing.T, dir, apiV3Key string) (*httptest.Server, fun
 	srv := httptest.NewServer(busifavor.NewEventHandler(parser, func(_ context.Context, ev *busifavor.CouponEvent) error {
 		mu.Lock()
 		defer mu.Unlock()
-		got = append(got, ev.Coupon)
+		got = append(got, *ev.Coupon)
 		return nil
 	}))
 	t.Cleanup(srv.Close)

@@ -45,9 +45,9 @@ func listen(ctx context.Context, env *environment, addr string, showOpenID, show
 			masked := ev.Masked()
 			ev = &masked
 		}
-		if !showCodes {
+		if !showCodes && ev.Coupon != nil {
 			masked := *ev
-			masked.Coupon = maskCodes(masked.Coupon)
+			masked.Coupon = maskCodes(*masked.Coupon)
 			ev = &masked
 		}
 		mu.Lock()
@@ -96,12 +96,12 @@ func listen(ctx context.Context, env *environment, addr string, showOpenID, show
 
 // maskCodes masks the codes a coupon event holds, bearer credentials at a
 // till: the coupon code and a member card's code (MaskCode).
-func maskCodes(c busifavor.CouponSend) busifavor.CouponSend {
+func maskCodes(c busifavor.CouponSend) *busifavor.CouponSend {
 	c.CouponCode = busifavor.MaskCode(c.CouponCode)
 	if c.AttachInfo != nil {
 		a := *c.AttachInfo
 		a.Code = busifavor.MaskCode(a.Code)
 		c.AttachInfo = &a
 	}
-	return c
+	return &c
 }

@@ -206,7 +206,7 @@ func TestMainAgainstTheFake(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	want := strings.Join([]string{stock.StockID, sent.CouponCode, openid, sendTime.Format(time.RFC3339Nano), busifavor.SendChannelAPI}, " ")
+	want := strings.Join([]string{stock.StockID, sent.CouponCode, openid, sendTime.Format(time.RFC3339Nano), string(busifavor.SendChannelAPI)}, " ")
 	if len(got) != 1 || got[0] != want {
 		t.Fatalf("README.md's query shows %q, want the one row %q", got, want)
 	}

@@ -144,12 +144,15 @@ func (s *Store) Record(ctx context.Context, ev *busifavor.CouponEvent) error {
 	if ev.EventType != busifavor.EventTypeCouponSend {
 		return fmt.Errorf("event %s: type %q is not handled here, so it is not acknowledged", ev.ID, ev.EventType)
 	}
+	if ev.Coupon == nil { // the parser always decodes a COUPON.SEND's coupon; an event built by hand may lack it
+		return fmt.Errorf("event %s: a COUPON.SEND without its coupon is not acknowledged", ev.ID)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("event %s: beginning the transaction: %w", ev.ID, err)
 	}
 	defer tx.Rollback() // after Commit, a no-op
-	res, err := tx.ExecContext(ctx, insertInbox, ev.ID, ev.EventType, time.Now().UTC())
+	res, err := tx.ExecContext(ctx, insertInbox, ev.ID, string(ev.EventType), time.Now().UTC())
 	if err != nil {
 		return fmt.Errorf("event %s: inserting its inbox row: %w", ev.ID, err)
 	}
@@ -162,7 +165,7 @@ func (s *Store) Record(ctx context.Context, ev *busifavor.CouponEvent) error {
 		return nil
 	}
 	c := ev.Coupon
-	if _, err := tx.ExecContext(ctx, insertCouponSend, ev.ID, c.StockID, c.CouponCode, c.OpenID, c.SendTime, c.SendChannel); err != nil {
+	if _, err := tx.ExecContext(ctx, insertCouponSend, ev.ID, c.StockID, c.CouponCode, c.OpenID, c.SendTime, string(c.SendChannel)); err != nil {
 		return fmt.Errorf("event %s: inserting its coupon_sends row: %w", ev.ID, err)
 	}
 	if err := tx.Commit(); err != nil {

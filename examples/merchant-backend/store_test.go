@@ -304,7 +304,7 @@ func TestRecordRollsBackWhole(t *testing.T) {
 			t.Fatal(err)
 		}
 		ev := &busifavor.CouponEvent{ID: "8b33f79f-8869-5ae5-b41b-3c0b59f957d0", EventType: busifavor.EventTypeCouponSend,
-			Coupon: busifavor.CouponSend{CouponCode: "C-5001", StockID: "1234567891", OpenID: "oh-394z-6CGkNoJrsDLTTUKiAnp4",
+			Coupon: &busifavor.CouponSend{CouponCode: "C-5001", StockID: "1234567891", OpenID: "oh-394z-6CGkNoJrsDLTTUKiAnp4",
 				SendTime: sendTime, SendChannel: busifavor.SendChannelH5}}
 
 		// The coupon_sends insert fails (its table is gone); the inbox
@@ -333,7 +333,7 @@ func TestRecordRollsBackWhole(t *testing.T) {
 			Scan(&stock, &code, &openid, &at, &channel); err != nil {
 			t.Fatal(err)
 		}
-		if stock != "1234567891" || code != "C-5001" || openid != ev.Coupon.OpenID || !at.Equal(sendTime) || channel != busifavor.SendChannelH5 {
+		if stock != "1234567891" || code != "C-5001" || openid != ev.Coupon.OpenID || !at.Equal(sendTime) || channel != string(busifavor.SendChannelH5) {
 			t.Fatalf("row %s %s %s %s %s", stock, code, openid, at, channel)
 		}
 		if sends, inbox := count(t, s, "coupon_sends"), count(t, s, "inbox"); sends != 1 || inbox != 1 {
@@ -343,13 +343,20 @@ func TestRecordRollsBackWhole(t *testing.T) {
 }
 
 // TestOtherEventTypesAreNotAcknowledged: an event of a type the store does
-// not handle is refused (500, so WeChat Pay delivers it again) and leaves
-// no inbox row.
+// not handle, or a COUPON.SEND without its coupon, is refused (500, so
+// WeChat Pay delivers it again) and leaves no inbox row.
 func TestOtherEventTypesAreNotAcknowledged(t *testing.T) {
 	s := openStore(t, "sqlite:"+filepath.Join(t.TempDir(), "backend.db"), io.Discard)
 	err := s.Record(context.Background(), &busifavor.CouponEvent{ID: "e-1", EventType: "COUPON.USE"})
 	if err == nil || !strings.Contains(err.Error(), `"COUPON.USE" is not handled`) {
 		t.Fatalf("Record of COUPON.USE: %v", err)
+	}
+	if n := count(t, s, "inbox"); n != 0 {
+		t.Fatalf("%d inbox rows", n)
+	}
+	err = s.Record(context.Background(), &busifavor.CouponEvent{ID: "e-2", EventType: busifavor.EventTypeCouponSend})
+	if err == nil || !strings.Contains(err.Error(), "without its coupon") {
+		t.Fatalf("Record of a COUPON.SEND without its coupon: %v", err)
 	}
 	if n := count(t, s, "inbox"); n != 0 {
 		t.Fatalf("%d inbox rows", n)
@@ -361,7 +368,7 @@ func TestOtherEventTypesAreNotAcknowledged(t *testing.T) {
 func TestSchemaRunsAgain(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, databaseURL string) {
 		s := openStore(t, databaseURL, io.Discard)
-		ev := &busifavor.CouponEvent{ID: "e-1", EventType: busifavor.EventTypeCouponSend, Coupon: busifavor.CouponSend{CouponCode: "C-1", StockID: "1"}}
+		ev := &busifavor.CouponEvent{ID: "e-1", EventType: busifavor.EventTypeCouponSend, Coupon: &busifavor.CouponSend{CouponCode: "C-1", StockID: "1"}}
 		if err := s.Record(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
