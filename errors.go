@@ -95,7 +95,7 @@ var (
 	// some of those that were, or its counts (total_count, success_count)
 	// do not account for the codes sent. WeChat Pay answers a repeated
 	// upload_request_no with its first answer, so a list changed under an
-	// old number (UploadAllCouponCodes with the prefix of an earlier, other
+	// old number (BatchUploadCouponCodes with the prefix of an earlier, other
 	// list) would otherwise skip its new codes without a word. Upload a
 	// changed list under a new number or prefix. Never retried.
 	ErrRequestNoReused = errors.New("busifavor: upload_request_no was first used for other codes")

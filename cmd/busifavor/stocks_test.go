@@ -287,7 +287,7 @@ func TestCodesUploadReportsAnInterruptedUploadTruly(t *testing.T) {
 		id := uploadStock(t, s, env)
 		path := busifavortest.StocksPath + "/" + id + "/couponcodes"
 		s.FailOn(http.MethodPost, path, 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
-		s.FailOn(http.MethodPost, path, busifavor.DefaultRetryPolicy.MaxAttempts-1, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
+		s.FailOn(http.MethodPost, path, busifavor.DefaultRetryPolicy().MaxAttempts-1, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
 		code, out, errOut := runCmd(t, env, "codes", "upload", id, "--file", codes, "--base-url", s.URL)
 		assert.Equal(t, exitAPI, code)
 		assert.Contains(t, out, "uploaded:    0\n")
