@@ -311,7 +311,7 @@
 //	parser, err := busifavor.NewEventParser(apiV3Key,
 //		verifiers.NewSHA256WithRSAPubkeyVerifier(publicKeyID, *publicKey))
 //	...
-//	seen, err := busifavor.NewMemoryDeduplicator(100_000, time.Hour)
+//	seen, err := busifavor.NewMemoryDeduplicator(100_000)
 //	...
 //	http.Handle("/busifavor/notify", busifavor.NewEventHandler(parser,
 //		busifavor.Deduplicate(seen, func(ctx context.Context, ev *busifavor.CouponEvent) error {

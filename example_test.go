@@ -206,16 +206,19 @@ func ExampleNewEventHandler() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	seen, err := busifavor.NewMemoryDeduplicator(100_000, time.Hour)
+	seen, err := busifavor.NewMemoryDeduplicator(100_000)
 	if err != nil {
 		log.Fatal(err)
 	}
-	handler := busifavor.NewEventHandler(parser, busifavor.Deduplicate(seen,
-		func(ctx context.Context, ev *busifavor.CouponEvent) error {
-			// Keep this quick (WeChat Pay waits 5 s): queue slow work.
-			fmt.Println(ev.EventType, ev.Coupon.StockID, ev.Coupon.CouponCode, ev.Coupon.SendChannel)
-			return nil
-		}))
+	handle, err := busifavor.Deduplicate(seen, func(ctx context.Context, ev *busifavor.CouponEvent) error {
+		// Keep this quick (WeChat Pay waits 5 s): queue slow work.
+		fmt.Println(ev.EventType, ev.Coupon.StockID, ev.Coupon.CouponCode, ev.Coupon.SendChannel)
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := busifavor.NewEventHandler(parser, handle)
 	srv := httptest.NewServer(handler) // in production: http.Handle("/busifavor/notify", handler)
 	defer srv.Close()
 
@@ -238,13 +241,19 @@ func ExampleNewEventHandler() {
 // This example is compiled, not run.
 func ExampleNewEventHandler_production() {
 	var parser *busifavor.EventParser // from NewEventParser
-	var record func(context.Context, *busifavor.CouponEvent) error
-	seen, err := busifavor.NewMemoryDeduplicator(100_000, time.Hour)
+	record := func(ctx context.Context, ev *busifavor.CouponEvent) error {
+		return nil // put ev on a queue
+	}
+	seen, err := busifavor.NewMemoryDeduplicator(100_000)
+	if err != nil {
+		log.Fatal(err)
+	}
+	handle, err := busifavor.Deduplicate(seen, record)
 	if err != nil {
 		log.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("POST /busifavor/notify", busifavor.NewEventHandler(parser, busifavor.Deduplicate(seen, record)))
+	mux.Handle("POST /busifavor/notify", busifavor.NewEventHandler(parser, handle))
 	srv := &http.Server{
 		Addr:              ":8080", // TLS ends at the load balancer in front
 		Handler:           mux,

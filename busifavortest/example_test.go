@@ -81,7 +81,7 @@ func ExampleServer_ClaimCoupon() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	seen, err := busifavor.NewMemoryDeduplicator(100_000, time.Hour)
+	seen, err := busifavor.NewMemoryDeduplicator(100_000)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func ExampleServer_couponLifecycle() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	seen, err := busifavor.NewMemoryDeduplicator(1000, time.Hour)
+	seen, err := busifavor.NewMemoryDeduplicator(1000, busifavor.WithDoneTTL(time.Hour))
 	if err != nil {
 		log.Fatal(err)
 	}

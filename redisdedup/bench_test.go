@@ -36,7 +36,7 @@ func BenchmarkEventHandler(b *testing.B) {
 	record := func(context.Context, *busifavor.CouponEvent) error { return nil }
 
 	b.Run("impl=busifavor-memory", func(b *testing.B) {
-		d, err := busifavor.NewMemoryDeduplicator(1_000_000, time.Hour)
+		d, err := busifavor.NewMemoryDeduplicator(1_000_000, busifavor.WithDoneTTL(time.Hour))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func BenchmarkEventHandler(b *testing.B) {
 		benchHandler(b, fake, busifavor.NewEventHandler(parser, busifavor.Deduplicate(d, record)))
 	})
 	b.Run("impl=wechatpay-go-map", func(b *testing.B) {
-		nh, err := notify.NewRSANotifyHandler(fake.APIv3Key(), fake.Verifier())
+		nh, err := notify.NewRSANotifyHandler(fake.APIv3Key(), fake.Verifier().(auth.Verifier))
 		if err != nil {
 			b.Fatal(err)
 		}

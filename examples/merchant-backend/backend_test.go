@@ -32,7 +32,7 @@ func TestBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen, err := busifavor.NewMemoryDeduplicator(1000, time.Hour)
+	seen, err := busifavor.NewMemoryDeduplicator(1000, busifavor.WithDoneTTL(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

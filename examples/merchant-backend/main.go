@@ -107,7 +107,7 @@ func newBackend(ctx context.Context, env func(string) string, logger *slog.Logge
 	// One instance: in memory. Several: redisdedup.New on a shared Redis
 	// (see README.md for when it is worth having; the database alone keeps
 	// each event once).
-	seen, err := busifavor.NewMemoryDeduplicator(100_000, time.Hour)
+	seen, err := busifavor.NewMemoryDeduplicator(100_000)
 	if err != nil {
 		return nil, nil, err
 	}

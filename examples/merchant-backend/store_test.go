@@ -250,7 +250,7 @@ func TestTwoInstancesOneEvent(t *testing.T) {
 		go func() { arrived.Wait(); close(together) }()
 		var urls [2]string
 		for i, s := range stores {
-			seen, err := busifavor.NewMemoryDeduplicator(100, time.Hour)
+			seen, err := busifavor.NewMemoryDeduplicator(100, busifavor.WithDoneTTL(time.Hour))
 			if err != nil {
 				t.Fatal(err)
 			}
