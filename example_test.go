@@ -119,6 +119,35 @@ func ExampleWithRetry() {
 	// Output: https://example.com/busifavor/notify after 2 attempts
 }
 
+// Per-call settings: a till that cannot wait makes one quick attempt, while
+// the Client it was derived from keeps retrying patiently.
+func ExampleClient_With() {
+	fake := busifavortest.NewServer(busifavortest.WithNotifyURL("10000098", "https://example.com/busifavor/notify"))
+	defer fake.Close()
+	client, err := fake.Client() // DefaultRetryPolicy(): 3 attempts
+	if err != nil {
+		log.Fatal(err)
+	}
+	quick, err := client.With(busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}), busifavor.WithTimeout(2*time.Second))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
+	_, err = quick.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+	fmt.Println("quick:", errors.Is(err, busifavor.ErrSystemError), "after", len(fake.Requests()), "attempt")
+
+	fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
+	got, err := client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{}) // succeeds on the retry
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("patient:", got.NotifyURL, "after", len(fake.Requests())-1, "attempts")
+	// Output:
+	// quick: true after 1 attempt
+	// patient: https://example.com/busifavor/notify after 2 attempts
+}
+
 func ExampleClient_SetCallbacks() {
 	fake := busifavortest.NewServer() // stands in for WeChat Pay
 	defer fake.Close()

@@ -86,14 +86,17 @@ func ExampleServer_ClaimCoupon() {
 		log.Fatal(err)
 	}
 	var calls atomic.Int32
-	backend := httptest.NewServer(busifavor.NewEventHandler(parser, busifavor.Deduplicate(seen,
-		func(ctx context.Context, ev *busifavor.CouponEvent) error {
-			if calls.Add(1) == 1 {
-				return errors.New("database down") // the first delivery fails
-			}
-			fmt.Println("recorded", ev.Coupon.CouponCode)
-			return nil
-		})))
+	handle, err := busifavor.Deduplicate(seen, func(ctx context.Context, ev *busifavor.CouponEvent) error {
+		if calls.Add(1) == 1 {
+			return errors.New("database down") // the first delivery fails
+		}
+		fmt.Println("recorded", ev.Coupon.CouponCode)
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	backend := httptest.NewServer(busifavor.NewEventHandler(parser, handle))
 	defer backend.Close()
 	if err := fake.Route(notifyURL, backend.URL); err != nil { // the public URL reaches the local server
 		log.Fatal(err)
