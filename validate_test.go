@@ -134,7 +134,7 @@ func TestPathIDsRefuseDotSegments(t *testing.T) {
 			_, err := c.UploadCouponCodes(ctx, busifavor.UploadCouponCodesRequest{StockID: id, CouponCodeList: []string{"C1"}, UploadRequestNo: "u"})
 			return err
 		},
-		"UploadAllCouponCodes.stock_id": func(id string) error {
+		"BatchUploadCouponCodes.stock_id": func(id string) error {
 			_, err := busifavor.BatchUploadCouponCodes(ctx, c, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"C1"}, UploadRequestNoPrefix: "u"})
 			return err
 		},
