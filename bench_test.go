@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/auth"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/notify"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/option"
 
@@ -153,7 +154,7 @@ func BenchmarkParseEvent(b *testing.B) {
 		}
 	})
 	b.Run("impl=wechatpay-go", func(b *testing.B) {
-		nh, err := notify.NewRSANotifyHandler(s.APIv3Key(), s.Verifier())
+		nh, err := notify.NewRSANotifyHandler(s.APIv3Key(), s.Verifier().(auth.Verifier))
 		if err != nil {
 			b.Fatal(err)
 		}

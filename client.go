@@ -29,29 +29,37 @@ const (
 // stocks and their codes, users' coupons, subsidies and image upload —
 // through a wechatpay-go core.Client, which signs every request and
 // verifies every answer. A Client is safe for concurrent use; it keeps no
-// state between calls.
+// state between calls. With derives a Client with other settings.
 type Client struct {
-	core      *core.Client
+	core   *core.Client
+	cfg    clientConfig // the options as given, for With
+	backup endpoint     // the backup in effect: zero when failover is off
+}
+
+// clientConfig is what the Options set.
+type clientConfig struct {
 	base      endpoint
 	backup    endpoint // zero when failover is off
 	backupSet bool     // WithBackupBaseURL was given
 	retry     RetryPolicy
-	logger    *slog.Logger // nil: no logging
+	logger    *slog.Logger
+	timeout   time.Duration // 0: none
 }
 
-// Option configures a Client in NewClient.
-type Option func(*Client) error
+// Option configures a Client, in NewClient or With. An option given a value
+// it cannot use makes NewClient or With fail, naming the option; nothing is
+// ignored or clamped.
+type Option func(*clientConfig) error
 
 // WithBaseURL sets the URL every request is built from, in place of
 // DefaultBaseURL: a proxy, a fake, or busifavortest. http is allowed here so
-// that loopback fakes work; an empty, unparsable or relative URL makes
-// NewClient fail.
+// that loopback fakes work; an empty, unparsable or relative URL is refused.
 //
 // A base URL other than DefaultBaseURL turns failover off: a request meant
 // for a proxy or a fake is never sent to WeChat Pay's backup domain. Name a
 // backup with WithBackupBaseURL to fail over anyway.
 func WithBaseURL(rawURL string) Option {
-	return func(c *Client) error {
+	return func(c *clientConfig) error {
 		base, err := parseBaseURL(rawURL)
 		if err != nil {
 			return fmt.Errorf("busifavor: WithBaseURL: %w", err)
@@ -66,7 +74,7 @@ func WithBaseURL(rawURL string) Option {
 // DefaultBackupBaseURL when the base URL is DefaultBaseURL, and no failover
 // when WithBaseURL set another; "" turns failover off.
 func WithBackupBaseURL(rawURL string) Option {
-	return func(c *Client) error {
+	return func(c *clientConfig) error {
 		c.backupSet = true
 		if rawURL == "" {
 			c.backup = endpoint{}
@@ -81,13 +89,62 @@ func WithBackupBaseURL(rawURL string) Option {
 	}
 }
 
-// WithLogger logs one structured line per attempt: method, path, host,
-// attempt, status, code, request id and duration. Nothing secret is logged.
+// WithLogger sets where the Client logs one structured line per attempt:
+// method, path, host, attempt, status, code, request id and duration, at
+// INFO for an answer and WARN for a failure. Nothing secret is logged.
+// Without this option the lines go to slog.Default(); WithLogger(nil) logs
+// nothing.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *Client) error {
-		c.logger = l
+	return func(c *clientConfig) error {
+		c.logger = orDiscard(l)
 		return nil
 	}
+}
+
+// WithTimeout bounds each call of the Client, all its attempts, backoff
+// waits and (for the subsidy creates) read-backs included, to d from the
+// call's start, on top of the call's context: a call still running then
+// ends with an error matching context.DeadlineExceeded. It is meant for
+// With, as in client.With(busifavor.WithTimeout(2*time.Second)) for a till
+// that cannot wait. d must be positive; without this option only the
+// context bounds a call.
+//
+// A helper built on the Client's methods (BatchUploadCouponCodes,
+// WaitSubsidyPayReceipt, WaitSubsidyReturnReceipt, the All… iterators)
+// bounds each call it makes, not the whole walk or wait: bound that with
+// the context.
+func WithTimeout(d time.Duration) Option {
+	return func(c *clientConfig) error {
+		if d <= 0 {
+			return fmt.Errorf("busifavor: WithTimeout: %s is not positive; leave the option out for no timeout", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// orDiscard is a logger option's value: nil logs nothing.
+func orDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
+
+// applyOptions applies every option to cfg and returns all their errors
+// joined; a nil option is one. fn names the constructor in that error.
+func applyOptions[C any, O ~func(*C) error](fn string, cfg *C, opts []O) error {
+	var errs []error
+	for i, o := range opts {
+		if o == nil {
+			errs = append(errs, fmt.Errorf("busifavor: %s: option %d of %d is nil", fn, i+1, len(opts)))
+			continue
+		}
+		if err := o(cfg); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // endpoint is a checked base URL and its host, which names it in errors and
@@ -118,23 +175,45 @@ func parseBaseURL(rawURL string) (endpoint, error) {
 // NewClient returns a Client that sends its requests through c. c must be
 // built with a response validator (as option.WithWechatPayPublicKeyAuthCipher
 // or option.WithWechatPayAutoAuthCipher do): answers are trusted only once
-// their signature verifies.
+// their signature verifies. It fails, naming every option given a value it
+// cannot use, when any option does.
 func NewClient(c *core.Client, opts ...Option) (*Client, error) {
 	if c == nil {
 		return nil, errors.New("busifavor: NewClient: core client is nil; build one with core.NewClient")
 	}
-	cl := &Client{core: c, retry: DefaultRetryPolicy,
+	cfg := clientConfig{retry: DefaultRetryPolicy(), logger: slog.Default(),
 		base:   endpoint{url: DefaultBaseURL, host: "api.mch.weixin.qq.com"},
 		backup: endpoint{url: DefaultBackupBaseURL, host: "api2.mch.weixin.qq.com"}}
-	for _, opt := range opts {
-		if opt == nil {
-			return nil, errors.New("busifavor: NewClient: nil Option")
-		}
-		if err := opt(cl); err != nil {
-			return nil, err
-		}
+	return newClient(c, cfg, "NewClient", opts)
+}
+
+// With returns a Client that shares c's core client (so its signer,
+// verifier and HTTP transport) with opts applied on top of c's settings:
+// say, a till's quick UseCoupon and a patient start-up SetCallbacks from
+// one Client.
+//
+//	quick, err := client.With(busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}),
+//		busifavor.WithTimeout(2*time.Second))
+//
+// c is not changed. It fails, naming every option given a value it cannot
+// use, when any option does. Derive a Client once and keep it: With
+// checks its options each time.
+//
+// Per-call settings are a derived Client rather than a variadic option on
+// each method: adding ...CallOption to the methods later would break every
+// method value and every interface users write against them, while With
+// changes no method's signature.
+func (c *Client) With(opts ...Option) (*Client, error) {
+	return newClient(c.core, c.cfg, "With", opts)
+}
+
+// newClient applies opts on top of cfg.
+func newClient(core *core.Client, cfg clientConfig, fn string, opts []Option) (*Client, error) {
+	if err := applyOptions(fn, &cfg, opts); err != nil {
+		return nil, err
 	}
-	if cl.base.url != DefaultBaseURL && !cl.backupSet {
+	cl := &Client{core: core, cfg: cfg, backup: cfg.backup}
+	if cfg.base.url != DefaultBaseURL && !cfg.backupSet {
 		cl.backup = endpoint{}
 	}
 	return cl, nil
@@ -171,11 +250,14 @@ func (c *Client) send(ctx context.Context, op string, req interface{ Validate() 
 // answer or a typed error. op names the method (UseCoupon), which an
 // *APIError keeps so that sentinels can follow the page that answered.
 func (c *Client) do(ctx context.Context, op, method, path string, query url.Values, body any) (*answer, error) {
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
 	var (
-		hosts   []string  // host of each attempt, for the final error
-		lastErr error     // error of the latest attempt
-		lastAPI *APIError // latest *APIError, kept reachable after a later transport error
-		base    = c.base  // each call starts on the primary: it is the nearest access point
+		hosts   []string     // host of each attempt, for the final error
+		lastErr error        // error of the latest attempt
+		lastAPI *APIError    // latest *APIError, kept reachable after a later transport error
+		base    = c.cfg.base // each call starts on the primary: it is the nearest access point
+		retry   = c.cfg.retry
 	)
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
@@ -194,21 +276,21 @@ func (c *Client) do(ctx context.Context, op, method, path string, query url.Valu
 		}
 		hosts = append(hosts, base.host)
 		lastErr = err
-		if !retryable(op, err) || attempt >= c.retry.MaxAttempts {
+		if !retryable(op, err) || attempt >= retry.MaxAttempts {
 			break
 		}
-		wait := c.retry.backoff(attempt)
+		wait := retry.backoff(attempt)
 		if apiErr != nil && apiErr.retryAfter > 0 {
-			if apiErr.retryAfter > c.retry.MaxBackoff {
+			if apiErr.retryAfter > retry.MaxBackoff {
 				break // the server asks for longer than we wait: give the error back now
 			}
 			wait = apiErr.retryAfter
 		}
 		if c.backup.url != "" && failsOver(err) {
-			if base == c.base {
+			if base == c.cfg.base {
 				base = c.backup
 			} else {
-				base = c.base
+				base = c.cfg.base
 			}
 		}
 		if sleep(ctx, wait) != nil {
@@ -219,6 +301,14 @@ func (c *Client) do(ctx context.Context, op, method, path string, query url.Valu
 		return nil, lastErr
 	}
 	return nil, &attemptsError{hosts: hosts, last: lastErr, lastAPI: lastAPI}
+}
+
+// callContext is ctx bounded by WithTimeout's timeout, if one is set.
+func (c *Client) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.cfg.timeout > 0 {
+		return context.WithTimeout(ctx, c.cfg.timeout)
+	}
+	return ctx, func() {}
 }
 
 // sleep waits d, or until ctx ends (a *contextError).
@@ -343,11 +433,8 @@ func tooLarge(host string) error {
 	return fmt.Errorf("%w: the answer from %s is larger than %d bytes", ErrMalformedResponse, host, MaxResponseBytes)
 }
 
-// log writes one line for an attempt, if a logger is set.
+// log writes one line for an attempt.
 func (c *Client) log(ctx context.Context, method, path string, base endpoint, attempt int, a *answer, err error, d time.Duration) {
-	if c.logger == nil {
-		return
-	}
 	var (
 		status int
 		code   ErrorCode
@@ -371,20 +458,25 @@ func (c *Client) log(ctx context.Context, method, path string, base endpoint, at
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
-	c.logger.LogAttrs(ctx, level, "busifavor attempt", attrs...)
+	c.cfg.logger.LogAttrs(ctx, level, "busifavor attempt", attrs...)
 }
 
 // RetryPolicy says how often and how patiently a call is retried. Only
-// errors IsRetryable accepts are retried; each attempt is signed afresh.
+// errors IsRetryable accepts are retried; each attempt is signed afresh. A
+// zero field takes DefaultRetryPolicy's value, so RetryPolicy{MaxAttempts: 1}
+// is "no retries" with the default backoffs, and RetryPolicy{} is
+// DefaultRetryPolicy(). PollPolicy reads its backoffs the same way.
 type RetryPolicy struct {
-	// MaxAttempts counts the first try: 1 disables retrying.
+	// MaxAttempts counts the first try: 1 disables retrying. 0 takes the
+	// default (3); a negative count is refused.
 	MaxAttempts int
 	// InitialBackoff bounds the wait before the second attempt; the bound
 	// doubles each attempt up to MaxBackoff, and the wait is drawn uniformly
-	// below it ("full jitter").
+	// below it ("full jitter"). 0 takes the default (200 ms).
 	InitialBackoff time.Duration
 	// MaxBackoff caps every wait, including one a Retry-After header asks
-	// for: a server asking for longer gets its error returned instead.
+	// for: a server asking for longer gets its error returned instead. 0
+	// takes the default (5 s); it must not be below InitialBackoff.
 	MaxBackoff time.Duration
 }
 
@@ -393,25 +485,55 @@ type RetryPolicy struct {
 // 200ms then 400ms, never more than 5s. A merchant backend calling
 // SetCallbacks at start-up is then delayed at most about a second by a brief
 // outage, and a FREQUENCY_LIMITED answer with Retry-After is honoured up to
-// 5s.
-var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 3, InitialBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second}
+// 5s. It is a function, so that no importer can change what another gets.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 3, InitialBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second}
+}
 
-// WithRetry sets the retry policy (default DefaultRetryPolicy).
-// MaxAttempts must be at least 1 and the backoffs must not be negative, with
-// InitialBackoff no larger than MaxBackoff.
+// WithRetry sets the retry policy (default DefaultRetryPolicy()). Zero
+// fields take the defaults; a negative field, or an InitialBackoff above
+// MaxBackoff once the defaults are in, is refused.
 func WithRetry(p RetryPolicy) Option {
-	return func(c *Client) error {
-		switch {
-		case p.MaxAttempts < 1:
-			return fmt.Errorf("busifavor: WithRetry: MaxAttempts is %d; use 1 to disable retrying", p.MaxAttempts)
-		case p.InitialBackoff < 0 || p.MaxBackoff < 0:
-			return errors.New("busifavor: WithRetry: backoffs must not be negative")
-		case p.InitialBackoff > p.MaxBackoff:
-			return fmt.Errorf("busifavor: WithRetry: InitialBackoff %s exceeds MaxBackoff %s", p.InitialBackoff, p.MaxBackoff)
+	return func(c *clientConfig) error {
+		p, err := p.withDefaults()
+		if err != nil {
+			return fmt.Errorf("busifavor: WithRetry: %w", err)
 		}
 		c.retry = p
 		return nil
 	}
+}
+
+// withDefaults fills p's zero fields from DefaultRetryPolicy and checks it.
+func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
+	d := DefaultRetryPolicy()
+	if p.MaxAttempts < 0 {
+		return p, fmt.Errorf("MaxAttempts is %d; use 1 to disable retrying", p.MaxAttempts)
+	}
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = d.MaxAttempts
+	}
+	var err error
+	p.InitialBackoff, p.MaxBackoff, err = backoffs(p.InitialBackoff, p.MaxBackoff, d.InitialBackoff, d.MaxBackoff)
+	return p, err
+}
+
+// backoffs fills a policy's zero backoffs from the defaults and checks them:
+// neither negative, the initial no larger than the maximum.
+func backoffs(initial, maxBackoff, defInitial, defMax time.Duration) (time.Duration, time.Duration, error) {
+	if initial < 0 || maxBackoff < 0 {
+		return initial, maxBackoff, fmt.Errorf("InitialBackoff %s and MaxBackoff %s must not be negative (0 takes the default)", initial, maxBackoff)
+	}
+	if initial == 0 {
+		initial = defInitial
+	}
+	if maxBackoff == 0 {
+		maxBackoff = defMax
+	}
+	if initial > maxBackoff {
+		return initial, maxBackoff, fmt.Errorf("InitialBackoff %s exceeds MaxBackoff %s", initial, maxBackoff)
+	}
+	return initial, maxBackoff, nil
 }
 
 // backoff is the wait after the given attempt: uniform in [0, bound), where

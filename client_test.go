@@ -351,7 +351,25 @@ func TestNewClientRejects(t *testing.T) {
 		assert.Error(t, err, "base URL %q", bad)
 	}
 	_, err = busifavor.NewClient(cc, nil)
-	assert.Error(t, err)
+	assert.ErrorContains(t, err, "busifavor: NewClient: option 1 of 1 is nil")
+	for _, tc := range []struct {
+		o    busifavor.Option
+		name string
+	}{
+		{busifavor.WithTimeout(0), "WithTimeout"}, {busifavor.WithTimeout(-time.Second), "WithTimeout"},
+		{busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: -1}), "WithRetry"},
+		{busifavor.WithBackupBaseURL("::"), "WithBackupBaseURL"}, {busifavor.WithBaseURL(""), "WithBaseURL"},
+	} {
+		c, err := busifavor.NewClient(cc, tc.o)
+		assert.ErrorContains(t, err, "busifavor: "+tc.name)
+		assert.Nil(t, c)
+	}
+	// Every refused option is named, not only the first.
+	_, err = busifavor.NewClient(cc, busifavor.WithTimeout(0), busifavor.WithLogger(nil), nil,
+		busifavor.WithRetry(busifavor.RetryPolicy{InitialBackoff: -1}))
+	for _, want := range []string{"WithTimeout", "option 3 of 4 is nil", "WithRetry"} {
+		assert.ErrorContains(t, err, want)
+	}
 	for _, good := range []string{"http://127.0.0.1:8080", "https://api.mch.weixin.qq.com/", "https://proxy.internal/wechat"} {
 		_, err := busifavor.NewClient(cc, busifavor.WithBaseURL(good))
 		assert.NoError(t, err, good)
@@ -515,4 +533,84 @@ func TestErrorsAndLogsCarryNoSecrets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWithDerivesAClientAndLeavesTheParent: a Client from With has the
+// parent's settings with the options on top; the parent keeps its own. A
+// till's one quick attempt and a start-up's patient retries share one
+// transport.
+func TestWithDerivesAClientAndLeavesTheParent(t *testing.T) {
+	s, parent := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
+	once, err := parent.With(busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
+	require.NoError(t, err)
+
+	s.Fail(1, systemError500)
+	_, err = once.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+	assert.Equal(t, busifavor.ErrorCodeSystemError, busifavor.ErrorCodeOf(err))
+	assert.Len(t, s.Requests(), 1, "the derived client makes one attempt")
+
+	s.Fail(2, systemError500)
+	_, err = parent.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+	assert.Equal(t, busifavor.ErrorCodeResourceNotExists, busifavor.ErrorCodeOf(err), "the parent retried past both failures to the real answer")
+	assert.Len(t, s.Requests(), 1+3, "the parent keeps its three attempts")
+
+	// A client derived from a derived one keeps what it was derived with, and
+	// its base URL: the fake's, with no failover.
+	var logs bytes.Buffer
+	logged, err := once.With(busifavor.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	require.NoError(t, err)
+	s.Fail(1, systemError500)
+	_, err = logged.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+	assert.Equal(t, busifavor.ErrorCodeSystemError, busifavor.ErrorCodeOf(err))
+	assert.Len(t, s.Requests(), 4+1, "still one attempt")
+	assert.Contains(t, logs.String(), `"host":"`+hostOf(s.URL)+`"`)
+
+	// With refuses what NewClient refuses, naming each option, and leaves no
+	// client.
+	for _, bad := range [][]busifavor.Option{
+		{busifavor.WithTimeout(0)}, {nil}, {busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: -1})},
+	} {
+		c, err := parent.With(bad...)
+		assert.ErrorContains(t, err, "busifavor: ")
+		assert.Nil(t, c)
+	}
+	_, err = parent.With(busifavor.WithTimeout(-1), nil)
+	assert.ErrorContains(t, err, "WithTimeout")
+	assert.ErrorContains(t, err, "busifavor: With: option 2 of 2 is nil")
+}
+
+// TestWithTimeoutEndsAStuckCall: a call stuck on an answer that does not
+// come ends at the derived client's timeout, with the context's error; the
+// parent, which has no timeout, waits the answer out.
+func TestWithTimeoutEndsAStuckCall(t *testing.T) {
+	s, parent := newFake(t, []busifavortest.Option{busifavortest.WithNotifyURL(busifavortest.DefaultMchID, "https://a.cn/n")})
+	quick, err := parent.With(busifavor.WithTimeout(20 * time.Millisecond))
+	require.NoError(t, err)
+
+	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultDelay, Delay: time.Hour})
+	_, err = quick.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Len(t, s.Requests(), 1)
+
+	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultDelay, Delay: 200 * time.Millisecond})
+	got, err := parent.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+	require.NoError(t, err, "the parent has no timeout")
+	assert.Equal(t, "https://a.cn/n", got.NotifyURL)
+}
+
+// TestClientLoggerNilLogsNothing: without WithLogger the attempt lines go to
+// slog.Default(); WithLogger(nil) logs nothing.
+func TestClientLoggerNilLogsNothing(t *testing.T) {
+	def := useDefaultLogger(t)
+	_, c := newFake(t, []busifavortest.Option{busifavortest.WithNotifyURL(busifavortest.DefaultMchID, "https://a.cn/n")})
+	_, err := c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+	require.NoError(t, err)
+	assert.Contains(t, def.String(), "busifavor attempt", "no option: slog.Default()")
+
+	def.Reset()
+	silent, err := c.With(busifavor.WithLogger(nil))
+	require.NoError(t, err)
+	_, err = silent.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+	require.NoError(t, err)
+	assert.Empty(t, def.String(), "WithLogger(nil): nothing")
 }

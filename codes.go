@@ -197,10 +197,10 @@ func (c *Client) UploadCouponCodes(ctx context.Context, req UploadCouponCodesReq
 	if err := c.send(ctx, "UploadCouponCodes", req, http.MethodPost, codesPath(req.StockID), nil, req, out); err != nil {
 		return nil, err
 	}
-	return out, out.accounts(req)
+	return out, checkAccounts(out, req)
 }
 
-// accounts checks that the answer accounts for every code of req, and only
+// checkAccounts checks that the answer r accounts for every code of req, and only
 // for those. The page makes success_codes optional (选填) while total_count
 // (去重后上传code总数) and success_count are required: an answer that leaves
 // success_codes out accounts for the codes sent when total_count is the
@@ -211,7 +211,7 @@ func (c *Client) UploadCouponCodes(ctx context.Context, req UploadCouponCodesReq
 // whose lists or counts do not add up to the codes sent, is WeChat Pay's
 // first answer to an earlier, different upload with the same number
 // (ErrRequestNoReused).
-func (r *UploadCouponCodesResponse) accounts(req UploadCouponCodesRequest) error {
+func checkAccounts(r *UploadCouponCodesResponse, req UploadCouponCodesRequest) error {
 	sent := make(map[string]bool, len(req.CouponCodeList))
 	for _, code := range req.CouponCodeList {
 		sent[code] = true

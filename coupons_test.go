@@ -347,7 +347,7 @@ func TestUseCouponResponseMasksTheOpenid(t *testing.T) {
 // the fake redeemed: the client retries with the same body and gets the first
 // result, and the coupon was redeemed once.
 func TestUseCouponRetriesALostAnswerOnce(t *testing.T) {
-	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
 	id := newCouponStock(t, c, busifavor.CouponCodeModeWechatPay, "lost-use")
 	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{OpenID: testOpenid, AppID: testAppid, StockID: id, OutRequestNo: "s"})
 	require.NoError(t, err)
@@ -372,7 +372,7 @@ func TestEveryUploadableCodeWorksEverywhere(t *testing.T) {
 	_, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
 	id := newCouponStock(t, c, busifavor.CouponCodeModeMerchantUpload, "alphabet")
 	codes := []string{"CODE 1", `a-b_c\d/e=f|g`, " x ", strings.Repeat("9", busifavor.CouponCodeMaxLen)}
-	_, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "abc"})
+	_, err := busifavor.BatchUploadCouponCodes(ctx, c, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "abc"})
 	require.NoError(t, err)
 	for i, code := range codes {
 		n := fmt.Sprint(i)

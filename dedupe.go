@@ -122,8 +122,9 @@ var (
 // reading and verifying the notification and for the network.
 const DefaultAckDeadline = 4 * time.Second
 
-// DedupOption configures Deduplicate.
-type DedupOption func(*dedupConfig)
+// DedupOption configures Deduplicate. An option given a value it cannot
+// use makes Deduplicate fail, naming the option.
+type DedupOption func(*dedupConfig) error
 
 // dedupConfig is Deduplicate's settings.
 type dedupConfig struct {
@@ -134,35 +135,38 @@ type dedupConfig struct {
 
 // WithAckDeadline sets how long after it is called Deduplicate's function
 // answers at the latest, once the handler function has returned (default
-// DefaultAckDeadline; values that are not positive keep it). Keep it under
-// WeChat Pay's 5 s wait, less the time the notification takes to arrive
-// and be verified.
+// DefaultAckDeadline). It must be positive. Keep it under WeChat Pay's 5 s
+// wait, less the time the notification takes to arrive and be verified.
 func WithAckDeadline(d time.Duration) DedupOption {
-	return func(c *dedupConfig) {
-		if d > 0 {
-			c.ack = d
+	return func(c *dedupConfig) error {
+		if d <= 0 {
+			return fmt.Errorf("busifavor: WithAckDeadline: %s is not positive", d)
 		}
+		c.ack = d
+		return nil
 	}
 }
 
 // WithDedupClock sets the clock Deduplicate measures what is left of a
-// claim's lease with (default time.Now), for tests; nil keeps the default.
+// claim's lease with (default time.Now), for tests. nil is refused.
 func WithDedupClock(now func() time.Time) DedupOption {
-	return func(c *dedupConfig) {
-		if now != nil {
-			c.now = now
+	return func(c *dedupConfig) error {
+		if now == nil {
+			return errors.New("busifavor: WithDedupClock: nil clock; leave the option out for time.Now")
 		}
+		c.now = now
+		return nil
 	}
 }
 
 // WithDedupLogger sets where Deduplicate logs a recording or a release
-// that failed after it had answered (default slog.Default(); nil keeps
-// it). The event id and the error are logged, never the event.
+// that failed after it had answered (default slog.Default()). The event id
+// and the error are logged, never the event. WithDedupLogger(nil) logs
+// nothing.
 func WithDedupLogger(l *slog.Logger) DedupOption {
-	return func(c *dedupConfig) {
-		if l != nil {
-			c.logger = l
-		}
+	return func(c *dedupConfig) error {
+		c.logger = orDiscard(l)
+		return nil
 	}
 }
 
@@ -206,12 +210,24 @@ func WithDedupLogger(l *slog.Logger) DedupOption {
 // fn should finish well within the ack deadline (WeChat Pay waits only
 // 5 s): a slower fn delays the answer, and one outliving the lease lets a
 // later delivery claim the id again.
-func Deduplicate(d Deduplicator, fn func(ctx context.Context, ev *CouponEvent) error, opts ...DedupOption) func(ctx context.Context, ev *CouponEvent) error {
-	cfg := dedupConfig{ack: DefaultAckDeadline, now: time.Now}
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
-		}
+//
+// Deduplicate fails, and returns no function, when d or fn is nil or an
+// option is given a value it cannot use (naming every such option), as the
+// package's constructors do: a misconfiguration shows at start-up, not at
+// the first notification.
+//
+//	handle, err := busifavor.Deduplicate(seen, record)
+//	if err != nil {
+//		return err
+//	}
+//	http.Handle("/busifavor/notify", busifavor.NewEventHandler(parser, handle))
+func Deduplicate(d Deduplicator, fn func(ctx context.Context, ev *CouponEvent) error, opts ...DedupOption) (func(ctx context.Context, ev *CouponEvent) error, error) {
+	if d == nil || fn == nil {
+		return nil, errors.New("busifavor: Deduplicate: nil Deduplicator or function")
+	}
+	cfg := dedupConfig{ack: DefaultAckDeadline, now: time.Now, logger: slog.Default()}
+	if err := applyOptions("Deduplicate", &cfg, opts); err != nil {
+		return nil, err
 	}
 	return func(ctx context.Context, ev *CouponEvent) (err error) {
 		if ev == nil || ev.ID == "" {
@@ -264,7 +280,7 @@ func Deduplicate(d Deduplicator, fn func(ctx context.Context, ev *CouponEvent) e
 			return fmt.Errorf("%w: event %s: %w", ErrHandledNotRecorded, ev.ID, err)
 		}
 		return nil
-	}
+	}, nil
 }
 
 // settle runs op (a Complete or a Release) with a context that ends at
@@ -288,32 +304,31 @@ func (c *dedupConfig) settle(ctx, ack context.Context, leaseEnd time.Time, what,
 		default:
 		}
 	}
-	logger := c.logger
-	if logger == nil {
-		logger = slog.Default()
-	}
 	go func() {
 		if err := <-done; err != nil {
-			logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelError, "busifavor event not "+what+" by the deduplicator after the answer",
+			c.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelError, "busifavor event not "+what+" by the deduplicator after the answer",
 				slog.String("event_id", id), slog.String("error", err.Error()))
 		}
 	}()
 	return nil
 }
 
-// Deduplicator defaults.
+// Deduplicator defaults, for NewMemoryDeduplicator and redisdedup.New alike.
 const (
 	// DefaultLease is how long a claim lasts before another delivery may
 	// take the id over: longer than WeChat Pay's 5 s wait, shorter than its
 	// 60 s between deliveries, so a claim left by a crashed process has
 	// lapsed when the next delivery comes.
 	DefaultLease = 30 * time.Second
+	// DefaultDoneTTL is how long a handled event id is remembered: a day,
+	// well past WeChat Pay's redelivery window (11 deliveries, 60 s apart).
+	DefaultDoneTTL = 24 * time.Hour
 )
 
 // MemoryDeduplicator is an in-process Deduplicator for a single instance,
-// with a bounded size and a TTL for done ids. WeChat Pay redelivers for
-// about 11 minutes (11 tries, 60 s apart), so a TTL of an hour covers every
-// redelivery. When full, the oldest done id is forgotten to make room; an id
+// with a bounded size and a TTL for done ids (WithDoneTTL, default
+// DefaultDoneTTL, which covers WeChat Pay's redeliveries: 11 tries, 60 s
+// apart). When full, the oldest done id is forgotten to make room; an id
 // in flight never is: a claim that would need it is refused with an error
 // matching ErrDeduplicator (NewEventHandler answers 503, and WeChat Pay
 // delivers again later). Namespace gives each merchant served by one
@@ -321,9 +336,7 @@ const (
 type MemoryDeduplicator struct {
 	mu      sync.Mutex
 	max     int
-	ttl     time.Duration
-	lease   time.Duration
-	now     func() time.Time
+	cfg     memoryConfig
 	done    *list.List // of *memEntry in done state, oldest first (and so soonest to expire)
 	entries map[memKey]*memEntry
 }
@@ -341,48 +354,69 @@ type memEntry struct {
 }
 
 // MemoryOption configures a MemoryDeduplicator in NewMemoryDeduplicator.
-type MemoryOption func(*MemoryDeduplicator) error
+// An option given a value it cannot use makes NewMemoryDeduplicator fail,
+// naming the option. WithLease and WithDoneTTL are named as redisdedup's
+// options are.
+type MemoryOption func(*memoryConfig) error
 
-// WithLease sets how long a claim lasts (default DefaultLease).
+// memoryConfig is what the MemoryOptions set.
+type memoryConfig struct {
+	lease, ttl time.Duration
+	now        func() time.Time
+}
+
+// WithLease sets how long a claim lasts (default DefaultLease). It must be
+// positive.
 func WithLease(d time.Duration) MemoryOption {
-	return func(m *MemoryDeduplicator) error {
+	return func(c *memoryConfig) error {
 		if d <= 0 {
 			return fmt.Errorf("busifavor: WithLease: %s is not positive", d)
 		}
-		m.lease = d
+		c.lease = d
+		return nil
+	}
+}
+
+// WithDoneTTL sets how long a handled event id is remembered (default
+// DefaultDoneTTL). It must be positive.
+func WithDoneTTL(d time.Duration) MemoryOption {
+	return func(c *memoryConfig) error {
+		if d <= 0 {
+			return fmt.Errorf("busifavor: WithDoneTTL: %s is not positive", d)
+		}
+		c.ttl = d
 		return nil
 	}
 }
 
 // WithMemoryClock sets the clock leases and TTLs are measured with (default
-// time.Now), for tests.
+// time.Now), for tests. nil is refused.
 func WithMemoryClock(now func() time.Time) MemoryOption {
-	return func(m *MemoryDeduplicator) error {
+	return func(c *memoryConfig) error {
 		if now == nil {
-			return errors.New("busifavor: WithMemoryClock: nil clock")
+			return errors.New("busifavor: WithMemoryClock: nil clock; leave the option out for time.Now")
 		}
-		m.now = now
+		c.now = now
 		return nil
 	}
 }
 
 // NewMemoryDeduplicator remembers up to maxEntries ids (at least 1), done
-// ones for ttl (positive).
-func NewMemoryDeduplicator(maxEntries int, ttl time.Duration, opts ...MemoryOption) (*MemoryDeduplicator, error) {
-	if maxEntries < 1 || ttl <= 0 {
-		return nil, errors.New("busifavor: NewMemoryDeduplicator: maxEntries must be at least 1 and ttl positive")
+// ones for the TTL (WithDoneTTL). It fails when maxEntries is below 1, and,
+// naming every option given a value it cannot use, when any option does.
+func NewMemoryDeduplicator(maxEntries int, opts ...MemoryOption) (*MemoryDeduplicator, error) {
+	var errs []error
+	if maxEntries < 1 {
+		errs = append(errs, fmt.Errorf("busifavor: NewMemoryDeduplicator: maxEntries is %d; it must be at least 1", maxEntries))
 	}
-	m := &MemoryDeduplicator{max: maxEntries, ttl: ttl, lease: DefaultLease, now: time.Now,
-		done: list.New(), entries: make(map[memKey]*memEntry)}
-	for _, o := range opts {
-		if o == nil {
-			return nil, errors.New("busifavor: NewMemoryDeduplicator: nil MemoryOption")
-		}
-		if err := o(m); err != nil {
-			return nil, err
-		}
+	cfg := memoryConfig{lease: DefaultLease, ttl: DefaultDoneTTL, now: time.Now}
+	if err := applyOptions("NewMemoryDeduplicator", &cfg, opts); err != nil {
+		errs = append(errs, err)
 	}
-	return m, nil
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &MemoryDeduplicator{max: maxEntries, cfg: cfg, done: list.New(), entries: make(map[memKey]*memEntry)}, nil
 }
 
 // Namespace returns a Deduplicator on m's store (sharing its bound, lease
@@ -434,7 +468,7 @@ func (m *MemoryDeduplicator) claim(k memKey) (Claim, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.now()
+	now := m.cfg.now()
 	m.expire(now)
 	if e, ok := m.entries[k]; ok {
 		switch {
@@ -448,15 +482,15 @@ func (m *MemoryDeduplicator) claim(k memKey) (Claim, error) {
 	if len(m.entries) >= m.max && !m.makeRoom(now) {
 		return Claim{}, errMemoryFull
 	}
-	e := &memEntry{key: k, token: newToken(), until: now.Add(m.lease)}
+	e := &memEntry{key: k, token: newToken(), until: now.Add(m.cfg.lease)}
 	m.entries[k] = e
-	return Claim{Status: ClaimStatusClaimed, Token: e.token, Lease: m.lease}, nil
+	return Claim{Status: ClaimStatusClaimed, Token: e.token, Lease: m.cfg.lease}, nil
 }
 
 func (m *MemoryDeduplicator) complete(k memKey, token string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.now()
+	now := m.cfg.now()
 	m.expire(now)
 	e, ok := m.entries[k]
 	switch {
@@ -471,7 +505,7 @@ func (m *MemoryDeduplicator) complete(k memKey, token string) error {
 	case e.done:
 		return nil // a repeated Complete
 	}
-	e.done, e.until = true, now.Add(m.ttl)
+	e.done, e.until = true, now.Add(m.cfg.ttl)
 	e.elem = m.done.PushBack(e)
 	return nil
 }

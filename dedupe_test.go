@@ -43,7 +43,7 @@ func (c *clock) Add(d time.Duration) {
 
 func TestMemoryDeduplicatorStates(t *testing.T) {
 	clk := newClock()
-	d, err := busifavor.NewMemoryDeduplicator(10, time.Minute, busifavor.WithLease(10*time.Second), busifavor.WithMemoryClock(clk.Now))
+	d, err := busifavor.NewMemoryDeduplicator(10, busifavor.WithDoneTTL(time.Minute), busifavor.WithLease(10*time.Second), busifavor.WithMemoryClock(clk.Now))
 	require.NoError(t, err)
 
 	c, err := d.Claim(ctx, "a")
@@ -85,26 +85,87 @@ func TestMemoryDeduplicatorStates(t *testing.T) {
 	assert.Equal(t, busifavor.ClaimStatusClaimed, fresh.Status, "a released id is handled again")
 	require.NoError(t, d.Release(ctx, "never-claimed", "x"), "nothing to forget")
 
-	for _, bad := range []func() error{
-		func() error { _, err := busifavor.NewMemoryDeduplicator(0, time.Minute); return err },
-		func() error { _, err := busifavor.NewMemoryDeduplicator(1, 0); return err },
-		func() error {
-			_, err := busifavor.NewMemoryDeduplicator(1, time.Minute, busifavor.WithLease(0))
-			return err
-		},
-		func() error { _, err := busifavor.NewMemoryDeduplicator(1, time.Minute, nil); return err },
-		func() error {
-			_, err := busifavor.NewMemoryDeduplicator(1, time.Minute, busifavor.WithMemoryClock(nil))
-			return err
-		},
+	for _, tc := range []struct {
+		maxEntries int
+		opts       []busifavor.MemoryOption
+		names      []string
+	}{
+		{0, nil, []string{"maxEntries is 0"}},
+		{-1, nil, []string{"maxEntries is -1"}},
+		{1, []busifavor.MemoryOption{busifavor.WithDoneTTL(0)}, []string{"busifavor: WithDoneTTL"}},
+		{1, []busifavor.MemoryOption{busifavor.WithDoneTTL(-time.Second)}, []string{"busifavor: WithDoneTTL"}},
+		{1, []busifavor.MemoryOption{busifavor.WithLease(0)}, []string{"busifavor: WithLease"}},
+		{1, []busifavor.MemoryOption{busifavor.WithLease(-time.Second)}, []string{"busifavor: WithLease"}},
+		{1, []busifavor.MemoryOption{busifavor.WithMemoryClock(nil)}, []string{"busifavor: WithMemoryClock"}},
+		{1, []busifavor.MemoryOption{nil}, []string{"NewMemoryDeduplicator: option 1 of 1 is nil"}},
+		// Every refusal is named, not only the first.
+		{0, []busifavor.MemoryOption{busifavor.WithLease(time.Second), busifavor.WithDoneTTL(0), busifavor.WithMemoryClock(nil)},
+			[]string{"maxEntries is 0", "WithDoneTTL", "WithMemoryClock"}},
 	} {
-		assert.Error(t, bad())
+		d, err := busifavor.NewMemoryDeduplicator(tc.maxEntries, tc.opts...)
+		for _, name := range tc.names {
+			assert.ErrorContains(t, err, name)
+		}
+		assert.Nil(t, d)
 	}
+	_, err = busifavor.NewMemoryDeduplicator(1, busifavor.WithDoneTTL(time.Nanosecond), busifavor.WithLease(time.Nanosecond))
+	assert.NoError(t, err, "the smallest values that are allowed")
+}
+
+// TestMemoryDeduplicatorDefaultDoneTTL: without WithDoneTTL a done id is
+// remembered for DefaultDoneTTL, the default redisdedup has too.
+func TestMemoryDeduplicatorDefaultDoneTTL(t *testing.T) {
+	clk := newClock()
+	d, err := busifavor.NewMemoryDeduplicator(10, busifavor.WithMemoryClock(clk.Now))
+	require.NoError(t, err)
+	c, err := d.Claim(ctx, "a")
+	require.NoError(t, err)
+	require.NoError(t, d.Complete(ctx, "a", c.Token))
+	clk.Add(busifavor.DefaultDoneTTL - time.Nanosecond)
+	c, _ = d.Claim(ctx, "a")
+	assert.Equal(t, busifavor.ClaimStatusDone, c.Status, "just inside the TTL")
+	clk.Add(time.Nanosecond)
+	c, _ = d.Claim(ctx, "a")
+	assert.Equal(t, busifavor.ClaimStatusClaimed, c.Status, "forgotten at the TTL")
+}
+
+// TestDeduplicateRefusesBadOptions: Deduplicate refuses what it cannot use,
+// at once and naming each option, where it used to ignore a non-positive
+// ack deadline and a nil clock.
+func TestDeduplicateRefusesBadOptions(t *testing.T) {
+	d, err := busifavor.NewMemoryDeduplicator(10)
+	require.NoError(t, err)
+	ok := func(context.Context, *busifavor.CouponEvent) error { return nil }
+	for _, tc := range []struct {
+		d     busifavor.Deduplicator
+		fn    func(context.Context, *busifavor.CouponEvent) error
+		opts  []busifavor.DedupOption
+		names []string
+	}{
+		{d, ok, []busifavor.DedupOption{busifavor.WithAckDeadline(0)}, []string{"busifavor: WithAckDeadline: 0s is not positive"}},
+		{d, ok, []busifavor.DedupOption{busifavor.WithAckDeadline(-time.Second)}, []string{"busifavor: WithAckDeadline"}},
+		{d, ok, []busifavor.DedupOption{busifavor.WithDedupClock(nil)}, []string{"busifavor: WithDedupClock"}},
+		{d, ok, []busifavor.DedupOption{nil}, []string{"busifavor: Deduplicate: option 1 of 1 is nil"}},
+		{nil, ok, nil, []string{"nil Deduplicator"}},
+		{d, nil, nil, []string{"nil Deduplicator or function"}},
+		{d, ok, []busifavor.DedupOption{busifavor.WithAckDeadline(0), busifavor.WithDedupLogger(nil), busifavor.WithDedupClock(nil)},
+			[]string{"WithAckDeadline", "WithDedupClock"}},
+	} {
+		fn, err := busifavor.Deduplicate(tc.d, tc.fn, tc.opts...)
+		for _, name := range tc.names {
+			assert.ErrorContains(t, err, name)
+		}
+		assert.Nil(t, fn)
+	}
+	fn, err := busifavor.Deduplicate(d, ok, busifavor.WithAckDeadline(time.Nanosecond), busifavor.WithDedupClock(time.Now),
+		busifavor.WithDedupLogger(nil))
+	require.NoError(t, err, "the smallest values that are allowed")
+	assert.NotNil(t, fn)
 }
 
 func TestMemoryDeduplicatorNeverEvictsAnIDInFlight(t *testing.T) {
 	clk := newClock()
-	d, err := busifavor.NewMemoryDeduplicator(2, time.Minute, busifavor.WithLease(10*time.Second), busifavor.WithMemoryClock(clk.Now))
+	d, err := busifavor.NewMemoryDeduplicator(2, busifavor.WithDoneTTL(time.Minute), busifavor.WithLease(10*time.Second), busifavor.WithMemoryClock(clk.Now))
 	require.NoError(t, err)
 	a, _ := d.Claim(ctx, "a")
 	b, _ := d.Claim(ctx, "b")
@@ -170,6 +231,15 @@ type dedupScene struct {
 	handled atomic.Int32 // fn calls that succeeded
 }
 
+// deduplicate is busifavor.Deduplicate for options that must be taken.
+func deduplicate(t *testing.T, d busifavor.Deduplicator, fn func(context.Context, *busifavor.CouponEvent) error,
+	opts ...busifavor.DedupOption) func(context.Context, *busifavor.CouponEvent) error {
+	t.Helper()
+	handle, err := busifavor.Deduplicate(d, fn, opts...)
+	require.NoError(t, err)
+	return handle
+}
+
 func newDedupScene(t *testing.T, d busifavor.Deduplicator, fn func(call int32) error, opts ...busifavor.DedupOption) *dedupScene {
 	t.Helper()
 	s := busifavortest.NewServer()
@@ -177,7 +247,7 @@ func newDedupScene(t *testing.T, d busifavor.Deduplicator, fn func(call int32) e
 	sc := &dedupScene{logs: &bytes.Buffer{}}
 	sc.header, sc.body = s.CouponNotification(sampleCoupon)
 	p := newParser(t, s, busifavor.WithEventLogger(slog.New(slog.NewTextHandler(sc.logs, nil))))
-	sc.handler = busifavor.NewEventHandler(p, busifavor.Deduplicate(d, func(ctx context.Context, ev *busifavor.CouponEvent) error {
+	sc.handler = busifavor.NewEventHandler(p, deduplicate(t, d, func(ctx context.Context, ev *busifavor.CouponEvent) error {
 		if err := fn(sc.calls.Add(1)); err != nil {
 			return err
 		}
@@ -197,7 +267,7 @@ func (sc *dedupScene) deliver() int {
 
 func TestDeduplicatedDeliveries(t *testing.T) {
 	newMem := func(t *testing.T, clk *clock) *busifavor.MemoryDeduplicator {
-		d, err := busifavor.NewMemoryDeduplicator(100, time.Hour, busifavor.WithLease(30*time.Second), busifavor.WithMemoryClock(clk.Now))
+		d, err := busifavor.NewMemoryDeduplicator(100, busifavor.WithDoneTTL(time.Hour), busifavor.WithLease(30*time.Second), busifavor.WithMemoryClock(clk.Now))
 		require.NoError(t, err)
 		return d
 	}
@@ -285,7 +355,7 @@ func TestDeduplicatedDeliveries(t *testing.T) {
 	})
 
 	t.Run("memory full of ids in flight: 503 for a new id", func(t *testing.T) {
-		d, err := busifavor.NewMemoryDeduplicator(1, time.Hour)
+		d, err := busifavor.NewMemoryDeduplicator(1, busifavor.WithDoneTTL(time.Hour))
 		require.NoError(t, err)
 		_, err = d.Claim(ctx, "another event, in flight")
 		require.NoError(t, err)
@@ -297,7 +367,7 @@ func TestDeduplicatedDeliveries(t *testing.T) {
 	t.Run("fn's context ends with the lease", func(t *testing.T) {
 		d := newMem(t, newClock())
 		var left time.Duration
-		fn := busifavor.Deduplicate(d, func(ctx context.Context, ev *busifavor.CouponEvent) error {
+		fn := deduplicate(t, d, func(ctx context.Context, ev *busifavor.CouponEvent) error {
 			deadline, _ := ctx.Deadline()
 			left = time.Until(deadline)
 			return ctx.Err()
@@ -312,7 +382,7 @@ func TestDeduplicatedDeliveries(t *testing.T) {
 // hold the same id, an id is completed at most once, and a completed id
 // stays done.
 func TestMemoryDeduplicatorUnderConcurrency(t *testing.T) {
-	d, err := busifavor.NewMemoryDeduplicator(100, time.Hour)
+	d, err := busifavor.NewMemoryDeduplicator(100, busifavor.WithDoneTTL(time.Hour))
 	require.NoError(t, err)
 	const ids = 8
 	var holders, completions [ids]atomic.Int32
@@ -394,7 +464,7 @@ func answerOf(t *testing.T, answer <-chan int) int {
 // background and, once the store answers, the id is done.
 func TestAcknowledgedWhileRecordingStalls(t *testing.T) {
 	clk := newClock()
-	mem, err := busifavor.NewMemoryDeduplicator(10, time.Hour, busifavor.WithMemoryClock(clk.Now))
+	mem, err := busifavor.NewMemoryDeduplicator(10, busifavor.WithDoneTTL(time.Hour), busifavor.WithMemoryClock(clk.Now))
 	require.NoError(t, err)
 	d := newStallingComplete(mem)
 	sc := newDedupScene(t, d, func(int32) error { return nil }, busifavor.WithAckDeadline(time.Millisecond))
@@ -420,7 +490,7 @@ func TestAcknowledgedWhileRecordingStalls(t *testing.T) {
 // late recording is logged, with the event id and without the body.
 func TestBackgroundRecordingIsBoundedByTheLease(t *testing.T) {
 	clk := newClock()
-	mem, err := busifavor.NewMemoryDeduplicator(10, time.Hour, busifavor.WithLease(30*time.Second), busifavor.WithMemoryClock(clk.Now))
+	mem, err := busifavor.NewMemoryDeduplicator(10, busifavor.WithDoneTTL(time.Hour), busifavor.WithLease(30*time.Second), busifavor.WithMemoryClock(clk.Now))
 	require.NoError(t, err)
 	// Claim answers when 29 s of the lease are gone: 1 s is left.
 	d := newStallingComplete(&slowClaim{Deduplicator: mem, clk: clk, late: 29 * time.Second})
@@ -522,7 +592,7 @@ func (s *slowClaim) Claim(ctx context.Context, id string) (busifavor.Claim, erro
 func TestLeaseMeasuredFromBeforeClaim(t *testing.T) {
 	t.Run("answered after the lease lapsed: fn not called, never two at once", func(t *testing.T) {
 		clk := newClock()
-		mem, err := busifavor.NewMemoryDeduplicator(10, time.Hour, busifavor.WithLease(30*time.Second), busifavor.WithMemoryClock(clk.Now))
+		mem, err := busifavor.NewMemoryDeduplicator(10, busifavor.WithDoneTTL(time.Hour), busifavor.WithLease(30*time.Second), busifavor.WithMemoryClock(clk.Now))
 		require.NoError(t, err)
 		var running, most atomic.Int32
 		entered, hold := make(chan struct{}), make(chan struct{})
@@ -555,11 +625,11 @@ func TestLeaseMeasuredFromBeforeClaim(t *testing.T) {
 
 	t.Run("answered late: fn gets what remains of the lease", func(t *testing.T) {
 		clk := newClock()
-		mem, err := busifavor.NewMemoryDeduplicator(10, time.Hour, busifavor.WithLease(30*time.Second), busifavor.WithMemoryClock(clk.Now))
+		mem, err := busifavor.NewMemoryDeduplicator(10, busifavor.WithDoneTTL(time.Hour), busifavor.WithLease(30*time.Second), busifavor.WithMemoryClock(clk.Now))
 		require.NoError(t, err)
 		d := &slowClaim{Deduplicator: mem, clk: clk, late: 29 * time.Second}
 		var deadline time.Time
-		fn := busifavor.Deduplicate(d, func(ctx context.Context, ev *busifavor.CouponEvent) error {
+		fn := deduplicate(t, d, func(ctx context.Context, ev *busifavor.CouponEvent) error {
 			deadline, _ = ctx.Deadline()
 			return nil
 		}, busifavor.WithDedupClock(clk.Now))
@@ -574,7 +644,7 @@ func TestLeaseMeasuredFromBeforeClaim(t *testing.T) {
 // as the first time did; another holder is still refused.
 func TestMemoryDeduplicatorIdempotentForItsToken(t *testing.T) {
 	clk := newClock()
-	d, err := busifavor.NewMemoryDeduplicator(10, time.Hour, busifavor.WithLease(10*time.Second), busifavor.WithMemoryClock(clk.Now))
+	d, err := busifavor.NewMemoryDeduplicator(10, busifavor.WithDoneTTL(time.Hour), busifavor.WithLease(10*time.Second), busifavor.WithMemoryClock(clk.Now))
 	require.NoError(t, err)
 
 	c, _ := d.Claim(ctx, "a")
@@ -614,10 +684,10 @@ func TestMemoryDeduplicatorIdempotentForItsToken(t *testing.T) {
 // never handled and never taken for done; the handler answers 400 and
 // logs why.
 func TestEventWithoutIDIsRefused(t *testing.T) {
-	d, err := busifavor.NewMemoryDeduplicator(10, time.Hour)
+	d, err := busifavor.NewMemoryDeduplicator(10, busifavor.WithDoneTTL(time.Hour))
 	require.NoError(t, err)
 	var calls atomic.Int32
-	fn := busifavor.Deduplicate(d, func(context.Context, *busifavor.CouponEvent) error { calls.Add(1); return nil })
+	fn := deduplicate(t, d, func(context.Context, *busifavor.CouponEvent) error { calls.Add(1); return nil })
 	for range 2 {
 		err := fn(ctx, &busifavor.CouponEvent{EventType: busifavor.EventTypeCouponSend})
 		assert.ErrorIs(t, err, busifavor.ErrMissingEventID)
@@ -649,7 +719,7 @@ func TestEventWithoutIDIsRefused(t *testing.T) {
 // TestMemoryNamespacesKeepMerchantsApart: one store serving two merchants,
 // whose event ids happen to be equal, keeps their states apart.
 func TestMemoryNamespacesKeepMerchantsApart(t *testing.T) {
-	d, err := busifavor.NewMemoryDeduplicator(10, time.Hour)
+	d, err := busifavor.NewMemoryDeduplicator(10, busifavor.WithDoneTTL(time.Hour))
 	require.NoError(t, err)
 	m1, m2 := d.Namespace("1900000001"), d.Namespace("1900000002")
 	c1, err := m1.Claim(ctx, "same-id")

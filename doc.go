@@ -203,8 +203,9 @@
 //
 // # Retries
 //
-// A call is retried, per the RetryPolicy (default DefaultRetryPolicy: 3
-// attempts, capped exponential backoff with full jitter), when IsRetryable
+// A call is retried, per the RetryPolicy (default DefaultRetryPolicy(): 3
+// attempts, capped exponential backoff with full jitter; a zero field of a
+// policy given to WithRetry takes the default's value), when IsRetryable
 // says so: SYSTEM_ERROR, FREQUENCY_LIMITED, RATELIMIT_EXCEEDED,
 // SERVICE_UNAVAILABLE, a 429, any 5xx, and transport failures. Validation
 // errors, other 4xx answers, malformed answers and ErrResponseSignature (a
@@ -234,7 +235,33 @@
 // its error says how many were made and on which hosts, and errors.Is and
 // errors.As reach both the last error and the last *APIError.
 //
-// WithLogger logs one structured line per attempt.
+// The Client logs one structured line per attempt, to slog.Default() or to
+// WithLogger's logger; WithLogger(nil) logs nothing.
+//
+// # Options
+//
+// Every option type (Option, EventOption, DedupOption, MemoryOption, and
+// redisdedup.Option) is a function of the settings that returns an error,
+// and they follow one rule: a value an option cannot use (a non-positive
+// duration, a nil clock, an unparsable URL) makes the constructor (NewClient,
+// With, NewEventParser, Deduplicate, NewMemoryDeduplicator, redisdedup.New)
+// fail, naming every such option; a nil option is refused too. Nothing is
+// ignored or clamped. A logger option given nil logs nothing; without the
+// option, slog.Default() is used.
+//
+// Per-call settings come from a derived Client: client.With(opts...) shares
+// client's core client (its signer, verifier and transport) and applies opts
+// on top, leaving client as it was, so a till's UseCoupon can make one quick
+// attempt (WithRetry, WithTimeout) while start-up code retries patiently.
+// The methods take no per-call options: adding them later would break every
+// method value and every interface users write against the Client, while
+// With changes no signature.
+//
+// The helpers built on the Client's methods, BatchUploadCouponCodes,
+// WaitSubsidyPayReceipt and WaitSubsidyReturnReceipt, are functions over the
+// narrow interfaces they need (CouponCodeUploader, SubsidyPayReceiptLister,
+// SubsidyReturnReceiptReader), which *Client implements: a test fakes those
+// methods, not the whole Client.
 //
 // # Money
 //
@@ -283,8 +310,9 @@
 // Once the notify URL is set, WeChat Pay POSTs coupon events to it: a JSON
 // envelope whose resource is encrypted with AEAD_AES_256_GCM under the APIv3
 // key, signed like an API answer. EventParser verifies the signature first
-// (Wechatpay-Serial, -Signature, -Timestamp, -Nonce; any auth.Verifier, so a
-// WeChat Pay public key, platform certificates, or both while migrating),
+// (Wechatpay-Serial, -Signature, -Timestamp, -Nonce; any Verifier, which
+// every wechatpay-go verifier is, so a WeChat Pay public key, platform
+// certificates, or both while migrating),
 // then checks the timestamp window, then decrypts and decodes into a
 // *CouponEvent with a typed CouponSend. Parse takes headers and bytes, so it
 // works with fasthttp, fiber, hertz or a queue consumer; ParseRequest takes
@@ -353,10 +381,11 @@
 //	parser, err := busifavor.NewEventParser(apiV3Key,
 //		verifiers.NewSHA256WithRSAPubkeyVerifier(publicKeyID, *publicKey))
 //	...
-//	seen, err := busifavor.NewMemoryDeduplicator(100_000, time.Hour)
+//	seen, err := busifavor.NewMemoryDeduplicator(100_000)
 //	...
-//	http.Handle("/busifavor/notify", busifavor.NewEventHandler(parser,
-//		busifavor.Deduplicate(seen, func(ctx context.Context, ev *busifavor.CouponEvent) error {
-//			return queue.Publish(ctx, ev.Coupon) // quick; the real work happens later
-//		})))
+//	handle, err := busifavor.Deduplicate(seen, func(ctx context.Context, ev *busifavor.CouponEvent) error {
+//		return queue.Publish(ctx, ev.Coupon) // quick; the real work happens later
+//	})
+//	...
+//	http.Handle("/busifavor/notify", busifavor.NewEventHandler(parser, handle))
 package busifavor

@@ -49,7 +49,7 @@ func ExampleCouponSigner_SignMiniProgram() {
 	}
 
 	// The merchant's notify handler: verified, decrypted, de-duplicated.
-	dedup, err := busifavor.NewMemoryDeduplicator(10000, 24*time.Hour)
+	dedup, err := busifavor.NewMemoryDeduplicator(10000, busifavor.WithDoneTTL(24*time.Hour))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -58,10 +58,14 @@ func ExampleCouponSigner_SignMiniProgram() {
 		log.Fatal(err)
 	}
 	claimed := make(chan *busifavor.CouponSend, 1)
-	handler := busifavor.NewEventHandler(parser, busifavor.Deduplicate(dedup, func(_ context.Context, ev *busifavor.CouponEvent) error {
+	record, err := busifavor.Deduplicate(dedup, func(_ context.Context, ev *busifavor.CouponEvent) error {
 		claimed <- ev.Coupon // record the claim
 		return nil
-	}))
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := busifavor.NewEventHandler(parser, record)
 	notify := httptest.NewServer(handler)
 	defer notify.Close()
 	if _, err := client.SetCallbacks(ctx, busifavor.SetCallbacksRequest{NotifyURL: "https://shop.example.com/busifavor/notify"}); err != nil {

@@ -61,7 +61,7 @@ func ExampleClient_CreateStock() {
 // of 200, each with its own upload_request_no, so a retried batch stores
 // nothing twice and running the same list again finishes an interrupted
 // upload. Every code gets an outcome.
-func ExampleClient_BatchUploadCouponCodes() {
+func ExampleBatchUploadCouponCodes() {
 	fake := busifavortest.NewServer() // stands in for WeChat Pay
 	defer fake.Close()
 	client, err := fake.Client()
@@ -76,7 +76,7 @@ func ExampleClient_BatchUploadCouponCodes() {
 		codes[i] = fmt.Sprintf("SUMMER-%04d", i)
 	}
 	codes = append(codes, "SUMMER-0007") // a repeat is uploaded once
-	report, err := client.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{
+	report, err := busifavor.BatchUploadCouponCodes(ctx, client, busifavor.BatchUploadCouponCodesRequest{
 		StockID:               stockID,
 		Codes:                 codes,
 		UploadRequestNoPrefix: "summer-upload-1",

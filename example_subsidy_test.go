@@ -17,7 +17,7 @@ import (
 // a lost answer the SDK reads whether the receipt exists before it sends the
 // identical request again, and the waits only read. Keep the merchant
 // numbers (OutSubsidyNo, OutSubsidyReturnNo) with the order before sending.
-func ExampleClient_WaitSubsidyPayReceipt() {
+func ExampleWaitSubsidyPayReceipt() {
 	// The fake settles receipts a minute after they are created, on its clock.
 	var later atomic.Int64 // how far the fake's clock runs ahead
 	fake := busifavortest.NewServer(
@@ -44,10 +44,11 @@ func ExampleClient_WaitSubsidyPayReceipt() {
 	}
 	fmt.Println("created:", created.Status)
 
-	paid, err := client.WaitSubsidyPayReceipt(ctx,
-		busifavor.ListSubsidyPayReceiptsRequest{StockID: stockID, CouponCode: couponCode, OutSubsidyNo: pay.OutSubsidyNo},
-		busifavor.PollPolicy{Initial: 10 * time.Millisecond, Max: time.Second,
-			Pending: func(status string) { later.Add(int64(time.Minute)) }}) // in real life, time passes by itself
+	paid, err := busifavor.WaitSubsidyPayReceipt(ctx, client, busifavor.WaitSubsidyPayReceiptRequest{
+		StockID: stockID, CouponCode: couponCode, OutSubsidyNo: pay.OutSubsidyNo,
+		Poll: busifavor.PollPolicy{InitialBackoff: 10 * time.Millisecond, MaxBackoff: time.Second,
+			Pending: func(busifavor.ReceiptStatus) { later.Add(int64(time.Minute)) }}, // in real life, time passes by itself
+	})
 	switch {
 	case errors.Is(err, busifavor.ErrInsufficientBalance):
 		log.Fatal("top up the payer's balance, then pay with a new OutSubsidyNo")
@@ -67,7 +68,7 @@ func ExampleClient_WaitSubsidyPayReceipt() {
 	} else if err != nil {
 		log.Fatal(err)
 	}
-	returned, err := client.WaitSubsidyReturnReceipt(ctx, &created2.SubsidyReturnReceipt, busifavor.DefaultPollPolicy)
+	returned, err := busifavor.WaitSubsidyReturnReceipt(ctx, client, busifavor.WaitSubsidyReturnReceiptRequest{Created: &created2.SubsidyReturnReceipt})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -119,6 +119,35 @@ func ExampleWithRetry() {
 	// Output: https://example.com/busifavor/notify after 2 attempts
 }
 
+// Per-call settings: a till that cannot wait makes one quick attempt, while
+// the Client it was derived from keeps retrying patiently.
+func ExampleClient_With() {
+	fake := busifavortest.NewServer(busifavortest.WithNotifyURL("10000098", "https://example.com/busifavor/notify"))
+	defer fake.Close()
+	client, err := fake.Client() // DefaultRetryPolicy(): 3 attempts
+	if err != nil {
+		log.Fatal(err)
+	}
+	quick, err := client.With(busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}), busifavor.WithTimeout(2*time.Second))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
+	_, err = quick.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+	fmt.Println("quick:", busifavor.ErrorCodeOf(err) == busifavor.ErrorCodeSystemError, "after", len(fake.Requests()), "attempt")
+
+	fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
+	got, err := client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{}) // succeeds on the retry
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("patient:", got.NotifyURL, "after", len(fake.Requests())-1, "attempts")
+	// Output:
+	// quick: true after 1 attempt
+	// patient: https://example.com/busifavor/notify after 2 attempts
+}
+
 func ExampleClient_SetCallbacks() {
 	fake := busifavortest.NewServer() // stands in for WeChat Pay
 	defer fake.Close()
@@ -228,19 +257,22 @@ func ExampleNewEventHandler() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	seen, err := busifavor.NewMemoryDeduplicator(100_000, time.Hour)
+	seen, err := busifavor.NewMemoryDeduplicator(100_000)
 	if err != nil {
 		log.Fatal(err)
 	}
-	handler := busifavor.NewEventHandler(parser, busifavor.Deduplicate(seen,
-		func(ctx context.Context, ev *busifavor.CouponEvent) error {
-			if ev.Coupon == nil { // another event type; its payload is in ev.Plaintext
-				return fmt.Errorf("event type %s not handled", ev.EventType) // not acknowledged: WeChat Pay sends it again
-			}
-			// Keep this quick (WeChat Pay waits 5 s): queue slow work.
-			fmt.Println(ev.EventType, ev.Coupon.StockID, ev.Coupon.CouponCode, ev.Coupon.SendChannel)
-			return nil
-		}))
+	handle, err := busifavor.Deduplicate(seen, func(ctx context.Context, ev *busifavor.CouponEvent) error {
+		if ev.Coupon == nil { // another event type; its payload is in ev.Plaintext
+			return fmt.Errorf("event type %s not handled", ev.EventType) // not acknowledged: WeChat Pay sends it again
+		}
+		// Keep this quick (WeChat Pay waits 5 s): queue slow work.
+		fmt.Println(ev.EventType, ev.Coupon.StockID, ev.Coupon.CouponCode, ev.Coupon.SendChannel)
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := busifavor.NewEventHandler(parser, handle)
 	srv := httptest.NewServer(handler) // in production: http.Handle("/busifavor/notify", handler)
 	defer srv.Close()
 
@@ -263,13 +295,19 @@ func ExampleNewEventHandler() {
 // This example is compiled, not run.
 func ExampleNewEventHandler_production() {
 	var parser *busifavor.EventParser // from NewEventParser
-	var record func(context.Context, *busifavor.CouponEvent) error
-	seen, err := busifavor.NewMemoryDeduplicator(100_000, time.Hour)
+	record := func(ctx context.Context, ev *busifavor.CouponEvent) error {
+		return nil // put ev on a queue
+	}
+	seen, err := busifavor.NewMemoryDeduplicator(100_000)
+	if err != nil {
+		log.Fatal(err)
+	}
+	handle, err := busifavor.Deduplicate(seen, record)
 	if err != nil {
 		log.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("POST /busifavor/notify", busifavor.NewEventHandler(parser, busifavor.Deduplicate(seen, record)))
+	mux.Handle("POST /busifavor/notify", busifavor.NewEventHandler(parser, handle))
 	srv := &http.Server{
 		Addr:              ":8080", // TLS ends at the load balancer in front
 		Handler:           mux,

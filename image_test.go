@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -138,7 +139,7 @@ func TestUploadImageValidation(t *testing.T) {
 func TestUploadImageSharesTheSendPath(t *testing.T) {
 	s := busifavortest.NewServer()
 	t.Cleanup(s.Close)
-	client, err := s.Client(busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 2}))
+	client, err := s.Client(busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
 	require.NoError(t, err)
 	_, err = client.UploadImage(ctx, busifavor.UploadImageRequest{Filename: "logo.txt", Data: []byte("text")})
 	require.ErrorIs(t, err, busifavor.ErrValidation)

@@ -14,8 +14,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"time"
-
-	"github.com/wechatpay-apiv3/wechatpay-go/core/auth"
 )
 
 // Sentinels for notifications that EventParser refuses, stripe-go webhook
@@ -63,54 +61,70 @@ type EventType string
 
 // EventTypeCouponSend is the event_type of a claimed coupon (商家券领券通知).
 const EventTypeCouponSend EventType = "COUPON.SEND"
+// Verifier checks a WeChat Pay signature: the one method EventParser
+// needs. Every verifier of wechatpay-go's core/auth/verifiers satisfies it
+// (its auth.Verifier has this method and GetSerial), as does a fake of
+// yours; busifavortest.Server.Verifier returns one.
+type Verifier interface {
+	// Verify returns nil when signature is the signature of message by the
+	// key with serial number serial (a WeChat Pay public key id or a
+	// platform certificate serial), and an error otherwise.
+	Verify(ctx context.Context, serial, message, signature string) error
+}
 
 // EventParser verifies, decrypts and decodes coupon event notifications. It
 // needs no net/http request, so it serves fasthttp, fiber, hertz or a queue
 // consumer as well as net/http. It is safe for concurrent use.
 type EventParser struct {
-	aead      cipher.AEAD
-	verifier  auth.Verifier
+	aead     cipher.AEAD
+	verifier Verifier
+	cfg      eventConfig
+}
+
+// eventConfig is what the EventOptions set.
+type eventConfig struct {
 	now       func() time.Time
 	tolerance time.Duration
 	maxBody   int64
-	logger    *slog.Logger
+	logger    *slog.Logger // nil: WithEventLogger not given
 }
 
-// EventOption configures an EventParser in NewEventParser.
-type EventOption func(*EventParser) error
+// EventOption configures an EventParser in NewEventParser. An option given
+// a value it cannot use makes NewEventParser fail, naming the option.
+type EventOption func(*eventConfig) error
 
 // WithEventClock sets the clock timestamps are checked against (default
-// time.Now).
+// time.Now). nil is refused.
 func WithEventClock(now func() time.Time) EventOption {
-	return func(p *EventParser) error {
+	return func(c *eventConfig) error {
 		if now == nil {
-			return errors.New("busifavor: WithEventClock: nil clock")
+			return errors.New("busifavor: WithEventClock: nil clock; leave the option out for time.Now")
 		}
-		p.now = now
+		c.now = now
 		return nil
 	}
 }
 
 // WithTimestampTolerance sets how far a notification's timestamp may be from
-// the clock (default DefaultTimestampTolerance).
+// the clock (default DefaultTimestampTolerance). It must be positive.
 func WithTimestampTolerance(d time.Duration) EventOption {
-	return func(p *EventParser) error {
+	return func(c *eventConfig) error {
 		if d <= 0 {
 			return fmt.Errorf("busifavor: WithTimestampTolerance: %s is not positive", d)
 		}
-		p.tolerance = d
+		c.tolerance = d
 		return nil
 	}
 }
 
 // WithMaxBodyBytes bounds the body a notification may have (default
-// DefaultMaxBodyBytes).
+// DefaultMaxBodyBytes). It must be positive.
 func WithMaxBodyBytes(n int64) EventOption {
-	return func(p *EventParser) error {
+	return func(c *eventConfig) error {
 		if n <= 0 {
 			return fmt.Errorf("busifavor: WithMaxBodyBytes: %d is not positive", n)
 		}
-		p.maxBody = n
+		c.maxBody = n
 		return nil
 	}
 }
@@ -119,10 +133,11 @@ func WithMaxBodyBytes(n int64) EventOption {
 // (the error, never the body), and log there what it would otherwise log
 // with slog.Default(). Without it, refusals anyone could cause (a bad
 // signature, a body too large or unreadable) are not logged; see
-// NewEventHandler for what always is.
+// NewEventHandler for what always is. WithEventLogger(nil) logs nothing at
+// all, not even the failures that are otherwise always logged.
 func WithEventLogger(l *slog.Logger) EventOption {
-	return func(p *EventParser) error {
-		p.logger = l
+	return func(c *eventConfig) error {
+		c.logger = orDiscard(l)
 		return nil
 	}
 }
@@ -131,8 +146,9 @@ func WithEventLogger(l *slog.Logger) EventOption {
 // (32 bytes) and signed by a key verifier knows: a WeChat Pay public key
 // (verifiers.NewSHA256WithRSAPubkeyVerifier), platform certificates
 // (verifiers.NewSHA256WithRSAVerifier) or both while migrating
-// (verifiers.NewSHA256WithRSACombinedVerifier).
-func NewEventParser(apiV3Key string, verifier auth.Verifier, opts ...EventOption) (*EventParser, error) {
+// (verifiers.NewSHA256WithRSACombinedVerifier). It fails, naming every
+// option given a value it cannot use, when any option does.
+func NewEventParser(apiV3Key string, verifier Verifier, opts ...EventOption) (*EventParser, error) {
 	if len(apiV3Key) != 32 {
 		return nil, fmt.Errorf("busifavor: NewEventParser: the APIv3 key must be 32 bytes, got %d", len(apiV3Key))
 	}
@@ -147,26 +163,21 @@ func NewEventParser(apiV3Key string, verifier auth.Verifier, opts ...EventOption
 	if err != nil {
 		return nil, fmt.Errorf("busifavor: NewEventParser: %v", err)
 	}
-	p := &EventParser{aead: aead, verifier: verifier, now: time.Now,
-		tolerance: DefaultTimestampTolerance, maxBody: DefaultMaxBodyBytes}
-	for _, o := range opts {
-		if o == nil {
-			return nil, errors.New("busifavor: NewEventParser: nil EventOption")
-		}
-		if err := o(p); err != nil {
-			return nil, err
-		}
+	cfg := eventConfig{now: time.Now, tolerance: DefaultTimestampTolerance, maxBody: DefaultMaxBodyBytes}
+	if err := applyOptions("NewEventParser", &cfg, opts); err != nil {
+		return nil, err
 	}
-	return p, nil
+	return &EventParser{aead: aead, verifier: verifier, cfg: cfg}, nil
 }
 
 // String describes the parser's settings and never its key.
-func (p EventParser) String() string {
-	return fmt.Sprintf("busifavor.EventParser{tolerance: %s, maxBody: %d}", p.tolerance, p.maxBody)
+func (p *EventParser) String() string {
+	return fmt.Sprintf("busifavor.EventParser{tolerance: %s, maxBody: %d}", p.cfg.tolerance, p.cfg.maxBody)
 }
 
 // Format prints String for every verb (%v, %+v, %#v, %s, %x, …), on a value
-// as on a pointer, so that no formatting path reaches the key schedule.
+// as on a pointer, so that no formatting path reaches the key schedule. It
+// is the one method on the value, so that a value prints this way too.
 func (p EventParser) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, p.String()) }
 
 // envelope is the notification body.
@@ -198,8 +209,8 @@ func (p *EventParser) Parse(ctx context.Context, header http.Header, body []byte
 // misconfiguration (the APIv3 key, the clock), a replay, or a body this
 // package cannot read, never noise from a stranger.
 func (p *EventParser) parse(ctx context.Context, header http.Header, body []byte) (ev *CouponEvent, verified bool, err error) {
-	if int64(len(body)) > p.maxBody {
-		return nil, false, fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, p.maxBody)
+	if int64(len(body)) > p.cfg.maxBody {
+		return nil, false, fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, p.cfg.maxBody)
 	}
 	signedAt, err := p.verify(ctx, header, body)
 	if err != nil {
@@ -258,10 +269,10 @@ func (p *EventParser) parseRequest(r *http.Request) (ev *CouponEvent, verified b
 	if r.Body == nil {
 		return nil, false, fmt.Errorf("%w: the request has no body", ErrMalformedNotification)
 	}
-	if r.ContentLength > p.maxBody {
-		return nil, false, fmt.Errorf("%w: Content-Length %d exceeds %d bytes", ErrBodyTooLarge, r.ContentLength, p.maxBody)
+	if r.ContentLength > p.cfg.maxBody {
+		return nil, false, fmt.Errorf("%w: Content-Length %d exceeds %d bytes", ErrBodyTooLarge, r.ContentLength, p.cfg.maxBody)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, p.maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, p.cfg.maxBody+1))
 	if err != nil {
 		if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
 			return nil, false, fmt.Errorf("%w: %w", ErrBodyTooLarge, err)
@@ -306,11 +317,11 @@ func (p *EventParser) verify(ctx context.Context, h http.Header, body []byte) (t
 // checkTimestamp checks a verified timestamp against the window.
 func (p *EventParser) checkTimestamp(signedAt time.Time) error {
 	// age > 0: signed in the past by the parser's clock.
-	switch age := p.now().Sub(signedAt); {
-	case age > p.tolerance:
-		return fmt.Errorf("%w: %s old, tolerance %s", ErrTimestampOutOfRange, age.Round(time.Second), p.tolerance)
-	case age < -p.tolerance:
-		return fmt.Errorf("%w: %s ahead, tolerance %s", ErrTimestampOutOfRange, (-age).Round(time.Second), p.tolerance)
+	switch age := p.cfg.now().Sub(signedAt); {
+	case age > p.cfg.tolerance:
+		return fmt.Errorf("%w: %s old, tolerance %s", ErrTimestampOutOfRange, age.Round(time.Second), p.cfg.tolerance)
+	case age < -p.cfg.tolerance:
+		return fmt.Errorf("%w: %s ahead, tolerance %s", ErrTimestampOutOfRange, (-age).Round(time.Second), p.cfg.tolerance)
 	}
 	return nil
 }
@@ -355,7 +366,8 @@ func (p *EventParser) decrypt(nonce, ciphertext, associatedData string) ([]byte,
 // and the failure is logged.
 //
 // What is logged, without the body, the key or the plaintext, through
-// WithEventLogger's logger or, without one, slog.Default():
+// WithEventLogger's logger or, without one, slog.Default() (nothing at all
+// after WithEventLogger(nil)):
 //   - at ERROR, always: server-side failures (500, 503, a failed record),
 //     and every refusal of a notification whose signature verified. Such a
 //     body is WeChat Pay's, so its refusal is the merchant's own
@@ -412,8 +424,8 @@ func NewEventHandler(p *EventParser, fn func(ctx context.Context, ev *CouponEven
 			p.serverLogger().LogAttrs(r.Context(), slog.LevelError, "busifavor notification refused", attrs...)
 		case weChatPays: // the merchant's misconfiguration: always logged
 			p.serverLogger().LogAttrs(r.Context(), slog.LevelError, misconfiguration(err), attrs...)
-		case p.logger != nil:
-			p.logger.LogAttrs(r.Context(), slog.LevelWarn, "busifavor notification refused", attrs...)
+		case p.cfg.logger != nil:
+			p.cfg.logger.LogAttrs(r.Context(), slog.LevelWarn, "busifavor notification refused", attrs...)
 		}
 		refuse(w, status, message)
 	})
@@ -434,8 +446,8 @@ func misconfiguration(err error) string {
 // serverLogger is where failures that are always logged go: the parser's
 // logger, or slog.Default().
 func (p *EventParser) serverLogger() *slog.Logger {
-	if p.logger != nil {
-		return p.logger
+	if p.cfg.logger != nil {
+		return p.cfg.logger
 	}
 	return slog.Default()
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/auth"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/verifiers"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/notify"
 
@@ -86,7 +87,7 @@ func TestParseAcceptsWhatWechatpayGoAccepts(t *testing.T) {
 
 	// wechatpay-go's own handler, a peer nobody here wrote, accepts the same
 	// notification and decrypts the same plaintext.
-	h, err := notify.NewRSANotifyHandler(s.APIv3Key(), s.Verifier())
+	h, err := notify.NewRSANotifyHandler(s.APIv3Key(), s.Verifier().(auth.Verifier))
 	require.NoError(t, err)
 	req := httptest.NewRequest(http.MethodPost, "/notify", bytes.NewReader(body))
 	req.Header = header
@@ -277,6 +278,39 @@ func TestBodyLimit(t *testing.T) {
 	assert.ErrorIs(t, err, busifavor.ErrBodyTooLarge)
 }
 
+// Every wechatpay-go verifier is a busifavor.Verifier, and so is any
+// auth.Verifier (item 4 of issue 25: only Verify is required).
+var (
+	_ busifavor.Verifier = (*verifiers.SHA256WithRSAVerifier)(nil)
+	_ busifavor.Verifier = (*verifiers.SHA256WithRSAPubkeyVerifier)(nil)
+	_ busifavor.Verifier = (*verifiers.SHA256WithRSACombinedVerifier)(nil)
+	_ busifavor.Verifier = auth.Verifier(nil)
+)
+
+// verifyOnly has the one method busifavor.Verifier asks for and nothing of
+// wechatpay-go's auth.Verifier (no GetSerial).
+type verifyOnly struct{ v busifavor.Verifier }
+
+func (o verifyOnly) Verify(ctx context.Context, serial, message, signature string) error {
+	return o.v.Verify(ctx, serial, message, signature)
+}
+
+// TestEventParserTakesAVerifierOfYourOwn: a verifier with Verify alone
+// (no GetSerial) verifies notifications, and still refuses a bad signature.
+func TestEventParserTakesAVerifierOfYourOwn(t *testing.T) {
+	s := busifavortest.NewServer()
+	t.Cleanup(s.Close)
+	p, err := busifavor.NewEventParser(s.APIv3Key(), verifyOnly{s.Verifier()})
+	require.NoError(t, err)
+	h, b := s.CouponNotification(sampleCoupon)
+	ev, err := p.Parse(ctx, h, b)
+	require.NoError(t, err)
+	assert.Equal(t, sampleCoupon.CouponCode, ev.Coupon.CouponCode)
+	h.Set("Wechatpay-Signature", "WECHATPAY/SIGNTEST/x")
+	_, err = p.Parse(ctx, h, b)
+	assert.ErrorIs(t, err, busifavor.ErrInvalidSignature)
+}
+
 func TestNewEventParserRejects(t *testing.T) {
 	s := busifavortest.NewServer()
 	t.Cleanup(s.Close)
@@ -292,10 +326,55 @@ func TestNewEventParserRejects(t *testing.T) {
 		assert.NotContains(t, printed, s.APIv3Key())
 	}
 	assert.Equal(t, "busifavor.EventParser{tolerance: 5m0s, maxBody: 65536}", p.String())
-	for _, o := range []busifavor.EventOption{busifavor.WithTimestampTolerance(0), busifavor.WithMaxBodyBytes(0), busifavor.WithEventClock(nil), nil} {
-		_, err := busifavor.NewEventParser(s.APIv3Key(), s.Verifier(), o)
-		assert.Error(t, err)
+	for _, tc := range []struct {
+		o    busifavor.EventOption
+		name string
+	}{
+		{busifavor.WithTimestampTolerance(0), "WithTimestampTolerance"}, {busifavor.WithTimestampTolerance(-time.Second), "WithTimestampTolerance"},
+		{busifavor.WithMaxBodyBytes(0), "WithMaxBodyBytes"}, {busifavor.WithMaxBodyBytes(-1), "WithMaxBodyBytes"},
+		{busifavor.WithEventClock(nil), "WithEventClock"}, {nil, "NewEventParser: option 1 of 1 is nil"},
+	} {
+		p, err := busifavor.NewEventParser(s.APIv3Key(), s.Verifier(), tc.o)
+		assert.ErrorContains(t, err, "busifavor: "+tc.name)
+		assert.Nil(t, p)
 	}
+	// Every refused option is named, not only the first.
+	_, err = busifavor.NewEventParser(s.APIv3Key(), s.Verifier(), busifavor.WithMaxBodyBytes(0), busifavor.WithEventLogger(nil),
+		busifavor.WithEventClock(nil))
+	assert.ErrorContains(t, err, "WithMaxBodyBytes")
+	assert.ErrorContains(t, err, "WithEventClock")
+	_, err = busifavor.NewEventParser(s.APIv3Key(), s.Verifier(), busifavor.WithTimestampTolerance(time.Nanosecond),
+		busifavor.WithMaxBodyBytes(1), busifavor.WithEventClock(time.Now), busifavor.WithEventLogger(nil))
+	assert.NoError(t, err, "the smallest values that are allowed")
+}
+
+// TestEventLoggerNilLogsNothing: WithEventLogger(nil) means no logging at
+// all, not slog.Default(): a handler failure (otherwise at ERROR through
+// slog.Default) and a bad signature leave no line anywhere.
+func TestEventLoggerNilLogsNothing(t *testing.T) {
+	s := busifavortest.NewServer()
+	t.Cleanup(s.Close)
+	def := useDefaultLogger(t)
+	h, b := s.CouponNotification(sampleCoupon)
+	post := func(p *busifavor.EventParser, h http.Header) int {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/notify", bytes.NewReader(b))
+		req.Header = h
+		busifavor.NewEventHandler(p, func(context.Context, *busifavor.CouponEvent) error {
+			return errors.New("database down")
+		}).ServeHTTP(rec, req)
+		return rec.Code
+	}
+	assert.Equal(t, http.StatusInternalServerError, post(newParser(t, s), h))
+	assert.Contains(t, def.String(), "database down", "without the option: slog.Default()")
+
+	def.Reset()
+	silent := newParser(t, s, busifavor.WithEventLogger(nil))
+	assert.Equal(t, http.StatusInternalServerError, post(silent, h))
+	bad := h.Clone()
+	bad.Set("Wechatpay-Signature", "WECHATPAY/SIGNTEST/x")
+	assert.Equal(t, http.StatusUnauthorized, post(silent, bad))
+	assert.Empty(t, def.String(), "WithEventLogger(nil): nothing, not even at ERROR")
 }
 
 func TestEventHandlerContract(t *testing.T) {

@@ -230,7 +230,7 @@ func TestListPartnershipsRules(t *testing.T) {
 // acts once.
 func TestPartnershipRetryResendsTheSameKey(t *testing.T) {
 	s, c := newFake(t, []busifavortest.Option{busifavortest.WithClock(func() time.Time { return time.Now().Truncate(time.Millisecond) })},
-		busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
+		busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
 	stockID := newCouponStock(t, c, busifavor.CouponCodeModeWechatPay, "partner-retry")
 	build := validBuild()
 	build.AuthorizedData.StockID = stockID

@@ -105,13 +105,13 @@ func metaCalls(t *testing.T) []metaCall {
 		metaCall{name: "WaitSubsidyPayReceipt", status: http.StatusOK,
 			body: fmt.Sprintf(`{"pay_receipt_list":[{"status":"SUCCESS","out_subsidy_no":"pay-1","stock_id":%q}]}`, fxStockID),
 			call: func(ctx context.Context, c *busifavor.Client) (any, error) {
-				return c.WaitSubsidyPayReceipt(ctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: fxStockID, CouponCode: fxCode, OutSubsidyNo: "pay-1"}, busifavor.PollPolicy{})
+				return busifavor.WaitSubsidyPayReceipt(ctx, c, busifavor.WaitSubsidyPayReceiptRequest{StockID: fxStockID, CouponCode: fxCode, OutSubsidyNo: "pay-1"})
 			}},
 		metaCall{name: "WaitSubsidyReturnReceipt", status: http.StatusOK,
 			body: `{"status":"RETURN_RECEIPT_SUCCESS","out_subsidy_return_no":"ret-1","subsidy_return_receipt_id":"1120200119165100000000000001"}`,
 			call: func(ctx context.Context, c *busifavor.Client) (any, error) {
-				return c.WaitSubsidyReturnReceipt(ctx, &busifavor.SubsidyReturnReceipt{SubsidyReturnReceiptID: "1120200119165100000000000001",
-					OutSubsidyReturnNo: "ret-1", Status: busifavor.SubsidyReturnReceiptStatusAccepted}, busifavor.PollPolicy{})
+				return busifavor.WaitSubsidyReturnReceipt(ctx, c, busifavor.WaitSubsidyReturnReceiptRequest{Created: &busifavor.SubsidyReturnReceipt{SubsidyReturnReceiptID: "1120200119165100000000000001",
+					OutSubsidyReturnNo: "ret-1", Status: busifavor.SubsidyReturnReceiptStatusAccepted}})
 			}},
 	)
 }

@@ -222,18 +222,62 @@ func TestWithRetryRejectsNonsense(t *testing.T) {
 	s := busifavortest.NewServer()
 	t.Cleanup(s.Close)
 	for _, p := range []busifavor.RetryPolicy{
-		{MaxAttempts: 0},
 		{MaxAttempts: -1},
 		{MaxAttempts: 2, InitialBackoff: -time.Second},
+		{MaxAttempts: 2, MaxBackoff: -time.Second},
 		{MaxAttempts: 2, InitialBackoff: time.Second, MaxBackoff: time.Millisecond},
+		{InitialBackoff: time.Minute},  // above the default MaxBackoff (5 s)
+		{MaxBackoff: time.Millisecond}, // below the default InitialBackoff (200 ms)
 	} {
 		_, err := s.Client(busifavor.WithRetry(p))
-		assert.Error(t, err, "%+v", p)
+		assert.ErrorContains(t, err, "busifavor: WithRetry: ", "%+v", p)
 	}
 	_, err := s.Client(busifavor.WithBackupBaseURL("not a url"))
 	assert.Error(t, err)
 	_, err = s.Client(busifavor.WithBackupBaseURL(""))
 	assert.NoError(t, err)
+}
+
+// TestPoliciesReadZeroAlike: RetryPolicy and PollPolicy name their backoffs
+// alike, and read them by one rule: a zero field takes the default, a
+// negative one or an initial above the maximum (once the defaults are in)
+// is refused.
+func TestPoliciesReadZeroAlike(t *testing.T) {
+	s := busifavortest.NewServer()
+	t.Cleanup(s.Close)
+	for _, tc := range []struct {
+		initial, max time.Duration
+		ok           bool
+	}{
+		{0, 0, true}, {time.Millisecond, 0, true}, {0, time.Hour, true}, {time.Millisecond, time.Millisecond, true},
+		{-1, 0, false}, {0, -1, false}, {2 * time.Second, time.Second, false},
+		{time.Hour, 0, false},       // above either default maximum
+		{0, time.Nanosecond, false}, // below either default initial
+	} {
+		_, retryErr := s.Client(busifavor.WithRetry(busifavor.RetryPolicy{InitialBackoff: tc.initial, MaxBackoff: tc.max}))
+		pollErr := busifavor.WaitSubsidyPayReceiptRequest{StockID: "1", CouponCode: "C", OutSubsidyNo: "pay-1",
+			Poll: busifavor.PollPolicy{InitialBackoff: tc.initial, MaxBackoff: tc.max}}.Validate()
+		if tc.ok {
+			assert.NoError(t, retryErr, "%+v", tc)
+			assert.NoError(t, pollErr, "%+v", tc)
+		} else {
+			assert.ErrorContains(t, retryErr, "WithRetry", "%+v", tc)
+			assert.ErrorIs(t, pollErr, busifavor.ErrValidation, "%+v", tc)
+			var ve *busifavor.ValidationError
+			require.ErrorAs(t, pollErr, &ve)
+			assert.Equal(t, "poll", ve.Fields[0].Field)
+		}
+	}
+	assert.Equal(t, busifavor.RetryPolicy{MaxAttempts: 3, InitialBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second},
+		busifavor.DefaultRetryPolicy())
+	assert.Equal(t, busifavor.PollPolicy{InitialBackoff: time.Second, MaxBackoff: 30 * time.Second}, busifavor.DefaultPollPolicy())
+
+	// A zero MaxAttempts is the default's 3.
+	s2, c := newFake(t, nil, noBackup, busifavor.WithRetry(busifavor.RetryPolicy{InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
+	s2.Fail(3, systemError500)
+	_, err := c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+	assert.Equal(t, busifavor.ErrorCodeSystemError, busifavor.ErrorCodeOf(err))
+	assert.Len(t, s2.Requests(), 3)
 }
 
 func TestLoggerWritesOneLinePerAttemptWithoutSecrets(t *testing.T) {

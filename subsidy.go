@@ -460,7 +460,7 @@ type GetSubsidyReturnReceiptRequest struct {
 func (c *Client) CreateSubsidyPayReceipt(ctx context.Context, req CreateSubsidyPayReceiptRequest) (*SubsidyPayReceiptResponse, error) {
 	out := &SubsidyPayReceiptResponse{}
 	find := func(ctx context.Context) (bool, error) {
-		r, resp, err := c.findPayReceipt(ctx, ListSubsidyPayReceiptsRequest{StockID: req.StockID, CouponCode: req.CouponCode, OutSubsidyNo: req.OutSubsidyNo})
+		r, resp, err := findPayReceipt(ctx, c, ListSubsidyPayReceiptsRequest{StockID: req.StockID, CouponCode: req.CouponCode, OutSubsidyNo: req.OutSubsidyNo})
 		if err != nil || r == nil {
 			return false, err
 		}
@@ -531,7 +531,7 @@ func (c *Client) ListSubsidyPayReceipts(ctx context.Context, req ListSubsidyPayR
 func (c *Client) CreateSubsidyReturnReceipt(ctx context.Context, req CreateSubsidyReturnReceiptRequest) (*SubsidyReturnReceiptResponse, error) {
 	out := &SubsidyReturnReceiptResponse{}
 	find := func(ctx context.Context) (bool, error) {
-		p, err := c.returnablePayment(ctx, req.StockID, req.CouponCode, req.TransactionID, "")
+		p, err := returnablePayment(ctx, c, req.StockID, req.CouponCode, req.TransactionID, "")
 		if err == nil && p != nil && p.Status.Canonical() != SubsidyPayReceiptStatusSuccess {
 			err = fmt.Errorf("the payment %s reads %s: the return may be this one", p.OutSubsidyNo, p.Status)
 		}
@@ -561,6 +561,8 @@ func (c *Client) createMoney(ctx context.Context, op, path string, req interface
 	if err := req.Validate(); err != nil {
 		return err
 	}
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
 	unknown := func(err error) error {
 		return &OutcomeUnknownError{Operation: op, Number: number, Reconcile: reconcile, Err: err}
 	}
@@ -591,7 +593,7 @@ func (c *Client) createMoney(ctx context.Context, op, path string, req interface
 				return nil
 			}
 			return unknown(errors.Join(lost, err, ferr))
-		case apiErr == nil && !errors.Is(err, ErrTransport), ctx.Err() != nil, attempt >= c.retry.MaxAttempts:
+		case apiErr == nil && !errors.Is(err, ErrTransport), ctx.Err() != nil, attempt >= c.cfg.retry.MaxAttempts:
 			// A signature that does not verify, a stopped context, or no
 			// attempts left: nothing more to learn here.
 			return unknown(err)
@@ -599,7 +601,7 @@ func (c *Client) createMoney(ctx context.Context, op, path string, req interface
 		lost = err
 		// Give a create still running at WeChat Pay time to show before
 		// reading: MaxBackoff (5 s by default), at least the backoff.
-		if err := sleep(ctx, max(c.retry.backoff(attempt), c.retry.MaxBackoff)); err != nil {
+		if err := sleep(ctx, max(c.cfg.retry.backoff(attempt), c.cfg.retry.MaxBackoff)); err != nil {
 			return unknown(errors.Join(lost, err))
 		}
 		found, ferr := find(ctx)
@@ -637,7 +639,7 @@ func mayBeEarlierAttempts(code ErrorCode) bool {
 
 // findPayReceipt lists the payments req names and returns the one with
 // req.OutSubsidyNo, or nil when it is not listed, with the list's Response.
-func (c *Client) findPayReceipt(ctx context.Context, req ListSubsidyPayReceiptsRequest) (*SubsidyPayReceipt, Response, error) {
+func findPayReceipt(ctx context.Context, c SubsidyPayReceiptLister, req ListSubsidyPayReceiptsRequest) (*SubsidyPayReceipt, Response, error) {
 	list, err := c.ListSubsidyPayReceipts(ctx, req)
 	if err != nil {
 		return nil, Response{}, err
@@ -655,7 +657,7 @@ func (c *Client) findPayReceipt(ctx context.Context, req ListSubsidyPayReceiptsR
 // is made against, or nil when none is listed. Of several, one in a return
 // state is preferred. A payment in a status this package does not know is a
 // *ReceiptStatusError: it could be a return under way.
-func (c *Client) returnablePayment(ctx context.Context, stockID, couponCode, transactionID, subsidyReceiptID string) (*SubsidyPayReceipt, error) {
+func returnablePayment(ctx context.Context, c SubsidyPayReceiptLister, stockID, couponCode, transactionID, subsidyReceiptID string) (*SubsidyPayReceipt, error) {
 	list, err := c.ListSubsidyPayReceipts(ctx, ListSubsidyPayReceiptsRequest{StockID: stockID, CouponCode: couponCode})
 	if err != nil {
 		return nil, err
@@ -691,26 +693,140 @@ func (c *Client) GetSubsidyReturnReceipt(ctx context.Context, req GetSubsidyRetu
 	return out, nil
 }
 
-// PollPolicy says how patiently a Wait… helper polls: the first wait is
-// Initial, doubling up to Max. The context bounds the whole wait. A zero
-// Initial takes DefaultPollPolicy's, and Max is at least Initial.
+// PollPolicy says how patiently WaitSubsidyPayReceipt and
+// WaitSubsidyReturnReceipt poll: the first wait is InitialBackoff, doubling
+// up to MaxBackoff. The context bounds the whole wait. As in RetryPolicy, a
+// zero field takes DefaultPollPolicy()'s value, so PollPolicy{} is the
+// default; a negative backoff, or an InitialBackoff above MaxBackoff once
+// the defaults are in, is refused.
 type PollPolicy struct {
-	Initial, Max time.Duration
+	// InitialBackoff is the wait before the second read. 0 takes the
+	// default (1 s).
+	InitialBackoff time.Duration
+	// MaxBackoff caps the wait between reads. 0 takes the default (30 s).
+	MaxBackoff time.Duration
 	// Pending, when set, is called with each pending status read, for
 	// progress logs.
-	Pending func(status string)
+	Pending func(status ReceiptStatus)
 }
 
-// DefaultPollPolicy polls after 1 s, then 2 s, 4 s, … up to every 30 s.
-var DefaultPollPolicy = PollPolicy{Initial: time.Second, Max: 30 * time.Second}
+// ReceiptStatus is what a Wait… helper read that keeps it waiting: the
+// receipt's own status as it came (a SubsidyPayReceiptStatus or
+// SubsidyReturnReceiptStatus, converted), or one of the constants below for
+// a receipt it could not read yet.
+type ReceiptStatus string
+
+// What a Wait… helper reports to PollPolicy.Pending besides a receipt's own
+// status.
+const (
+	// ReceiptStatusNotListed: the payment is not listed yet (the list may lag
+	// behind the create).
+	ReceiptStatusNotListed ReceiptStatus = "NOT_LISTED"
+	// ReceiptStatusPaymentReturning: a return without an id, whose payment
+	// shows a return in progress (RETURNING).
+	ReceiptStatusPaymentReturning ReceiptStatus = "PAYMENT_RETURNING"
+	// ReceiptStatusPaymentShowsNoReturn: a return without an id, whose
+	// payment shows no return yet.
+	ReceiptStatusPaymentShowsNoReturn ReceiptStatus = "PAYMENT_SHOWS_NO_RETURN"
+)
+
+// DefaultPollPolicy polls after 1 s, then 2 s, 4 s, … up to every 30 s. It is
+// a function, so that no importer can change what another gets.
+func DefaultPollPolicy() PollPolicy {
+	return PollPolicy{InitialBackoff: time.Second, MaxBackoff: 30 * time.Second}
+}
+
+// withDefaults fills p's zero backoffs from DefaultPollPolicy and checks
+// them.
+func (p PollPolicy) withDefaults() (PollPolicy, error) {
+	d := DefaultPollPolicy()
+	var err error
+	p.InitialBackoff, p.MaxBackoff, err = backoffs(p.InitialBackoff, p.MaxBackoff, d.InitialBackoff, d.MaxBackoff)
+	return p, err
+}
+
+// check adds p's broken rules to v, under the field name poll.
+func (p PollPolicy) check(v *validator) {
+	if _, err := p.withDefaults(); err != nil {
+		v.add("poll", "%v", err)
+	}
+}
+
+// SubsidyPayReceiptLister lists subsidy payments: what WaitSubsidyPayReceipt
+// needs. *Client implements it; so can a fake of yours.
+type SubsidyPayReceiptLister interface {
+	ListSubsidyPayReceipts(ctx context.Context, req ListSubsidyPayReceiptsRequest) (*ListSubsidyPayReceiptsResponse, error)
+}
+
+// SubsidyReturnReceiptReader reads subsidy returns and lists payments: what
+// WaitSubsidyReturnReceipt needs. *Client implements it; so can a fake of
+// yours.
+type SubsidyReturnReceiptReader interface {
+	SubsidyPayReceiptLister
+	GetSubsidyReturnReceipt(ctx context.Context, req GetSubsidyReturnReceiptRequest) (*SubsidyReturnReceiptResponse, error)
+}
+
+var (
+	_ SubsidyPayReceiptLister    = (*Client)(nil)
+	_ SubsidyReturnReceiptReader = (*Client)(nil)
+)
+
+// WaitSubsidyPayReceiptRequest names the payment WaitSubsidyPayReceipt
+// waits for, and how patiently.
+type WaitSubsidyPayReceiptRequest struct {
+	// StockID is the coupon's stock, 1 to 20 bytes.
+	StockID string
+	// CouponCode is the coupon, 1 to 128 bytes.
+	CouponCode string `log:"code"`
+	// OutSubsidyNo is the merchant's number for the payment: required.
+	OutSubsidyNo string
+	// Poll says how patiently to poll; the zero value is DefaultPollPolicy().
+	Poll PollPolicy
+}
+
+// Validate checks the request and returns a *ValidationError naming every
+// broken rule, or nil.
+func (r WaitSubsidyPayReceiptRequest) Validate() error {
+	var v validator
+	v.stockID(r.StockID)
+	v.couponCodeUpTo("coupon_code", r.CouponCode, subsidyCouponCodeMaxLen)
+	if r.OutSubsidyNo == "" {
+		v.add("out_subsidy_no", "is required: it names the payment to wait for")
+	} else {
+		v.merchantNo("out_subsidy_no", r.OutSubsidyNo)
+	}
+	r.Poll.check(&v)
+	return v.err()
+}
+
+// WaitSubsidyReturnReceiptRequest names the return WaitSubsidyReturnReceipt
+// waits for, and how patiently.
+type WaitSubsidyReturnReceiptRequest struct {
+	// Created is the receipt CreateSubsidyReturnReceipt answered with (its
+	// response's SubsidyReturnReceipt): required.
+	Created *SubsidyReturnReceipt
+	// Poll says how patiently to poll; the zero value is DefaultPollPolicy().
+	Poll PollPolicy
+}
+
+// Validate checks the request and returns a *ValidationError naming every
+// broken rule, or nil.
+func (r WaitSubsidyReturnReceiptRequest) Validate() error {
+	var v validator
+	if r.Created == nil {
+		v.add("created", "is required: pass the receipt CreateSubsidyReturnReceipt answered with")
+	}
+	r.Poll.check(&v)
+	return v.err()
+}
 
 // WaitSubsidyPayReceipt reads the payment req names (its stock, coupon and
-// OutSubsidyNo, which is required here) through ListSubsidyPayReceipts until
-// it has settled, waiting between reads as p says, and returns it; it only
-// reads, never creating anything. The list finds a payment before WeChat Pay
-// has given it an id. A payment not listed yet is waited for too (the list
-// may lag behind the create); if it never shows within ctx, the error
-// matches ErrReceiptNotFound and the context's error.
+// OutSubsidyNo, which is required here) through c's ListSubsidyPayReceipts
+// until it has settled, waiting between reads as req.Poll says, and returns
+// it; it only reads, never creating anything. The list finds a payment
+// before WeChat Pay has given it an id. A payment not listed yet is waited
+// for too (the list may lag behind the create); if it never shows within
+// ctx, the error matches ErrReceiptNotFound and the context's error.
 //
 // It returns the receipt with a nil error only when the payment was paid
 // (Status.Paid: SUCCESS, or a return state after it). A failed payment
@@ -718,28 +834,36 @@ var DefaultPollPolicy = PollPolicy{Initial: time.Second, Max: 30 * time.Second}
 // ErrInsufficientBalance for a short balance); a status this package does
 // not know returns the receipt and a *ReceiptStatusError. A read's retryable
 // error is retried by the client; any other error, and the context's end,
-// stop the wait (with the last receipt read, if any). The receipt's Response
-// is that of the list read it came from.
-func (c *Client) WaitSubsidyPayReceipt(ctx context.Context, req ListSubsidyPayReceiptsRequest, p PollPolicy) (*SubsidyPayReceiptResponse, error) {
-	if req.OutSubsidyNo == "" {
-		return nil, &ValidationError{Fields: []FieldError{{Field: "out_subsidy_no", Reason: "is required: it names the payment to wait for"}}}
+// stop the wait (with the last receipt read, if any). A request Validate
+// refuses is a *ValidationError, and nothing is read. The receipt's
+// Response is that of the list read it came from.
+//
+// It is a function over the one method it calls, so that a fake of
+// ListSubsidyPayReceipts can drive it; pass a *Client.
+func WaitSubsidyPayReceipt(ctx context.Context, c SubsidyPayReceiptLister, req WaitSubsidyPayReceiptRequest) (*SubsidyPayReceiptResponse, error) {
+	if c == nil {
+		return nil, errors.New("busifavor: WaitSubsidyPayReceipt: nil SubsidyPayReceiptLister; pass a *Client")
 	}
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	list := ListSubsidyPayReceiptsRequest{StockID: req.StockID, CouponCode: req.CouponCode, OutSubsidyNo: req.OutSubsidyNo}
 	var last *SubsidyPayReceiptResponse // the latest receipt listed, kept through failed reads
-	r, err := poll(ctx, p, func() (*SubsidyPayReceiptResponse, string, error) {
-		found, resp, err := c.findPayReceipt(ctx, req)
+	r, err := poll(ctx, req.Poll, func() (*SubsidyPayReceiptResponse, ReceiptStatus, error) {
+		found, resp, err := findPayReceipt(ctx, c, list)
 		switch {
 		case err != nil:
 			return last, "", err
 		case found == nil && last == nil:
-			return nil, "NOT_LISTED", nil
+			return nil, ReceiptStatusNotListed, nil
 		case found == nil:
-			return last, "NOT_LISTED", nil // listed before: the list lags
+			return last, ReceiptStatusNotListed, nil // listed before: the list lags
 		}
 		r := &SubsidyPayReceiptResponse{SubsidyPayReceipt: *found, Response: resp}
 		last = r
 		switch {
 		case r.Status.Pending():
-			return r, string(r.Status), nil
+			return r, ReceiptStatus(r.Status), nil
 		case r.Status.Failed():
 			return r, "", &ReceiptFailedError{ReceiptID: r.OutSubsidyNo, PayReason: r.FailReason}
 		case !r.Status.Paid():
@@ -753,9 +877,10 @@ func (c *Client) WaitSubsidyPayReceipt(ctx context.Context, req ListSubsidyPayRe
 	return r, err
 }
 
-// WaitSubsidyReturnReceipt waits for the return that CreateSubsidyReturnReceipt
-// answered with (created) to settle, waiting between reads as p says; it
-// only reads, never sending the create again.
+// WaitSubsidyReturnReceipt waits for the return that
+// CreateSubsidyReturnReceipt answered with (req.Created) to settle, reading
+// it through c and waiting between reads as req.Poll says; it only reads,
+// never sending the create again.
 //
 // A return WeChat Pay has given an id (the pages give one once it
 // succeeded) is read with GetSubsidyReturnReceipt. One without an id cannot
@@ -770,15 +895,22 @@ func (c *Client) WaitSubsidyPayReceipt(ctx context.Context, req ListSubsidyPayRe
 // It returns the receipt with a nil error only when the return succeeded
 // (RETURN_RECEIPT_SUCCESS, in either spelling). A failed return gives a
 // *ReceiptFailedError, a status this package does not know a
-// *ReceiptStatusError; the context's end stops the wait. The receipt's
+// *ReceiptStatusError; the context's end stops the wait. A request Validate
+// refuses is a *ValidationError, and nothing is read. The receipt's
 // Response is that of the GetSubsidyReturnReceipt it came from, zero when
-// created was not read again.
-func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyReturnReceipt, p PollPolicy) (*SubsidyReturnReceiptResponse, error) {
-	if created == nil {
-		return nil, &ValidationError{Fields: []FieldError{{Field: "created", Reason: "is required: pass the receipt CreateSubsidyReturnReceipt answered with"}}}
+// the created receipt was not read again.
+//
+// It is a function over the two methods it calls, so that a fake of them can
+// drive it; pass a *Client.
+func WaitSubsidyReturnReceipt(ctx context.Context, c SubsidyReturnReceiptReader, req WaitSubsidyReturnReceiptRequest) (*SubsidyReturnReceiptResponse, error) {
+	if c == nil {
+		return nil, errors.New("busifavor: WaitSubsidyReturnReceipt: nil SubsidyReturnReceiptReader; pass a *Client")
 	}
-	last, first, quiet := &SubsidyReturnReceiptResponse{SubsidyReturnReceipt: *created}, true, 0
-	return poll(ctx, p, func() (*SubsidyReturnReceiptResponse, string, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	last, first, quiet := &SubsidyReturnReceiptResponse{SubsidyReturnReceipt: *req.Created}, true, 0
+	return poll(ctx, req.Poll, func() (*SubsidyReturnReceiptResponse, ReceiptStatus, error) {
 		r := last
 		switch {
 		case first && !r.Status.Pending():
@@ -790,17 +922,17 @@ func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyR
 			}
 			r = got
 		default:
-			pay, err := c.returnablePayment(ctx, r.StockID, r.CouponCode, r.TransactionID, r.SubsidyReceiptID)
+			pay, err := returnablePayment(ctx, c, r.StockID, r.CouponCode, r.TransactionID, r.SubsidyReceiptID)
 			switch {
 			case err != nil:
 				return last, "", err
 			case pay != nil && pay.Status.Canonical() == SubsidyPayReceiptStatusReturning:
 				quiet = 0 // a return is in progress
-				return last, "PAYMENT_RETURNING", nil
+				return last, ReceiptStatusPaymentReturning, nil
 			case pay == nil || pay.Status.Canonical() == SubsidyPayReceiptStatusSuccess:
 				// No return shows: not yet, or it failed without an id.
 				if quiet++; quiet < maxQuietReads {
-					return last, "PAYMENT_SHOWS_NO_RETURN", nil
+					return last, ReceiptStatusPaymentShowsNoReturn, nil
 				}
 				return last, "", &OutcomeUnknownError{Operation: "WaitSubsidyReturnReceipt", Number: r.OutSubsidyReturnNo,
 					Reconcile: "the merchant platform's bill says whether it was made; it may have failed",
@@ -814,7 +946,7 @@ func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyR
 		last = r
 		switch {
 		case r.Status.Pending():
-			return r, string(r.Status), nil
+			return r, ReceiptStatus(r.Status), nil
 		case r.Status.Failed():
 			return r, "", &ReceiptFailedError{ReceiptID: r.OutSubsidyReturnNo, ReturnReason: r.FailReason}
 		case !r.Status.Returned():
@@ -830,14 +962,12 @@ func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyR
 const maxQuietReads = 8
 
 // poll calls read until it reports no pending status (an empty one), waiting
-// as p says, and returns its last receipt and error; when ctx ends first, the
-// last receipt read and a *contextError.
-func poll[T any](ctx context.Context, p PollPolicy, read func() (r T, pending string, err error)) (T, error) {
-	if p.Initial <= 0 {
-		p.Initial = DefaultPollPolicy.Initial
-	}
-	p.Max = max(p.Max, p.Initial)
-	wait := p.Initial
+// as p says (p is checked by the request's Validate), and returns its last
+// receipt and error; when ctx ends first, the last receipt read and a
+// *contextError.
+func poll[T any](ctx context.Context, p PollPolicy, read func() (r T, pending ReceiptStatus, err error)) (T, error) {
+	p, _ = p.withDefaults()
+	wait := p.InitialBackoff
 	for {
 		r, pending, err := read()
 		if err != nil || pending == "" {
@@ -849,7 +979,7 @@ func poll[T any](ctx context.Context, p PollPolicy, read func() (r T, pending st
 		if err := sleep(ctx, wait); err != nil {
 			return r, err
 		}
-		wait = min(2*wait, p.Max)
+		wait = min(2*wait, p.MaxBackoff)
 	}
 }
 
@@ -963,6 +1093,22 @@ func (r ListSubsidyPayReceiptsResponse) Format(f fmt.State, verb rune) {
 
 // LogValue makes slog log r as Format prints it.
 func (r ListSubsidyPayReceiptsResponse) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r WaitSubsidyPayReceiptRequest) Format(f fmt.State, verb rune) {
+	printMasked(f, verb, masked(r))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r WaitSubsidyPayReceiptRequest) LogValue() slog.Value { return logValue(masked(r)) }
+
+// Format prints r as fmt does, openids and coupon codes masked.
+func (r WaitSubsidyReturnReceiptRequest) Format(f fmt.State, verb rune) {
+	printMasked(f, verb, masked(r))
+}
+
+// LogValue makes slog log r as Format prints it.
+func (r WaitSubsidyReturnReceiptRequest) LogValue() slog.Value { return logValue(masked(r)) }
 
 // Format prints r as fmt does, openids and coupon codes masked.
 func (r CreateSubsidyReturnReceiptRequest) Format(f fmt.State, verb rune) {

@@ -95,8 +95,8 @@ func listed(status, failReason string) string {
 // package does not know is never a success.
 func TestWaitPayReceiptInThePagesSpelling(t *testing.T) {
 	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
-	req := busifavor.ListSubsidyPayReceiptsRequest{StockID: "1", CouponCode: "C", OutSubsidyNo: "pay-1"}
-	fast := busifavor.PollPolicy{Initial: time.Millisecond}
+	fast := busifavor.PollPolicy{InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}
+	req := busifavor.WaitSubsidyPayReceiptRequest{StockID: "1", CouponCode: "C", OutSubsidyNo: "pay-1", Poll: fast}
 	answer := func(bodies ...string) {
 		for _, b := range bodies {
 			s.FailOn("ListSubsidyPayReceipts", 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: b})
@@ -104,22 +104,24 @@ func TestWaitPayReceiptInThePagesSpelling(t *testing.T) {
 	}
 
 	answer(listed("ACCEPTED", ""), listed("ACCEPTED", ""), listed("FAIL", "INSUFFICIENT_BALANCE"))
-	var pending []string
-	r, err := c.WaitSubsidyPayReceipt(ctx, req, busifavor.PollPolicy{Initial: time.Millisecond, Pending: func(st string) { pending = append(pending, st) }})
+	var pending []busifavor.ReceiptStatus
+	withPending := req
+	withPending.Poll.Pending = func(st busifavor.ReceiptStatus) { pending = append(pending, st) }
+	r, err := busifavor.WaitSubsidyPayReceipt(ctx, c, withPending)
 	assert.ErrorIs(t, err, busifavor.ErrSubsidyFailed)
 	assert.ErrorIs(t, err, busifavor.ErrInsufficientBalance)
 	require.NotNil(t, r)
 	assert.Equal(t, "FAIL", string(r.Status), "the raw value is kept")
-	assert.Equal(t, []string{"ACCEPTED", "ACCEPTED"}, pending)
+	assert.Equal(t, []busifavor.ReceiptStatus{"ACCEPTED", "ACCEPTED"}, pending)
 
 	answer(listed("ACCEPTED", ""), listed("SUCCESS", ""))
-	r, err = c.WaitSubsidyPayReceipt(ctx, req, fast)
+	r, err = busifavor.WaitSubsidyPayReceipt(ctx, c, req)
 	require.NoError(t, err)
 	assert.Equal(t, busifavor.SubsidyPayReceiptStatusSuccess, r.Status.Canonical())
 
 	for _, status := range []string{"PROCESSING", "success", "PAY_RECEIPT_DONE"} {
 		answer(listed(status, ""))
-		r, err = c.WaitSubsidyPayReceipt(ctx, req, fast)
+		r, err = busifavor.WaitSubsidyPayReceipt(ctx, c, req)
 		assert.ErrorIs(t, err, busifavor.ErrUnknownReceiptStatus, status)
 		var se *busifavor.ReceiptStatusError
 		require.ErrorAs(t, err, &se, status)
@@ -134,7 +136,7 @@ func TestWaitPayReceiptInThePagesSpelling(t *testing.T) {
 // way and checks that the create is sent again only after a read found no
 // payment, always identical, and that one payment is made.
 func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
-	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
 	id, code := usedCoupon(t, c, "lost")
 	pay := payRequest(id, code, "pay-1", 100)
 
@@ -253,7 +255,7 @@ func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
 // leaves the outcome unknown, never a plain refusal that reads as "nothing
 // was paid".
 func TestPayFreshResendRefusedIsReadBack(t *testing.T) {
-	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
 	id, code := usedCoupon(t, c, "fresh")
 	pay := payRequest(id, code, "pay-f1", 100)
 
@@ -334,7 +336,7 @@ func assertOutcomeUnknown(t *testing.T, err error, op, number string) {
 // that took effect shows on the payment, so the return is not sent again;
 // one refused with a 5xx leaves the payment untouched and is sent again.
 func TestReturnLostAnswerIsReadBeforeResending(t *testing.T) {
-	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
 	id, code := usedCoupon(t, c, "lost-ret")
 	_, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-1", 1000))
 	require.NoError(t, err)
@@ -365,7 +367,7 @@ func TestReturnLostAnswerIsReadBeforeResending(t *testing.T) {
 // that reads as "nothing was returned". A refusal no earlier attempt can
 // cause is returned as it is.
 func TestReturnFreshResendRefusedIsReadBack(t *testing.T) {
-	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
 	id, code := usedCoupon(t, c, "fresh-ret")
 	_, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-1", 1000))
 	require.NoError(t, err)
@@ -404,14 +406,14 @@ func TestWaitReturnReceiptOnlyReads(t *testing.T) {
 	id, code := usedCoupon(t, c, "wait-ret")
 	_, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-1", 1000))
 	require.NoError(t, err)
-	policy := busifavor.PollPolicy{Initial: time.Millisecond, Pending: func(string) { skew.Add(int64(30 * time.Second)) }}
+	policy := busifavor.PollPolicy{InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Pending: func(busifavor.ReceiptStatus) { skew.Add(int64(30 * time.Second)) }}
 
 	s.SetSubsidySettlement(busifavortest.SubsidySettlement{Delay: time.Minute})
 	created, err := c.CreateSubsidyReturnReceipt(ctx, returnRequest(id, code, "ret-1", 400))
 	require.NoError(t, err)
 	require.Empty(t, created.SubsidyReturnReceiptID, "no id before the return succeeds")
 	before := len(s.Requests())
-	_, err = c.WaitSubsidyReturnReceipt(ctx, &created.SubsidyReturnReceipt, policy)
+	_, err = busifavor.WaitSubsidyReturnReceipt(ctx, c, busifavor.WaitSubsidyReturnReceiptRequest{Created: &created.SubsidyReturnReceipt, Poll: policy})
 	assertOutcomeUnknown(t, err, "WaitSubsidyReturnReceipt", "ret-1")
 	assert.Contains(t, err.Error(), "PARTIAL_RETURN")
 	for _, m := range methods(s.Requests()[before:]) {
@@ -425,7 +427,7 @@ func TestWaitReturnReceiptOnlyReads(t *testing.T) {
 	pendingWithID := done.SubsidyReturnReceipt
 	pendingWithID.Status = "ACCEPTED"
 	before = len(s.Requests())
-	got, err := c.WaitSubsidyReturnReceipt(ctx, &pendingWithID, policy)
+	got, err := busifavor.WaitSubsidyReturnReceipt(ctx, c, busifavor.WaitSubsidyReturnReceiptRequest{Created: &pendingWithID, Poll: policy})
 	require.NoError(t, err)
 	assert.True(t, got.Status.Returned())
 	assert.Equal(t, []string{"GET /return-receipts/" + done.SubsidyReturnReceiptID}, methods(s.Requests()[before:]))
@@ -433,19 +435,19 @@ func TestWaitReturnReceiptOnlyReads(t *testing.T) {
 	// A failed return, and a status nobody knows.
 	failed := done.SubsidyReturnReceipt
 	failed.Status, failed.FailReason = "FAIL", "INSUFFICIENT_BALANCE"
-	_, err = c.WaitSubsidyReturnReceipt(ctx, &failed, policy)
+	_, err = busifavor.WaitSubsidyReturnReceipt(ctx, c, busifavor.WaitSubsidyReturnReceiptRequest{Created: &failed, Poll: policy})
 	assert.ErrorIs(t, err, busifavor.ErrInsufficientBalance)
 	var fe *busifavor.ReceiptFailedError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, busifavor.ReceiptFailedError{ReceiptID: failed.OutSubsidyReturnNo, ReturnReason: "INSUFFICIENT_BALANCE"}, *fe, "a return's reason, typed")
 	odd := done.SubsidyReturnReceipt
 	odd.Status = "RETURN_RECEIPT_PROCESSING"
-	_, err = c.WaitSubsidyReturnReceipt(ctx, &odd, policy)
+	_, err = busifavor.WaitSubsidyReturnReceipt(ctx, c, busifavor.WaitSubsidyReturnReceiptRequest{Created: &odd, Poll: policy})
 	assert.ErrorIs(t, err, busifavor.ErrUnknownReceiptStatus)
 	var se *busifavor.ReceiptStatusError
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, busifavor.ReceiptStatusError{ReceiptID: odd.OutSubsidyReturnNo, ReturnStatus: "RETURN_RECEIPT_PROCESSING"}, *se, "a return's status, typed")
-	_, err = c.WaitSubsidyReturnReceipt(ctx, nil, policy)
+	_, err = busifavor.WaitSubsidyReturnReceipt(ctx, c, busifavor.WaitSubsidyReturnReceiptRequest{Created: nil, Poll: policy})
 	assert.ErrorIs(t, err, busifavor.ErrValidation)
 	assert.False(t, errors.Is(err, busifavor.ErrOutcomeUnknown))
 }
@@ -535,8 +537,7 @@ func TestWaitPayKeepsWhatItListed(t *testing.T) {
 		}
 		cancel()
 	}()
-	r, err := c.WaitSubsidyPayReceipt(cctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: "1", CouponCode: "C", OutSubsidyNo: "pay-1"},
-		busifavor.PollPolicy{Initial: time.Millisecond})
+	r, err := busifavor.WaitSubsidyPayReceipt(cctx, c, busifavor.WaitSubsidyPayReceiptRequest{StockID: "1", CouponCode: "C", OutSubsidyNo: "pay-1", Poll: busifavor.PollPolicy{InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}})
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.NotErrorIs(t, err, busifavor.ErrReceiptNotFound)
 	require.NotNil(t, r, "the receipt listed before")
@@ -547,7 +548,7 @@ func TestWaitPayKeepsWhatItListed(t *testing.T) {
 // 5xx) while the payment reads a status nobody knows: it may be this return
 // under way, so the return is not sent again.
 func TestReturnNotResentOverAnUnknownPaymentStatus(t *testing.T) {
-	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
 	s.FailOn("CreateSubsidyReturnReceipt", 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
 	s.FailOn("ListSubsidyPayReceipts", 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: listed("PAY_RECEIPT_RETURN_PROCESSING", "")})
 	before := len(s.Requests())
@@ -568,7 +569,7 @@ func TestWaitReturnWithoutIDEnds(t *testing.T) {
 	ghost := &busifavor.SubsidyReturnReceipt{StockID: id, CouponCode: code, TransactionID: "4200000913202101152566792388",
 		Status: busifavor.SubsidyReturnReceiptStatusAccepted, OutSubsidyReturnNo: "ret-ghost"}
 	before := len(s.Requests())
-	_, err = c.WaitSubsidyReturnReceipt(ctx, ghost, busifavor.PollPolicy{Initial: time.Millisecond})
+	_, err = busifavor.WaitSubsidyReturnReceipt(ctx, c, busifavor.WaitSubsidyReturnReceiptRequest{Created: ghost, Poll: busifavor.PollPolicy{InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}})
 	assertOutcomeUnknown(t, err, "WaitSubsidyReturnReceipt", "ret-ghost")
 	assert.Len(t, s.Requests()[before:], 8, "bounded reads")
 }

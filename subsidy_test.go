@@ -55,16 +55,16 @@ func TestSubsidyPayPollReturn(t *testing.T) {
 	assert.Equal(t, busifavor.SubsidyPayReceiptStatusAccepted, created.Status)
 	assert.Empty(t, created.SubsidyReceiptID, "no id before the payment succeeds")
 
-	var pending []string
-	policy := busifavor.PollPolicy{Initial: time.Millisecond, Max: time.Millisecond, Pending: func(status string) {
+	var pending []busifavor.ReceiptStatus
+	policy := busifavor.PollPolicy{InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Pending: func(status busifavor.ReceiptStatus) {
 		pending = append(pending, status)
 		skew.Add(int64(30 * time.Second))
 	}}
-	got, err := c.WaitSubsidyPayReceipt(ctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: id, CouponCode: code, OutSubsidyNo: "pay-1"}, policy)
+	got, err := busifavor.WaitSubsidyPayReceipt(ctx, c, busifavor.WaitSubsidyPayReceiptRequest{StockID: id, CouponCode: code, OutSubsidyNo: "pay-1", Poll: policy})
 	require.NoError(t, err)
 	assert.Equal(t, busifavor.SubsidyPayReceiptStatusSuccess, got.Status)
 	assert.NotEmpty(t, got.SubsidyReceiptID)
-	assert.Equal(t, []string{"PAY_RECEIPT_ACCEPTED", "PAY_RECEIPT_ACCEPTED"}, pending)
+	assert.Equal(t, []busifavor.ReceiptStatus{"PAY_RECEIPT_ACCEPTED", "PAY_RECEIPT_ACCEPTED"}, pending)
 
 	s.SetSubsidySettlement(busifavortest.SubsidySettlement{})
 	_, err = c.CreateSubsidyReturnReceipt(ctx, returnRequest(id, code, "ret-1", 1001))
@@ -72,7 +72,7 @@ func TestSubsidyPayPollReturn(t *testing.T) {
 	created1, err := c.CreateSubsidyReturnReceipt(ctx, returnRequest(id, code, "ret-1", 400))
 	require.NoError(t, err)
 	before := len(s.Requests())
-	r1, err := c.WaitSubsidyReturnReceipt(ctx, &created1.SubsidyReturnReceipt, policy)
+	r1, err := busifavor.WaitSubsidyReturnReceipt(ctx, c, busifavor.WaitSubsidyReturnReceiptRequest{Created: &created1.SubsidyReturnReceipt, Poll: policy})
 	require.NoError(t, err)
 	assert.Len(t, s.Requests(), before, "a return created settled is not read again")
 	assert.Equal(t, busifavor.SubsidyReturnReceiptStatusSuccess, r1.Status)
@@ -94,7 +94,7 @@ func TestSubsidyFailureReasons(t *testing.T) {
 	id, code := usedCoupon(t, c, "fail")
 	_, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-1", 100))
 	require.NoError(t, err)
-	got, err := c.WaitSubsidyPayReceipt(ctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: id, CouponCode: code, OutSubsidyNo: "pay-1"}, busifavor.PollPolicy{})
+	got, err := busifavor.WaitSubsidyPayReceipt(ctx, c, busifavor.WaitSubsidyPayReceiptRequest{StockID: id, CouponCode: code, OutSubsidyNo: "pay-1"})
 	assert.ErrorIs(t, err, busifavor.ErrSubsidyFailed)
 	assert.ErrorIs(t, err, busifavor.ErrInsufficientBalance)
 	require.NotNil(t, got)
@@ -103,24 +103,23 @@ func TestSubsidyFailureReasons(t *testing.T) {
 	s.SetSubsidySettlement(busifavortest.SubsidySettlement{FailReason: "PAY_RECEIPT_OTHER"})
 	_, err = c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-2", 100))
 	require.NoError(t, err)
-	_, err = c.WaitSubsidyPayReceipt(ctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: id, CouponCode: code, OutSubsidyNo: "pay-2"}, busifavor.PollPolicy{})
+	_, err = busifavor.WaitSubsidyPayReceipt(ctx, c, busifavor.WaitSubsidyPayReceiptRequest{StockID: id, CouponCode: code, OutSubsidyNo: "pay-2"})
 	assert.ErrorIs(t, err, busifavor.ErrSubsidyFailed)
 	assert.NotErrorIs(t, err, busifavor.ErrInsufficientBalance)
 
 	// A payment not listed is waited for (the list may lag), within the
 	// context.
 	cctx, cancel := context.WithCancel(ctx)
-	var pending []string
-	_, err = c.WaitSubsidyPayReceipt(cctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: id, CouponCode: code, OutSubsidyNo: "nope"},
-		busifavor.PollPolicy{Initial: time.Millisecond, Pending: func(status string) {
-			if pending = append(pending, status); len(pending) == 2 {
-				cancel()
-			}
-		}})
+	var pending []busifavor.ReceiptStatus
+	_, err = busifavor.WaitSubsidyPayReceipt(cctx, c, busifavor.WaitSubsidyPayReceiptRequest{StockID: id, CouponCode: code, OutSubsidyNo: "nope", Poll: busifavor.PollPolicy{InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Pending: func(status busifavor.ReceiptStatus) {
+		if pending = append(pending, status); len(pending) == 2 {
+			cancel()
+		}
+	}}})
 	assert.ErrorIs(t, err, busifavor.ErrReceiptNotFound)
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, []string{"NOT_LISTED", "NOT_LISTED"}, pending)
-	_, err = c.WaitSubsidyPayReceipt(ctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: id, CouponCode: code}, busifavor.PollPolicy{})
+	assert.Equal(t, []busifavor.ReceiptStatus{busifavor.ReceiptStatusNotListed, busifavor.ReceiptStatusNotListed}, pending)
+	_, err = busifavor.WaitSubsidyPayReceipt(ctx, c, busifavor.WaitSubsidyPayReceiptRequest{StockID: id, CouponCode: code})
 	assert.ErrorIs(t, err, busifavor.ErrValidation)
 }
 
@@ -132,12 +131,11 @@ func TestWaitStopsWithTheContext(t *testing.T) {
 	require.NoError(t, err)
 	cctx, cancel := context.WithCancel(ctx)
 	reads := 0
-	_, err = c.WaitSubsidyPayReceipt(cctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: id, CouponCode: code, OutSubsidyNo: "pay-1"},
-		busifavor.PollPolicy{Initial: time.Millisecond, Pending: func(string) {
-			if reads++; reads == 3 {
-				cancel()
-			}
-		}})
+	_, err = busifavor.WaitSubsidyPayReceipt(cctx, c, busifavor.WaitSubsidyPayReceiptRequest{StockID: id, CouponCode: code, OutSubsidyNo: "pay-1", Poll: busifavor.PollPolicy{InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Pending: func(busifavor.ReceiptStatus) {
+		if reads++; reads == 3 {
+			cancel()
+		}
+	}}})
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 3, reads)
 }
@@ -238,4 +236,76 @@ func TestSubsidyEndpointsMapCodesAndRefuseMalformedAnswers(t *testing.T) {
 			assert.Nil(t, resp, "%s %s", name, body)
 		}
 	}
+}
+
+// readerFake is a SubsidyReturnReceiptReader of a test's own: no Client, no
+// fake WeChat Pay. Each read answers the next of its lists or receipts.
+type readerFake struct {
+	lists    []*busifavor.ListSubsidyPayReceiptsResponse
+	receipts []*busifavor.SubsidyReturnReceiptResponse
+	listed   []busifavor.ListSubsidyPayReceiptsRequest
+	reads    int
+}
+
+func (f *readerFake) ListSubsidyPayReceipts(_ context.Context, req busifavor.ListSubsidyPayReceiptsRequest) (*busifavor.ListSubsidyPayReceiptsResponse, error) {
+	f.listed = append(f.listed, req)
+	r := f.lists[0]
+	f.lists = f.lists[1:]
+	return r, nil
+}
+
+func (f *readerFake) GetSubsidyReturnReceipt(context.Context, busifavor.GetSubsidyReturnReceiptRequest) (*busifavor.SubsidyReturnReceiptResponse, error) {
+	f.reads++
+	r := f.receipts[0]
+	f.receipts = f.receipts[1:]
+	return r, nil
+}
+
+// TestWaitOverANarrowInterface: the Wait… functions need only the methods
+// they call, so a fake of those drives them; the request's settings reach
+// the list, the pending statuses are typed, and what Validate refuses reads
+// nothing.
+func TestWaitOverANarrowInterface(t *testing.T) {
+	fast := busifavor.PollPolicy{InitialBackoff: time.Nanosecond, MaxBackoff: time.Nanosecond}
+	pay := func(status busifavor.SubsidyPayReceiptStatus) *busifavor.ListSubsidyPayReceiptsResponse {
+		return &busifavor.ListSubsidyPayReceiptsResponse{PayReceiptList: []busifavor.SubsidyPayReceipt{{OutSubsidyNo: "pay-1", Status: status}}}
+	}
+	f := &readerFake{lists: []*busifavor.ListSubsidyPayReceiptsResponse{{}, pay("ACCEPTED"), pay("SUCCESS")}}
+	var pending []busifavor.ReceiptStatus
+	poll := fast
+	poll.Pending = func(s busifavor.ReceiptStatus) { pending = append(pending, s) }
+	r, err := busifavor.WaitSubsidyPayReceipt(ctx, f, busifavor.WaitSubsidyPayReceiptRequest{StockID: "1", CouponCode: "C", OutSubsidyNo: "pay-1", Poll: poll})
+	require.NoError(t, err)
+	assert.True(t, r.Status.Paid())
+	assert.Equal(t, []busifavor.ReceiptStatus{busifavor.ReceiptStatusNotListed, "ACCEPTED"}, pending)
+	assert.Equal(t, busifavor.ListSubsidyPayReceiptsRequest{StockID: "1", CouponCode: "C", OutSubsidyNo: "pay-1"}, f.listed[0])
+
+	const id = "1000000000000000000000000001"
+	f = &readerFake{receipts: []*busifavor.SubsidyReturnReceiptResponse{
+		{SubsidyReturnReceipt: busifavor.SubsidyReturnReceipt{SubsidyReturnReceiptID: id, OutSubsidyReturnNo: "ret-1", Status: busifavor.SubsidyReturnReceiptStatusSuccess}},
+	}}
+	created := &busifavor.SubsidyReturnReceipt{SubsidyReturnReceiptID: id, OutSubsidyReturnNo: "ret-1", Status: busifavor.SubsidyReturnReceiptStatusAccepted}
+	got, err := busifavor.WaitSubsidyReturnReceipt(ctx, f, busifavor.WaitSubsidyReturnReceiptRequest{Created: created, Poll: fast})
+	require.NoError(t, err)
+	assert.True(t, got.Status.Returned())
+	assert.Equal(t, 1, f.reads)
+
+	// Refused before anything is read.
+	f = &readerFake{}
+	for _, req := range []busifavor.WaitSubsidyPayReceiptRequest{
+		{StockID: "1", CouponCode: "C"},          // no out_subsidy_no
+		{CouponCode: "C", OutSubsidyNo: "pay-1"}, // no stock
+		{StockID: "1", CouponCode: "C", OutSubsidyNo: "pay-1", Poll: busifavor.PollPolicy{MaxBackoff: -1}}, // a negative backoff
+	} {
+		_, err := busifavor.WaitSubsidyPayReceipt(ctx, f, req)
+		assert.ErrorIs(t, err, busifavor.ErrValidation, "%+v", req)
+	}
+	_, err = busifavor.WaitSubsidyReturnReceipt(ctx, f, busifavor.WaitSubsidyReturnReceiptRequest{Created: created, Poll: busifavor.PollPolicy{InitialBackoff: time.Hour}})
+	assert.ErrorIs(t, err, busifavor.ErrValidation)
+	assert.Empty(t, f.listed)
+	assert.Zero(t, f.reads)
+	_, err = busifavor.WaitSubsidyPayReceipt(ctx, nil, busifavor.WaitSubsidyPayReceiptRequest{StockID: "1", CouponCode: "C", OutSubsidyNo: "pay-1"})
+	assert.ErrorContains(t, err, "nil SubsidyPayReceiptLister")
+	_, err = busifavor.WaitSubsidyReturnReceipt(ctx, nil, busifavor.WaitSubsidyReturnReceiptRequest{Created: created})
+	assert.ErrorContains(t, err, "nil SubsidyReturnReceiptReader")
 }

@@ -41,7 +41,7 @@ type BatchUploadCouponCodesRequest struct {
 	Progress func(done, total int)
 }
 
-// CodeResult is what happened to one code of an BatchUploadCouponCodes list.
+// CodeResult is what happened to one code of a BatchUploadCouponCodes list.
 type CodeResult struct {
 	// Code is the code.
 	Code string `log:"code"`
@@ -67,7 +67,16 @@ type BatchUploadCouponCodesResponse struct {
 	Responses []Response `json:"-"`
 }
 
-// BatchUploadCouponCodes uploads any number of codes in batches of
+// CouponCodeUploader uploads one batch of coupon codes: what
+// BatchUploadCouponCodes needs. *Client implements it; so can a fake of
+// yours.
+type CouponCodeUploader interface {
+	UploadCouponCodes(ctx context.Context, req UploadCouponCodesRequest) (*UploadCouponCodesResponse, error)
+}
+
+var _ CouponCodeUploader = (*Client)(nil)
+
+// BatchUploadCouponCodes uploads any number of codes through c in batches of
 // MaxCodesPerUpload, each with its own upload_request_no, so that every
 // batch is safe to retry (UploadCouponCodes retries it like a GET, with the
 // same number). Every code is checked before anything is sent: a bad code
@@ -89,7 +98,13 @@ type BatchUploadCouponCodesResponse struct {
 // prefix of an earlier one: WeChat Pay answers a repeated upload_request_no
 // with its first answer) stops the call with ErrRequestNoReused, its codes
 // UNREPORTED. The report comes back with the error.
-func (c *Client) BatchUploadCouponCodes(ctx context.Context, req BatchUploadCouponCodesRequest) (*BatchUploadCouponCodesResponse, error) {
+//
+// It is a function over the one method it calls, so that a fake of
+// UploadCouponCodes can drive it; pass a *Client.
+func BatchUploadCouponCodes(ctx context.Context, c CouponCodeUploader, req BatchUploadCouponCodesRequest) (*BatchUploadCouponCodesResponse, error) {
+	if c == nil {
+		return nil, errors.New("busifavor: BatchUploadCouponCodes: nil CouponCodeUploader; pass a *Client")
+	}
 	batches, results, err := req.plan()
 	if err != nil {
 		return nil, err
@@ -99,7 +114,7 @@ func (c *Client) BatchUploadCouponCodes(ctx context.Context, req BatchUploadCoup
 	for i, b := range batches {
 		stop := func(fate UploadOutcome, err error) (*BatchUploadCouponCodesResponse, error) {
 			b.fail(out.Results, i+1, fate, err)
-			out.count()
+			countOutcomes(out)
 			return out, fmt.Errorf("busifavor: batch %d of %d (%d codes from codes[%d]) %s; %s: %w",
 				i+1, len(batches), len(b.codes), b.at[0], fateText[fate], advice(fate, err), err)
 		}
@@ -115,7 +130,7 @@ func (c *Client) BatchUploadCouponCodes(ctx context.Context, req BatchUploadCoup
 		out.Responses = append(out.Responses, a.Response)
 		if errors.Is(err, ErrRequestNoReused) {
 			b.record(out.Results, &UploadCouponCodesResponse{}, i+1) // the answer is about other codes: all UNREPORTED
-			out.count()
+			countOutcomes(out)
 			return out, fmt.Errorf("busifavor: batch %d of %d (%d codes from codes[%d]): %w. The list changed since prefix %q was first used: "+
 				"upload it under a new UploadRequestNoPrefix (batches of codes stored before report them EXISTS)",
 				i+1, len(batches), len(b.codes), b.at[0], err, req.UploadRequestNoPrefix)
@@ -126,7 +141,7 @@ func (c *Client) BatchUploadCouponCodes(ctx context.Context, req BatchUploadCoup
 			req.Progress(done, len(req.Codes))
 		}
 	}
-	out.count()
+	countOutcomes(out)
 	return out, nil
 }
 
@@ -244,7 +259,8 @@ func (b batch) fail(results []CodeResult, n int, fate UploadOutcome, err error) 
 	}
 }
 
-func (r *BatchUploadCouponCodesResponse) count() {
+// countOutcomes fills r.Counts from r.Results.
+func countOutcomes(r *BatchUploadCouponCodesResponse) {
 	for _, x := range r.Results {
 		r.Counts[x.Outcome]++
 	}

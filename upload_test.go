@@ -33,7 +33,7 @@ func TestUploadAllSplitsAndReportsEveryCode(t *testing.T) {
 
 	codes := append(manyCodes(401), "K00010")
 	var progress [][2]int
-	report, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "p",
+	report, err := busifavor.BatchUploadCouponCodes(ctx, c, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "p",
 		Progress: func(done, total int) { progress = append(progress, [2]int{done, total}) }})
 	require.NoError(t, err)
 	assert.Equal(t, [][2]int{{201, 402}, {401, 402}, {402, 402}}, progress)
@@ -62,10 +62,10 @@ func TestUploadAllSplitsAndReportsEveryCode(t *testing.T) {
 // after the fake stored its codes: the client retries the batch with the
 // same upload_request_no and every code is stored once.
 func TestUploadAllRetriesALostAnswerOnce(t *testing.T) {
-	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
+	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
 	id := createUploadStock(ctx, c, s.MchID())
 	s.FailOn("UploadCouponCodes", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
-	report, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: manyCodes(300), UploadRequestNoPrefix: "q"})
+	report, err := busifavor.BatchUploadCouponCodes(ctx, c, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: manyCodes(300), UploadRequestNoPrefix: "q"})
 	require.NoError(t, err)
 	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 300}, report.Counts)
 	assert.Len(t, s.CouponCodes(id), 300, "no code stored twice")
@@ -88,17 +88,17 @@ func TestUploadAllStopsAndResumes(t *testing.T) {
 	codes := manyCodes(450)
 	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
 	req := busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "r"}
-	report, err := c.BatchUploadCouponCodes(ctx, req)
+	report, err := busifavor.BatchUploadCouponCodes(ctx, c, req)
 	require.Equal(t, busifavor.ErrorCodeSystemError, busifavor.ErrorCodeOf(err))
 	assert.Contains(t, err.Error(), "batch 1 of 3")
 	assert.Contains(t, err.Error(), "run the same list with the same prefix again to finish")
 	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUnknown: 200, busifavor.UploadOutcomeNotSent: 250}, report.Counts,
 		"a 5xx leaves the batch in doubt")
 
-	report, err = c.BatchUploadCouponCodes(ctx, req)
+	report, err = busifavor.BatchUploadCouponCodes(ctx, c, req)
 	require.NoError(t, err)
 	assert.Equal(t, 450, report.Counts[busifavor.UploadOutcomeUploaded])
-	report, err = c.BatchUploadCouponCodes(ctx, req)
+	report, err = busifavor.BatchUploadCouponCodes(ctx, c, req)
 	require.NoError(t, err)
 	assert.Equal(t, 450, report.Counts[busifavor.UploadOutcomeUploaded], "a finished list run again is answered from the first upload")
 	assert.Len(t, s.CouponCodes(id), 450)
@@ -131,12 +131,12 @@ func TestUploadAllLabelsALostBatchUnknown(t *testing.T) {
 				during(s, cancel)
 			}
 		}
-		report, err := c.BatchUploadCouponCodes(cctx, req)
+		report, err := busifavor.BatchUploadCouponCodes(cctx, c, req)
 		req.Progress = nil
 		return run{s, c, req, report, err}
 	}
 	finishes := func(t *testing.T, r run) {
-		report, err := r.c.BatchUploadCouponCodes(ctx, r.req)
+		report, err := busifavor.BatchUploadCouponCodes(ctx, r.c, r.req)
 		require.NoError(t, err)
 		assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 450}, report.Counts)
 		assert.Len(t, r.s.CouponCodes(r.req.StockID), 450)
@@ -199,9 +199,9 @@ func TestUploadAllChecksEveryCodeFirst(t *testing.T) {
 	s, c := newFake(t, nil)
 	codes := manyCodes(500)
 	codes[321] = "bad\ncode"
-	_, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: codes, UploadRequestNoPrefix: "x"})
+	_, err := busifavor.BatchUploadCouponCodes(ctx, c, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: codes, UploadRequestNoPrefix: "x"})
 	assert.Equal(t, []string{"codes[321]"}, fieldsOf(err))
-	_, err = c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: nil, UploadRequestNoPrefix: strings.Repeat("p", 121)})
+	_, err = busifavor.BatchUploadCouponCodes(ctx, c, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: nil, UploadRequestNoPrefix: strings.Repeat("p", 121)})
 	assert.ElementsMatch(t, []string{"codes", "upload_request_no_prefix"}, fieldsOf(err))
 	assert.Empty(t, s.Requests())
 }
@@ -214,10 +214,10 @@ func TestUploadAllChecksEveryCodeFirst(t *testing.T) {
 func TestUploadAllRefusesAChangedListUnderAnOldPrefix(t *testing.T) {
 	s, c := newFake(t, nil)
 	id := createUploadStock(ctx, c, s.MchID())
-	_, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"A", "B"}, UploadRequestNoPrefix: "p"})
+	_, err := busifavor.BatchUploadCouponCodes(ctx, c, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"A", "B"}, UploadRequestNoPrefix: "p"})
 	require.NoError(t, err)
 
-	report, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"C", "A", "B"}, UploadRequestNoPrefix: "p"})
+	report, err := busifavor.BatchUploadCouponCodes(ctx, c, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"C", "A", "B"}, UploadRequestNoPrefix: "p"})
 	require.ErrorIs(t, err, busifavor.ErrRequestNoReused)
 	assert.Contains(t, err.Error(), `prefix "p"`)
 	assert.Contains(t, err.Error(), "new UploadRequestNoPrefix")
@@ -225,7 +225,7 @@ func TestUploadAllRefusesAChangedListUnderAnOldPrefix(t *testing.T) {
 	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUnreported: 3}, report.Counts, "an answer about other codes says nothing of these")
 	assert.Len(t, s.CouponCodes(id), 2, "C was not stored")
 
-	report, err = c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"C", "A", "B"}, UploadRequestNoPrefix: "p2"})
+	report, err = busifavor.BatchUploadCouponCodes(ctx, c, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"C", "A", "B"}, UploadRequestNoPrefix: "p2"})
 	require.NoError(t, err)
 	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 1, busifavor.UploadOutcomeExists: 2}, report.Counts)
 	assert.Len(t, s.CouponCodes(id), 3)
@@ -278,13 +278,42 @@ func TestUploadAnswerWithoutSuccessCodesFollowsThePage(t *testing.T) {
 	}
 
 	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: answer(2, 2, "")})
-	report, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: []string{"A", "B"}, UploadRequestNoPrefix: "v"})
+	report, err := busifavor.BatchUploadCouponCodes(ctx, c, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: []string{"A", "B"}, UploadRequestNoPrefix: "v"})
 	require.NoError(t, err)
 	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 2}, report.Counts)
 
 	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: answer(2, 1, "")})
-	report, err = c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: []string{"A", "B"}, UploadRequestNoPrefix: "w"})
+	report, err = busifavor.BatchUploadCouponCodes(ctx, c, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: []string{"A", "B"}, UploadRequestNoPrefix: "w"})
 	assert.ErrorIs(t, err, busifavor.ErrRequestNoReused)
 	require.NotNil(t, report)
 	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUnreported: 2}, report.Counts)
+}
+
+// uploaderFunc is a CouponCodeUploader of a test's own: no Client, no fake
+// WeChat Pay.
+type uploaderFunc func(context.Context, busifavor.UploadCouponCodesRequest) (*busifavor.UploadCouponCodesResponse, error)
+
+func (f uploaderFunc) UploadCouponCodes(ctx context.Context, req busifavor.UploadCouponCodesRequest) (*busifavor.UploadCouponCodesResponse, error) {
+	return f(ctx, req)
+}
+
+// TestBatchUploadOverANarrowInterface: BatchUploadCouponCodes needs only
+// UploadCouponCodes, so a fake of that one method drives it; a nil
+// uploader is refused.
+func TestBatchUploadOverANarrowInterface(t *testing.T) {
+	var sent []busifavor.UploadCouponCodesRequest
+	up := uploaderFunc(func(_ context.Context, req busifavor.UploadCouponCodesRequest) (*busifavor.UploadCouponCodesResponse, error) {
+		sent = append(sent, req)
+		n := int64(len(req.CouponCodeList))
+		return &busifavor.UploadCouponCodesResponse{StockID: req.StockID, TotalCount: n, SuccessCount: n, SuccessCodes: req.CouponCodeList}, nil
+	})
+	report, err := busifavor.BatchUploadCouponCodes(ctx, up, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: manyCodes(201), UploadRequestNoPrefix: "p"})
+	require.NoError(t, err)
+	assert.Equal(t, 201, report.Counts[busifavor.UploadOutcomeUploaded])
+	require.Len(t, sent, 2)
+	assert.Equal(t, "p_1", sent[0].UploadRequestNo)
+	assert.Len(t, sent[1].CouponCodeList, 1)
+
+	_, err = busifavor.BatchUploadCouponCodes(ctx, nil, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: manyCodes(1), UploadRequestNoPrefix: "p"})
+	assert.ErrorContains(t, err, "nil CouponCodeUploader")
 }

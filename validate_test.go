@@ -135,7 +135,7 @@ func TestPathIDsRefuseDotSegments(t *testing.T) {
 			return err
 		},
 		"BatchUploadCouponCodes.stock_id": func(id string) error {
-			_, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"C1"}, UploadRequestNoPrefix: "u"})
+			_, err := busifavor.BatchUploadCouponCodes(ctx, c, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"C1"}, UploadRequestNoPrefix: "u"})
 			return err
 		},
 		"ListCouponCodes.stock_id": func(id string) error {

@@ -81,19 +81,22 @@ func ExampleServer_ClaimCoupon() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	seen, err := busifavor.NewMemoryDeduplicator(100_000, time.Hour)
+	seen, err := busifavor.NewMemoryDeduplicator(100_000)
 	if err != nil {
 		log.Fatal(err)
 	}
 	var calls atomic.Int32
-	backend := httptest.NewServer(busifavor.NewEventHandler(parser, busifavor.Deduplicate(seen,
-		func(ctx context.Context, ev *busifavor.CouponEvent) error {
-			if calls.Add(1) == 1 {
-				return errors.New("database down") // the first delivery fails
-			}
-			fmt.Println("recorded", ev.Coupon.CouponCode)
-			return nil
-		})))
+	handle, err := busifavor.Deduplicate(seen, func(ctx context.Context, ev *busifavor.CouponEvent) error {
+		if calls.Add(1) == 1 {
+			return errors.New("database down") // the first delivery fails
+		}
+		fmt.Println("recorded", ev.Coupon.CouponCode)
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	backend := httptest.NewServer(busifavor.NewEventHandler(parser, handle))
 	defer backend.Close()
 	if err := fake.Route(notifyURL, backend.URL); err != nil { // the public URL reaches the local server
 		log.Fatal(err)

@@ -52,19 +52,22 @@ func ExampleServer_couponLifecycle() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	seen, err := busifavor.NewMemoryDeduplicator(1000, time.Hour)
+	seen, err := busifavor.NewMemoryDeduplicator(1000, busifavor.WithDoneTTL(time.Hour))
 	if err != nil {
 		log.Fatal(err)
 	}
 	var mu sync.Mutex
 	var claimed []string
-	backend := httptest.NewServer(busifavor.NewEventHandler(parser, busifavor.Deduplicate(seen,
-		func(ctx context.Context, ev *busifavor.CouponEvent) error {
-			mu.Lock()
-			defer mu.Unlock()
-			claimed = append(claimed, ev.Coupon.CouponCode)
-			return nil
-		})))
+	handle, err := busifavor.Deduplicate(seen, func(ctx context.Context, ev *busifavor.CouponEvent) error {
+		mu.Lock()
+		defer mu.Unlock()
+		claimed = append(claimed, ev.Coupon.CouponCode)
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	backend := httptest.NewServer(busifavor.NewEventHandler(parser, handle))
 	defer backend.Close()
 	if err := fake.Route(notifyURL, backend.URL); err != nil {
 		log.Fatal(err)

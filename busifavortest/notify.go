@@ -12,7 +12,6 @@ import (
 	"regexp"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
-	"github.com/wechatpay-apiv3/wechatpay-go/core/auth"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/verifiers"
 
 	"github.com/busifavor-go/busifavor"
@@ -24,8 +23,9 @@ func (s *Server) APIv3Key() string { return s.cfg.apiV3Key }
 
 // Verifier returns a verifier for what the server signs: its WeChat Pay
 // public key, or in platform-certificate mode its certificate. Pass it to
-// busifavor.NewEventParser.
-func (s *Server) Verifier() auth.Verifier {
+// busifavor.NewEventParser. It is one of wechatpay-go's verifiers, so it
+// also satisfies auth.Verifier (assert it to pass it to wechatpay-go).
+func (s *Server) Verifier() busifavor.Verifier {
 	if pc := s.cfg.platformCert; pc != nil {
 		return verifiers.NewSHA256WithRSAVerifier(core.NewCertificateMapWithList([]*x509.Certificate{pc.cert}))
 	}

@@ -54,10 +54,11 @@ type Server struct {
 }
 
 // String names the server by its URL; no key is ever shown.
-func (s Server) String() string { return "busifavortest.Server{URL: " + s.URL + "}" }
+func (s *Server) String() string { return "busifavortest.Server{URL: " + s.URL + "}" }
 
 // Format prints String for every verb (%v, %+v, %#v, %s, …), on a value as on
-// a pointer.
+// a pointer. It is the one method on the value, so that a value prints this
+// way too.
 func (s Server) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
 
 // server is a Server's state.

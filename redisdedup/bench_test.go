@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wechatpay-apiv3/wechatpay-go/core/auth"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/notify"
 
 	"github.com/busifavor-go/busifavor"
@@ -36,19 +37,19 @@ func BenchmarkEventHandler(b *testing.B) {
 	record := func(context.Context, *busifavor.CouponEvent) error { return nil }
 
 	b.Run("impl=busifavor-memory", func(b *testing.B) {
-		d, err := busifavor.NewMemoryDeduplicator(1_000_000, time.Hour)
+		d, err := busifavor.NewMemoryDeduplicator(1_000_000, busifavor.WithDoneTTL(time.Hour))
 		if err != nil {
 			b.Fatal(err)
 		}
-		benchHandler(b, fake, busifavor.NewEventHandler(parser, busifavor.Deduplicate(d, record)))
+		benchHandler(b, fake, eventHandler(b, parser, d, record))
 	})
 	b.Run("impl=busifavor-redis", func(b *testing.B) {
 		r := startRedisB(b)
 		d := newDedup(b, r.Client())
-		benchHandler(b, fake, busifavor.NewEventHandler(parser, busifavor.Deduplicate(d, record)))
+		benchHandler(b, fake, eventHandler(b, parser, d, record))
 	})
 	b.Run("impl=wechatpay-go-map", func(b *testing.B) {
-		nh, err := notify.NewRSANotifyHandler(fake.APIv3Key(), fake.Verifier())
+		nh, err := notify.NewRSANotifyHandler(fake.APIv3Key(), fake.Verifier().(auth.Verifier))
 		if err != nil {
 			b.Fatal(err)
 		}

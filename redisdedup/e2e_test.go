@@ -101,7 +101,7 @@ func TestEveryEventHandledOnceAcrossInstances(t *testing.T) {
 	var urls []string
 	for range 2 {
 		d := newDedup(t, r.Client(), redisdedup.WithLease(lease))
-		srv := httptest.NewServer(busifavor.NewEventHandler(parser, busifavor.Deduplicate(d, l.chaoticRecord(wait, wait+2*interval))))
+		srv := httptest.NewServer(eventHandler(t, parser, d, l.chaoticRecord(wait, wait+2*interval)))
 		t.Cleanup(srv.Close)
 		urls = append(urls, srv.URL)
 	}
@@ -155,8 +155,8 @@ func TestRedisDownMeans5xxAndNothingLost(t *testing.T) {
 	fake, parser := newMerchant(t, busifavortest.DeliveryPolicy{Timeout: 2 * time.Second, Interval: 50 * time.Millisecond, Attempts: 11})
 	var calls atomic.Int64
 	d := newDedup(t, r.Client())
-	srv := httptest.NewServer(busifavor.NewEventHandler(parser, busifavor.Deduplicate(d,
-		func(context.Context, *busifavor.CouponEvent) error { calls.Add(1); return nil })))
+	srv := httptest.NewServer(eventHandler(t, parser, d,
+		func(context.Context, *busifavor.CouponEvent) error { calls.Add(1); return nil }))
 	t.Cleanup(srv.Close)
 	require.NoError(t, fake.Route(shopURL, srv.URL))
 

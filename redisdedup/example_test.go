@@ -37,10 +37,13 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	handler := busifavor.NewEventHandler(parser, busifavor.Deduplicate(seen,
-		func(ctx context.Context, ev *busifavor.CouponEvent) error {
-			return nil // record ev.Coupon on your queue or table; keep it quick
-		}))
+	handle, err := busifavor.Deduplicate(seen, func(ctx context.Context, ev *busifavor.CouponEvent) error {
+		return nil // record ev.Coupon on your queue or table; keep it quick
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := busifavor.NewEventHandler(parser, handle)
 	srv := &http.Server{Addr: ":8080", Handler: handler, ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
 	log.Fatal(srv.ListenAndServe())

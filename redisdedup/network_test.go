@@ -46,8 +46,8 @@ func TestAcknowledgedInTimeWhileRedisStalls(t *testing.T) {
 		return nil
 	}
 	instance := func(rdb redis.UniversalClient) http.Handler {
-		return busifavor.NewEventHandler(parser, busifavor.Deduplicate(newDedup(t, rdb, redisdedup.WithLease(lease)), record,
-			busifavor.WithAckDeadline(wait/4)))
+		return eventHandler(t, parser, newDedup(t, rdb, redisdedup.WithLease(lease)), record,
+			busifavor.WithAckDeadline(wait/4))
 	}
 	a, b := instance(viaProxy), instance(direct)
 	// The load balancer: the first delivery to A, later ones to B.

@@ -66,7 +66,11 @@
 //	if err != nil {
 //		return err // bad options, an evicting Redis, or Redis unreachable
 //	}
-//	handler := busifavor.NewEventHandler(parser, busifavor.Deduplicate(d, record))
+//	handle, err := busifavor.Deduplicate(d, record)
+//	if err != nil {
+//		return err
+//	}
+//	handler := busifavor.NewEventHandler(parser, handle)
 package redisdedup
 
 import (
@@ -83,14 +87,8 @@ import (
 	"github.com/busifavor-go/busifavor"
 )
 
-// Defaults.
-const (
-	// DefaultKeyPrefix starts every key.
-	DefaultKeyPrefix = "busifavor:event:"
-	// DefaultDoneTTL is how long a handled event id is remembered: a day,
-	// well past WeChat Pay's redelivery window (11 deliveries, 60 s apart).
-	DefaultDoneTTL = 24 * time.Hour
-)
+// DefaultKeyPrefix starts every key.
+const DefaultKeyPrefix = "busifavor:event:"
 
 // Errors of New's check of Redis's maxmemory-policy; see the package doc.
 var (
@@ -107,28 +105,35 @@ var (
 // Deduplicator is a busifavor.Deduplicator on Redis. It is safe for
 // concurrent use, by any number of instances sharing the Redis.
 type Deduplicator struct {
-	rdb       redis.UniversalClient
-	prefix    string // the key prefix, then the namespace, escaped, and its ":"
+	rdb    redis.UniversalClient
+	prefix string // the key prefix, then the namespace, escaped, and its ":"
+	cfg    config
+}
+
+// config is what the Options set.
+type config struct {
+	prefix    string
 	ns        string
 	lease     time.Duration
 	doneTTL   time.Duration
 	unchecked bool // WithoutPolicyCheck
 }
 
-// Option configures a Deduplicator in New; New returns the error of an
-// option given a value it refuses.
-type Option func(*Deduplicator) error
+// Option configures a Deduplicator in New. An option given a value it
+// cannot use makes New fail, naming the option. WithLease and WithDoneTTL
+// are named as busifavor's MemoryOptions are.
+type Option func(*config) error
 
 // WithKeyPrefix sets the prefix of every key (default DefaultKeyPrefix). It
 // ends with ":" (or is empty), so that no namespace or id extends one prefix
 // into another. It is used as given: a Cluster hash tag in it ({…}) puts
 // every key on one slot.
 func WithKeyPrefix(prefix string) Option {
-	return func(d *Deduplicator) error {
+	return func(c *config) error {
 		if prefix != "" && !strings.HasSuffix(prefix, ":") {
 			return fmt.Errorf("redisdedup: WithKeyPrefix: %q does not end with \":\"; add one, so that no namespace or id can extend it into another prefix", prefix)
 		}
-		d.prefix = prefix
+		c.prefix = prefix
 		return nil
 	}
 }
@@ -139,8 +144,8 @@ func WithKeyPrefix(prefix string) Option {
 // that equal event ids of two merchants never meet. Its keys are prefix +
 // ns + ":" + id, with ns and id escaped (see the package doc).
 func WithNamespace(ns string) Option {
-	return func(d *Deduplicator) error {
-		d.ns = ns
+	return func(c *config) error {
+		c.ns = ns
 		return nil
 	}
 }
@@ -149,24 +154,24 @@ func WithNamespace(ns string) Option {
 // must be positive, as busifavor.WithLease's; Redis counts it in whole
 // milliseconds, rounded up.
 func WithLease(lease time.Duration) Option {
-	return func(d *Deduplicator) error {
+	return func(c *config) error {
 		if lease <= 0 {
 			return fmt.Errorf("redisdedup: WithLease: %s is not positive", lease)
 		}
-		d.lease = lease
+		c.lease = lease
 		return nil
 	}
 }
 
 // WithDoneTTL sets how long a handled event id is remembered (default
-// DefaultDoneTTL). It must be positive; Redis counts it in whole
-// milliseconds, rounded up.
+// busifavor.DefaultDoneTTL). It must be positive, as busifavor.WithDoneTTL's;
+// Redis counts it in whole milliseconds, rounded up.
 func WithDoneTTL(ttl time.Duration) Option {
-	return func(d *Deduplicator) error {
+	return func(c *config) error {
 		if ttl <= 0 {
 			return fmt.Errorf("redisdedup: WithDoneTTL: %s is not positive", ttl)
 		}
-		d.doneTTL = ttl
+		c.doneTTL = ttl
 		return nil
 	}
 }
@@ -177,38 +182,40 @@ func WithDoneTTL(ttl time.Duration) Option {
 // Redis. Nothing checks the policy afterwards: under an evicting one, two
 // instances can handle one event.
 func WithoutPolicyCheck() Option {
-	return func(d *Deduplicator) error {
-		d.unchecked = true
+	return func(c *config) error {
+		c.unchecked = true
 		return nil
 	}
 }
 
 // New returns a Deduplicator on rdb (a *redis.Client, *redis.ClusterClient
-// or *redis.Ring; anything redis.UniversalClient). It refuses an option
-// given a value it cannot use, and, unless WithoutPolicyCheck, a Redis
-// whose maxmemory-policy is not noeviction (ErrEvictingPolicy) or cannot
-// be read (ErrPolicyUnknown); ctx bounds that check, which needs Redis to
-// answer. See the package doc.
+// or *redis.Ring; anything redis.UniversalClient). It refuses, naming every
+// one, the options given a value they cannot use (and a nil option), and,
+// unless WithoutPolicyCheck, a Redis whose maxmemory-policy is not
+// noeviction (ErrEvictingPolicy) or cannot be read (ErrPolicyUnknown); ctx
+// bounds that check, which needs Redis to answer. See the package doc.
 func New(ctx context.Context, rdb redis.UniversalClient, opts ...Option) (*Deduplicator, error) {
+	var errs []error
 	if rdb == nil {
-		return nil, errors.New("redisdedup: New: nil Redis client")
+		errs = append(errs, errors.New("redisdedup: New: nil Redis client"))
 	}
-	d := &Deduplicator{rdb: rdb, prefix: DefaultKeyPrefix, lease: busifavor.DefaultLease, doneTTL: DefaultDoneTTL}
-	for _, o := range opts {
+	cfg := config{prefix: DefaultKeyPrefix, lease: busifavor.DefaultLease, doneTTL: busifavor.DefaultDoneTTL}
+	for i, o := range opts {
 		if o == nil {
-			return nil, errors.New("redisdedup: New: nil Option")
-		}
-		if err := o(d); err != nil {
-			return nil, err
+			errs = append(errs, fmt.Errorf("redisdedup: New: option %d of %d is nil", i+1, len(opts)))
+		} else if err := o(&cfg); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	d.prefix += keyEscaper.Replace(d.ns) + ":"
-	if !d.unchecked {
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if !cfg.unchecked {
 		if err := checkPolicy(ctx, rdb); err != nil {
 			return nil, err
 		}
 	}
-	return d, nil
+	return &Deduplicator{rdb: rdb, prefix: cfg.prefix + keyEscaper.Replace(cfg.ns) + ":", cfg: cfg}, nil
 }
 
 // checkPolicy refuses a Redis that may evict keys: any node of rdb whose
@@ -328,13 +335,13 @@ func (d *Deduplicator) Claim(ctx context.Context, id string) (busifavor.Claim, e
 		return busifavor.Claim{}, fmt.Errorf("redisdedup: claim: %w", busifavor.ErrMissingEventID)
 	}
 	token := newToken() // before sending: a resent script carries it too
-	res, err := claimScript.Run(ctx, d.rdb, []string{d.key(id)}, token, millis(d.lease)).Text()
+	res, err := claimScript.Run(ctx, d.rdb, []string{d.key(id)}, token, millis(d.cfg.lease)).Text()
 	if err != nil {
 		return busifavor.Claim{}, fmt.Errorf("redisdedup: claim: %w", err)
 	}
 	switch res {
 	case "claimed":
-		return busifavor.Claim{Status: busifavor.ClaimStatusClaimed, Token: token, Lease: d.lease}, nil
+		return busifavor.Claim{Status: busifavor.ClaimStatusClaimed, Token: token, Lease: d.cfg.lease}, nil
 	case "done":
 		return busifavor.Claim{Status: busifavor.ClaimStatusDone}, nil
 	case "inflight":
@@ -345,7 +352,7 @@ func (d *Deduplicator) Claim(ctx context.Context, id string) (busifavor.Claim, e
 
 // Complete implements busifavor.Deduplicator.
 func (d *Deduplicator) Complete(ctx context.Context, id, token string) error {
-	return d.ifOwner(ctx, completeScript, "complete", id, token, millis(d.doneTTL))
+	return d.ifOwner(ctx, completeScript, "complete", id, token, millis(d.cfg.doneTTL))
 }
 
 // Release implements busifavor.Deduplicator.

@@ -3,6 +3,7 @@ package redisdedup_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,7 +48,7 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		{redisdedup.WithDoneTTL(-time.Nanosecond), "redisdedup: WithDoneTTL: -1ns is not positive"},
 		{redisdedup.WithKeyPrefix("p"), `redisdedup: WithKeyPrefix: "p" does not end with ":"`},
 		{redisdedup.WithKeyPrefix("p:x"), `redisdedup: WithKeyPrefix: "p:x" does not end with ":"`},
-		{nil, "redisdedup: New: nil Option"},
+		{nil, "redisdedup: New: option 2 of 2 is nil"},
 	} {
 		d, err := redisdedup.New(ctx, nowhere, redisdedup.WithoutPolicyCheck(), tc.opt)
 		if assert.Error(t, err, tc.want) {
@@ -57,6 +58,11 @@ func TestNewRefusesBadOptions(t *testing.T) {
 	}
 	_, err := redisdedup.New(ctx, nil)
 	assert.EqualError(t, err, "redisdedup: New: nil Redis client")
+	// Every refusal is named, not only the first.
+	_, err = redisdedup.New(ctx, nil, redisdedup.WithLease(0), redisdedup.WithNamespace("m"), redisdedup.WithDoneTTL(0), nil)
+	for _, want := range []string{"nil Redis client", "WithLease", "WithDoneTTL", "option 4 of 4 is nil"} {
+		assert.ErrorContains(t, err, want)
+	}
 
 	for _, opt := range []redisdedup.Option{redisdedup.WithLease(time.Nanosecond), redisdedup.WithDoneTTL(time.Nanosecond),
 		redisdedup.WithKeyPrefix(""), redisdedup.WithKeyPrefix("p:"), redisdedup.WithNamespace("")} {
@@ -131,6 +137,41 @@ func TestLeaseRoundedUpToMilliseconds(t *testing.T) {
 			assert.EqualValues(t, tc.ttlSent, a, "done TTL %s", tc.ttl)
 		}
 	}
+}
+
+// TestDefaultsAreBusifavors: without options a claim lasts
+// busifavor.DefaultLease and a done id busifavor.DefaultDoneTTL, the
+// defaults busifavor's MemoryDeduplicator has too.
+func TestDefaultsAreBusifavors(t *testing.T) {
+	r := startRedis(t)
+	rdb := r.Client()
+	h := &argsHook{}
+	rdb.AddHook(h)
+	d := newDedup(t, rdb)
+	c, err := d.Claim(ctx, "a")
+	require.NoError(t, err)
+	assert.Equal(t, busifavor.DefaultLease, c.Lease)
+	h.mu.Lock()
+	claimArgs := h.last
+	h.mu.Unlock()
+	require.NoError(t, d.Complete(ctx, "a", c.Token))
+	h.mu.Lock()
+	completeArgs := h.last
+	h.mu.Unlock()
+	require.NotEmpty(t, claimArgs)
+	require.NotEmpty(t, completeArgs)
+	assert.EqualValues(t, busifavor.DefaultLease.Milliseconds(), claimArgs[len(claimArgs)-1])
+	assert.EqualValues(t, busifavor.DefaultDoneTTL.Milliseconds(), completeArgs[len(completeArgs)-1])
+}
+
+// eventHandler is busifavor.NewEventHandler over busifavor.Deduplicate, for a
+// test whose options must be taken.
+func eventHandler(t testing.TB, parser *busifavor.EventParser, d busifavor.Deduplicator,
+	fn func(context.Context, *busifavor.CouponEvent) error, opts ...busifavor.DedupOption) http.Handler {
+	t.Helper()
+	handle, err := busifavor.Deduplicate(d, fn, opts...)
+	require.NoError(t, err)
+	return busifavor.NewEventHandler(parser, handle)
 }
 
 // TestKeyLayoutIsUnambiguous: prefix "p:" with namespace 1900000001 and

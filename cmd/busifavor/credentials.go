@@ -16,7 +16,6 @@ import (
 	"unicode"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
-	"github.com/wechatpay-apiv3/wechatpay-go/core/auth"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/verifiers"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/downloader"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/option"
@@ -93,7 +92,7 @@ type environment struct {
 	close  func()
 	// verifier and apiV3Key check and decrypt notifications (listen);
 	// apiV3Key is "" when none was given.
-	verifier auth.Verifier
+	verifier busifavor.Verifier
 	apiV3Key string
 	// sandbox is the in-process fake, nil against the real API.
 	sandbox *busifavortest.Server
@@ -129,7 +128,7 @@ func newSandbox(ctx context.Context, baseURL string) (*environment, error) {
 		return nil, errors.New("--base-url does not go with the sandbox")
 	}
 	s := busifavortest.NewServer(busifavortest.WithNotifyURL(busifavortest.DefaultMchID, "https://example.com/busifavor/notify"))
-	c, err := s.Client()
+	c, err := s.Client(busifavor.WithLogger(nil)) // the command prints what matters; no attempt lines
 	if err == nil {
 		err = seed(ctx, c, s)
 	}
@@ -211,7 +210,7 @@ func (c *credentials) environment(ctx context.Context, baseURL string) (*environ
 			"the sandbox runs only when neither is, or with --sandbox", errIncomplete, strings.Join(missing, ", "))
 	}
 	var base *url.URL
-	var opts []busifavor.Option
+	opts := []busifavor.Option{busifavor.WithLogger(nil)} // the command prints what matters; no attempt lines
 	if baseURL != "" {
 		opts = append(opts, busifavor.WithBaseURL(baseURL))
 		var err error

@@ -230,7 +230,7 @@ func uploadCodes(ctx context.Context, env *environment, o *options, stdout, stde
 	if len(codes) > busifavor.MaxCodesPerUpload {
 		req.Progress = func(done, total int) { fmt.Fprintf(stderr, "busifavor: %d of %d codes done\n", done, total) }
 	}
-	resp, err := env.client.BatchUploadCouponCodes(ctx, req)
+	resp, err := busifavor.BatchUploadCouponCodes(ctx, env.client, req)
 	var ve *busifavor.ValidationError
 	if errors.As(err, &ve) {
 		for i, f := range ve.Fields {

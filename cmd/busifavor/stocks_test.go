@@ -285,7 +285,7 @@ func TestCodesUploadReportsAnInterruptedUploadTruly(t *testing.T) {
 		env := credentialsFor(t, s)
 		id := uploadStock(t, s, env)
 		s.FailOn("UploadCouponCodes", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
-		s.FailOn("UploadCouponCodes", busifavor.DefaultRetryPolicy.MaxAttempts-1, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
+		s.FailOn("UploadCouponCodes", busifavor.DefaultRetryPolicy().MaxAttempts-1, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
 		code, out, errOut := runCmd(t, env, "codes", "upload", id, "--file", codes, "--base-url", s.URL)
 		assert.Equal(t, exitAPI, code)
 		assert.Contains(t, out, "uploaded:    0\n")

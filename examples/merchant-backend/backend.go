@@ -50,9 +50,13 @@ func (b *Backend) Path() string {
 
 // Handler serves NotifyURL's path: each verified event is recorded once,
 // however often WeChat Pay delivers it. Other paths answer 404, other
-// methods 405.
-func (b *Backend) Handler() http.Handler {
-	events := busifavor.NewEventHandler(b.Parser, busifavor.Deduplicate(b.Seen, b.Record))
+// methods 405. It fails when Seen or Record is missing.
+func (b *Backend) Handler() (http.Handler, error) {
+	record, err := busifavor.Deduplicate(b.Seen, b.Record)
+	if err != nil {
+		return nil, err
+	}
+	events := busifavor.NewEventHandler(b.Parser, record)
 	path := b.Path()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -64,5 +68,5 @@ func (b *Backend) Handler() http.Handler {
 		default:
 			events.ServeHTTP(w, r)
 		}
-	})
+	}), nil
 }

@@ -32,7 +32,7 @@ func TestBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen, err := busifavor.NewMemoryDeduplicator(1000, time.Hour)
+	seen, err := busifavor.NewMemoryDeduplicator(1000, busifavor.WithDoneTTL(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestBackend(t *testing.T) {
 
 	// Events arrive at the notify URL's path: delivered twice, recorded
 	// once; a forged one is refused; other paths and methods are not served.
-	srv := httptest.NewServer(b.Handler())
+	srv := httptest.NewServer(handlerOf(t, b))
 	defer srv.Close()
 	for path, want := range map[string]int{"/busifavor/notify": http.StatusNotFound, "/": http.StatusNotFound} {
 		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader("{}"))
@@ -128,4 +128,14 @@ func TestBackend(t *testing.T) {
 	if err := rows.Err(); err != nil || len(codes) != 1 || codes[0] != "C-1001" {
 		t.Fatalf("recorded %q (%v), want the one coupon C-1001", codes, err)
 	}
+}
+
+// handlerOf is b.Handler, for a test whose backend is complete.
+func handlerOf(t *testing.T, b *Backend) http.Handler {
+	t.Helper()
+	h, err := b.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

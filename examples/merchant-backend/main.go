@@ -107,7 +107,7 @@ func newBackend(ctx context.Context, env func(string) string, logger *slog.Logge
 	// One instance: in memory. Several: redisdedup.New on a shared Redis
 	// (see README.md for when it is worth having; the database alone keeps
 	// each event once).
-	seen, err := busifavor.NewMemoryDeduplicator(100_000, time.Hour)
+	seen, err := busifavor.NewMemoryDeduplicator(100_000)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -126,6 +126,10 @@ func newBackend(ctx context.Context, env func(string) string, logger *slog.Logge
 
 // serve sets the notify URL and serves the backend on ADDR until ctx ends.
 func serve(ctx context.Context, b *Backend, env func(string) string) error {
+	handler, err := b.Handler()
+	if err != nil {
+		return err
+	}
 	if err := b.Start(ctx); err != nil {
 		return err
 	}
@@ -133,7 +137,7 @@ func serve(ctx context.Context, b *Backend, env func(string) string) error {
 	// WeChat Pay waits 5 s for an answer: a notification still arriving after
 	// 10 s is not a real one, and the timeouts keep slow clients from holding
 	// connections open.
-	srv := &http.Server{Addr: env("ADDR"), Handler: b.Handler(), ReadHeaderTimeout: 5 * time.Second,
+	srv := &http.Server{Addr: env("ADDR"), Handler: handler, ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
 	stopped := make(chan struct{})
 	go func() {
@@ -143,7 +147,6 @@ func serve(ctx context.Context, b *Backend, env func(string) string) error {
 		defer cancel()
 		_ = srv.Shutdown(shutdown) // lets the events being handled finish
 	}()
-	var err error
 	if certFile, keyFile := env("TLS_CERT_FILE"), env("TLS_KEY_FILE"); certFile != "" || keyFile != "" {
 		err = srv.ListenAndServeTLS(certFile, keyFile)
 	} else {

@@ -192,7 +192,7 @@ func TestCrashBetweenCommitAndComplete(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer restarted.Close()
-		srv := httptest.NewServer(b.Handler())
+		srv := httptest.NewServer(handlerOf(t, b))
 		defer srv.Close()
 		for range 2 {
 			if status, err := deliver(fake, srv.URL+"/wechat/coupons", body); err != nil || status != http.StatusNoContent {
@@ -250,7 +250,7 @@ func TestTwoInstancesOneEvent(t *testing.T) {
 		go func() { arrived.Wait(); close(together) }()
 		var urls [2]string
 		for i, s := range stores {
-			seen, err := busifavor.NewMemoryDeduplicator(100, time.Hour)
+			seen, err := busifavor.NewMemoryDeduplicator(100, busifavor.WithDoneTTL(time.Hour))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -264,7 +264,7 @@ func TestTwoInstancesOneEvent(t *testing.T) {
 					}
 					return s.Record(ctx, ev)
 				}}
-			srv := httptest.NewServer(b.Handler())
+			srv := httptest.NewServer(handlerOf(t, b))
 			defer srv.Close()
 			urls[i] = srv.URL + "/wechat/coupons"
 		}
