@@ -61,6 +61,7 @@ type EventType string
 
 // EventTypeCouponSend is the event_type of a claimed coupon (商家券领券通知).
 const EventTypeCouponSend EventType = "COUPON.SEND"
+
 // Verifier checks a WeChat Pay signature: the one method EventParser
 // needs. Every verifier of wechatpay-go's core/auth/verifiers satisfies it
 // (its auth.Verifier has this method and GetSerial), as does a fake of
