@@ -64,7 +64,7 @@ func TestEventSendReachesAVerifyingBackend(t *testing.T) {
 	// The merchant's APIv3 key encrypts when given; the key pair stays.
 	own := "0123456789abcdef0123456789abcdef"
 	srv2, got2 := verifyingBackend(t, dir, own)
-	code, _, errOut = runCmd(t, map[string]string{"WECHATPAY_APIV3_KEY": own}, "event", "send", srv2.URL, "--keys-dir", dir, "--sandbox")
+	code, _, errOut = runCmd(t, map[string]string{"WECHATPAY_APIV3_KEY": own}, "event", "send", srv2.URL, "--keys-dir", dir)
 	require.Equal(t, exitOK, code, errOut)
 	assert.NotContains(t, errOut, "made a test key pair")
 	require.Len(t, got2(), 1)

@@ -142,7 +142,7 @@ func TestUsageErrorsNameWhatTheUserTyped(t *testing.T) {
 		{[]string{"codes", "list", "1200000001", "--timeout", "-1s"}, "--timeout must be more than 0"},
 		{[]string{"stock", "get"}, "STOCK_ID is required"},
 		{[]string{"stock", "create", "--file", "examples/stock/missing.json"}, "missing.json"},
-		{[]string{"coupon", "link", "--stock-id", "1", "--out-request-no", "a", "--openid", "o", "--channel", "sms"}, "--channel must be"},
+		{[]string{"coupon", "link", "--stock-id", "1", "--out-request-no", "a", "--openid", "o", "--channel", "sms"}, "-channel: must be h5, miniprogram or jsapi"},
 		{[]string{"get", "--bogus"}, "-bogus"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -27,13 +27,27 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 )
 
+// stdin is what --file - and a money command's confirmation read, and
+// stdinTerminal says whether it is a terminal to ask on. main sets them
+// from the process's standard input; a run in-process (a test) reads an
+// empty input and is not interactive, so a money command needs --yes.
+var (
+	stdin         io.Reader = strings.NewReader("")
+	stdinTerminal bool
+)
+
 func main() {
+	stdin = os.Stdin
+	if fi, err := os.Stdin.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		stdinTerminal = true
+	}
 	// SIGTERM is what containers and service managers send to stop.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	environ := map[string]string{}
