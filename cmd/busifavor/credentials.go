@@ -300,7 +300,7 @@ func (c *credentials) load(n needs) (*loaded, []finding) {
 			out = append(out, f)
 		}
 	}
-	if n&needAPIv2 != 0 || c.apiV2Key.value != "" && slices.Contains(c.registered, &c.apiV2Key) {
+	if n&(needAPIv2|needReport) != 0 || c.apiV2Key.value != "" && slices.Contains(c.registered, &c.apiV2Key) {
 		key, f := readKey(&c.apiV2Key, "APIv2 key", busifavor.APIv2KeyLen)
 		switch {
 		case f.problem != "":
@@ -313,7 +313,7 @@ func (c *credentials) load(n needs) (*loaded, []finding) {
 			l.apiV2Key = key
 			out = append(out, f)
 		}
-		if n&(needClient|needEvents) == 0 && c.mchID.value == "" {
+		if n&(needClient|needEvents|needReport) == 0 && c.mchID.value == "" {
 			missing("sending merchant", &c.mchID, "")
 		}
 	}
@@ -362,7 +362,7 @@ func readKey(s *setting, what string, size int) (string, finding) {
 		f.problem = fmt.Sprintf("the %s (%s) must be %d bytes, got %d", what, s.source(), size, len(key))
 		key = ""
 	default:
-		f.found = fmt.Sprintf("%d bytes, not shown (%s)", size, s.source())
+		f.found = fmt.Sprintf("%d bytes, not shown", size)
 	}
 	return key, f
 }
