@@ -36,7 +36,7 @@ the user's, for h5; the other channels know the user.`,
 			fs.StringVar(&item.OutRequestNo, "out-request-no", "", "this send's unique number (required)")
 			openid := fs.String("openid", "", "the user (required for h5)")
 			channel := &choice{value: "h5", choices: []string{"h5", "miniprogram", "jsapi"}}
-			fs.Var(channel, "channel", "the front end: "+orList(channel.choices))
+			fs.Var(channel, "channel", "the front end (`CHANNEL`): "+orList(channel.choices))
 			fs.StringVar(&item.CouponCode, "coupon-code", "", "the code to give, for MERCHANT_API stocks")
 			return func(_ context.Context, c *call) int { return couponLink(c, item, *openid, channel.value) }
 		},

@@ -107,3 +107,20 @@ func TestEventSendDoesNotFollowRedirects(t *testing.T) {
 	assert.Contains(t, errOut, login.URL+"/sso/login?next=%2Fnotify")
 	assert.Zero(t, loginHits.Load(), "the redirect was followed")
 }
+
+// TestEventSendTakesTheAPIv3KeyAlone: the merchant's APIv3 key, with no
+// signing credentials set, is what event send encrypts with.
+func TestEventSendTakesTheAPIv3KeyAlone(t *testing.T) {
+	dir := t.TempDir()
+	const own = "0123456789abcdef0123456789abcdef"
+	srv, got := verifyingBackend(t, dir, own)
+	code, out, errOut := runCmd(t, map[string]string{"WECHATPAY_APIV3_KEY": own}, "event", "send", srv.URL, "--keys-dir", dir)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "204")
+	assert.Contains(t, errOut, "WECHATPAY_APIV3_KEY=your APIv3 key, as given")
+	require.Len(t, got(), 1)
+	code, _, errOut = runCmd(t, map[string]string{"WECHATPAY_APIV3_KEY": "short"}, "event", "send", srv.URL, "--keys-dir", dir)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "must be 32 bytes")
+	assert.NotContains(t, errOut, "short")
+}
