@@ -149,3 +149,20 @@ func TestCheckRunsInTheSandbox(t *testing.T) {
 	assert.Contains(t, out, "ok    signed call")
 	assert.Contains(t, errOut, "nothing leaves this machine")
 }
+
+// TestCheckInPlatformCertificateMode: asked for, the mode downloads the
+// certificates, lists them and makes the call.
+func TestCheckInPlatformCertificateMode(t *testing.T) {
+	const apiV3Key = "0123456789abcdef0123456789abcdef"
+	s := busifavortest.NewServer(busifavortest.WithPlatformCertificate(apiV3Key),
+		busifavortest.WithNotifyURL(busifavortest.DefaultMchID, "https://shop.example.com/busifavor/notify"))
+	defer s.Close()
+	env := withEnv(credentialsFor(t, s), "WECHATPAY_PUBLIC_KEY_ID", "", "WECHATPAY_PUBLIC_KEY_FILE", "",
+		"WECHATPAY_APIV3_KEY", apiV3Key, "WECHATPAY_PLATFORM_CERTIFICATES", "1", "WECHATPAY_BASE_URL", s.URL)
+	code, out, errOut := runCmd(t, env, "check")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, out, "ok    mode                platform-certificate mode (平台证书, downloaded) (WECHATPAY_PLATFORM_CERTIFICATES)")
+	assert.Regexp(t, `ok    platform cert       serial [0-9A-F]+, valid until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00`, out)
+	assert.Contains(t, out, "ok    signed call")
+	assert.NotContains(t, out+errOut, apiV3Key)
+}

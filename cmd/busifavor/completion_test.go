@@ -70,9 +70,7 @@ func TestCompletionScriptsCompleteInTheShell(t *testing.T) {
 		return string(out)
 	}
 	t.Run("bash", func(t *testing.T) {
-		if _, err := exec.LookPath("bash"); err != nil {
-			t.Skip("no bash")
-		}
+		needShell(t, "bash")
 		complete := func(cword int, words ...string) string {
 			return run(t, "bash", `source <(busifavor completion bash)
 COMP_WORDS=(`+quoteWords(words)+`); COMP_CWORD=`+string(rune('0'+cword))+`
@@ -87,9 +85,7 @@ complete -p busifavor`)
 		assert.True(t, strings.HasPrefix(complete(2, "busifavor", "stock", "bu"), "budget\n"))
 	})
 	t.Run("zsh", func(t *testing.T) {
-		if _, err := exec.LookPath("zsh"); err != nil {
-			t.Skip("no zsh")
-		}
+		needShell(t, "zsh")
 		// compadd, _files and compdef stand in for the completion system:
 		// they print what the script hands them.
 		complete := func(words ...string) string {
@@ -104,6 +100,18 @@ _busifavor`)
 		assert.Equal(t, "compdef _busifavor busifavor\nh5\nminiprogram\njsapi\n", complete("busifavor", "coupon", "link", "--channel", ""))
 		assert.Equal(t, "compdef _busifavor busifavor\nFILES\n", complete("busifavor", "stock", "create", "--file", ""))
 	})
+}
+
+// needShell skips the test when shell is not installed, or fails it when
+// BUSIFAVOR_REQUIRE_SHELLS is set (CI installs both).
+func needShell(t *testing.T, shell string) {
+	t.Helper()
+	if _, err := exec.LookPath(shell); err != nil {
+		if os.Getenv("BUSIFAVOR_REQUIRE_SHELLS") != "" {
+			t.Fatalf("%s is not installed and BUSIFAVOR_REQUIRE_SHELLS is set", shell)
+		}
+		t.Skipf("%s is not installed", shell)
+	}
 }
 
 // quoteWords writes words as a shell array's elements, each quoted.
