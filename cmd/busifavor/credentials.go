@@ -217,7 +217,9 @@ func (c *credentials) load(n needs) (*loaded, []finding) {
 		n |= needClient | needEvents
 	}
 
-	// The mode first: what it is decides what else is needed.
+	// The mode first: what it is decides what else is needed. Its finding
+	// is listed after the signing credentials'.
+	signing := len(out)
 	pubSet := c.publicKeyID.value != "" || c.publicKeyFile.value != ""
 	platform, badPlatform := false, false
 	if v := c.platform.value; v != "" {
@@ -245,6 +247,8 @@ func (c *credentials) load(n needs) (*loaded, []finding) {
 			c.publicKeyID.name(), c.publicKeyFile.name(), c.platform.name(), c.apiV3Key.env)})
 	}
 
+	modeFindings := slices.Clone(out[signing:])
+	out = out[:signing]
 	if n&needClient != 0 || l.mode == modePlatform {
 		why := ""
 		if n&needClient == 0 {
@@ -269,6 +273,7 @@ func (c *credentials) load(n needs) (*loaded, []finding) {
 			add("private key", &c.privateKeyFile, fmt.Sprintf("RSA %d bits, from %s", key.N.BitLen(), shown(c.privateKeyFile.value)), rsa2048(report, key.N.BitLen()))
 		}
 	}
+	out = append(out, modeFindings...)
 	if l.mode == modePublicKey {
 		if c.publicKeyID.value == "" {
 			missing("public key id", &c.publicKeyID, fmt.Sprintf("; public-key mode needs both it and %s", c.publicKeyFile.name()))

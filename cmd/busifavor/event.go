@@ -97,6 +97,14 @@ func loadTestKeys(dir, apiV3Key string) (*testKeys, error) {
 	b, err := os.ReadFile(keyFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		// A directory that holds a public key but not its private key is
+		// not one event send made (another tool's keys): never overwrite it.
+		for _, f := range []string{pubFile, idFile} {
+			if _, err := os.Stat(f); err == nil {
+				return nil, fmt.Errorf("it holds %s but no %s: it is not a directory event send made its keys in; "+
+					"give an empty or new directory", filepath.Base(f), filepath.Base(keyFile))
+			}
+		}
 		if k.key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -123,4 +124,20 @@ func TestEventSendTakesTheAPIv3KeyAlone(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "must be 32 bytes")
 	assert.NotContains(t, errOut, "short")
+}
+
+// TestEventSendNeverOverwritesAnotherKey: a --keys-dir holding a
+// pub_key.pem but no test key (another tool's keys, such as a WeChat Pay
+// public key kept with the merchant's) is refused, exit status 2, and left
+// as it was.
+func TestEventSendNeverOverwritesAnotherKey(t *testing.T) {
+	dir := t.TempDir()
+	pub := filepath.Join(dir, "pub_key.pem")
+	require.NoError(t, os.WriteFile(pub, []byte("someone else's key\n"), 0o600))
+	code, _, errOut := runCmd(t, nil, "event", "send", "http://127.0.0.1:1/", "--keys-dir", dir)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "it holds pub_key.pem but no test_wechatpay_key.pem")
+	b, err := os.ReadFile(pub)
+	require.NoError(t, err)
+	assert.Equal(t, "someone else's key\n", string(b))
 }

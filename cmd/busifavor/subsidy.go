@@ -204,6 +204,9 @@ func (c *call) confirm(yes bool, what string) bool {
 	}
 	fmt.Fprintf(c.stderr, "%s.\nProceed? [y/N] ", what)
 	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if !strings.HasSuffix(line, "\n") {
+		fmt.Fprintln(c.stderr) // the input ended before a line did
+	}
 	if ans := strings.ToLower(strings.TrimSpace(line)); (err == nil || errors.Is(err, io.EOF)) && (ans == "y" || ans == "yes") {
 		return true
 	}
