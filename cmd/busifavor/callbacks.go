@@ -24,11 +24,11 @@ if it breaks a rule nothing is sent and the exit status is 2.`,
 			notifyURL := fs.String("notify-url", "", "the https URL that receives coupon events (required)")
 			mchid, asJSON := mchidFlag(fs), callFlags(fs)
 			return func(ctx context.Context, c *call) int {
-				resp, err := c.env.client.SetCallbacks(ctx, busifavor.SetCallbacksRequest{Mchid: *mchid, NotifyURL: *notifyURL})
+				resp, err := c.env.client.SetCallbacks(ctx, busifavor.SetCallbacksRequest{MchID: *mchid, NotifyURL: *notifyURL})
 				if err != nil {
 					return c.report(err)
 				}
-				return printCallbacks(c.stdout, *asJSON, resp, resp.NotifyURL, resp.Mchid, resp.UpdateTime, resp.RequestID)
+				return printCallbacks(c.stdout, *asJSON, resp, resp.NotifyURL, resp.MchID, resp.UpdateTime, resp.RequestID)
 			}
 		},
 	},
@@ -40,14 +40,14 @@ if it breaks a rule nothing is sent and the exit status is 2.`,
 		flags: func(fs *flag.FlagSet) action {
 			mchid, asJSON := mchidFlag(fs), callFlags(fs)
 			return func(ctx context.Context, c *call) int {
-				resp, err := c.env.client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{Mchid: *mchid})
+				resp, err := c.env.client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{MchID: *mchid})
 				if err != nil {
 					return c.report(err)
 				}
 				if c.env.sandbox != nil {
 					fmt.Fprintln(c.stderr, "busifavor: the sandbox starts afresh on every run, with an example URL set; what an earlier `set` stored is gone")
 				}
-				return printCallbacks(c.stdout, *asJSON, resp, resp.NotifyURL, resp.Mchid, time.Time{}, resp.RequestID)
+				return printCallbacks(c.stdout, *asJSON, resp, resp.NotifyURL, resp.MchID, time.Time{}, resp.RequestID)
 			}
 		},
 	},

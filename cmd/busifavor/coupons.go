@@ -25,8 +25,8 @@ otherwise. The coupon's COUPON.SEND event goes to the notify URL.`,
 		flags: func(fs *flag.FlagSet) action {
 			var req busifavor.SendCouponRequest
 			fs.StringVar(&req.StockID, "stock-id", "", "the stock (required)")
-			fs.StringVar(&req.Openid, "openid", "", "the user, under --appid (required)")
-			fs.StringVar(&req.Appid, "appid", "", "an appid bound to the merchant (required)")
+			fs.StringVar(&req.OpenID, "openid", "", "the user, under --appid (required)")
+			fs.StringVar(&req.AppID, "appid", "", "an appid bound to the merchant (required)")
 			fs.StringVar(&req.OutRequestNo, "out-request-no", "", "this send's unique number (required)")
 			fs.StringVar(&req.CouponCode, "coupon-code", "", "the code to give, for MERCHANT_API stocks")
 			asJSON := callFlags(fs)
@@ -61,10 +61,10 @@ valid time, or no such coupon.`,
 		needs:    needClient,
 		flags: func(fs *flag.FlagSet) action {
 			var req busifavor.UseCouponRequest
-			fs.StringVar(&req.Appid, "appid", "", "an appid bound to the merchant (required)")
+			fs.StringVar(&req.AppID, "appid", "", "an appid bound to the merchant (required)")
 			fs.StringVar(&req.UseRequestNo, "use-request-no", "", "this redemption's unique number (required)")
 			fs.StringVar(&req.StockID, "stock-id", "", "the coupon's stock")
-			fs.StringVar(&req.Openid, "openid", "", "check that the coupon is this user's")
+			fs.StringVar(&req.OpenID, "openid", "", "check that the coupon is this user's")
 			useTime := fs.String("use-time", "", "when the coupon is redeemed, RFC 3339 (default: now)")
 			showOpenID := fs.Bool("show-openid", false, "print the openid unmasked (personal data)")
 			asJSON := callFlags(fs)
@@ -89,7 +89,7 @@ valid time, or no such coupon.`,
 					return printJSON(c.stdout, shown)
 				}
 				fmt.Fprintf(c.stdout, "redeemed:    %s\nstock id:    %s\nopenid:      %s\nrequest id:  %s\n",
-					localTime(shown.WechatpayUseTime), shown.StockID, shown.Openid, shown.RequestID)
+					localTime(shown.WechatPayUseTime), shown.StockID, shown.OpenID, shown.RequestID)
 				return exitOK
 			}
 		},
@@ -103,8 +103,8 @@ the numbers it was sent, redeemed, returned or deactivated with.`,
 		needs:    needClient,
 		flags: func(fs *flag.FlagSet) action {
 			var req busifavor.GetUserCouponRequest
-			fs.StringVar(&req.Openid, "openid", "", "the coupon's owner (required)")
-			fs.StringVar(&req.Appid, "appid", "", "an appid bound to the merchant (required)")
+			fs.StringVar(&req.OpenID, "openid", "", "the coupon's owner (required)")
+			fs.StringVar(&req.AppID, "appid", "", "an appid bound to the merchant (required)")
 			asJSON := callFlags(fs)
 			return func(ctx context.Context, c *call) int {
 				req.CouponCode = c.arg
@@ -149,7 +149,7 @@ use it again. --return-request-no makes running it again safe.`,
 				if *asJSON {
 					return printJSON(c.stdout, resp)
 				}
-				fmt.Fprintf(c.stdout, "returned:    %s\nrequest id:  %s\n", localTime(resp.WechatpayReturnTime), resp.RequestID)
+				fmt.Fprintf(c.stdout, "returned:    %s\nrequest id:  %s\n", localTime(resp.WechatPayReturnTime), resp.RequestID)
 				return exitOK
 			}
 		},
@@ -176,7 +176,7 @@ running it again safe.`,
 				if *asJSON {
 					return printJSON(c.stdout, resp)
 				}
-				fmt.Fprintf(c.stdout, "deactivated: %s\nrequest id:  %s\n", localTime(resp.WechatpayDeactivateTime), resp.RequestID)
+				fmt.Fprintf(c.stdout, "deactivated: %s\nrequest id:  %s\n", localTime(resp.WechatPayDeactivateTime), resp.RequestID)
 				return exitOK
 			}
 		},
@@ -221,13 +221,13 @@ instance after the order was cancelled. --out-trade-no names that order;
 				if err != nil {
 					return c.report(err)
 				}
-				resp, at, requestID = r, r.WechatpayAssociateTime, r.RequestID
+				resp, at, requestID = r, r.WechatPayAssociateTime, r.RequestID
 			} else {
 				r, err := c.env.client.DisassociateTradeInfo(ctx, req)
 				if err != nil {
 					return c.report(err)
 				}
-				resp, at, requestID = r, r.WechatpayDisassociateTime, r.RequestID
+				resp, at, requestID = r, r.WechatPayDisassociateTime, r.RequestID
 			}
 			if *asJSON {
 				return printJSON(c.stdout, resp)

@@ -58,6 +58,10 @@ const (
 	modePlatform       // WeChat Pay's platform certificates (平台证书), downloaded
 )
 
+// apiV2KeyLen is the length of an APIv2 key: 32 characters (the V2 安全规范;
+// busifavor.NewCouponSigner checks the same).
+const apiV2KeyLen = 32
+
 func (m mode) String() string {
 	switch m {
 	case modePublicKey:
@@ -306,7 +310,7 @@ func (c *credentials) load(n needs) (*loaded, []finding) {
 		}
 	}
 	if n&(needAPIv2|needReport) != 0 || c.apiV2Key.value != "" && slices.Contains(c.registered, &c.apiV2Key) {
-		key, f := readKey(&c.apiV2Key, "APIv2 key", busifavor.APIv2KeyLen)
+		key, f := readKey(&c.apiV2Key, "APIv2 key", apiV2KeyLen)
 		switch {
 		case f.problem != "":
 			out = append(out, f)
@@ -480,7 +484,7 @@ func (c *credentials) openSandbox(ctx context.Context, n needs, environ map[stri
 		env.mchID = env.sandbox.MchID()
 	}
 	if n&needAPIv2 != 0 {
-		key, f := readKey(&c.apiV2Key, "APIv2 key", busifavor.APIv2KeyLen)
+		key, f := readKey(&c.apiV2Key, "APIv2 key", apiV2KeyLen)
 		if f.problem != "" {
 			env.close()
 			return nil, errors.New(f.problem)
@@ -621,7 +625,7 @@ func seed(ctx context.Context, c *busifavor.Client, s *busifavortest.Server) err
 		CouponUseRule: busifavor.CouponUseRule{
 			CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 3, 0)},
 			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 1000, TransactionMinimum: 10000},
-			UseMethod:           busifavor.UseMethodOffline,
+			UseMethod:           busifavor.CouponUseMethodOffline,
 		},
 		StockSendRule:  busifavor.StockSendRule{MaxCoupons: 1000, MaxCouponsPerUser: 5},
 		OutRequestNo:   "sandbox-stock-1",
@@ -638,7 +642,7 @@ func seed(ctx context.Context, c *busifavor.Client, s *busifavortest.Server) err
 		return err
 	}
 	for i, code := range []string{sandboxCoupon, sandboxRedeemed} {
-		sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: sandboxStockID, Openid: sandboxOpenID, Appid: sandboxAppID,
+		sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: sandboxStockID, OpenID: sandboxOpenID, AppID: sandboxAppID,
 			OutRequestNo: fmt.Sprintf("sandbox-send-%d", i+1)})
 		if err != nil {
 			return err
@@ -647,7 +651,7 @@ func seed(ctx context.Context, c *busifavor.Client, s *busifavortest.Server) err
 			return fmt.Errorf("the demo coupon is %s, not %s", sent.CouponCode, code)
 		}
 	}
-	if _, err := c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sandboxRedeemed, StockID: sandboxStockID, Appid: sandboxAppID,
+	if _, err := c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sandboxRedeemed, StockID: sandboxStockID, AppID: sandboxAppID,
 		UseTime: s.Now(), UseRequestNo: "sandbox-use-1"}); err != nil {
 		return err
 	}

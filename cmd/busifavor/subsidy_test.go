@@ -26,12 +26,12 @@ func redeemedCoupon(t *testing.T, s *busifavortest.Server) (stockID, code string
 	st, err := client.CreateStock(ctx, busifavor.CreateStockRequest{StockName: "补差券", BelongMerchant: s.MchID(), GoodsName: "全场",
 		StockType: busifavor.StockTypeNormal, CouponUseRule: busifavor.CouponUseRule{
 			CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 1, 0)},
-			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 1000, TransactionMinimum: 5000}, UseMethod: busifavor.UseMethodOffline},
+			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 1000, TransactionMinimum: 5000}, UseMethod: busifavor.CouponUseMethodOffline},
 		StockSendRule: busifavor.StockSendRule{MaxCouponsPerUser: 1}, OutRequestNo: "subsidy-stock", CouponCodeMode: busifavor.CouponCodeModeWechatPay})
 	require.NoError(t, err)
-	sent, err := client.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: sandboxOpenID, Appid: sandboxAppID, StockID: st.StockID, OutRequestNo: "s1"})
+	sent, err := client.SendCoupon(ctx, busifavor.SendCouponRequest{OpenID: sandboxOpenID, AppID: sandboxAppID, StockID: st.StockID, OutRequestNo: "s1"})
 	require.NoError(t, err)
-	_, err = client.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sent.CouponCode, StockID: st.StockID, Appid: sandboxAppID,
+	_, err = client.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sent.CouponCode, StockID: st.StockID, AppID: sandboxAppID,
 		UseTime: s.Now(), UseRequestNo: "u1"})
 	require.NoError(t, err)
 	return st.StockID, sent.CouponCode
@@ -113,7 +113,7 @@ func TestSubsidyPayUnknownOutcomePrintsHowToReconcile(t *testing.T) {
 	env := credentialsFor(t, s)
 	stockID, code := redeemedCoupon(t, s)
 	s.FailOn(http.MethodPost, busifavortest.SubsidyPath+"/pay-receipts", 1,
-		busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeResourceAlreadyExists})
+		busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceAlreadyExists})
 	status, out, errOut := runCmd(t, env, append(payArgs(s, stockID, code, "300", "pay-9"), "--yes")...)
 	assert.Equal(t, exitAPI, status, errOut)
 	assert.Empty(t, out)
@@ -161,7 +161,7 @@ func TestSubsidyReadAndReturn(t *testing.T) {
 	assert.Contains(t, out, "ret-1")
 
 	s.FailOn(http.MethodPost, busifavortest.SubsidyPath+"/return-receipts", 1,
-		busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeResourceAlreadyExists})
+		busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceAlreadyExists})
 	ret2 := append(ret[:len(ret)-3:len(ret)-3], "ret-2", "--base-url", s.URL, "--yes")
 	status, _, errOut = runCmd(t, env, ret2...)
 	assert.Equal(t, exitAPI, status, errOut)
