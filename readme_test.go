@@ -11,42 +11,12 @@ import (
 	"testing"
 )
 
-// snippetImports are the packages a README snippet may use, by the name it
-// uses them under. The snippets leave their imports out, as goimports (or
-// an editor) adds them.
-var snippetImports = map[string]string{
-	"atomic":        "sync/atomic",
-	"busifavor":     "github.com/busifavor-go/busifavor",
-	"busifavortest": "github.com/busifavor-go/busifavor/busifavortest",
-	"redisdedup":    "github.com/busifavor-go/busifavor/redisdedup",
-	"redis":         "github.com/redis/go-redis/v9",
-	"core":          "github.com/wechatpay-apiv3/wechatpay-go/core",
-	"option":        "github.com/wechatpay-apiv3/wechatpay-go/core/option",
-	"utils":         "github.com/wechatpay-apiv3/wechatpay-go/utils",
-	"verifiers":     "github.com/wechatpay-apiv3/wechatpay-go/core/auth/verifiers",
-	"context":       "context",
-	"errors":        "errors",
-	"fmt":           "fmt",
-	"http":          "net/http",
-	"httptest":      "net/http/httptest",
-	"io":            "io",
-	"json":          "encoding/json",
-	"log":           "log",
-	"os":            "os",
-	"signal":        "os/signal",
-	"slog":          "log/slog",
-	"strings":       "strings",
-	"sync":          "sync",
-	"syscall":       "syscall",
-	"time":          "time",
-}
-
 // TestReadmeSnippetsCompileAsPasted extracts every ```go snippet of both
 // READMEs into a package of its own in a scratch module and type-checks
-// them all with go vet. A snippet is the body of a main function that
-// defines every name it uses (the imports are added as goimports would), or
-// a whole file when it starts with "package". So each one runs as pasted:
-// no `client`, `ctx` or `fake` left for the reader to guess.
+// them all with go vet. Each snippet is a whole file, its package clause
+// and imports included, that defines every name it uses: it runs as
+// pasted, with no goimports to run and no `client`, `ctx` or `fake` left
+// for the reader to guess.
 func TestReadmeSnippetsCompileAsPasted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every README snippet")
@@ -70,7 +40,10 @@ func TestReadmeSnippetsCompileAsPasted(t *testing.T) {
 			if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			src := snippetFile(text[m[2]:m[3]])
+			src := text[m[2]:m[3]]
+			if !strings.HasPrefix(src, "package main\n") || !strings.Contains(src, "\nfunc main() {\n") {
+				t.Errorf("snippet at %s is not a whole main package: start it with package main and its imports", where[name])
+			}
 			if err := os.WriteFile(filepath.Join(dir, name, "main.go"), []byte(src), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -135,22 +108,4 @@ func TestReadmeSnippetsCompileAsPasted(t *testing.T) {
 		}
 	}
 	t.Fatalf("go vet of the README snippets: %v\n%s", err, out)
-}
-
-// snippetFile is the Go file a snippet makes: itself when it is one, else
-// the body of main with the imports it uses.
-func snippetFile(snippet string) string {
-	if strings.HasPrefix(snippet, "package ") {
-		return snippet
-	}
-	code := regexp.MustCompile("`[^`]*`|\"(\\\\.|[^\"\\\\\n])*\"").ReplaceAllString(snippet, `""`)
-	code = regexp.MustCompile(`(?m)//.*$`).ReplaceAllString(code, "")
-	var imports []string
-	for name, path := range snippetImports {
-		if regexp.MustCompile(`\b` + name + `\.`).MatchString(code) {
-			imports = append(imports, fmt.Sprintf("\t%s %q", name, path))
-		}
-	}
-	sort.Strings(imports)
-	return "package main\n\nimport (\n" + strings.Join(imports, "\n") + "\n)\n\nfunc main() {\n" + snippet + "}\n"
 }

@@ -83,3 +83,16 @@ func TestSandboxMediaURLIsRecognisablyFake(t *testing.T) {
 	assert.True(t, strings.HasSuffix(u.Hostname(), ".invalid"), "the sandbox's media URL %s is on a real host", u)
 	assert.NotContains(t, u.Hostname(), "qpic.cn")
 }
+
+// TestCouponLinkOffersNoJSON: coupon link sends nothing and prints the URL
+// or the channel's JSON, so it has no --json that would print something
+// else: the flag is refused, exit status 2.
+func TestCouponLinkOffersNoJSON(t *testing.T) {
+	code, out, errOut := runCmd(t, nil, "coupon", "link", "--stock-id", "1212", "--out-request-no", "o1", "--openid", "oUser", "--json")
+	assert.Equal(t, exitUsage, code)
+	assert.Empty(t, out)
+	assert.Contains(t, errOut, "flag provided but not defined: -json")
+	_, help, _ := runCmd(t, nil, "coupon", "link", "--help")
+	assert.NotContains(t, help, "  -json")
+	assert.NotContains(t, help, "  -timeout")
+}

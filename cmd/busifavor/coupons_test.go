@@ -75,3 +75,57 @@ func TestCouponCommands(t *testing.T) {
 	}
 	assert.Len(t, s.Requests(), before, "nothing was sent")
 }
+
+// TestCouponSendAndOrderTies sends a coupon, ties it to an order and unties
+// it, each with --json and for people; a repeat of a number sends once.
+func TestCouponSendAndOrderTies(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	env := credentialsFor(t, s)
+	id := uploadStock(t, s, env)
+	code, out, errOut := runCmd(t, env, "codes", "upload", id, "--file", "../../examples/stock/codes.txt", "--base-url", s.URL)
+	require.Equal(t, exitOK, code, out+errOut)
+	send := []string{"coupon", "send", "--stock-id", id, "--openid", sandboxOpenID, "--appid", sandboxAppID, "--out-request-no", "send-1", "--base-url", s.URL}
+	code, out, errOut = runCmd(t, env, append(send, "--json")...)
+	require.Equal(t, exitOK, code, errOut)
+	var sent busifavor.SendCouponResponse
+	require.NoError(t, json.Unmarshal([]byte(out), &sent))
+	require.NotEmpty(t, sent.CouponCode)
+	code, out, errOut = runCmd(t, env, send...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "coupon:      "+sent.CouponCode, "the same number: the same coupon")
+	got, _ := s.UserCoupon(sent.CouponCode)
+	assert.Equal(t, busifavor.CouponStateSent, got.CouponState)
+
+	tie := func(verb, order, number string, extra ...string) (int, string, string) {
+		return runCmd(t, env, append([]string{"coupon", verb, sent.CouponCode, "--stock-id", id, "--out-trade-no", order,
+			"--out-request-no", number, "--base-url", s.URL}, extra...)...)
+	}
+	code, out, errOut = tie("associate", "order-1", "a-1", "--json")
+	require.Equal(t, exitOK, code, errOut)
+	var tied busifavor.AssociateTradeInfoResponse
+	require.NoError(t, json.Unmarshal([]byte(out), &tied))
+	assert.False(t, tied.WechatPayAssociateTime.IsZero())
+	got, _ = s.UserCoupon(sent.CouponCode)
+	assert.Equal(t, "order-1", got.AssociateOutTradeNo)
+	code, _, errOut = tie("associate", "order-2", "a-2")
+	assert.Equal(t, exitAPI, code, "tied to another order already")
+	assert.Contains(t, errOut, "RESOURCE_ALREADY_EXISTS")
+	code, out, errOut = tie("disassociate", "order-1", "d-1")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "untied:")
+	got, _ = s.UserCoupon(sent.CouponCode)
+	assert.Empty(t, got.AssociateOutTradeNo)
+
+	before := len(s.Requests())
+	for _, args := range [][]string{
+		{"coupon", "send", "--stock-id", id, "--appid", sandboxAppID, "--out-request-no", "x"},
+		{"coupon", "send", "--stock-id", id, "--openid", sandboxOpenID, "--appid", sandboxAppID, "--out-request-no", "bad no"},
+		{"coupon", "associate", sent.CouponCode, "--stock-id", id, "--out-request-no", "x"},
+		{"coupon", "disassociate", "--stock-id", id, "--out-trade-no", "o", "--out-request-no", "x"},
+	} {
+		code, _, errOut := runCmd(t, env, append(args, "--base-url", s.URL)...)
+		assert.Equal(t, exitUsage, code, "%v: %s", args, errOut)
+	}
+	assert.Len(t, s.Requests(), before, "nothing was sent")
+}

@@ -23,16 +23,11 @@ import (
 	"github.com/busifavor-go/busifavor/busifavortest"
 )
 
-// eventOptions are event send's flags.
-type eventOptions struct {
-	keysDir    string
-	couponCode string
-}
-
 // eventCommands send test events.
 var eventCommands = []command{
 	{
-		name: "event send", arg: "URL", synopsis: "event send URL [--keys-dir DIR] [--coupon-code C] [--stock-id S] [--openid O]",
+		name: "event send", group: groupNotify, summary: "send a signed sample event to a backend", arg: "URL",
+		usage: "URL [--keys-dir DIR] [--coupon-code C] [--stock-id S] [--openid O]",
 		help: `Sends a signed, encrypted sample COUPON.SEND event to URL, as WeChat Pay
 would, so that you can check a backend you just deployed; prints the
 backend's answer and exits 0 when it answers 2xx. Like WeChat Pay it
@@ -47,19 +42,29 @@ under test to verify with it, on a test deployment only, never production:
 The resource is encrypted with your APIv3 key (WECHATPAY_APIV3_KEY or
 --apiv3-key-file) when you give it, which the backend already has;
 otherwise with a test key kept in DIR/apiv3_key, which the backend then
-needs as its WECHATPAY_APIV3_KEY. The command prints these settings.
-
-example:
-  busifavor event send http://127.0.0.1:8080/busifavor/notify --keys-dir test-event-keys
-`,
-		flags: func(fs *flag.FlagSet, o *options) {
-			fs.StringVar(&o.event.keysDir, "keys-dir", defaultKeysDir(), "where the test key pair (and, without your APIv3 key, a test APIv3 key) are kept")
-			fs.StringVar(&o.event.couponCode, "coupon-code", "SAMPLE-COUPON-0001", "the sample coupon's code")
-			fs.StringVar(&o.stockID, "stock-id", "1200000001", "the sample coupon's stock")
-			fs.StringVar(&o.openid, "openid", "", "the sample user's openid (none by default, as without notify_appid)")
-			callFlags(fs, o, 30*time.Second)
+needs as its WECHATPAY_APIV3_KEY. The command prints these settings. It
+reads nothing else: no signing credentials, no sandbox.`,
+		examples: []string{"event send http://127.0.0.1:8080/busifavor/notify --keys-dir test-event-keys"},
+		flags: func(fs *flag.FlagSet) action {
+			keysDir := fs.String("keys-dir", defaultKeysDir(), "where the test key pair (and, without your APIv3 key, a test APIv3 key) are kept")
+			sample := busifavor.CouponSend{EventType: "EVENT_TYPE_BUSICOUPON_SEND", SendChannel: busifavor.SendChannelAPI}
+			fs.StringVar(&sample.CouponCode, "coupon-code", "SAMPLE-COUPON-0001", "the sample coupon's code")
+			fs.StringVar(&sample.StockID, "stock-id", "1200000001", "the sample coupon's stock")
+			fs.StringVar(&sample.OpenID, "openid", "", "the sample user's openid (none by default, as without notify_appid)")
+			apiV3Key := setting{flag: "apiv3-key-file", env: "WECHATPAY_APIV3_KEY", keyFile: true}
+			fs.StringVar(&apiV3Key.value, apiV3Key.flag, "", "a file holding your APIv3 key, to encrypt with (or set WECHATPAY_APIV3_KEY to the key)")
+			timeoutFlag(fs, 30*time.Second)
+			return func(ctx context.Context, c *call) int {
+				if apiV3Key.fromFlag = apiV3Key.value != ""; !apiV3Key.fromFlag {
+					apiV3Key.value = strings.TrimSpace(c.environ[apiV3Key.env])
+				}
+				key, f := readKey(&apiV3Key, "APIv3 key", 32) // the merchant's, which the backend has; "" when not given
+				if f.problem != "" {
+					return c.fail("%s", f.problem)
+				}
+				return sendEvent(ctx, c, *keysDir, key, sample)
+			}
 		},
-		run: sendEvent,
 	},
 }
 
@@ -92,6 +97,14 @@ func loadTestKeys(dir, apiV3Key string) (*testKeys, error) {
 	b, err := os.ReadFile(keyFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		// A directory that holds a public key but not its private key is
+		// not one event send made (another tool's keys): never overwrite it.
+		for _, f := range []string{pubFile, idFile} {
+			if _, err := os.Stat(f); err == nil {
+				return nil, fmt.Errorf("it holds %s but no %s: it is not a directory event send made its keys in; "+
+					"give an empty or new directory", filepath.Base(f), filepath.Base(keyFile))
+			}
+		}
 		if k.key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
 			return nil, err
 		}
@@ -156,43 +169,36 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// sendEvent is event send.
-func sendEvent(ctx context.Context, _ *environment, o *options, stdout, stderr io.Writer) int {
-	u, err := url.Parse(o.arg)
+// sendEvent is event send: sample, signed with the test key in keysDir
+// and encrypted with apiV3Key (or the test APIv3 key kept there), goes to
+// the URL argument.
+func sendEvent(ctx context.Context, c *call, keysDir, apiV3Key string, sample busifavor.CouponSend) int {
+	stdout, stderr := c.stdout, c.stderr
+	u, err := url.Parse(c.arg)
 	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		fmt.Fprintf(stderr, "busifavor event send: URL %q must be an absolute http or https URL\n", o.arg)
-		return exitUsage
+		return c.fail("URL %q must be an absolute http or https URL", c.arg)
 	}
-	if why := notAPath(o.event.keysDir); why != "" { // nothing is made of a value that is not a path
-		fmt.Fprintf(stderr, "busifavor event send: --keys-dir does not look like a path (%s; the value is not shown): give a directory\n", why)
-		return exitUsage
+	if why := notAPath(keysDir); why != "" { // nothing is made of a value that is not a path
+		return c.fail("--keys-dir does not look like a path (%s; the value is not shown): give a directory", why)
 	}
-	apiV3Key, err := o.creds.readAPIv3Key() // the merchant's, which the backend has; "" when not given
+	keys, err := loadTestKeys(keysDir, apiV3Key)
 	if err != nil {
-		fmt.Fprintf(stderr, "busifavor event send: %v\n", err)
-		return exitUsage
-	}
-	keys, err := loadTestKeys(o.event.keysDir, apiV3Key)
-	if err != nil {
-		fmt.Fprintf(stderr, "busifavor event send: --keys-dir %s: %v\n", o.event.keysDir, err)
-		return exitUsage
+		return c.fail("--keys-dir %s: %v", keysDir, err)
 	}
 	if keys.created {
-		fmt.Fprintf(stderr, "busifavor event send: made a test key pair in %s\n", o.event.keysDir)
+		fmt.Fprintf(stderr, "busifavor event send: made a test key pair in %s\n", keysDir)
 	}
 	fmt.Fprintf(stderr, "the backend under test (a test deployment, never production) verifies and decrypts with:\n"+
-		"  WECHATPAY_PUBLIC_KEY_ID=%s\n  WECHATPAY_PUBLIC_KEY_FILE=%s\n", keys.keyID, filepath.Join(o.event.keysDir, "pub_key.pem"))
+		"  WECHATPAY_PUBLIC_KEY_ID=%s\n  WECHATPAY_PUBLIC_KEY_FILE=%s\n", keys.keyID, filepath.Join(keysDir, "pub_key.pem"))
 	if apiV3Key == "" {
-		fmt.Fprintf(stderr, "  WECHATPAY_APIV3_KEY=the test key in %s\n", filepath.Join(o.event.keysDir, "apiv3_key"))
+		fmt.Fprintf(stderr, "  WECHATPAY_APIV3_KEY=the test key in %s\n", filepath.Join(keysDir, "apiv3_key"))
 	} else {
 		fmt.Fprintln(stderr, "  WECHATPAY_APIV3_KEY=your APIv3 key, as given")
 	}
 	signer := busifavortest.NewServer(busifavortest.WithPlatformKey(keys.key, keys.keyID), busifavortest.WithAPIv3Key(keys.apiV3Key))
 	defer signer.Close()
-	resp, err := signer.SendCouponEvent(ctx, u.String(), busifavor.CouponSend{
-		EventType: "EVENT_TYPE_BUSICOUPON_SEND", CouponCode: o.event.couponCode, StockID: o.stockID, SendTime: signer.Now(),
-		OpenID: o.openid, SendChannel: busifavor.SendChannelAPI, SendMerchant: signer.MchID(),
-	})
+	sample.SendTime, sample.SendMerchant = signer.Now(), signer.MchID()
+	resp, err := signer.SendCouponEvent(ctx, u.String(), sample)
 	if err != nil {
 		fmt.Fprintf(stderr, "busifavor event send: %v\n", err)
 		return exitAPI

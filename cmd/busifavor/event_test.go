@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -64,7 +65,7 @@ func TestEventSendReachesAVerifyingBackend(t *testing.T) {
 	// The merchant's APIv3 key encrypts when given; the key pair stays.
 	own := "0123456789abcdef0123456789abcdef"
 	srv2, got2 := verifyingBackend(t, dir, own)
-	code, _, errOut = runCmd(t, map[string]string{"WECHATPAY_APIV3_KEY": own}, "event", "send", srv2.URL, "--keys-dir", dir, "--sandbox")
+	code, _, errOut = runCmd(t, map[string]string{"WECHATPAY_APIV3_KEY": own}, "event", "send", srv2.URL, "--keys-dir", dir)
 	require.Equal(t, exitOK, code, errOut)
 	assert.NotContains(t, errOut, "made a test key pair")
 	require.Len(t, got2(), 1)
@@ -106,4 +107,37 @@ func TestEventSendDoesNotFollowRedirects(t *testing.T) {
 	assert.Contains(t, errOut, "redirect")
 	assert.Contains(t, errOut, login.URL+"/sso/login?next=%2Fnotify")
 	assert.Zero(t, loginHits.Load(), "the redirect was followed")
+}
+
+// TestEventSendTakesTheAPIv3KeyAlone: the merchant's APIv3 key, with no
+// signing credentials set, is what event send encrypts with.
+func TestEventSendTakesTheAPIv3KeyAlone(t *testing.T) {
+	dir := t.TempDir()
+	const own = "0123456789abcdef0123456789abcdef"
+	srv, got := verifyingBackend(t, dir, own)
+	code, out, errOut := runCmd(t, map[string]string{"WECHATPAY_APIV3_KEY": own}, "event", "send", srv.URL, "--keys-dir", dir)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "204")
+	assert.Contains(t, errOut, "WECHATPAY_APIV3_KEY=your APIv3 key, as given")
+	require.Len(t, got(), 1)
+	code, _, errOut = runCmd(t, map[string]string{"WECHATPAY_APIV3_KEY": "short"}, "event", "send", srv.URL, "--keys-dir", dir)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "must be 32 bytes")
+	assert.NotContains(t, errOut, "short")
+}
+
+// TestEventSendNeverOverwritesAnotherKey: a --keys-dir holding a
+// pub_key.pem but no test key (another tool's keys, such as a WeChat Pay
+// public key kept with the merchant's) is refused, exit status 2, and left
+// as it was.
+func TestEventSendNeverOverwritesAnotherKey(t *testing.T) {
+	dir := t.TempDir()
+	pub := filepath.Join(dir, "pub_key.pem")
+	require.NoError(t, os.WriteFile(pub, []byte("someone else's key\n"), 0o600))
+	code, _, errOut := runCmd(t, nil, "event", "send", "http://127.0.0.1:1/", "--keys-dir", dir)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "it holds pub_key.pem but no test_wechatpay_key.pem")
+	b, err := os.ReadFile(pub)
+	require.NoError(t, err)
+	assert.Equal(t, "someone else's key\n", string(b))
 }

@@ -15,23 +15,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// helpExamples returns each command's example lines from its --help, as
-// argument lists without the leading "busifavor".
+// helpExamples returns each command's example lines, as argument lists
+// without the leading "busifavor", and checks that its --help prints them.
 func helpExamples(t *testing.T) map[string][][]string {
 	t.Helper()
 	out := map[string][][]string{}
 	for _, c := range commands {
 		code, help, errOut := runCmd(t, nil, append(strings.Fields(c.name), "--help")...)
 		require.Equal(t, exitOK, code, errOut)
-		_, after, ok := strings.Cut(help, "\nexample:\n")
-		require.True(t, ok, "%s --help has no example", c.name)
-		for _, line := range strings.Split(after, "\n") {
-			if !strings.HasPrefix(line, "  busifavor ") {
-				break
-			}
-			out[c.name] = append(out[c.name], strings.Fields(line)[1:])
+		require.NotEmpty(t, c.examples, "%s has no example", c.name)
+		for _, e := range c.examples {
+			require.Contains(t, help, "\n  busifavor "+e+"\n", "%s --help prints its example", c.name)
+			out[c.name] = append(out[c.name], strings.Fields(e))
 		}
-		require.NotEmpty(t, out[c.name], "%s --help has no example line", c.name)
 	}
 	return out
 }
@@ -142,7 +138,7 @@ func TestUsageErrorsNameWhatTheUserTyped(t *testing.T) {
 		{[]string{"codes", "list", "1200000001", "--timeout", "-1s"}, "--timeout must be more than 0"},
 		{[]string{"stock", "get"}, "STOCK_ID is required"},
 		{[]string{"stock", "create", "--file", "examples/stock/missing.json"}, "missing.json"},
-		{[]string{"coupon", "link", "--stock-id", "1", "--out-request-no", "a", "--openid", "o", "--channel", "sms"}, "--channel must be"},
+		{[]string{"coupon", "link", "--stock-id", "1", "--out-request-no", "a", "--openid", "o", "--channel", "sms"}, "-channel: must be h5, miniprogram or jsapi"},
 		{[]string{"get", "--bogus"}, "-bogus"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -180,6 +176,15 @@ func TestJSONTimesInWeChatPayShape(t *testing.T) {
 		{"coupon", "get", "SANDBOX0002", "--openid", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "--appid", "wx233544546545989", "--json"},
 		{"coupon", "return", "SANDBOX0002", "--stock-id", "1200000001", "--return-request-no", "r-1", "--json"},
 		{"coupon", "deactivate", "SANDBOX0001", "--stock-id", "1200000001", "--deactivate-request-no", "d-1", "--json"},
+		{"coupon", "associate", "SANDBOX0001", "--stock-id", "1200000001", "--out-trade-no", "o-1", "--out-request-no", "a-1", "--json"},
+		{"coupon", "disassociate", "SANDBOX0002", "--stock-id", "1200000001", "--out-trade-no", "sandbox-order-1", "--out-request-no", "a-2", "--json"},
+		{"subsidy", "get", "1100000000000000000000000001", "--json"},
+		{"subsidy", "list", "--stock-id", "1200000001", "--coupon-code", "SANDBOX0002", "--json"},
+		{"subsidy", "pay", "--stock-id", "1200000001", "--coupon-code", "SANDBOX0002", "--transaction-id", "4200000000000000000000000001",
+			"--payer-merchant", "10000098", "--payee-merchant", "1900000002", "--amount", "100", "--description", "d", "--out-subsidy-no", "p-1", "--yes", "--json"},
+		{"subsidy", "return", "--stock-id", "1200000001", "--coupon-code", "SANDBOX0002", "--transaction-id", "4200000000000000000000000001",
+			"--refund-id", "5000000000000000000000000001", "--payer-merchant", "10000098", "--payee-merchant", "1900000002", "--amount", "100",
+			"--description", "d", "--out-subsidy-return-no", "r-1", "--yes", "--json"},
 	} {
 		code, out, errOut := runCmd(t, nil, args...)
 		require.Equal(t, exitOK, code, "%v: %s", args, errOut)

@@ -328,7 +328,7 @@ func TestEveryExitStatus(t *testing.T) {
 	cert := busifavortest.NewServer(busifavortest.WithPlatformCertificate("0123456789abcdef0123456789abcdef"))
 	defer cert.Close()
 	certEnv := withEnv(credentialsFor(t, cert), "WECHATPAY_PUBLIC_KEY_ID", "", "WECHATPAY_PUBLIC_KEY_FILE", "",
-		"WECHATPAY_APIV3_KEY", "0123456789abcdef0123456789abcdef")
+		"WECHATPAY_APIV3_KEY", "0123456789abcdef0123456789abcdef", "WECHATPAY_PLATFORM_CERTIFICATES", "1")
 	closed := closedPort(t)
 
 	for _, tc := range []struct {
@@ -374,7 +374,7 @@ func TestPlatformCertificateModeFollowsBaseURL(t *testing.T) {
 	s := busifavortest.NewServer(busifavortest.WithPlatformCertificate("0123456789abcdef0123456789abcdef"))
 	defer s.Close()
 	env := withEnv(credentialsFor(t, s), "WECHATPAY_PUBLIC_KEY_ID", "", "WECHATPAY_PUBLIC_KEY_FILE", "",
-		"WECHATPAY_APIV3_KEY", "0123456789abcdef0123456789abcdef")
+		"WECHATPAY_APIV3_KEY", "0123456789abcdef0123456789abcdef", "WECHATPAY_PLATFORM_CERTIFICATES", "1")
 	code, out, errOut := runCmd(t, env, "set", "--base-url", s.URL, "--notify-url", "https://shop.example.com/n")
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "https://shop.example.com/n")
@@ -576,12 +576,12 @@ func TestFileSettingsNeverEchoASecret(t *testing.T) {
 		{"the APIv3 key in --apiv3-key-file", env,
 			[]string{"get", "--base-url", s.URL, "--apiv3-key-file", apiKey}, "--apiv3-key-file", []string{apiKey}},
 		{"the APIv3 key in event send's --apiv3-key-file", nil,
-			[]string{"event", "send", "http://127.0.0.1:1/", "--sandbox", "--apiv3-key-file", apiKey, "--keys-dir", t.TempDir()}, "--apiv3-key-file", []string{apiKey}},
+			[]string{"event", "send", "http://127.0.0.1:1/", "--apiv3-key-file", apiKey, "--keys-dir", t.TempDir()}, "--apiv3-key-file", []string{apiKey}},
 		{"the APIv2 key in --apiv2-key-file", nil,
 			[]string{"coupon", "link", "--stock-id", "1212", "--out-request-no", "o1", "--openid", "oUser", "--sandbox", "--apiv2-key-file", apiKey},
 			"--apiv2-key-file", []string{apiKey}},
 		{"a key in --keys-dir", nil,
-			[]string{"event", "send", "http://127.0.0.1:1/", "--sandbox", "--keys-dir", string(keyPEM)}, "--keys-dir", keyLines},
+			[]string{"event", "send", "http://127.0.0.1:1/", "--keys-dir", string(keyPEM)}, "--keys-dir", keyLines},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Chdir(t.TempDir()) // where a --keys-dir made of key lines would be created

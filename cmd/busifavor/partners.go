@@ -2,35 +2,34 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
 	"github.com/busifavor-go/busifavor"
 )
 
-// partnerOptions are the partner commands' flags.
-type partnerOptions struct {
-	merchant, appid, partnerType, businessType, key string
-	limit                                           int64
+// partnerFlags are the partner commands' flags: a partner and a stock, and
+// for build and terminate the Idempotency-Key.
+type partnerFlags struct {
+	stockID, merchant, appid, partnerType, businessType, key string
+	limit                                                    int64
 }
 
-// partnerFlags are the flags naming a partner and a stock.
-func partnerFlags(fs *flag.FlagSet, o *options) {
-	fs.StringVar(&o.stockID, "stock-id", "", "the stock (required)")
-	fs.StringVar(&o.partner.businessType, "business-type", string(busifavor.BusinessTypeBusifavorStock), "BUSIFAVOR_STOCK (商家券) or FAVOR_STOCK (代金券)")
-	fs.StringVar(&o.partner.merchant, "partner-merchant", "", "the partner merchant's id (a MERCHANT partner)")
-	fs.StringVar(&o.partner.appid, "partner-appid", "", "the partner appid (an APPID partner: its mini program)")
+// register adds the flags naming a partner and a stock to fs.
+func (p *partnerFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.stockID, "stock-id", "", "the stock (required)")
+	fs.StringVar(&p.businessType, "business-type", string(busifavor.BusinessTypeBusifavorStock), "BUSIFAVOR_STOCK (商家券) or FAVOR_STOCK (代金券)")
+	fs.StringVar(&p.merchant, "partner-merchant", "", "the partner merchant's id (a MERCHANT partner)")
+	fs.StringVar(&p.appid, "partner-appid", "", "the partner appid (an APPID partner: its mini program)")
 }
 
-// writeFlags are build's and terminate's flags.
-func writeFlags(fs *flag.FlagSet, o *options) {
-	partnerFlags(fs, o)
-	fs.StringVar(&o.partner.key, "idempotency-key", "", "the Idempotency-Key (required): letters, digits and | _ * -, at most 48;\nthe same key again when retrying, a new key for a new build or terminate")
-	callFlags(fs, o, 30*time.Second)
+// registerWrite adds build's and terminate's flags to fs.
+func (p *partnerFlags) registerWrite(fs *flag.FlagSet) *bool {
+	p.register(fs)
+	fs.StringVar(&p.key, "idempotency-key", "", "the Idempotency-Key (required): letters, digits and | _ * -, at most 48;\nthe same key again when retrying, a new key for a new build or terminate")
+	return callFlags(fs)
 }
 
 const partnerKeyHelp = `--idempotency-key is required and nothing makes one up: choose a key for
@@ -41,85 +40,66 @@ pages ask merchants to keep the key unique and say nothing more about a key
 sent twice; the sandbox answers the same key and request with its first
 answer, and refuses the same key with another request.`
 
+// groupPartners heads the partner commands in busifavor --help.
+const groupPartners = "Partnerships (委托营销)"
+
 // partnerCommands build, terminate and list partnerships (委托营销).
 var partnerCommands = []command{
 	{
-		name:     "partner build",
-		synopsis: "partner build --stock-id S (--partner-merchant M | --partner-appid A) --idempotency-key K [--business-type T] [--json]",
+		name: "partner build", group: groupPartners, summary: "let a partner send a stock's coupons",
+		usage: "--stock-id S (--partner-merchant M | --partner-appid A) --idempotency-key K [--business-type T] [--json]",
 		help: `Authorizes a partner to send a stock's coupons (委托营销, 建立合作关系): a
 merchant (--partner-merchant), which then sends them itself, by SendCoupon
 or the send channels signed with its own APIv2 key; or an appid
 (--partner-appid), whose mini program then offers them.
 
-` + partnerKeyHelp + `
-
-example:
-  busifavor partner build --stock-id 1200000001 --partner-appid wx4e1916a585d1f4e9 --idempotency-key build-20240001
-`,
-		flags: writeFlags,
-		run:   buildPartnership,
+` + partnerKeyHelp,
+		examples: []string{"partner build --stock-id 1200000001 --partner-appid wx4e1916a585d1f4e9 --idempotency-key build-20240001"},
+		needs:    needClient,
+		flags: func(fs *flag.FlagSet) action {
+			var p partnerFlags
+			asJSON := p.registerWrite(fs)
+			return func(ctx context.Context, c *call) int { return buildPartnership(ctx, c, &p, *asJSON) }
+		},
 	},
 	{
-		name:     "partner terminate",
-		synopsis: "partner terminate --stock-id S (--partner-merchant M | --partner-appid A) --idempotency-key K [--business-type T] [--json]",
+		name: "partner terminate", group: groupPartners, summary: "end a partnership",
+		usage: "--stock-id S (--partner-merchant M | --partner-appid A) --idempotency-key K [--business-type T] [--json]",
 		help: `Ends a partnership (终止合作关系): the partner may no longer send the stock's
 coupons. The sandbox holds one to end: merchant 1900000109 for 1200000001.
 
-` + partnerKeyHelp + `
-
-example:
-  busifavor partner terminate --stock-id 1200000001 --partner-merchant 1900000109 --idempotency-key end-20240001
-`,
-		flags: writeFlags,
-		run:   terminatePartnership,
+` + partnerKeyHelp,
+		examples: []string{"partner terminate --stock-id 1200000001 --partner-merchant 1900000109 --idempotency-key end-20240001"},
+		needs:    needClient,
+		flags: func(fs *flag.FlagSet) action {
+			var p partnerFlags
+			asJSON := p.registerWrite(fs)
+			return func(ctx context.Context, c *call) int { return terminatePartnership(ctx, c, &p, *asJSON) }
+		},
 	},
 	{
-		name:     "partner list",
-		synopsis: "partner list --stock-id S [--partner-merchant M | --partner-appid A | --partner-type T] [--business-type T] [--json]",
+		name: "partner list", group: groupPartners, summary: "list a stock's partnerships",
+		usage: "--stock-id S [--partner-merchant M | --partner-appid A | --partner-type T] [--business-type T] [--json]",
 		help: `Lists the merchant's partnerships for a stock, every page, one line each
 (one JSON object a line with --json): the partner, the stock, and when each
 was built and terminated. --stock-id may be left out to list every stock of
---business-type.
-
-example:
-  busifavor partner list --stock-id 1200000001
-`,
-		flags: func(fs *flag.FlagSet, o *options) {
-			partnerFlags(fs, o)
-			fs.StringVar(&o.partner.partnerType, "partner-type", "", "list only partners of this type: APPID or MERCHANT")
-			fs.Int64Var(&o.partner.limit, "limit", 0, "the page size, at most 50 (default WeChat Pay's, 20)")
-			callFlags(fs, o, 2*time.Minute)
+--business-type.`,
+		examples: []string{"partner list --stock-id 1200000001"},
+		needs:    needClient,
+		flags: func(fs *flag.FlagSet) action {
+			var p partnerFlags
+			p.register(fs)
+			fs.StringVar(&p.partnerType, "partner-type", "", "list only partners of this type: APPID or MERCHANT")
+			fs.Int64Var(&p.limit, "limit", 0, "the page size, at most 50 (default WeChat Pay's, 20)")
+			timeoutFlag(fs, 2*time.Minute)
+			asJSON := jsonFlag(fs)
+			return func(ctx context.Context, c *call) int { return listPartnerships(ctx, c, &p, *asJSON) }
 		},
-		run: listPartnerships,
 	},
 }
 
-// partnerFieldFlags names the partnership request fields by their flags.
-var partnerFieldFlags = map[string]string{
-	"Idempotency-Key":               "--idempotency-key",
-	"partner.type":                  "--partner-merchant or --partner-appid",
-	"partner.appid":                 "--partner-appid",
-	"partner.merchant_id":           "--partner-merchant",
-	"authorized_data.business_type": "--business-type",
-	"authorized_data.stock_id":      "--stock-id",
-	"limit":                         "--limit",
-}
-
-// partnerReport is report with the request's fields named by their flags.
-func partnerReport(w io.Writer, err error, o *options) int {
-	var ve *busifavor.ValidationError
-	if errors.As(err, &ve) {
-		for i, f := range ve.Fields {
-			if name, ok := partnerFieldFlags[f.Field]; ok {
-				ve.Fields[i].Field = name
-			}
-		}
-	}
-	return report(w, err, o)
-}
-
 // partner is the partner the flags name, or a usage message.
-func (p *partnerOptions) partner() (busifavor.Partner, string) {
+func (p *partnerFlags) partner() (busifavor.Partner, string) {
 	switch {
 	case p.merchant != "" && p.appid != "":
 		return busifavor.Partner{}, "give one of --partner-merchant and --partner-appid, not both"
@@ -132,10 +112,10 @@ func (p *partnerOptions) partner() (busifavor.Partner, string) {
 }
 
 // writeRequest is build's and terminate's request, or a usage message.
-func writeRequest(o *options) (busifavor.BuildPartnershipRequest, string) {
-	p, msg := o.partner.partner()
-	return busifavor.BuildPartnershipRequest{IdempotencyKey: o.partner.key, Partner: p,
-		AuthorizedData: busifavor.AuthorizedData{BusinessType: busifavor.BusinessType(o.partner.businessType), StockID: o.stockID}}, msg
+func writeRequest(f *partnerFlags) (busifavor.BuildPartnershipRequest, string) {
+	p, msg := f.partner()
+	return busifavor.BuildPartnershipRequest{IdempotencyKey: f.key, Partner: p,
+		AuthorizedData: busifavor.AuthorizedData{BusinessType: busifavor.BusinessType(f.businessType), StockID: f.stockID}}, msg
 }
 
 // partnerName is how a partner prints: its type and id.
@@ -146,81 +126,78 @@ func partnerName(p busifavor.Partner) string {
 	return string(p.Type) + " " + p.AppID
 }
 
-func buildPartnership(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
-	req, msg := writeRequest(o)
+func buildPartnership(ctx context.Context, c *call, f *partnerFlags, asJSON bool) int {
+	req, msg := writeRequest(f)
 	if msg != "" {
-		fmt.Fprintf(stderr, "busifavor partner build: %s; nothing was sent\n", msg)
-		return exitUsage
+		return c.fail("%s; nothing was sent", msg)
 	}
-	resp, err := env.client.BuildPartnership(ctx, req)
+	resp, err := c.env.client.BuildPartnership(ctx, req)
 	if err != nil {
-		return partnerReport(stderr, err, o)
+		return c.report(err)
 	}
-	if o.asJSON {
-		return printJSON(stdout, resp)
+	if asJSON {
+		return printJSON(c.stdout, resp)
 	}
-	fmt.Fprintf(stdout, "partner:     %s\nstock:       %s %s\nstate:       %s\nbuilt:       %s\nrequest id:  %s\n",
+	fmt.Fprintf(c.stdout, "partner:     %s\nstock:       %s %s\nstate:       %s\nbuilt:       %s\nrequest id:  %s\n",
 		partnerName(resp.Partner), resp.AuthorizedData.BusinessType, resp.AuthorizedData.StockID, resp.State, localTime(resp.BuildTime), resp.RequestID)
 	if resp.State != busifavor.PartnershipStateEstablished {
-		fmt.Fprintf(stderr, "busifavor partner build: WeChat Pay answered state %s, not ESTABLISHED: the partner may not send yet\n", resp.State)
+		fmt.Fprintf(c.stderr, "busifavor partner build: WeChat Pay answered state %s, not ESTABLISHED: the partner may not send yet\n", resp.State)
 		return exitAPI
 	}
 	return exitOK
 }
 
-func terminatePartnership(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
-	req, msg := writeRequest(o)
+func terminatePartnership(ctx context.Context, c *call, f *partnerFlags, asJSON bool) int {
+	req, msg := writeRequest(f)
 	if msg != "" {
-		fmt.Fprintf(stderr, "busifavor partner terminate: %s; nothing was sent\n", msg)
-		return exitUsage
+		return c.fail("%s; nothing was sent", msg)
 	}
-	resp, err := env.client.TerminatePartnership(ctx, busifavor.TerminatePartnershipRequest(req))
+	resp, err := c.env.client.TerminatePartnership(ctx, busifavor.TerminatePartnershipRequest(req))
 	if err != nil {
-		if env.sandbox != nil && busifavor.ErrorCodeOf(err) == busifavor.ErrorCodeResourceNotExists {
-			fmt.Fprintln(stderr, "busifavor: the sandbox starts afresh on every run: partnerships built by earlier runs are gone")
+		if c.env.sandbox != nil && busifavor.ErrorCodeOf(err) == busifavor.ErrorCodeResourceNotExists {
+			fmt.Fprintln(c.stderr, "busifavor: the sandbox starts afresh on every run: partnerships built by earlier runs are gone")
 		}
-		return partnerReport(stderr, err, o)
+		return c.report(err)
 	}
-	if o.asJSON {
-		return printJSON(stdout, resp)
+	if asJSON {
+		return printJSON(c.stdout, resp)
 	}
-	fmt.Fprintf(stdout, "terminated:  %s\nrequest id:  %s\n", localTime(resp.TerminateTime), resp.RequestID)
+	fmt.Fprintf(c.stdout, "terminated:  %s\nrequest id:  %s\n", localTime(resp.TerminateTime), resp.RequestID)
 	return exitOK
 }
 
-func listPartnerships(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
-	p, msg := o.partner.partner()
+func listPartnerships(ctx context.Context, c *call, f *partnerFlags, asJSON bool) int {
+	p, msg := f.partner()
 	if msg != "" {
-		fmt.Fprintf(stderr, "busifavor partner list: %s; nothing was sent\n", msg)
-		return exitUsage
+		return c.fail("%s; nothing was sent", msg)
 	}
-	req := busifavor.ListPartnershipsRequest{Partner: p, Limit: o.partner.limit,
-		AuthorizedData: busifavor.AuthorizedData{BusinessType: busifavor.BusinessType(o.partner.businessType), StockID: o.stockID}}
+	req := busifavor.ListPartnershipsRequest{Partner: p, Limit: f.limit,
+		AuthorizedData: busifavor.AuthorizedData{BusinessType: busifavor.BusinessType(f.businessType), StockID: f.stockID}}
 	if err := req.Validate(); err != nil {
-		return partnerReport(stderr, err, o)
+		return c.report(err)
 	}
 	n := 0
-	for pt, err := range env.client.AllPartnerships(ctx, req) {
+	for pt, err := range c.env.client.AllPartnerships(ctx, req) {
 		if err != nil {
-			return partnerReport(stderr, err, o)
+			return c.report(err)
 		}
 		n++
-		if o.asJSON {
-			_ = printJSONLine(stdout, pt)
+		if asJSON {
+			_ = printJSONLine(c.stdout, pt)
 			continue
 		}
 		ended := ""
 		if !pt.TerminateTime.IsZero() {
 			ended = "  terminated " + localTime(pt.TerminateTime)
 		}
-		fmt.Fprintf(stdout, "%-28s %s %s  built %s%s\n", partnerName(pt.Partner), pt.AuthorizedData.BusinessType, pt.AuthorizedData.StockID,
+		fmt.Fprintf(c.stdout, "%-28s %s %s  built %s%s\n", partnerName(pt.Partner), pt.AuthorizedData.BusinessType, pt.AuthorizedData.StockID,
 			localTime(pt.BuildTime), ended)
 		if len(pt.AuthorizedData.Scenarios) > 0 {
-			fmt.Fprintf(stdout, "  scenarios: %s\n", strings.Join(pt.AuthorizedData.Scenarios, ", "))
+			fmt.Fprintf(c.stdout, "  scenarios: %s\n", strings.Join(pt.AuthorizedData.Scenarios, ", "))
 		}
 	}
-	if !o.asJSON {
-		fmt.Fprintf(stderr, "busifavor: %d partnerships\n", n)
+	if !asJSON {
+		fmt.Fprintf(c.stderr, "busifavor: %d partnerships\n", n)
 	}
 	return exitOK
 }

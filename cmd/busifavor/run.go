@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,259 +20,168 @@ const (
 	exitUsage = 2 // bad flags, credentials or a request that breaks a rule; nothing was sent
 )
 
-const usage = `busifavor runs WeChat Pay merchant coupons (商家券) from a shell: it sets the
-URL that receives coupon events and receives them, creates and reads stocks,
-uploads and lists their codes, redeems, reads, returns and deactivates users'
-coupons, signs coupons for the front-end send channels and uploads images.
-
-usage:
-  busifavor set --notify-url URL [--mchid ID] [--json]   set the notify URL
-  busifavor get [--mchid ID] [--json]                     read the notify URL
-  busifavor listen [--addr ADDR] [--show-openid] [--show-codes]
-                                                          receive events, print them as JSON lines
-  busifavor stock create --file stock.json [--json]       create a coupon stock
-  busifavor stock get STOCK_ID [--json]                   read a stock
-  busifavor codes upload STOCK_ID --file codes.txt        upload coupon codes, in batches
-  busifavor codes list STOCK_ID [--status S] [--json]     list a stock's uploaded codes
-  busifavor coupon use CODE --appid A --use-request-no N  redeem a coupon (核销)
-  busifavor coupon get CODE --openid O --appid A          read a user's coupon
-  busifavor coupon return CODE --stock-id S --return-request-no N
-                                                          return a redeemed coupon
-  busifavor coupon deactivate CODE --stock-id S --deactivate-request-no N
-                                                          make a coupon unusable
-  busifavor coupon link --stock-id S --out-request-no N --openid O [--channel h5|miniprogram|jsapi]
-                                                          sign a coupon for a front end (APIv2 key)
-  busifavor image upload FILE                             upload a logo or picture, print its URL
-  busifavor event send URL [--keys-dir DIR]               send a signed sample event to a backend
-  busifavor partner build|terminate --stock-id S (--partner-merchant M | --partner-appid A) --idempotency-key K
-                                                          authorize a partner to send a stock's coupons, or stop it (委托营销)
-  busifavor partner list --stock-id S                     list a stock's partnerships
-  busifavor GROUP                                         a group's commands (stock, codes, coupon, image, event, partner)
-  busifavor COMMAND --help                                a command's flags and an example
-
-Try it now: with nothing configured every command runs against the sandbox,
-which holds a demo stock (1200000001), its codes and a user's coupons, e.g.
-  busifavor stock get 1200000001
-
-With no WECHATPAY_* variable set at all (and no credential flag), or with
---sandbox, every command runs against an in-process fake WeChat Pay
-(busifavortest): nothing leaves the machine. Any WECHATPAY_* variable, even
-an empty or misspelt one, means WeChat Pay was meant: an incomplete set is
-exit status 2, naming what is missing. Credentials come from flags or the
-environment:
-
-  --merchant-id       WECHATPAY_MCHID             the merchant that signs requests
-  --cert-serial       WECHATPAY_CERT_SERIAL       its API certificate serial
-  --private-key-file  WECHATPAY_PRIVATE_KEY_FILE  its API private key (apiclient_key.pem)
- and either WeChat Pay public-key mode:
-  --public-key-id     WECHATPAY_PUBLIC_KEY_ID     PUB_KEY_ID_…
-  --public-key-file   WECHATPAY_PUBLIC_KEY_FILE   WeChat Pay public key (pub_key.pem)
- or platform-certificate mode:
-  --apiv3-key-file    WECHATPAY_APIV3_KEY         APIv3 key (the flag names a file, so
-                                                  the key stays out of ps; listen
-                                                  needs it in both modes)
-
-Exit status: 0 success, 1 API or network error, 2 usage, credential or
-validation error (nothing was sent).
-`
-
-// command is one subcommand: its flags beyond the common ones, its help and
-// what it does.
+// command is one entry of the command table. Dispatch, busifavor --help,
+// a group's listing, "did you mean" suggestions and shell completion are all
+// made from the table, so adding a command is adding an entry.
 type command struct {
-	name, synopsis, help string
+	// name is one word (set) or two, a group and a verb (stock create).
+	name string
+	// group is the heading busifavor --help lists the command under.
+	group string
+	// summary is one line saying what it does.
+	summary string
+	// usage is what follows the name in a synopsis: the positional argument
+	// and the flags that matter ("STOCK_ID --file codes.txt [--json]").
+	usage string
 	// arg names the one positional argument the command takes, if any.
 	arg string
-	// flags registers the command's own flags.
-	flags func(fs *flag.FlagSet, o *options)
-	// run does the command's work with a ready environment.
-	run func(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int
+	// help says what the command does, for busifavor COMMAND --help.
+	help string
+	// argChoices are the values the positional argument takes, when it
+	// takes one of a few words; completion offers them.
+	argChoices []string
+	// examples are command lines, without "busifavor", that run as printed
+	// in the sandbox from the repository root (examples_test.go runs them).
+	examples []string
+	// needs says what the command reads from the credentials; zero for a
+	// command that reads none (its flags read what it uses).
+	needs needs
+	// flags registers the command's own flags and returns the code that runs
+	// it with their values.
+	flags func(fs *flag.FlagSet) action
 }
 
-// options are every flag's value.
-type options struct {
-	creds      credentials
-	sandbox    bool
-	baseURL    string
-	asJSON     bool
-	mchid      string
-	notifyURL  string
-	timeout    time.Duration
-	addr       string
-	showOpenID bool
-	showCodes  bool   // listen: print codes unmasked
-	arg        string // the positional argument (a stock id)
-	fs         *flag.FlagSet
-	cmd        *command
-	file       string // --file
-	status     string // --status
-	prefix     string // --request-no-prefix
-	appid      string // --appid
-	stockID    string // --stock-id
-	openid     string // --openid
-	requestNo  string // --use-request-no, --return-request-no, --deactivate-request-no
-	reason     string // --deactivate-reason
-	useTime    string // --use-time
-	link       linkOptions
-	partner    partnerOptions
-	event      eventOptions
+// action runs a command once its flags are parsed and its environment is
+// ready.
+type action func(ctx context.Context, c *call) int
+
+// call is one run of a command: what its action works with.
+type call struct {
+	cmd *command
+	fs  *flag.FlagSet
+	// arg is the positional argument, "" when the command takes none.
+	arg string
+	// env is what the command talks to; nil for a command that needs none.
+	env *environment
+	// creds are the credential settings its needs brought, as parsed.
+	creds *credentials
+	// environ is the command's whole environment.
+	environ        map[string]string
+	stdout, stderr io.Writer
+	// file is the --file the request was read from, to name its fields.
+	file string
 }
 
-func apiFlags(fs *flag.FlagSet, o *options) {
-	fs.StringVar(&o.mchid, "mchid", "", "the merchant whose notify URL this is, when it is not the signing merchant\n(--merchant-id): a service provider acting for a sub-merchant (default: the signing merchant)")
-	callFlags(fs, o, 30*time.Second)
+// The headings of busifavor --help, in order. A command may bring a heading
+// of its own: it is listed after these.
+const (
+	groupNotify   = "Notify URL and events"
+	groupStocks   = "Stocks and their codes"
+	groupCoupons  = "User coupons"
+	groupSubsidy  = "Subsidies (营销补差; money moves)"
+	groupChannels = "Front-end send channels and images"
+	groupSetup    = "Setup"
+)
+
+var groupOrder = []string{groupNotify, groupStocks, groupCoupons, groupSubsidy, groupChannels, groupPartners, groupSetup}
+
+// commands is the command table. It is put together in init, as the
+// completion command reads it.
+var commands []command
+
+func init() {
+	commands = slices.Concat(notifyCommands, stockCommands, couponCommands, subsidyCommands, channelCommands, partnerCommands, eventCommands, setupCommands)
 }
 
-// callFlags are the flags of every command that calls the API.
-func callFlags(fs *flag.FlagSet, o *options, timeout time.Duration) {
-	fs.BoolVar(&o.asJSON, "json", false, "print WeChat Pay's answer as JSON")
-	fs.DurationVar(&o.timeout, "timeout", timeout, "give up on the call, retries included, after this long")
-}
-
-var commands = append([]command{
-	{
-		name: "set", synopsis: "set --notify-url URL [--mchid ID] [--json]",
-		help: `Sets the https URL that WeChat Pay POSTs the merchant's coupon events to.
-The URL is checked first (https, 10 to 256 bytes, a public host, no query);
-if it breaks a rule nothing is sent and the exit status is 2.
-
-example:
-  busifavor set --notify-url https://shop.example.com/busifavor/notify
-`,
-		flags: func(fs *flag.FlagSet, o *options) {
-			fs.StringVar(&o.notifyURL, "notify-url", "", "the https URL that receives coupon events (required)")
-			apiFlags(fs, o)
-		},
-		run: setCallbacks,
-	},
-	{
-		name: "get", synopsis: "get [--mchid ID] [--json]",
-		help: `Reads the notify URL WeChat Pay has for the merchant.
-
-example:
-  busifavor get --json
-`,
-		flags: apiFlags,
-		run:   getCallbacks,
-	},
-	{
-		name: "listen", synopsis: "listen [--addr ADDR] [--show-openid] [--show-codes]",
-		help: `Serves the notification handler on ADDR and prints each verified, decrypted
-coupon event as one JSON line on stdout; refusals are logged on stderr.
-Openid and unionid (personal data) are masked unless --show-openid is given,
-the coupon code and a member card code (bearer credentials: whoever holds
-one can redeem it) unless --show-codes is given.
-
-Events are encrypted with the APIv3 key, so listen needs it in every mode
-(WECHATPAY_APIV3_KEY or --apiv3-key-file), also with a WeChat Pay public key.
-
-Test events: in the sandbox, listen sends itself a sample COUPON.SEND event
-at start. Outside it only WeChat Pay can sign an event the listener accepts,
-unless the listener is given a test key: busifavor event send URL signs a
-sample with one and prints how to configure it (see busifavor event send
---help). In tests, drive a handler with busifavortest (see its guide).
-WeChat Pay only calls https URLs: put TLS in front of ADDR.
-
-example:
-  busifavor listen --addr 127.0.0.1:8080
-`,
-		flags: func(fs *flag.FlagSet, o *options) {
-			fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "host:port to receive events on")
-			fs.BoolVar(&o.showOpenID, "show-openid", false, "print openid and unionid unmasked (personal data)")
-			fs.BoolVar(&o.showCodes, "show-codes", false, "print coupon and member card codes unmasked (bearer credentials)")
-		},
-		run: func(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
-			return listen(ctx, env, o.addr, o.showOpenID, o.showCodes, stdout, stderr)
-		},
-	},
-}, append(stockCommands, append(couponCommands, append(channelCommands, append(eventCommands, partnerCommands...)...)...)...)...)
+// completeCommand is what the completion scripts call: busifavor
+// __complete WORD… prints the words that complete the last one.
+const completeCommand = "__complete"
 
 // run is the whole command, callable in-process from tests; environ is
 // its whole environment.
 func run(ctx context.Context, args []string, environ map[string]string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, shortUsage())
 		return exitUsage
 	}
-	if a := args[0]; a == "-h" || a == "-help" || a == "--help" || a == "help" {
-		fmt.Fprint(stdout, usage)
+	switch args[0] {
+	case "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage())
+		return exitOK
+	case "help":
+		if len(args) == 1 {
+			fmt.Fprint(stdout, usage())
+			return exitOK
+		}
+		return run(ctx, append(slices.Clone(args[1:]), "--help"), environ, stdout, stderr)
+	case completeCommand:
+		for _, w := range complete(args[1:]) {
+			fmt.Fprintln(stdout, w)
+		}
 		return exitOK
 	}
 	cmd, rest := findCommand(args)
-	if cmd == nil && groupHelp(stdout, args) {
-		return exitOK
-	}
 	if cmd == nil {
-		fmt.Fprintf(stderr, "busifavor: unknown command %q\n\n%s", strings.Join(args[:min(2, len(args))], " "), usage)
-		return exitUsage
-	}
-	var o options
-	fs := flag.NewFlagSet("busifavor "+cmd.name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cmd.flags(fs, &o)
-	fs.BoolVar(&o.sandbox, "sandbox", false, "run against an in-process fake WeChat Pay (the default when no credentials are set)")
-	fs.StringVar(&o.baseURL, "base-url", "", "send requests (and the platform-certificate download) to this URL instead of\nhttps://api.mch.weixin.qq.com, e.g. a proxy; failover to the backup domain is then off")
-	o.creds.register(fs)
-	fs.Usage = func() {} // help goes to stdout, below; errors get a pointer to it
-	if err := parseArgs(fs, rest, cmd, &o); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			commandUsage(stdout, cmd, fs)
+		if groupHelp(stdout, args) {
 			return exitOK
 		}
-		// The flag package has printed what was wrong.
-		fmt.Fprintf(stderr, "see busifavor %s --help\n", cmd.name)
-		return exitUsage
+		return unknownCommand(stderr, args)
 	}
-	if msg := o.argProblem(fs, cmd); msg != "" {
-		fmt.Fprintf(stderr, "busifavor %s: %s; see busifavor %s --help\n", cmd.name, msg, cmd.name)
-		return exitUsage
-	}
-	if fs.Lookup("timeout") != nil && o.timeout <= 0 {
-		fmt.Fprintf(stderr, "busifavor %s: --timeout must be more than 0, got %s; see busifavor %s --help\n", cmd.name, o.timeout, cmd.name)
-		return exitUsage
-	}
-	o.fs, o.cmd = fs, cmd
-	// The sandbox is implicit only when nothing asks for WeChat Pay: no
-	// credential flag and no WECHATPAY_* variable, even an empty or misspelt
-	// one (a job whose environment failed to load must not "succeed").
-	implicitSandbox := o.creds.empty() && o.link.apiV2KeyFile == "" && len(wechatPayVars(environ)) == 0
-	getenv := func(k string) string { return environ[k] }
-	o.creds.fromEnv(getenv)
-	o.link.apiV2Env = getenv("WECHATPAY_APIV2_KEY")
 
-	var env *environment
-	var err error
-	if o.sandbox || implicitSandbox {
-		if !o.sandbox {
-			fmt.Fprintln(stderr, "busifavor: no WECHATPAY_* variable is set: using the in-process sandbox (busifavortest), nothing leaves this machine")
-		}
-		env, err = newSandbox(ctx, o.baseURL)
-	} else {
-		env, err = o.creds.environment(ctx, o.baseURL)
+	own, common, fs, creds, act := cmd.flagSets()
+	arg, err := parseArgs(fs, rest, cmd)
+	if errors.Is(err, flag.ErrHelp) {
+		commandHelp(stdout, cmd, own, common)
+		return exitOK
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "busifavor %s: %v\n", cmd.name, err)
-		var ne *networkError
-		if errors.As(err, &ne) {
-			return exitAPI
-		}
-		if errors.Is(err, errIncomplete) {
-			for _, note := range envNotes(environ) {
-				fmt.Fprintf(stderr, "  %s\n", note)
-			}
+		if hint := flagHint(cmd, fs, err); hint != "" {
+			fmt.Fprintf(stderr, "  %s\n", hint)
 		}
 		return usageHint(stderr, cmd)
 	}
-	defer env.close()
+	if msg := argProblem(fs, cmd, arg); msg != "" {
+		fmt.Fprintf(stderr, "busifavor %s: %s\n", cmd.name, msg)
+		return usageHint(stderr, cmd)
+	}
+	timeout, hasTimeout := timeoutOf(fs)
+	if hasTimeout && timeout <= 0 {
+		fmt.Fprintf(stderr, "busifavor %s: --timeout must be more than 0, got %s\n", cmd.name, timeout)
+		return usageHint(stderr, cmd)
+	}
 
-	if cmd.name != "listen" {
+	c := &call{cmd: cmd, fs: fs, arg: arg, creds: creds, environ: environ, stdout: stdout, stderr: stderr}
+	if cmd.needs != 0 && cmd.needs&needReport == 0 {
+		env, code := creds.open(ctx, cmd, environ, stderr)
+		if env == nil {
+			if code == exitUsage {
+				return usageHint(stderr, cmd)
+			}
+			return code
+		}
+		defer env.close()
+		c.env = env
+	}
+	if hasTimeout {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	if code := cmd.run(ctx, env, &o, stdout, stderr); code != exitUsage {
+	if code := act(ctx, c); code != exitUsage {
 		return code
 	}
 	return usageHint(stderr, cmd)
+}
+
+// timeoutOf is the command's --timeout, if it has one.
+func timeoutOf(fs *flag.FlagSet) (time.Duration, bool) {
+	f := fs.Lookup("timeout")
+	if f == nil {
+		return 0, false
+	}
+	d, ok := f.Value.(flag.Getter).Get().(time.Duration)
+	return d, ok
 }
 
 // usageHint ends every usage error with where the command's help is.
@@ -280,112 +190,292 @@ func usageHint(w io.Writer, cmd *command) int {
 	return exitUsage
 }
 
-// groupHelp prints the commands of a group (busifavor stock, busifavor
-// codes --help) and reports whether args named one.
-func groupHelp(w io.Writer, args []string) bool {
-	if len(args) > 2 || len(args) == 2 && args[1] != "--help" && args[1] != "-help" && args[1] != "-h" && args[1] != "help" {
-		return false
-	}
-	var lines []string
-	for _, c := range commands {
-		if group, _, ok := strings.Cut(c.name, " "); ok && group == args[0] {
-			lines = append(lines, fmt.Sprintf("  busifavor %s", c.synopsis))
-		}
-	}
-	if len(lines) == 0 {
-		return false
-	}
-	fmt.Fprintf(w, "busifavor %s: commands\n\n%s\n\nbusifavor %s COMMAND --help shows a command's flags and an example.\n",
-		args[0], strings.Join(lines, "\n"), args[0])
-	return true
-}
-
 // findCommand finds the command args start with, one word (set) or two
 // (stock create), and returns it with the arguments after its name.
 func findCommand(args []string) (*command, []string) {
 	for i := range commands {
 		words := strings.Fields(commands[i].name)
-		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == commands[i].name {
+		if len(args) >= len(words) && slices.Equal(args[:len(words)], words) {
 			return &commands[i], args[len(words):]
 		}
 	}
 	return nil, nil
 }
 
+// groupOf is the first word of a two-word command's name (stock), or "".
+func groupOf(c *command) string {
+	if g, _, ok := strings.Cut(c.name, " "); ok {
+		return g
+	}
+	return ""
+}
+
+// topWords are the words a command line can start with: one-word commands
+// and the groups of two-word ones, in table order.
+func topWords() []string {
+	var words []string
+	for i := range commands {
+		w, _, _ := strings.Cut(commands[i].name, " ")
+		if !slices.Contains(words, w) {
+			words = append(words, w)
+		}
+	}
+	return words
+}
+
+// groupHelp prints the commands of a group (busifavor stock, busifavor
+// codes --help) and reports whether args named one.
+func groupHelp(w io.Writer, args []string) bool {
+	if len(args) > 2 || len(args) == 2 && !isHelp(args[1]) {
+		return false
+	}
+	lines := groupLines(args[0])
+	if len(lines) == 0 {
+		return false
+	}
+	fmt.Fprintf(w, "busifavor %s: commands\n\n%s\nbusifavor %s COMMAND --help shows a command's flags and an example.\n",
+		args[0], strings.Join(lines, ""), args[0])
+	return true
+}
+
+// groupLines lists a group's commands, one synopsis and summary each.
+func groupLines(group string) []string {
+	var lines []string
+	for i := range commands {
+		if c := &commands[i]; groupOf(c) == group {
+			lines = append(lines, fmt.Sprintf("  busifavor %s\n      %s\n", c.synopsis(), c.summary))
+		}
+	}
+	return lines
+}
+
+func isHelp(a string) bool { return a == "--help" || a == "-help" || a == "-h" || a == "help" }
+
+// synopsis is how the command is called: its name and usage.
+func (c *command) synopsis() string { return strings.TrimSpace(c.name + " " + c.usage) }
+
+// listLine is a command's line in a listing: how it is called and, aligned
+// or on the next line when that is long, its summary.
+func listLine(call, summary string) string {
+	const width = 30
+	s := "  " + call
+	if len(s) >= width {
+		return s + "\n" + strings.Repeat(" ", width) + summary + "\n"
+	}
+	return s + strings.Repeat(" ", width-len(s)) + summary + "\n"
+}
+
+// unknownCommand says args name no command, suggests the nearest one and
+// prints the short usage.
+func unknownCommand(w io.Writer, args []string) int {
+	typed := strings.Join(args[:min(2, len(args))], " ")
+	if len(args) > 1 && strings.HasPrefix(args[1], "-") {
+		typed = args[0]
+	}
+	fmt.Fprintf(w, "busifavor: unknown command %q", typed)
+	if s := suggest(args); s != "" {
+		fmt.Fprintf(w, "; did you mean %q?", s)
+	}
+	fmt.Fprintln(w)
+	if lines := groupLines(args[0]); len(lines) > 0 {
+		fmt.Fprintf(w, "\nbusifavor %s: commands\n\n%s", args[0], strings.Join(lines, ""))
+		return exitUsage
+	}
+	fmt.Fprintf(w, "\n%s", shortUsage())
+	return exitUsage
+}
+
+// suggest returns the command name nearest to what args start with, or ""
+// when none is near: within two edits, or a third of the typed length.
+func suggest(args []string) string {
+	best, bestDist := "", -1
+	try := func(name, typed string) {
+		d := editDistance(name, typed)
+		if strings.HasPrefix(name, typed) && len(typed) >= 2 {
+			d = min(d, 1)
+		}
+		if d <= max(2, len(typed)/3) && (bestDist < 0 || d < bestDist) {
+			best, bestDist = name, d
+		}
+	}
+	for i := range commands {
+		name := commands[i].name
+		words := len(strings.Fields(name))
+		if len(args) >= words {
+			try(name, strings.Join(args[:words], " "))
+		}
+	}
+	if top := topWords(); best == "" && !slices.Contains(top, args[0]) {
+		for _, w := range top {
+			try(w, args[0])
+		}
+	}
+	return best
+}
+
+// flagHint says what an unknown flag was probably meant as: a flag of this
+// command one or two edits away, or the commands that have it.
+func flagHint(cmd *command, fs *flag.FlagSet, err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok {
+		return ""
+	}
+	name = strings.TrimLeft(name, "-")
+	best, bestDist := "", 3
+	fs.VisitAll(func(f *flag.Flag) {
+		if d := editDistance(f.Name, name); d < bestDist {
+			best, bestDist = f.Name, d
+		}
+	})
+	if best != "" {
+		return fmt.Sprintf("did you mean --%s?", best)
+	}
+	var owners []string
+	for i := range commands {
+		if o := &commands[i]; o != cmd && slices.Contains(flagNames(o), name) {
+			owners = append(owners, "busifavor "+o.name)
+		}
+	}
+	switch {
+	case len(owners) > 3:
+		return fmt.Sprintf("--%s is a flag of %d other commands, not of busifavor %s", name, len(owners), cmd.name)
+	case len(owners) > 0:
+		return fmt.Sprintf("--%s is a flag of %s", name, strings.Join(owners, ", "))
+	}
+	return ""
+}
+
+// flagSets registers the command's own flags (own) and those its needs
+// bring (common: credentials, --sandbox, --base-url) and returns them with
+// all, the set that parses both, the credentials the common flags set and
+// the action that runs with their values.
+func (c *command) flagSets() (own, common, all *flag.FlagSet, creds *credentials, act action) {
+	own = flag.NewFlagSet(c.name, flag.ContinueOnError)
+	act = c.flags(own)
+	creds = &credentials{}
+	common = flag.NewFlagSet(c.name, flag.ContinueOnError)
+	creds.register(common, c.needs)
+	all = flag.NewFlagSet("busifavor "+c.name, flag.ContinueOnError)
+	for _, set := range []*flag.FlagSet{own, common} {
+		set.VisitAll(func(f *flag.Flag) { all.Var(f.Value, f.Name, f.Usage) })
+	}
+	all.SetOutput(io.Discard) // run prints errors itself, and help on stdout
+	all.Usage = func() {}
+	return own, common, all, creds, act
+}
+
+// flagNames are every flag the command takes, its own and what its needs
+// bring.
+func flagNames(c *command) []string {
+	var names []string
+	_, _, all, _, _ := c.flagSets()
+	all.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	return names
+}
+
 // parseArgs parses flags before and after the positional argument, so that
 // both "stock get ID --json" and "stock get --json ID" work.
-func parseArgs(fs *flag.FlagSet, args []string, cmd *command, o *options) error {
+func parseArgs(fs *flag.FlagSet, args []string, cmd *command) (string, error) {
 	if err := fs.Parse(args); err != nil {
-		return err
+		return "", err
 	}
 	if cmd.arg == "" || fs.NArg() == 0 {
-		return nil
+		return "", nil
 	}
-	o.arg = fs.Arg(0)
-	return fs.Parse(fs.Args()[1:])
+	arg := fs.Arg(0)
+	return arg, fs.Parse(fs.Args()[1:])
 }
 
 // argProblem says what is wrong with the positional arguments, or "".
-func (o *options) argProblem(fs *flag.FlagSet, cmd *command) string {
+func argProblem(fs *flag.FlagSet, cmd *command, arg string) string {
 	switch {
 	case fs.NArg() > 0:
 		return fmt.Sprintf("unexpected argument %q", fs.Arg(0))
-	case cmd.arg != "" && o.arg == "":
+	case cmd.arg != "" && arg == "":
 		return cmd.arg + " is required"
 	}
 	return ""
 }
 
-func setCallbacks(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
-	resp, err := env.client.SetCallbacks(ctx, busifavor.SetCallbacksRequest{MchID: o.mchid, NotifyURL: o.notifyURL})
-	if err != nil {
-		return report(stderr, err, o)
+// commandHelp prints a command's help: synopsis, text, examples, its own
+// flags and the credential flags its needs bring.
+func commandHelp(w io.Writer, cmd *command, own, common *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: busifavor %s\n\n%s\n", cmd.synopsis(), strings.TrimSpace(cmd.help))
+	if len(cmd.examples) > 0 {
+		fmt.Fprint(w, "\nexample:\n")
+		for _, e := range cmd.examples {
+			fmt.Fprintf(w, "  busifavor %s\n", e)
+		}
 	}
-	return print(stdout, o.asJSON, resp, resp.NotifyURL, resp.MchID, resp.UpdateTime, resp.RequestID)
+	for _, part := range []struct {
+		heading string
+		fs      *flag.FlagSet
+	}{{"flags", own}, {"credentials and target (busifavor --help says which variable each reads)", common}} {
+		n := 0
+		part.fs.VisitAll(func(*flag.Flag) { n++ })
+		if n == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s:\n", part.heading)
+		part.fs.SetOutput(w)
+		part.fs.PrintDefaults()
+	}
 }
 
-func getCallbacks(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
-	resp, err := env.client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{MchID: o.mchid})
-	if err != nil {
-		return report(stderr, err, o)
-	}
-	if env.sandbox != nil {
-		fmt.Fprintln(stderr, "busifavor: the sandbox starts afresh on every run, with an example URL set; what an earlier `set` stored is gone")
-	}
-	return print(stdout, o.asJSON, resp, resp.NotifyURL, resp.MchID, time.Time{}, resp.RequestID)
+// jsonFlag registers --json.
+func jsonFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("json", false, "print WeChat Pay's answer as JSON, times in WeChat Pay's shape (+08:00)")
 }
 
-// commandUsage prints a command's help and its flags.
-func commandUsage(w io.Writer, cmd *command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "usage: busifavor %s [credentials]\n\n%s\nflags:\n", cmd.synopsis, cmd.help)
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	fmt.Fprint(w, "\nCredentials are described in busifavor --help.\n")
+// timeoutFlag registers --timeout, which run applies to the whole action.
+func timeoutFlag(fs *flag.FlagSet, d time.Duration) {
+	fs.Duration("timeout", d, "give up on the call, retries included, after this long")
 }
 
-// print writes a response for people or, with asJSON, as JSON.
-func print(w io.Writer, asJSON bool, v any, notifyURL, mchid string, updated time.Time, requestID string) int {
-	if asJSON {
-		return printJSON(w, v)
+// callFlags are --json and --timeout, the flags of a command that makes
+// one call and prints its answer.
+func callFlags(fs *flag.FlagSet) *bool {
+	timeoutFlag(fs, 30*time.Second)
+	return jsonFlag(fs)
+}
+
+// choice is a flag whose value is one of a few words; completion offers
+// them.
+type choice struct {
+	value   string
+	choices []string
+}
+
+// String implements flag.Value.
+func (c *choice) String() string { return c.value }
+
+// Set implements flag.Value.
+func (c *choice) Set(v string) error {
+	if !slices.Contains(c.choices, v) {
+		return fmt.Errorf("must be %s", orList(c.choices))
 	}
-	fmt.Fprintf(w, "notify URL:  %s\n", notifyURL)
-	fmt.Fprintf(w, "mchid:       %s\n", mchid)
-	if !updated.IsZero() {
-		fmt.Fprintf(w, "updated:     %s\n", localTime(updated))
+	c.value = v
+	return nil
+}
+
+// orList is "a, b or c".
+func orList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
 	}
-	fmt.Fprintf(w, "request id:  %s\n", requestID)
-	return exitOK
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 // report explains a failed call and picks the exit status. The error text
 // already carries the request id. Invalid fields are named as the user gave
-// them (o.nameOf): --status, STOCK_ID, or a path in --file's JSON.
-func report(w io.Writer, err error, o *options) int {
+// them (nameOf): --status, STOCK_ID, or a path in --file's JSON.
+func (c *call) report(err error) int {
+	w := c.stderr
 	var ve *busifavor.ValidationError
 	if errors.As(err, &ve) {
-		fmt.Fprintln(w, "busifavor: the request breaks a rule; nothing was sent:")
+		fmt.Fprintln(w, "busifavor: invalid request, nothing was sent:")
 		for _, f := range ve.Fields {
-			fmt.Fprintf(w, "  %s: %s\n", o.nameOf(f.Field), f.Reason)
+			fmt.Fprintf(w, "  %s: %s\n", c.nameOf(f.Field), f.Reason)
 		}
 		return exitUsage
 	}
@@ -399,31 +489,46 @@ func report(w io.Writer, err error, o *options) int {
 	return exitAPI
 }
 
+// fail prints a usage problem of the command's own (nothing was sent) and
+// returns exit status 2.
+func (c *call) fail(format string, args ...any) int {
+	fmt.Fprintf(c.stderr, "busifavor %s: %s\n", c.cmd.name, fmt.Sprintf(format, args...))
+	return exitUsage
+}
+
 // fieldFlags names the request fields whose flag is not the field's name
 // with dashes.
 var fieldFlags = map[string]string{
 	"upload_request_no_prefix": "--request-no-prefix",
 	"send_coupon_merchant":     "--send-merchant",
 	"open_id":                  "--openid",
+	// The partnership requests' fields (partner commands).
+	"Idempotency-Key":               "--idempotency-key",
+	"partner.type":                  "--partner-merchant or --partner-appid",
+	"partner.appid":                 "--partner-appid",
+	"partner.merchant_id":           "--partner-merchant",
+	"authorized_data.business_type": "--business-type",
+	"authorized_data.stock_id":      "--stock-id",
 }
 
 // argFields are the request fields a positional argument sets.
-var argFields = map[string]string{"STOCK_ID": "stock_id", "COUPON_CODE": "coupon_code"}
+var argFields = map[string][]string{"STOCK_ID": {"stock_id"}, "COUPON_CODE": {"coupon_code"},
+	"RECEIPT_ID": {"subsidy_receipt_id", "subsidy_return_receipt_id"}}
 
 // nameOf is how the user gave a request field: the positional argument
 // (STOCK_ID), its flag (--status), or a path in the --file JSON.
-func (o *options) nameOf(field string) string {
-	if o.cmd != nil && argFields[o.cmd.arg] == field {
-		return o.cmd.arg
+func (c *call) nameOf(field string) string {
+	if c.cmd != nil && slices.Contains(argFields[c.cmd.arg], field) {
+		return c.cmd.arg
 	}
 	if f, ok := fieldFlags[field]; ok {
 		return f
 	}
-	if o.fs != nil && o.fs.Lookup(strings.ReplaceAll(field, "_", "-")) != nil {
+	if c.fs != nil && c.fs.Lookup(strings.ReplaceAll(field, "_", "-")) != nil {
 		return "--" + strings.ReplaceAll(field, "_", "-")
 	}
-	if o.file != "" {
-		return o.file + ": " + field
+	if c.file != "" {
+		return shown(c.file) + ": " + field
 	}
 	return field
 }
