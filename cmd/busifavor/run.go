@@ -43,6 +43,8 @@ usage:
                                                           sign a coupon for a front end (APIv2 key)
   busifavor image upload FILE                             upload a logo or picture, print its URL
   busifavor event send URL [--keys-dir DIR]               send a signed sample event to a backend
+  busifavor sandbox [--addr ADDR] [--dir DIR] [--route NOTIFY_URL=LOCAL_URL]…
+                                                          serve the fake WeChat Pay for other programs
   busifavor GROUP                                         a group's commands (stock, codes, coupon, image, event)
   busifavor COMMAND --help                                a command's flags and an example
 
@@ -191,6 +193,9 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 	if a := args[0]; a == "-h" || a == "-help" || a == "--help" || a == "help" {
 		fmt.Fprint(stdout, usage)
 		return exitOK
+	}
+	if args[0] == "sandbox" { // sandbox.go: its own flags, no credentials
+		return sandbox(ctx, args[1:], stdout, stderr)
 	}
 	cmd, rest := findCommand(args)
 	if cmd == nil && groupHelp(stdout, args) {
