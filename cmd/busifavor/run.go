@@ -164,9 +164,11 @@ Events are encrypted with the APIv3 key, so listen needs it in every mode
 
 Test events: in the sandbox, listen sends itself a sample COUPON.SEND event
 at start. Outside it only WeChat Pay can sign an event the listener accepts,
-unless the listener is given a test key: busifavor event send URL signs a
-sample with one and prints how to configure it (see busifavor event send
---help). In tests, drive a handler with busifavortest (see its guide).
+unless the listener runs with the keys of busifavor sandbox (after
+. DIR/sandbox.env): the sandbox then delivers the events of coupons sent
+through it (its --route), and busifavor event send URL --keys-dir DIR signs
+a sample as it does. In tests, drive a handler with busifavortest (see its
+guide).
 WeChat Pay only calls https URLs: put TLS in front of ADDR.
 
 example:

@@ -320,3 +320,27 @@ func printDeliveries(ctx context.Context, s *busifavortest.Server, w io.Writer) 
 		}
 	}
 }
+
+// printReceiverSettings says what the receiver of event send's sample
+// verifies and decrypts it with: the keys of the busifavor sandbox whose
+// --dir is keysDir, or the test key pair kept there.
+func printReceiverSettings(w io.Writer, keysDir string, keys *testKeys, apiV3Key string) {
+	envFile := filepath.Join(keysDir, "sandbox.env")
+	if _, err := os.Stat(envFile); err == nil {
+		fmt.Fprintf(w, "signed as the busifavor sandbox whose keys are in %s signs: the backend under test runs against that sandbox, after . %s (a test deployment, never production)\n",
+			keysDir, shellQuote(envFile))
+		if v3, err := os.ReadFile(filepath.Join(keysDir, "apiv3_key")); err == nil && apiV3Key != "" && strings.TrimSpace(string(v3)) != apiV3Key {
+			fmt.Fprintln(w, "  but encrypted with the APIv3 key you gave, which is not the sandbox's: a backend that loaded sandbox.env cannot decrypt it")
+		}
+		return
+	}
+	fmt.Fprintf(w, "the receiver under test (a test deployment, never production) verifies and decrypts with:\n"+
+		"  WECHATPAY_PUBLIC_KEY_ID=%s\n  WECHATPAY_PUBLIC_KEY_FILE=%s\n", keys.keyID, filepath.Join(keysDir, "pub_key.pem"))
+	if apiV3Key == "" {
+		fmt.Fprintf(w, "  WECHATPAY_APIV3_KEY=the test key in %s\n", filepath.Join(keysDir, "apiv3_key"))
+	} else {
+		fmt.Fprintln(w, "  WECHATPAY_APIV3_KEY=your APIv3 key, as given")
+	}
+	fmt.Fprintln(w, "  (a backend that also calls WeChat Pay verifies its answers with that public key too, so it cannot take a test key: "+
+		"run it against busifavor sandbox and give the sandbox's --dir as --keys-dir)")
+}

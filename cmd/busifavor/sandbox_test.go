@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -221,12 +222,23 @@ func TestSandboxRoutesEvents(t *testing.T) {
 	code, out, errOut := runCmd(t, sb.env, "event", "send", sink.url, "--keys-dir", sb.dir)
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "answered 204")
+	assert.Contains(t, errOut, "signed as the busifavor sandbox whose keys are in "+sb.dir+" signs: "+
+		"the backend under test runs against that sandbox, after . "+filepath.Join(sb.dir, "sandbox.env"))
+	assert.NotContains(t, errOut, "not the sandbox's")
 	ev = sink.next(t)
 	assert.Equal(t, "SAMPLE-COUPON-0001", ev.Coupon.CouponCode)
 	// And with nothing configured, from DIR alone.
 	code, _, errOut = runCmd(t, nil, "event", "send", sink.url, "--keys-dir", sb.dir)
 	require.Equal(t, exitOK, code, errOut)
 	sink.next(t)
+
+	// Another APIv3 key than the sandbox's: the receiver cannot decrypt,
+	// and the command said why.
+	other := maps.Clone(sb.env)
+	other["WECHATPAY_APIV3_KEY"] = strings.Repeat("k", 32)
+	code, _, errOut = runCmd(t, other, "event", "send", sink.url, "--keys-dir", sb.dir)
+	assert.Equal(t, exitAPI, code)
+	assert.Contains(t, errOut, "encrypted with the APIv3 key you gave, which is not the sandbox's")
 }
 
 // TestSandboxRefusesBadFlags: every mistake is exit status 2 with what is
