@@ -248,9 +248,11 @@ func (s *Server) sendCoupon(w http.ResponseWriter, caller string, body []byte) {
 	s.writeJSON(w, http.StatusOK, map[string]any{"send_coupon_result": map[string]string{
 		"stock_id": req.StockID, "out_request_no": req.OutRequestNo, "coupon_code": code}})
 	if ev != nil {
-		// The event page: 领券完成后, 微信会把相关领券结果和用户信息发送给商户,
-		// with BUSICOUPON_SEND_CHANNEL_API among its channels; the callbacks
-		// page: only the stock's creator hears of it (仅可以收到由商户自己创建的批次相关的通知).
+		// The event page: 领券完成后, 微信会把相关领券结果和用户信息发送给商户;
+		// its send_channel values, as SDKs copy the page's table, include
+		// BUSICOUPON_SEND_CHANNEL_API. No page says outright that an API send
+		// is notified: the fake assumes it is. The callbacks page: only the
+		// stock's creator hears of it (仅可以收到由商户自己创建的批次相关的通知).
 		_ = s.deliverEvent(owner, *ev, false)
 	}
 }
