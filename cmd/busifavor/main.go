@@ -8,6 +8,7 @@
 //	busifavor get [--mchid ID] [--json]
 //	busifavor listen [--addr ADDR] [--show-openid] [--show-codes]
 //	busifavor stock create|get …, codes upload|list …, coupon use|get|return|deactivate|link …, image upload …
+//	busifavor sandbox [--addr ADDR] [--dir DIR] [--route NOTIFY_URL=LOCAL_URL]…   (the fake WeChat Pay as a server)
 //	busifavor GROUP            (stock, codes, coupon, image: the group's commands)
 //	busifavor COMMAND --help   (a command's flags and an example that runs in the sandbox)
 //

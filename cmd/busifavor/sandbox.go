@@ -50,9 +50,9 @@ change the base URL (https://api.mch.weixin.qq.com). These are test keys of
 a fake: they are worth nothing anywhere else, and production never reads
 this file. When it is ready the command prints one line on stdout.
 
-Events: a coupon sent through the API (SendCoupon) or claimed through a
-front-end channel makes a COUPON.SEND event for the notify URL its merchant
-set, which WeChat Pay would POST there. The sandbox reaches no URL of the
+Events: a coupon sent through the API (SendCoupon, busifavor coupon send)
+makes a COUPON.SEND event for the notify URL its stock's creator set, which
+WeChat Pay would POST there. The sandbox reaches no URL of the
 internet: --route NOTIFY_URL=LOCAL_URL delivers the events for NOTIFY_URL
 to LOCAL_URL, an http or https URL on this machine (127.0.0.1, ::1 or
 localhost), signed and encrypted with the keys in DIR, retried as WeChat
