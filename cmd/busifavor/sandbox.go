@@ -152,7 +152,7 @@ func sandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if host, _, _ := net.SplitHostPort(*addr); !loopbackHost(host) {
-		fmt.Fprintf(stderr, "busifavor sandbox: warning: --addr %s is reachable from other machines: whoever reaches it can read what it holds and use its keys\n", *addr)
+		fmt.Fprintf(stderr, "busifavor sandbox: warning: --addr %s is reachable from other machines: whoever reaches it can read and change what it holds\n", *addr)
 	}
 
 	s, keys, err := startSandboxServer(ctx, l)
@@ -175,7 +175,7 @@ func sandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, notify := range slices.Sorted(maps.Keys(rs)) {
 		fmt.Fprintf(stderr, "busifavor sandbox: events for %s go to %s\n", notify, strings.Join(rs[notify], ", "))
 	}
-	fmt.Fprintf(stdout, "busifavor sandbox: fake WeChat Pay at %s; run . %s to use it (interrupt to stop)\n", s.URL, shellQuote(envFile))
+	fmt.Fprintf(stdout, "busifavor sandbox: fake WeChat Pay at %s; run . %s to use it (interrupt to stop)\n", baseURLFor(s.URL), shellQuote(envFile))
 
 	printDeliveries(ctx, s, stderr)
 	s.Close()
