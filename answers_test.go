@@ -200,7 +200,7 @@ func endpoints() []endpoint {
 		{name: "SetCallbacks",
 			answer: one(mec.SetCouponNotifyResponse{UpdateTime: fxAtStr(0), NotifyUrl: core.String(fxNotifyURL), Mchid: core.String(fxMchID)}),
 			ours: func(ctx context.Context, c *busifavor.Client) (any, error) {
-				return c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{Mchid: fxMchID, NotifyURL: fxNotifyURL})
+				return c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{MchID: fxMchID, NotifyURL: fxNotifyURL})
 			},
 			ref: func(ctx context.Context, cc *core.Client) error {
 				_, _, err := cb(cc).SetCouponNotify(ctx, mec.SetCouponNotifyRequest{Mchid: core.String(fxMchID), NotifyUrl: core.String(fxNotifyURL)})
@@ -209,7 +209,7 @@ func endpoints() []endpoint {
 		{name: "GetCallbacks",
 			answer: one(mec.GetCouponNotifyResponse{Mchid: core.String(fxMchID), NotifyUrl: core.String(fxNotifyURL)}),
 			ours: func(ctx context.Context, c *busifavor.Client) (any, error) {
-				return c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{Mchid: fxMchID})
+				return c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{MchID: fxMchID})
 			},
 			ref: func(ctx context.Context, cc *core.Client) error {
 				_, _, err := cb(cc).GetCouponNotify(ctx, mec.GetCouponNotifyRequest{Mchid: core.String(fxMchID)})
@@ -292,7 +292,7 @@ func endpoints() []endpoint {
 				return r
 			},
 			ours: func(ctx context.Context, c *busifavor.Client) (any, error) {
-				return c.ListCouponCodes(ctx, busifavor.ListCouponCodesRequest{StockID: fxStockID, Limit: 100, Offset: 20, Appid: testAppid, Status: busifavor.CouponCodeDispatched})
+				return c.ListCouponCodes(ctx, busifavor.ListCouponCodesRequest{StockID: fxStockID, Limit: 100, Offset: 20, AppID: testAppid, Status: busifavor.CouponCodeStatusDispatched})
 			},
 			ref: func(ctx context.Context, cc *core.Client) error {
 				_, _, err := bf(cc).QueryCouponCodeList(ctx, mec.QueryCouponCodeListRequest{StockId: core.String(fxStockID), Limit: core.Int64(100), Offset: core.Int64(20),
@@ -305,7 +305,7 @@ func endpoints() []endpoint {
 				return mec.CouponCodeInfoResponse{CodeInformation: &code, CouponInformation: &coupon}
 			},
 			ours: func(ctx context.Context, c *busifavor.Client) (any, error) {
-				return c.GetCouponCode(ctx, busifavor.GetCouponCodeRequest{StockID: fxStockID, CouponCode: "ABC-000001", Appid: testAppid})
+				return c.GetCouponCode(ctx, busifavor.GetCouponCodeRequest{StockID: fxStockID, CouponCode: "ABC-000001", AppID: testAppid})
 			},
 			ref: func(ctx context.Context, cc *core.Client) error {
 				_, _, err := bf(cc).CouponCodeInfo(ctx, mec.CouponCodeInfoRequest{StockId: core.String(fxStockID), CouponCode: core.String("ABC-000001"), Appid: core.String(testAppid)})
@@ -324,7 +324,7 @@ func endpoints() []endpoint {
 			answer: one(mec.SendCouponResponse{SendCouponResult: &mec.SendCouponResult{StockId: core.String(fxStockID),
 				OutRequestNo: core.String("send-1"), CouponCode: core.String(fxCode)}}),
 			ours: func(ctx context.Context, c *busifavor.Client) (any, error) {
-				return c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: fxStockID, OutRequestNo: "send-1"})
+				return c.SendCoupon(ctx, busifavor.SendCouponRequest{OpenID: testOpenid, AppID: testAppid, StockID: fxStockID, OutRequestNo: "send-1"})
 			},
 			ref: func(ctx context.Context, cc *core.Client) error {
 				_, _, err := cp(cc).SendCoupon(ctx, mec.SendCouponRequest{Openid: core.String(testOpenid), Appid: core.String(testAppid),
@@ -335,7 +335,7 @@ func endpoints() []endpoint {
 		{name: "UseCoupon",
 			answer: one(mec.UseCouponResponse{StockId: core.String(fxStockID), Openid: core.String(testOpenid), WechatpayUseTime: fxAtStr(0)}),
 			ours: func(ctx context.Context, c *busifavor.Client) (any, error) {
-				return c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: fxCode, StockID: fxStockID, Appid: testAppid, UseTime: useTime, UseRequestNo: "till-7-0001"})
+				return c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: fxCode, StockID: fxStockID, AppID: testAppid, UseTime: useTime, UseRequestNo: "till-7-0001"})
 			},
 			ref: func(ctx context.Context, cc *core.Client) error {
 				_, _, err := cp(cc).UseCoupon(ctx, mec.UseCouponRequest{CouponCode: core.String(fxCode), StockId: core.String(fxStockID),
@@ -345,7 +345,7 @@ func endpoints() []endpoint {
 		{name: "GetUserCoupon",
 			answer: one(refCoupon(0)),
 			ours: func(ctx context.Context, c *busifavor.Client) (any, error) {
-				return c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: fxCode, Appid: testAppid})
+				return c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: testOpenid, CouponCode: fxCode, AppID: testAppid})
 			},
 			ref: func(ctx context.Context, cc *core.Client) error {
 				_, _, err := cp(cc).QueryCoupon(ctx, mec.QueryCouponRequest{Openid: core.String(testOpenid), CouponCode: core.String(fxCode), Appid: core.String(testAppid)})
@@ -360,8 +360,8 @@ func endpoints() []endpoint {
 				return r
 			},
 			ours: func(ctx context.Context, c *busifavor.Client) (any, error) {
-				return c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid, StockID: fxStockID,
-					BelongMerchant: fxMchID, Offset: 1, Limit: 100, CouponState: busifavor.CouponStateUsed})
+				return c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{OpenID: testOpenid, AppID: testAppid, StockID: fxStockID,
+					BelongMerchant: fxMchID, Page: 1, Limit: 100, CouponState: busifavor.CouponStateUsed})
 			},
 			ref: func(ctx context.Context, cc *core.Client) error {
 				_, _, err := cp(cc).ListCouponsByFilter(ctx, mec.ListCouponsByFilterRequest{Openid: core.String(testOpenid), Appid: core.String(testAppid),
@@ -411,7 +411,7 @@ func endpoints() []endpoint {
 		{name: "SendGovCard",
 			answer: one(mec.CouponSendGovCardResponse{CardCode: core.String("vv7uxYFRHEjMqtcTqL7gEV8bYNhm")}),
 			ours: func(ctx context.Context, c *busifavor.Client) (any, error) {
-				return c.SendGovCard(ctx, busifavor.SendGovCardRequest{CardID: fxCardID, Appid: testAppid, Openid: testOpenid, OutRequestNo: "gov-1", SendTime: useTime})
+				return c.SendGovCard(ctx, busifavor.SendGovCardRequest{CardID: fxCardID, AppID: testAppid, OpenID: testOpenid, OutRequestNo: "gov-1", SendTime: useTime})
 			},
 			ref: func(ctx context.Context, cc *core.Client) error {
 				_, _, err := cp(cc).SendGovCard(ctx, mec.SendGovCardRequest{CardId: core.String(fxCardID), Appid: core.String(testAppid),

@@ -177,7 +177,7 @@ func notifyRequest(h http.Header, body []byte) *http.Request {
 }
 
 func BenchmarkValidate(b *testing.B) {
-	req := busifavor.SetCallbacksRequest{Mchid: "10000098", NotifyURL: "https://example.com/busifavor/notify"}
+	req := busifavor.SetCallbacksRequest{MchID: "10000098", NotifyURL: "https://example.com/busifavor/notify"}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {

@@ -24,15 +24,15 @@ func (c *Client) SetCallbacks(ctx context.Context, req SetCallbacksRequest) (*Se
 }
 
 // GetCallbacks reads the URL that receives the merchant's coupon events
-// (查询商家券事件通知地址). Mchid is sent as a query parameter only when set;
+// (查询商家券事件通知地址). MchID is sent as a query parameter only when set;
 // empty means the calling merchant.
 //
 // WeChat Pay API: GET /v3/marketing/busifavor/callbacks
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/call-back/get-coupon-notify.html
 func (c *Client) GetCallbacks(ctx context.Context, req GetCallbacksRequest) (*GetCallbacksResponse, error) {
 	var query url.Values
-	if req.Mchid != "" {
-		query = url.Values{"mchid": {req.Mchid}}
+	if req.MchID != "" {
+		query = url.Values{"mchid": {req.MchID}}
 	}
 	out := &GetCallbacksResponse{}
 	if err := c.send(ctx, "GetCallbacks", req, http.MethodGet, callbacksPath, query, nil, out); err != nil {

@@ -36,7 +36,7 @@ import (
 const (
 	// APIv2KeyLen is the length of an APIv2 key (API密钥), 32 letters and
 	// digits, set in the merchant platform under API安全.
-	APIv2KeyLen = 32
+	apiV2KeyLen = 32
 	// MaxCouponsPerCall is how many coupons one mini-program or wx.addCard
 	// call may carry (mini-program page: 发券参数,一次最多10张; FAQ Q7: 不同批次
 	// 一次性最多领取10张).
@@ -48,23 +48,23 @@ const (
 	MaxCouponsPerStockPerCall = 3
 	// ChannelCouponCodeMaxLen is coupon_code's limit on the H5 page
 	// (string(128)).
-	ChannelCouponCodeMaxLen = 128
+	channelCouponCodeMaxLen = 128
 	// ChannelSendMerchantMaxLen is send_coupon_merchant's limit (H5 page:
 	// string(15); the old wiki page string[8,15]).
-	ChannelSendMerchantMaxLen = 15
+	channelSendMerchantMaxLen = 15
 )
 
 // The H5 page's errors, shown to the user by WeChat's page: the merchant
 // sees them only when a user reports them.
 const (
-	// H5ErrMissingFragment is what a claim URL without its fragment gets
+	// H5ErrCodeMissingFragment is what a claim URL without its fragment gets
 	// (H5 page: 每一个H5领券域名后,都需添加#wechat_pay&wechat_redirect,否则会
 	// 报错,返回268435461错误码).
-	H5ErrMissingFragment = "268435461"
-	// H5ErrOpenIDNotBound is what an open_id gets whose AppID is bound
+	H5ErrCodeMissingFragment = "268435461"
+	// H5ErrCodeOpenIDNotBound is what an open_id gets whose AppID is bound
 	// neither to the sending merchant nor to the stock's owner (FAQ Q5:
 	// 用户openid对应的appid必须与发券商户号有绑定关系).
-	H5ErrOpenIDNotBound = "272756757"
+	H5ErrCodeOpenIDNotBound = "272756757"
 )
 
 // H5CouponURL is the WeChat Pay page an H5 claim redirects the user to (H5
@@ -73,7 +73,7 @@ const H5CouponURL = "https://action.weixin.qq.com/busifavor/getcouponinfo"
 
 // H5Fragment ends every H5 claim URL. The H5 page (2025) requires
 // #wechat_pay&wechat_redirect, the old wiki page #wechat_redirect; both say
-// that without it WeChat answers error 268435461 (H5ErrMissingFragment).
+// that without it WeChat answers error 268435461 (H5ErrCodeMissingFragment).
 // H5URL writes the newer.
 const H5Fragment = "#wechat_pay&wechat_redirect"
 
@@ -113,8 +113,8 @@ const maskedSigner = "busifavor.CouponSigner{key: [hidden]}"
 // same shape and cannot be told apart: signing with it is the most common
 // mistake (签名错误), so keep the two apart in configuration.
 func NewCouponSigner(apiV2Key string) (*CouponSigner, error) {
-	if n := len(apiV2Key); n != APIv2KeyLen {
-		return nil, fmt.Errorf("busifavor: NewCouponSigner: the APIv2 key must be %d letters and digits, got %d bytes", APIv2KeyLen, n)
+	if n := len(apiV2Key); n != apiV2KeyLen {
+		return nil, fmt.Errorf("busifavor: NewCouponSigner: the APIv2 key must be %d letters and digits, got %d bytes", apiV2KeyLen, n)
 	}
 	for _, r := range apiV2Key {
 		if !isAlnum(r) {
@@ -256,8 +256,8 @@ func (s *CouponSigner) MiniProgram(sendMerchant string, items ...SendCouponItem)
 // coupon_code and customize_send_time when set, unindexed, and H5Fragment.
 // openid is the user's, 1 to 128 letters, digits, - and _, from an AppID
 // bound to the sending merchant or to the stock's owner (H5 page); another
-// gets WeChat's error 272756757 (H5ErrOpenIDNotBound, FAQ Q5), a URL
-// without its fragment 268435461 (H5ErrMissingFragment). The H5 page says
+// gets WeChat's error 272756757 (H5ErrCodeOpenIDNotBound, FAQ Q5), a URL
+// without its fragment 268435461 (H5ErrCodeMissingFragment). The H5 page says
 // this channel does not call the merchant back (不回调信息给商家): query the
 // coupon (ListUserCoupons) to learn the outcome.
 func (s *CouponSigner) H5URL(sendMerchant, openid string, item SendCouponItem) (string, error) {
@@ -266,7 +266,7 @@ func (s *CouponSigner) H5URL(sendMerchant, openid string, item SendCouponItem) (
 	}
 	var v validator
 	v.sendMerchant(sendMerchant)
-	v.signed("open_id", openid, 1, OpenidMaxLen, isOpenIDChar, "letters, digits, - and _")
+	v.signed("open_id", openid, 1, openIDMaxLen, isOpenIDChar, "letters, digits, - and _")
 	v.channelItem("", item, channelH5)
 	if err := v.err(); err != nil {
 		return "", err
@@ -344,28 +344,28 @@ type MiniProgramErrCode string
 
 // The overall results the mini-program page lists (Detail中errcode返回错误码).
 const (
-	// MiniProgramOK: the call went through; each coupon's own result is in
+	// MiniProgramErrCodeOK: the call went through; each coupon's own result is in
 	// send_coupon_result (page: 接口调用成功,具体发券结果(是否发券成功)需查看
 	// 发券结果(send_coupon_result)中的参数).
-	MiniProgramOK MiniProgramErrCode = "OK"
-	// MiniProgramParamError: a parameter is missing or malformed.
-	MiniProgramParamError MiniProgramErrCode = "PARAM_ERROR"
-	// MiniProgramSignError: the sign does not verify under the sending
+	MiniProgramErrCodeOK MiniProgramErrCode = "OK"
+	// MiniProgramErrCodeParamError: a parameter is missing or malformed.
+	MiniProgramErrCodeParamError MiniProgramErrCode = "PARAM_ERROR"
+	// MiniProgramErrCodeSignError: the sign does not verify under the sending
 	// merchant's APIv2 key over exactly the parameters sent (FAQ Q1 lists
 	// the usual causes). This is the plugin page's code; community posts
 	// cite 272758293 for a bad signature, an error number no official page
 	// names.
-	MiniProgramSignError MiniProgramErrCode = "SIGN_ERROR"
-	// MiniProgramUserNotExists: the plugin found no such user.
-	MiniProgramUserNotExists MiniProgramErrCode = "USER_NOT_EXISTS"
-	// MiniProgramUserGetFailed: the plugin could not learn who the user is.
-	MiniProgramUserGetFailed MiniProgramErrCode = "USER_GET_FAILED"
-	// MiniProgramSystemError: a WeChat Pay failure; the user may try again.
-	MiniProgramSystemError MiniProgramErrCode = "SYSTEMERROR"
+	MiniProgramErrCodeSignError MiniProgramErrCode = "SIGN_ERROR"
+	// MiniProgramErrCodeUserNotExists: the plugin found no such user.
+	MiniProgramErrCodeUserNotExists MiniProgramErrCode = "USER_NOT_EXISTS"
+	// MiniProgramErrCodeUserGetFailed: the plugin could not learn who the user is.
+	MiniProgramErrCodeUserGetFailed MiniProgramErrCode = "USER_GET_FAILED"
+	// MiniProgramErrCodeSystemError: a WeChat Pay failure; the user may try again.
+	MiniProgramErrCodeSystemError MiniProgramErrCode = "SYSTEMERROR"
 )
 
 // SendCouponResultCode is one coupon's result in send_coupon_result (券状态
-// 码). Only SendCouponResultSuccess means the coupon was given by this tap;
+// 码). Only SendCouponResultCodeSuccess means the coupon was given by this tap;
 // the mini-program page says that without a SUCCESS the user is told the
 // claim failed (如果参数send_coupon_result中没有券发送成功(券状态码不为
 // SUCCESS),用户会被告知领券失败). Codes the SDK does not know are kept as
@@ -377,34 +377,34 @@ type SendCouponResultCode string
 
 // The per-coupon results the mini-program page lists.
 const (
-	// SendCouponResultSuccess: the coupon was given to the user.
-	SendCouponResultSuccess SendCouponResultCode = "SUCCESS"
-	// SendCouponResultDupRequest: this 发券凭证 (out_request_no, or a
+	// SendCouponResultCodeSuccess: the coupon was given to the user.
+	SendCouponResultCodeSuccess SendCouponResultCode = "SUCCESS"
+	// SendCouponResultCodeDupRequest: this 发券凭证 (out_request_no, or a
 	// coupon_code: FAQ Q3) was already used to give the user a coupon
 	// (已通过该发券凭证给用户发券); the page's advice is to tell the user the
 	// claim succeeded (提示用户领取成功). No second coupon was given.
-	SendCouponResultDupRequest SendCouponResultCode = "DUPREQUEST"
-	// SendCouponResultNotEnough: the stock has no coupon left to give.
-	SendCouponResultNotEnough SendCouponResultCode = "NOTENOUGH"
-	// SendCouponResultDayLimit: the stock's daily limit is reached.
-	SendCouponResultDayLimit SendCouponResultCode = "DAYLIMIT"
-	// SendCouponResultNatureLimit: the natural person's limit is reached
+	SendCouponResultCodeDupRequest SendCouponResultCode = "DUPREQUEST"
+	// SendCouponResultCodeNotEnough: the stock has no coupon left to give.
+	SendCouponResultCodeNotEnough SendCouponResultCode = "NOTENOUGH"
+	// SendCouponResultCodeDayLimit: the stock's daily limit is reached.
+	SendCouponResultCodeDayLimit SendCouponResultCode = "DAYLIMIT"
+	// SendCouponResultCodeNatureLimit: the natural person's limit is reached
 	// (a person's accounts count together).
-	SendCouponResultNatureLimit SendCouponResultCode = "NATURELIMIT"
-	// SendCouponResultMaxQuota: the user's limit for the stock is reached.
-	SendCouponResultMaxQuota SendCouponResultCode = "MAXQUOTA"
-	// SendCouponResultNotRunning: the stock is not sending (not started,
+	SendCouponResultCodeNatureLimit SendCouponResultCode = "NATURELIMIT"
+	// SendCouponResultCodeMaxQuota: the user's limit for the stock is reached.
+	SendCouponResultCodeMaxQuota SendCouponResultCode = "MAXQUOTA"
+	// SendCouponResultCodeNotRunning: the stock is not sending (not started,
 	// paused, stopped or ended).
-	SendCouponResultNotRunning SendCouponResultCode = "NOTRUNNING"
-	// SendCouponResultNotMoney: the merchant's funds do not cover the
+	SendCouponResultCodeNotRunning SendCouponResultCode = "NOTRUNNING"
+	// SendCouponResultCodeNotMoney: the merchant's funds do not cover the
 	// coupon (added 2021-06).
-	SendCouponResultNotMoney SendCouponResultCode = "NOTMONEY"
-	// SendCouponResultUserLimit: the user may not receive coupons now
+	SendCouponResultCodeNotMoney SendCouponResultCode = "NOTMONEY"
+	// SendCouponResultCodeUserLimit: the user may not receive coupons now
 	// (added 2021-06).
-	SendCouponResultUserLimit SendCouponResultCode = "USERLIMIT"
-	// SendCouponResultFrequencyLimit: too many claims too fast (added
+	SendCouponResultCodeUserLimit SendCouponResultCode = "USERLIMIT"
+	// SendCouponResultCodeFrequencyLimit: too many claims too fast (added
 	// 2021-06; FAQ Q2 gives the plugin's rate as 1000/s).
-	SendCouponResultFrequencyLimit SendCouponResultCode = "FREQUENCYLIMIT"
+	SendCouponResultCodeFrequencyLimit SendCouponResultCode = "FREQUENCYLIMIT"
 )
 
 // MiniProgramSendResult is the detail of the plugin's bind:sendcoupon
@@ -542,7 +542,7 @@ const (
 // sendMerchant checks send_coupon_merchant: a merchant id, 8 to 15 digits
 // (H5 page: string(15); the old wiki page string[8,15]).
 func (v *validator) sendMerchant(s string) {
-	v.signed("send_coupon_merchant", s, MchIDMinLen, ChannelSendMerchantMaxLen, isDigit, "digits")
+	v.signed("send_coupon_merchant", s, mchIDMinLen, channelSendMerchantMaxLen, isDigit, "digits")
 }
 
 // signed checks a value that goes into a V2 signature: lo to hi bytes of
@@ -597,15 +597,15 @@ func (v *validator) channelItems(f string, items []SendCouponItem, ch channel) {
 
 // channelItem checks one coupon's parameters; p prefixes the field names.
 func (v *validator) channelItem(p string, it SendCouponItem, ch channel) {
-	v.signed(p+"stock_id", it.StockID, 1, StockIDMaxLen, isDigit, "digits")
+	v.signed(p+"stock_id", it.StockID, 1, stockIDMaxLen, isDigit, "digits")
 	if ch == channelH5 {
 		// H5 page: 可包含英文字母、数字,不允许出现其他不合法符号
-		v.signed(p+"out_request_no", it.OutRequestNo, 1, RequestNoMaxLen, isAlnum, "letters and digits on the H5 channel")
+		v.signed(p+"out_request_no", it.OutRequestNo, 1, requestNoMaxLen, isAlnum, "letters and digits on the H5 channel")
 	} else {
-		v.signed(p+"out_request_no", it.OutRequestNo, 1, RequestNoMaxLen, isMerchantNoChar, "letters, digits and | _ * -")
+		v.signed(p+"out_request_no", it.OutRequestNo, 1, requestNoMaxLen, isMerchantNoChar, "letters, digits and | _ * -")
 	}
 	if it.CouponCode != "" {
-		v.signed(p+"coupon_code", it.CouponCode, 1, ChannelCouponCodeMaxLen, isChannelCodeChar, `0-9 a-z A-Z and - _ \ / |`)
+		v.signed(p+"coupon_code", it.CouponCode, 1, channelCouponCodeMaxLen, isChannelCodeChar, `0-9 a-z A-Z and - _ \ / |`)
 	}
 	if !it.CustomizeSendTime.IsZero() && (it.CustomizeSendTime.Year() < 2000 || it.CustomizeSendTime.Year() > 9999) {
 		v.add(p+"customize_send_time", "is not a plausible time (year %d)", it.CustomizeSendTime.Year())
@@ -614,7 +614,7 @@ func (v *validator) channelItem(p string, it SendCouponItem, ch channel) {
 		if ch != channelMiniProgram {
 			v.add(p+"create_coupon_merchant", "is a parameter of the mini-program plugin only")
 		} else {
-			v.signed(p+"create_coupon_merchant", it.CreateCouponMerchant, MchIDMinLen, MchIDMaxLen, isDigit, "digits")
+			v.signed(p+"create_coupon_merchant", it.CreateCouponMerchant, mchIDMinLen, mchIDMaxLen, isDigit, "digits")
 		}
 	}
 }

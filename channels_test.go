@@ -478,7 +478,7 @@ func TestEachChannelClaimsAndCallsBackWithItsChannel(t *testing.T) {
 	require.NoError(t, err)
 	res := f.claimMP(t, "oUser1", c)
 	require.Len(t, res.SendCouponResult, 1)
-	assert.Equal(t, busifavor.SendCouponResultSuccess, res.SendCouponResult[0].Code)
+	assert.Equal(t, busifavor.SendCouponResultCodeSuccess, res.SendCouponResult[0].Code)
 	ev := f.waitEvent(t)
 	assert.Equal(t, busifavor.SendChannelMiniApp, ev.Coupon.SendChannel)
 	assert.Equal(t, res.SendCouponResult[0].CouponCode, ev.Coupon.CouponCode)
@@ -486,7 +486,7 @@ func TestEachChannelClaimsAndCallsBackWithItsChannel(t *testing.T) {
 
 	// The same claim again (a double tap): DUPREQUEST, no second coupon.
 	again := f.claimMP(t, "oUser1", c)
-	assert.Equal(t, busifavor.SendCouponResultDupRequest, again.SendCouponResult[0].Code)
+	assert.Equal(t, busifavor.SendCouponResultCodeDupRequest, again.SendCouponResult[0].Code)
 
 	list, err := f.signer.AddCardList(mch, busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "js1"},
 		busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "js2"})
@@ -733,7 +733,7 @@ func (f *channelFake) claimMP(t *testing.T, openid string, c *busifavor.MiniProg
 }
 
 // mpSignError is the plugin page's code for a bad signature.
-var mpSignError = string(busifavor.MiniProgramSignError)
+var mpSignError = string(busifavor.MiniProgramErrCodeSignError)
 
 // mpRefusal plays a mini-program claim the plugin must refuse as a whole
 // and returns its errcode and msg as a *busifavortest.ClaimError, nil when
@@ -741,7 +741,7 @@ var mpSignError = string(busifavor.MiniProgramSignError)
 func (f *channelFake) mpRefusal(t *testing.T, openid string, c *busifavor.MiniProgramCoupons) error {
 	t.Helper()
 	res := f.claimMP(t, openid, c)
-	if res.ErrCode == busifavor.MiniProgramOK {
+	if res.ErrCode == busifavor.MiniProgramErrCodeOK {
 		return nil
 	}
 	assert.Empty(t, res.SendCouponResult, "a refused call gives nothing")
@@ -769,7 +769,7 @@ func TestClaimsFollowTheStocksRules(t *testing.T) {
 	c, err := f.signer.MiniProgram(f.MchID(), items...)
 	require.NoError(t, err)
 	res := f.claimMP(t, "o9", c)
-	assert.Equal(t, busifavor.MiniProgramOK, res.ErrCode)
+	assert.Equal(t, busifavor.MiniProgramErrCodeOK, res.ErrCode)
 	assert.Equal(t, []busifavor.SendCouponResultCode{"SUCCESS", "SUCCESS", "SUCCESS"}, resultCodes(res))
 	for range 3 {
 		f.waitEvent(t)
@@ -785,7 +785,7 @@ func TestClaimsFollowTheStocksRules(t *testing.T) {
 	c, err = api.signer.MiniProgram(api.MchID(), busifavor.SendCouponItem{StockID: api.stockID, OutRequestNo: "a1"})
 	require.NoError(t, err)
 	err = api.mpRefusal(t, "o1", c)
-	assert.Equal(t, string(busifavor.MiniProgramParamError), claimCode(t, err), "H5 page: coupon_code 则必填 for MERCHANT_API")
+	assert.Equal(t, string(busifavor.MiniProgramErrCodeParamError), claimCode(t, err), "H5 page: coupon_code 则必填 for MERCHANT_API")
 	c, err = api.signer.MiniProgram(api.MchID(), busifavor.SendCouponItem{StockID: api.stockID, OutRequestNo: "a2", CouponCode: "MINE-0001"})
 	require.NoError(t, err)
 	res = api.claimMP(t, "o1", c)
@@ -825,12 +825,12 @@ func TestMiniProgramClaimsAnswerWithThePluginsCodes(t *testing.T) {
 		busifavor.SendCouponItem{StockID: one.StockID, OutRequestNo: "n2"})    // the user's limit (1) is reached
 	require.NoError(t, err)
 	res := f.claimMP(t, "oUser1", c)
-	assert.Equal(t, busifavor.MiniProgramOK, res.ErrCode)
+	assert.Equal(t, busifavor.MiniProgramErrCodeOK, res.ErrCode)
 	assert.Equal(t, []busifavor.SendCouponResultCode{"SUCCESS", "NOTRUNNING", "SUCCESS", "MAXQUOTA"}, resultCodes(res))
 	for i, r := range res.SendCouponResult {
 		assert.Equal(t, c.SendCouponParams[i].StockID, r.StockID)
 		assert.Equal(t, c.SendCouponParams[i].OutRequestNo, r.OutRequestNo)
-		assert.Equal(t, r.Code == busifavor.SendCouponResultSuccess, r.CouponCode != "", "a code only for a coupon given")
+		assert.Equal(t, r.Code == busifavor.SendCouponResultCodeSuccess, r.CouponCode != "", "a code only for a coupon given")
 	}
 	f.waitEvent(t)
 	f.waitEvent(t) // one event per SUCCESS
@@ -883,14 +883,14 @@ func TestClaimsAreKeyedByStockUserAndNumber(t *testing.T) {
 	second := claim("o1", other.StockID)
 	third := claim("o2", f.stockID)
 	for _, r := range []busifavor.MiniProgramCouponResult{first, second, third} {
-		require.Equal(t, busifavor.SendCouponResultSuccess, r.Code)
+		require.Equal(t, busifavor.SendCouponResultCodeSuccess, r.Code)
 	}
 	assert.NotEqual(t, first.CouponCode, second.CouponCode)
 	uc, ok := f.UserCoupon(second.CouponCode)
 	require.True(t, ok)
 	assert.Equal(t, other.StockID, uc.StockID, "the second stock's coupon")
 	assert.NotEqual(t, first.CouponCode, third.CouponCode)
-	assert.Equal(t, busifavor.SendCouponResultDupRequest, claim("o1", other.StockID).Code, "the same claim again")
+	assert.Equal(t, busifavor.SendCouponResultCodeDupRequest, claim("o1", other.StockID).Code, "the same claim again")
 
 	// The other channels key claims the same way.
 	raw, err := f.signer.H5URL(f.MchID(), "o3", busifavor.SendCouponItem{StockID: f.stockID, OutRequestNo: "n1"})
@@ -933,7 +933,7 @@ func TestChannelLimitsAsThePagesStateThem(t *testing.T) {
 	res := f.claimMP(t, "o1", c)
 	assert.Len(t, res.SendCouponResult, 10)
 	for _, r := range res.SendCouponResult {
-		assert.Equal(t, busifavor.SendCouponResultSuccess, r.Code)
+		assert.Equal(t, busifavor.SendCouponResultCodeSuccess, r.Code)
 	}
 	_, err = f.signer.MiniProgram(f.MchID(), items(11, st.StockID)...)
 	assert.Equal(t, []string{"send_coupon_params"}, violations(t, err))
@@ -1057,7 +1057,7 @@ func TestParseMiniProgramSendResultRefusesWhatIsNotTheDetail(t *testing.T) {
 	assert.Equal(t, busifavor.SendCouponResultCode("NEWCODE"), res.SendCouponResult[0].Code)
 	res, err = busifavor.ParseMiniProgramSendResult([]byte(`{"errcode":"SIGN_ERROR","msg":"签名错误"}`))
 	require.NoError(t, err, "a refused call may come without send_coupon_result")
-	assert.Equal(t, busifavor.MiniProgramSignError, res.ErrCode)
+	assert.Equal(t, busifavor.MiniProgramErrCodeSignError, res.ErrCode)
 	for _, tc := range []struct{ body, field string }{
 		{`not json`, "detail"},
 		{`[]`, "detail"},

@@ -345,7 +345,7 @@ func (c *Client) log(ctx context.Context, method, path string, base endpoint, at
 	}
 	var (
 		status int
-		code   Code
+		code   ErrorCode
 		reqID  string
 		level  = slog.LevelInfo
 	)

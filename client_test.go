@@ -47,14 +47,14 @@ func TestSetThenGetRoundTrip(t *testing.T) {
 	set, err := c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{NotifyURL: "https://example.com/busifavor/notify"})
 	require.NoError(t, err)
 	assert.Equal(t, "https://example.com/busifavor/notify", set.NotifyURL)
-	assert.Equal(t, s.MchID(), set.Mchid)
+	assert.Equal(t, s.MchID(), set.MchID)
 	assert.True(t, set.UpdateTime.Equal(fixed), "update_time %v, server clock %v", set.UpdateTime, fixed)
 	assert.NotEmpty(t, set.RequestID)
 
 	got, err := c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
 	require.NoError(t, err)
 	assert.Equal(t, "https://example.com/busifavor/notify", got.NotifyURL)
-	assert.Equal(t, s.MchID(), got.Mchid)
+	assert.Equal(t, s.MchID(), got.MchID)
 	assert.NotEmpty(t, got.RequestID)
 	assert.NotEqual(t, set.RequestID, got.RequestID)
 
@@ -74,16 +74,16 @@ func TestSetThenGetRoundTrip(t *testing.T) {
 
 func TestSetForDelegatedMerchant(t *testing.T) {
 	s, c := newFake(t, []busifavortest.Option{busifavortest.WithDelegation(busifavortest.DefaultMchID, "1900000109")})
-	set, err := c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{Mchid: "1900000109", NotifyURL: "https://sub.example.com/n"})
+	set, err := c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{MchID: "1900000109", NotifyURL: "https://sub.example.com/n"})
 	require.NoError(t, err)
-	assert.Equal(t, "1900000109", set.Mchid)
-	got, err := c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{Mchid: "1900000109"})
+	assert.Equal(t, "1900000109", set.MchID)
+	got, err := c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{MchID: "1900000109"})
 	require.NoError(t, err)
 	assert.Equal(t, "https://sub.example.com/n", got.NotifyURL)
 	assert.Equal(t, "1900000109", s.Requests()[1].Query.Get("mchid"))
 
 	// A merchant the caller may not act for is refused by the server.
-	_, err = c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{Mchid: "1900000110", NotifyURL: "https://sub.example.com/n"})
+	_, err = c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{MchID: "1900000110", NotifyURL: "https://sub.example.com/n"})
 	var apiErr *busifavor.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.ErrorIs(t, err, busifavor.ErrParamError)
@@ -99,46 +99,46 @@ func fieldOf(t *testing.T, detail []byte) string {
 
 func TestInvalidRequestSendsNothing(t *testing.T) {
 	s, c := newFake(t, nil)
-	_, err := c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{Mchid: "1234567", NotifyURL: "http://localhost/x"})
+	_, err := c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{MchID: "1234567", NotifyURL: "http://localhost/x"})
 	var ve *busifavor.ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.Len(t, ve.Fields, 3)
-	_, err = c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{Mchid: "1234567890123456"})
+	_, err = c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{MchID: "1234567890123456"})
 	require.ErrorIs(t, err, busifavor.ErrValidation)
 	assert.False(t, busifavor.IsRetryable(err))
 	assert.Empty(t, s.Requests())
 }
 
 // expectedRetryable is the retry column of the error table.
-var expectedRetryable = map[busifavor.Code]bool{
-	busifavor.CodeSystemError:        true,
-	busifavor.CodeFrequencyLimited:   true,
-	busifavor.CodeRateLimitExceeded:  true,
-	busifavor.CodeServiceUnavailable: true,
+var expectedRetryable = map[busifavor.ErrorCode]bool{
+	busifavor.ErrorCodeSystemError:        true,
+	busifavor.ErrorCodeFrequencyLimited:   true,
+	busifavor.ErrorCodeRateLimitExceeded:  true,
+	busifavor.ErrorCodeServiceUnavailable: true,
 }
 
-var codeSentinel = map[busifavor.Code]error{
-	busifavor.CodeParamError:            busifavor.ErrParamError,
-	busifavor.CodeSystemError:           busifavor.ErrSystemError,
-	busifavor.CodeResourceAlreadyExists: busifavor.ErrResourceAlreadyExists,
-	busifavor.CodeResourceNotExists:     busifavor.ErrResourceNotExists,
-	busifavor.CodeNoAuth:                busifavor.ErrNoAuth,
-	busifavor.CodeNoAuthGeneral:         busifavor.ErrNoAuth,
-	busifavor.CodeAppIDMchIDNotMatch:    busifavor.ErrAppIDMchIDNotMatch,
-	busifavor.CodeMchNotExists:          busifavor.ErrMchNotExists,
-	busifavor.CodeUserNotExists:         busifavor.ErrUserNotExists,
-	busifavor.CodeFrequencyLimited:      busifavor.ErrFrequencyLimited,
-	busifavor.CodeRateLimitExceeded:     busifavor.ErrFrequencyLimited,
-	busifavor.CodeRuleLimit:             busifavor.ErrRuleLimit,
-	busifavor.CodeInvalidRequest:        busifavor.ErrInvalidRequest,
-	busifavor.CodeSignError:             busifavor.ErrSignError,
-	busifavor.CodeServiceUnavailable:    busifavor.ErrServiceUnavailable,
+var codeSentinel = map[busifavor.ErrorCode]error{
+	busifavor.ErrorCodeParamError:            busifavor.ErrParamError,
+	busifavor.ErrorCodeSystemError:           busifavor.ErrSystemError,
+	busifavor.ErrorCodeResourceAlreadyExists: busifavor.ErrResourceAlreadyExists,
+	busifavor.ErrorCodeResourceNotExists:     busifavor.ErrResourceNotExists,
+	busifavor.ErrorCodeNoAuth:                busifavor.ErrNoAuth,
+	busifavor.ErrorCodeNoAuthGeneral:         busifavor.ErrNoAuth,
+	busifavor.ErrorCodeAppIDMchIDNotMatch:    busifavor.ErrAppIDMchIDNotMatch,
+	busifavor.ErrorCodeMchNotExists:          busifavor.ErrMchNotExists,
+	busifavor.ErrorCodeUserNotExists:         busifavor.ErrUserNotExists,
+	busifavor.ErrorCodeFrequencyLimited:      busifavor.ErrFrequencyLimited,
+	busifavor.ErrorCodeRateLimitExceeded:     busifavor.ErrFrequencyLimited,
+	busifavor.ErrorCodeRuleLimit:             busifavor.ErrRuleLimit,
+	busifavor.ErrorCodeInvalidRequest:        busifavor.ErrInvalidRequest,
+	busifavor.ErrorCodeSignError:             busifavor.ErrSignError,
+	busifavor.ErrorCodeServiceUnavailable:    busifavor.ErrServiceUnavailable,
 }
 
 func TestEveryTableCodeMapsToItsSentinel(t *testing.T) {
-	require.Len(t, busifavor.Codes(), len(codeSentinel))
+	require.Len(t, busifavor.ErrorCodes(), len(codeSentinel))
 	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
-	for _, code := range busifavor.Codes() {
+	for _, code := range busifavor.ErrorCodes() {
 		t.Run(string(code), func(t *testing.T) {
 			s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: code})
 			_, err := c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
@@ -170,7 +170,7 @@ func TestUnknownCodeAndNonJSONErrorBodies(t *testing.T) {
 		name      string
 		status    int
 		body      string
-		code      busifavor.Code
+		code      busifavor.ErrorCode
 		retryable bool
 	}{
 		{"unknown code kept raw", 400, `{"code":"BRAND_NEW_CODE","message":"新错误"}`, "BRAND_NEW_CODE", false},
@@ -195,22 +195,22 @@ func TestUnknownCodeAndNonJSONErrorBodies(t *testing.T) {
 }
 
 func TestAPIErrorTextsFollowTheStatus(t *testing.T) {
-	e400 := &busifavor.APIError{StatusCode: 400, Code: busifavor.CodeSystemError}
-	e500 := &busifavor.APIError{StatusCode: 500, Code: busifavor.CodeSystemError}
+	e400 := &busifavor.APIError{StatusCode: 400, Code: busifavor.ErrorCodeSystemError}
+	e500 := &busifavor.APIError{StatusCode: 500, Code: busifavor.ErrorCodeSystemError}
 	assert.Equal(t, "系统错误", e400.Description())
 	assert.Equal(t, "请使用相同参数稍后重新调用", e400.Solution())
 	assert.Equal(t, "系统失败", e500.Description())
 	assert.Equal(t, "多为网络超时引起, 重试", e500.Solution())
-	both := &busifavor.APIError{StatusCode: 400, Code: busifavor.CodeResourceAlreadyExists}
+	both := &busifavor.APIError{StatusCode: 400, Code: busifavor.ErrorCodeResourceAlreadyExists}
 	assert.Contains(t, both.Description(), "批次已存在")
 	assert.Contains(t, both.Description(), "券已被其他订单核销")
 	assert.Contains(t, both.Solution(), "out_request_no")
 	assert.Contains(t, both.Solution(), "查询券 API")
-	inv := &busifavor.APIError{StatusCode: 400, Code: busifavor.CodeInvalidRequest}
+	inv := &busifavor.APIError{StatusCode: 400, Code: busifavor.ErrorCodeInvalidRequest}
 	assert.Contains(t, inv.Description(), "发券模式不合法")
 	assert.Contains(t, inv.Description(), "上传的自定义 code 已达上限")
 
-	e := &busifavor.APIError{StatusCode: 429, Code: busifavor.CodeFrequencyLimited, Message: "too fast", RequestID: "08ABC"}
+	e := &busifavor.APIError{StatusCode: 429, Code: busifavor.ErrorCodeFrequencyLimited, Message: "too fast", RequestID: "08ABC"}
 	assert.Equal(t, "busifavor: 429 Too Many Requests FREQUENCY_LIMITED: too fast (request id 08ABC)", e.Error())
 	long := &busifavor.APIError{StatusCode: 400, Message: strings.Repeat("x", 10000)}
 	assert.Less(t, len(long.Error()), 1000, "a hostile message is capped")
@@ -424,9 +424,9 @@ func TestDefaultBaseURLAndEscapedQuery(t *testing.T) {
 			rawQuery = r.URL.RawQuery
 			return answer(r)
 		})
-	got, err := m.client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{Mchid: "a&b=c+dd"})
+	got, err := m.client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{MchID: "a&b=c+dd"})
 	require.NoError(t, err)
-	assert.Equal(t, "a&b=c+dd", got.Mchid)
+	assert.Equal(t, "a&b=c+dd", got.MchID)
 	assert.Equal(t, "08CANNED", got.RequestID)
 	assert.Equal(t, "mchid=a%26b%3Dc%2Bdd", rawQuery)
 	assert.Equal(t, 1, m.mt.GetTotalCallCount())
@@ -487,8 +487,8 @@ func TestErrorsAndLogsCarryNoSecrets(t *testing.T) {
 				errs = append(errs, err)
 			}
 			for _, f := range []busifavortest.Fault{
-				{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSignError},
-				{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500},
+				{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSignError},
+				{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500},
 				{Kind: busifavortest.FaultBadSignature},
 				{Kind: busifavortest.FaultSignTest},
 				{Kind: busifavortest.FaultDrop},
@@ -499,7 +499,7 @@ func TestErrorsAndLogsCarryNoSecrets(t *testing.T) {
 				s.Fail(2, f)
 				call(ctx, busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn/n"})
 			}
-			call(ctx, busifavor.SetCallbacksRequest{Mchid: "1", NotifyURL: "http://a"})
+			call(ctx, busifavor.SetCallbacksRequest{MchID: "1", NotifyURL: "http://a"})
 			cancelled, cancel := context.WithCancel(ctx)
 			cancel()
 			call(cancelled, busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn/n"})

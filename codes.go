@@ -22,12 +22,12 @@ type CouponCodeStatus string
 
 // The documented code states.
 const (
-	CouponCodeAvailable  CouponCodeStatus = "AVAILABLE"  // not sent yet (可用)
-	CouponCodeDispatched CouponCodeStatus = "DISPATCHED" // sent to a user (已分配)
+	CouponCodeStatusAvailable  CouponCodeStatus = "AVAILABLE"  // not sent yet (可用)
+	CouponCodeStatusDispatched CouponCodeStatus = "DISPATCHED" // sent to a user (已分配)
 )
 
 // UploadCouponCodesRequest uploads codes to a MERCHANT_UPLOAD stock
-// (上传预存code). Use UploadAllCouponCodes for more than MaxCodesPerUpload
+// (上传预存code). Use BatchUploadCouponCodes for more than MaxCodesPerUpload
 // codes.
 type UploadCouponCodesRequest struct {
 	// StockID is the stock, 1 to 20 bytes; it goes in the path.
@@ -83,8 +83,8 @@ type ListCouponCodesRequest struct {
 	Limit int64
 	// Offset is where the page starts, 0 for the first.
 	Offset int64
-	// Appid, when set, makes WeChat Pay return openids for that appid.
-	Appid string
+	// AppID, when set, makes WeChat Pay return openids for that appid.
+	AppID string
 	// Status selects codes in one state; empty selects all.
 	Status CouponCodeStatus
 }
@@ -137,8 +137,8 @@ type GetCouponCodeRequest struct {
 	StockID string
 	// CouponCode is the uploaded code (see UploadCouponCodesRequest).
 	CouponCode string `log:"code"`
-	// Appid, when set, makes WeChat Pay return the openid for that appid.
-	Appid string
+	// AppID, when set, makes WeChat Pay return the openid for that appid.
+	AppID string
 }
 
 // GetCouponCodeResponse is WeChat Pay's answer to GetCouponCode.
@@ -274,8 +274,8 @@ func (c *Client) ListCouponCodes(ctx context.Context, req ListCouponCodesRequest
 	if req.Offset > 0 {
 		q.Set("offset", strconv.FormatInt(req.Offset, 10))
 	}
-	if req.Appid != "" {
-		q.Set("appid", req.Appid)
+	if req.AppID != "" {
+		q.Set("appid", req.AppID)
 	}
 	if req.Status != "" {
 		q.Set("status", string(req.Status))
@@ -318,8 +318,8 @@ func (c *Client) AllCouponCodes(ctx context.Context, req ListCouponCodesRequest)
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/coupon-code-info.html
 func (c *Client) GetCouponCode(ctx context.Context, req GetCouponCodeRequest) (*GetCouponCodeResponse, error) {
 	var q url.Values
-	if req.Appid != "" {
-		q = url.Values{"appid": {req.Appid}}
+	if req.AppID != "" {
+		q = url.Values{"appid": {req.AppID}}
 	}
 	out := &GetCouponCodeResponse{}
 	if err := c.send(ctx, "GetCouponCode", req, http.MethodGet, codePath(req.StockID, req.CouponCode), q, nil, out); err != nil {
@@ -350,7 +350,7 @@ const (
 )
 
 // codeStatuses are the documented code states a request may filter on.
-var codeStatuses = []CouponCodeStatus{CouponCodeAvailable, CouponCodeDispatched}
+var codeStatuses = []CouponCodeStatus{CouponCodeStatusAvailable, CouponCodeStatusDispatched}
 
 // Validate checks the request against every documented rule, duplicate codes
 // included, and returns a *ValidationError, or nil.
@@ -361,7 +361,7 @@ func (r UploadCouponCodesRequest) Validate() error {
 	case n == 0:
 		v.add("coupon_code_list", "is required: 1 to %d codes", MaxCodesPerUpload)
 	case n > MaxCodesPerUpload:
-		v.add("coupon_code_list", "must have at most %d codes per call, got %d; UploadAllCouponCodes splits longer lists", MaxCodesPerUpload, n)
+		v.add("coupon_code_list", "must have at most %d codes per call, got %d; BatchUploadCouponCodes splits longer lists", MaxCodesPerUpload, n)
 	}
 	seen := make(map[string]int, len(r.CouponCodeList))
 	for i, c := range r.CouponCodeList {

@@ -28,10 +28,10 @@ func wireTime(t time.Time) string { return t.In(chinaTime).Format(time.RFC3339) 
 
 // SendCouponRequest sends a coupon of a stock to a user (发放商家券).
 type SendCouponRequest struct {
-	// Openid is the user, under Appid: 1 to 128 bytes.
-	Openid string `json:"openid" log:"id"`
-	// Appid is the sending merchant's appid: 1 to 32 bytes.
-	Appid string `json:"appid"`
+	// OpenID is the user, under AppID: 1 to 128 bytes.
+	OpenID string `json:"openid" log:"id"`
+	// AppID is the sending merchant's appid: 1 to 32 bytes.
+	AppID string `json:"appid"`
 	// StockID is the stock, 1 to 20 bytes.
 	StockID string `json:"stock_id"`
 	// OutRequestNo is the merchant's number for this send, unique per stock
@@ -67,9 +67,9 @@ type UseCouponRequest struct {
 	// StockID is the coupon's stock, 1 to 20 bytes; required for stocks in
 	// MERCHANT_API or MERCHANT_UPLOAD code mode.
 	StockID string
-	// Appid is an appid bound to the merchant, under which the answer's
+	// AppID is an appid bound to the merchant, under which the answer's
 	// openid is given: 1 to 32 bytes.
-	Appid string
+	AppID string
 	// UseTime is when the merchant redeems the coupon; it is sent to the
 	// second in UTC+8 (2015-05-20T13:29:35+08:00), whatever its location.
 	UseTime time.Time
@@ -77,9 +77,9 @@ type UseCouponRequest struct {
 	// 128 bytes. It makes UseCoupon safe to retry: a repeat returns the first
 	// result. Use a new number for each redemption.
 	UseRequestNo string
-	// Openid, when set (1 to 128 bytes), makes WeChat Pay check that the
+	// OpenID, when set (1 to 128 bytes), makes WeChat Pay check that the
 	// coupon is this user's.
-	Openid string `log:"id"`
+	OpenID string `log:"id"`
 }
 
 // MarshalJSON writes the request as the page documents it, use_time as a
@@ -92,35 +92,35 @@ func (r UseCouponRequest) MarshalJSON() ([]byte, error) {
 		UseTime      string `json:"use_time"`
 		UseRequestNo string `json:"use_request_no"`
 		Openid       string `json:"openid,omitempty"`
-	}{r.CouponCode, r.StockID, r.Appid, wireTime(r.UseTime), r.UseRequestNo, r.Openid})
+	}{r.CouponCode, r.StockID, r.AppID, wireTime(r.UseTime), r.UseRequestNo, r.OpenID})
 }
 
-// UseCouponResponse is WeChat Pay's answer to UseCoupon. Openid is personal
+// UseCouponResponse is WeChat Pay's answer to UseCoupon. OpenID is personal
 // data: print the response with Masked.
 type UseCouponResponse struct {
 	// StockID is the coupon's stock.
 	StockID string `json:"stock_id" required:"models"`
-	// Openid is the coupon's owner under the request's appid.
-	Openid string `json:"openid" log:"id"`
-	// WechatpayUseTime is when WeChat Pay redeemed the coupon.
-	WechatpayUseTime time.Time `json:"wechatpay_use_time" required:"models"`
+	// OpenID is the coupon's owner under the request's appid.
+	OpenID string `json:"openid" log:"id"`
+	// WechatPayUseTime is when WeChat Pay redeemed the coupon.
+	WechatPayUseTime time.Time `json:"wechatpay_use_time" required:"models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
 
-// Masked returns a copy of r with Openid masked (see MaskID).
+// Masked returns a copy of r with OpenID masked (see MaskID).
 func (r UseCouponResponse) Masked() UseCouponResponse { return masked(r) }
 
 // GetUserCouponRequest names a user's coupon (查询用户券详情). All three
-// fields go in the path; Openid is masked in logs and errors.
+// fields go in the path; OpenID is masked in logs and errors.
 type GetUserCouponRequest struct {
-	// Openid is the user, under Appid: 1 to 128 bytes.
-	Openid string `log:"id"`
+	// OpenID is the user, under AppID: 1 to 128 bytes.
+	OpenID string `log:"id"`
 	// CouponCode is the coupon: 1 to 32 bytes, with the upload rule (see
 	// UploadCouponCodesRequest).
 	CouponCode string `log:"code"`
-	// Appid is an appid bound to the merchant: 1 to 32 bytes.
-	Appid string
+	// AppID is an appid bound to the merchant: 1 to 32 bytes.
+	AppID string
 }
 
 // GetUserCouponResponse is WeChat Pay's answer to GetUserCoupon.
@@ -135,17 +135,17 @@ type GetUserCouponResponse struct {
 // creator passes CreatorMerchant, the stock's merchant BelongMerchant, a
 // sender SenderMerchant.
 type ListUserCouponsRequest struct {
-	// Openid is the user, under Appid: 1 to 128 bytes; it goes in the path.
-	Openid string `log:"id"`
-	// Appid is an appid bound to the merchant: 1 to 32 bytes.
-	Appid string
+	// OpenID is the user, under AppID: 1 to 128 bytes; it goes in the path.
+	OpenID string `log:"id"`
+	// AppID is an appid bound to the merchant: 1 to 32 bytes.
+	AppID string
 	// StockID, when set, selects one stock.
 	StockID string
 	// CreatorMerchant, BelongMerchant and SenderMerchant select by the
 	// stock's creator, owner or sender (8 to 15 bytes each when set).
 	CreatorMerchant, BelongMerchant, SenderMerchant string
 	// Offset is the page number (分页页码), from 0.
-	Offset int64
+	Page int64
 	// Limit is the page size; 0 leaves it to WeChat Pay.
 	Limit int64
 	// CouponState, when set, selects coupons in that state.
@@ -161,7 +161,7 @@ type ListUserCouponsResponse struct {
 	// Limit is the page size.
 	Limit int64 `json:"limit" required:"models"`
 	// Offset is the page number.
-	Offset int64 `json:"offset" required:"models"`
+	Page int64 `json:"offset" required:"models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
@@ -190,8 +190,8 @@ type DisassociateTradeInfoRequest = TradeInfoRequest
 
 // AssociateTradeInfoResponse is WeChat Pay's answer to AssociateTradeInfo.
 type AssociateTradeInfoResponse struct {
-	// WechatpayAssociateTime is when the coupon was tied to the order.
-	WechatpayAssociateTime time.Time `json:"wechatpay_associate_time" required:"models"`
+	// WechatPayAssociateTime is when the coupon was tied to the order.
+	WechatPayAssociateTime time.Time `json:"wechatpay_associate_time" required:"models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
@@ -199,8 +199,8 @@ type AssociateTradeInfoResponse struct {
 // DisassociateTradeInfoResponse is WeChat Pay's answer to
 // DisassociateTradeInfo.
 type DisassociateTradeInfoResponse struct {
-	// WechatpayDisassociateTime is when the coupon was untied.
-	WechatpayDisassociateTime time.Time `json:"wechatpay_disassociate_time" required:"models"`
+	// WechatPayDisassociateTime is when the coupon was untied.
+	WechatPayDisassociateTime time.Time `json:"wechatpay_disassociate_time" required:"models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
@@ -220,8 +220,8 @@ type ReturnCouponRequest struct {
 
 // ReturnCouponResponse is WeChat Pay's answer to ReturnCoupon.
 type ReturnCouponResponse struct {
-	// WechatpayReturnTime is when the coupon was returned.
-	WechatpayReturnTime time.Time `json:"wechatpay_return_time" required:"models"`
+	// WechatPayReturnTime is when the coupon was returned.
+	WechatPayReturnTime time.Time `json:"wechatpay_return_time" required:"models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
@@ -242,8 +242,8 @@ type DeactivateCouponRequest struct {
 
 // DeactivateCouponResponse is WeChat Pay's answer to DeactivateCoupon.
 type DeactivateCouponResponse struct {
-	// WechatpayDeactivateTime is when the coupon was deactivated.
-	WechatpayDeactivateTime time.Time `json:"wechatpay_deactivate_time" required:"models"`
+	// WechatPayDeactivateTime is when the coupon was deactivated.
+	WechatPayDeactivateTime time.Time `json:"wechatpay_deactivate_time" required:"models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"-"`
 }
@@ -253,10 +253,10 @@ type DeactivateCouponResponse struct {
 type SendGovCardRequest struct {
 	// CardID is the card (消费卡 card_id); it goes in the path.
 	CardID string `json:"-"`
-	// Appid is the card creator's appid, bound to the merchant.
-	Appid string `json:"appid"`
-	// Openid is the user, under Appid.
-	Openid string `json:"openid" log:"id"`
+	// AppID is the card creator's appid, bound to the merchant.
+	AppID string `json:"appid"`
+	// OpenID is the user, under AppID.
+	OpenID string `json:"openid" log:"id"`
 	// OutRequestNo is the merchant's number for this send; with SendTime it
 	// must be unique, and it makes SendGovCard safe to retry.
 	OutRequestNo string `json:"out_request_no"`
@@ -323,7 +323,7 @@ func (c *Client) UseCoupon(ctx context.Context, req UseCouponRequest) (*UseCoupo
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/query-coupon.html
 func (c *Client) GetUserCoupon(ctx context.Context, req GetUserCouponRequest) (*GetUserCouponResponse, error) {
 	out := &GetUserCouponResponse{}
-	path := userCouponsPath(req.Openid) + "/" + url.PathEscape(req.CouponCode) + "/appids/" + url.PathEscape(req.Appid)
+	path := userCouponsPath(req.OpenID) + "/" + url.PathEscape(req.CouponCode) + "/appids/" + url.PathEscape(req.AppID)
 	if err := c.send(ctx, "GetUserCoupon", req, http.MethodGet, path, nil, nil, out); err != nil {
 		return nil, err
 	}
@@ -336,21 +336,21 @@ func (c *Client) GetUserCoupon(ctx context.Context, req GetUserCouponRequest) (*
 // WeChat Pay API: GET /v3/marketing/busifavor/users/{openid}/coupons
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/list-coupons-by-filter.html
 func (c *Client) ListUserCoupons(ctx context.Context, req ListUserCouponsRequest) (*ListUserCouponsResponse, error) {
-	q := url.Values{"appid": {req.Appid}}
+	q := url.Values{"appid": {req.AppID}}
 	for name, v := range map[string]string{"stock_id": req.StockID, "creator_merchant": req.CreatorMerchant,
 		"belong_merchant": req.BelongMerchant, "sender_merchant": req.SenderMerchant, "coupon_state": string(req.CouponState)} {
 		if v != "" {
 			q.Set(name, v)
 		}
 	}
-	if req.Offset > 0 {
-		q.Set("offset", strconv.FormatInt(req.Offset, 10))
+	if req.Page > 0 {
+		q.Set("offset", strconv.FormatInt(req.Page, 10))
 	}
 	if req.Limit > 0 {
 		q.Set("limit", strconv.FormatInt(req.Limit, 10))
 	}
 	out := &ListUserCouponsResponse{}
-	if err := c.send(ctx, "ListUserCoupons", req, http.MethodGet, userCouponsPath(req.Openid), q, nil, out); err != nil {
+	if err := c.send(ctx, "ListUserCoupons", req, http.MethodGet, userCouponsPath(req.OpenID), q, nil, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -368,8 +368,8 @@ func (c *Client) ListUserCoupons(ctx context.Context, req ListUserCouponsRequest
 // total_count and the page size allow, so that a broken server cannot make
 // it loop.
 func (c *Client) AllUserCoupons(ctx context.Context, req ListUserCouponsRequest) iter.Seq2[UserCoupon, error] {
-	return walkPages(req.Offset, true, userCouponKey, func(offset int64) (listPage[UserCoupon], error) {
-		req.Offset = offset
+	return walkPages(req.Page, true, userCouponKey, func(offset int64) (listPage[UserCoupon], error) {
+		req.Page = offset
 		page, err := c.ListUserCoupons(ctx, req)
 		if err != nil {
 			return listPage[UserCoupon]{}, err
@@ -459,23 +459,23 @@ func (c *Client) SendGovCard(ctx context.Context, req SendGovCardRequest) (*Send
 // Documented limits of the coupon endpoints, in bytes. Sources: the official
 // API page of each endpoint ("page") and wechatpay-go v0.2.21's models.
 const (
-	AppidMaxLen     = 32  // appid string[1,32] (page: use coupon)
-	OpenidMaxLen    = 128 // openid string[1,128] (page: use coupon)
-	UseRequestNoLen = 128 // use_request_no string(128) (page: use coupon)
+	appIDMaxLen     = 32  // appid string[1,32] (page: use coupon)
+	openIDMaxLen    = 128 // openid string[1,128] (page: use coupon)
+	useRequestNoLen = 128 // use_request_no string(128) (page: use coupon)
 
-	GovCardIDMaxLen        = 28 // card_id string[1,28] (page: 发放消费卡)
-	GovCardRequestNoMaxLen = 32 // out_request_no string[1,32] (page: 发放消费卡)
+	govCardIDMaxLen        = 28 // card_id string[1,28] (page: 发放消费卡)
+	govCardRequestNoMaxLen = 32 // out_request_no string[1,32] (page: 发放消费卡)
 )
 
 // couponStates are the documented coupon states a request may filter on.
-var couponStates = []CouponState{CouponStateSended, CouponStateUsed, CouponStateExpired, CouponStateDeleted, CouponStateDeactivated}
+var couponStates = []CouponState{CouponStateSent, CouponStateUsed, CouponStateExpired, CouponStateDeleted, CouponStateDeactivated}
 
 // Validate checks the request and returns a *ValidationError naming every
 // broken rule, or nil.
 func (r SendCouponRequest) Validate() error {
 	var v validator
-	v.identifier("openid", r.Openid, OpenidMaxLen)
-	v.identifier("appid", r.Appid, AppidMaxLen)
+	v.identifier("openid", r.OpenID, openIDMaxLen)
+	v.identifier("appid", r.AppID, appIDMaxLen)
 	v.stockID(r.StockID)
 	v.merchantNo("out_request_no", r.OutRequestNo)
 	if r.CouponCode != "" {
@@ -492,13 +492,13 @@ func (r UseCouponRequest) Validate() error {
 	if r.StockID != "" {
 		v.stockID(r.StockID)
 	}
-	v.identifier("appid", r.Appid, AppidMaxLen)
+	v.identifier("appid", r.AppID, appIDMaxLen)
 	if r.UseTime.IsZero() {
 		v.add("use_time", "is required: when the coupon is redeemed")
 	}
-	v.identifier("use_request_no", r.UseRequestNo, UseRequestNoLen)
-	if r.Openid != "" {
-		v.identifier("openid", r.Openid, OpenidMaxLen)
+	v.identifier("use_request_no", r.UseRequestNo, useRequestNoLen)
+	if r.OpenID != "" {
+		v.identifier("openid", r.OpenID, openIDMaxLen)
 	}
 	return v.err()
 }
@@ -506,17 +506,17 @@ func (r UseCouponRequest) Validate() error {
 // Validate checks the request and returns a *ValidationError, or nil.
 func (r GetUserCouponRequest) Validate() error {
 	var v validator
-	v.pathID("openid", r.Openid, OpenidMaxLen)
+	v.pathID("openid", r.OpenID, openIDMaxLen)
 	v.couponCode("coupon_code", r.CouponCode)
-	v.pathID("appid", r.Appid, AppidMaxLen)
+	v.pathID("appid", r.AppID, appIDMaxLen)
 	return v.err()
 }
 
 // Validate checks the request and returns a *ValidationError, or nil.
 func (r ListUserCouponsRequest) Validate() error {
 	var v validator
-	v.pathID("openid", r.Openid, OpenidMaxLen)
-	v.identifier("appid", r.Appid, AppidMaxLen)
+	v.pathID("openid", r.OpenID, openIDMaxLen)
+	v.identifier("appid", r.AppID, appIDMaxLen)
 	if r.StockID != "" {
 		v.stockID(r.StockID)
 	}
@@ -525,7 +525,7 @@ func (r ListUserCouponsRequest) Validate() error {
 			v.merchantID(f, id)
 		}
 	}
-	if r.Offset < 0 {
+	if r.Page < 0 {
 		v.add("offset", "must not be negative: it is a page number from 0")
 	}
 	if r.Limit < 0 {
@@ -568,10 +568,10 @@ func (r DeactivateCouponRequest) Validate() error {
 // SendTime is at most 24 hours old is WeChat Pay's check, on its clock.
 func (r SendGovCardRequest) Validate() error {
 	var v validator
-	v.pathID("card_id", r.CardID, GovCardIDMaxLen)
-	v.identifier("appid", r.Appid, AppidMaxLen)
-	v.identifier("openid", r.Openid, OpenidMaxLen)
-	v.identifier("out_request_no", r.OutRequestNo, GovCardRequestNoMaxLen)
+	v.pathID("card_id", r.CardID, govCardIDMaxLen)
+	v.identifier("appid", r.AppID, appIDMaxLen)
+	v.identifier("openid", r.OpenID, openIDMaxLen)
+	v.identifier("out_request_no", r.OutRequestNo, govCardRequestNoMaxLen)
 	if r.SendTime.IsZero() {
 		v.add("send_time", "is required: when the card is sent")
 	}

@@ -45,26 +45,26 @@ func TestCouponLifecycleOnTheFake(t *testing.T) {
 	_, err := c.UploadCouponCodes(ctx, busifavor.UploadCouponCodesRequest{StockID: id, CouponCodeList: []string{"CODE-1", "CODE-2"}, UploadRequestNo: "u"})
 	require.NoError(t, err)
 
-	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "s1"})
+	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{OpenID: testOpenid, AppID: testAppid, StockID: id, OutRequestNo: "s1"})
 	require.NoError(t, err)
 	assert.Equal(t, "CODE-1", sent.CouponCode, "a MERCHANT_UPLOAD send takes an uploaded code")
 	info, err := c.GetCouponCode(ctx, busifavor.GetCouponCodeRequest{StockID: id, CouponCode: "CODE-1"})
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.CouponCodeDispatched, info.CodeInformation.CodeStatus)
+	assert.Equal(t, busifavor.CouponCodeStatusDispatched, info.CodeInformation.CodeStatus)
 
-	use := busifavor.UseCouponRequest{CouponCode: sent.CouponCode, StockID: id, Appid: testAppid, UseTime: time.Now(), UseRequestNo: "use-1"}
+	use := busifavor.UseCouponRequest{CouponCode: sent.CouponCode, StockID: id, AppID: testAppid, UseTime: time.Now(), UseRequestNo: "use-1"}
 	used, err := c.UseCoupon(ctx, use)
 	require.NoError(t, err)
-	assert.Equal(t, testOpenid, used.Openid)
+	assert.Equal(t, testOpenid, used.OpenID)
 	again, err := c.UseCoupon(ctx, use)
 	require.NoError(t, err, "a retried redemption returns the first result")
-	assert.Equal(t, used.WechatpayUseTime, again.WechatpayUseTime)
+	assert.Equal(t, used.WechatPayUseTime, again.WechatPayUseTime)
 	use.UseRequestNo = "use-2"
 	_, err = c.UseCoupon(ctx, use)
 	assert.ErrorIs(t, err, busifavor.ErrCouponUsed)
 	assert.ErrorIs(t, err, busifavor.ErrResourceAlreadyExists)
 
-	got, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: sent.CouponCode, Appid: testAppid})
+	got, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: testOpenid, CouponCode: sent.CouponCode, AppID: testAppid})
 	require.NoError(t, err)
 	assert.Equal(t, busifavor.CouponStateUsed, got.CouponState)
 	assert.Equal(t, "use-1", got.UseRequestNo)
@@ -78,9 +78,9 @@ func TestCouponLifecycleOnTheFake(t *testing.T) {
 
 	_, err = c.ReturnCoupon(ctx, busifavor.ReturnCouponRequest{CouponCode: sent.CouponCode, StockID: id, ReturnRequestNo: "r1"})
 	require.NoError(t, err)
-	got, err = c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: sent.CouponCode, Appid: testAppid})
+	got, err = c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: testOpenid, CouponCode: sent.CouponCode, AppID: testAppid})
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.CouponStateSended, got.CouponState)
+	assert.Equal(t, busifavor.CouponStateSent, got.CouponState)
 	assert.Equal(t, "r1", got.ReturnRequestNo)
 	_, err = c.ReturnCoupon(ctx, busifavor.ReturnCouponRequest{CouponCode: sent.CouponCode, StockID: id, ReturnRequestNo: "r2"})
 	assert.ErrorIs(t, err, busifavor.ErrInvalidRequest, "only a used coupon can be returned")
@@ -96,7 +96,7 @@ func TestCouponLifecycleOnTheFake(t *testing.T) {
 	use.UseRequestNo = "use-4"
 	_, err = c.UseCoupon(ctx, use)
 	assert.ErrorIs(t, err, busifavor.ErrCouponNotUsable)
-	got, err = c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: sent.CouponCode, Appid: testAppid})
+	got, err = c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: testOpenid, CouponCode: sent.CouponCode, AppID: testAppid})
 	require.NoError(t, err)
 	assert.Equal(t, busifavor.CouponStateDeactivated, got.CouponState)
 	assert.Equal(t, "退货", got.DeactivateReason)
@@ -107,19 +107,19 @@ func TestCouponLifecycleOnTheFake(t *testing.T) {
 	_, err = c.GetStock(ctx, busifavor.GetStockRequest{StockID: "404"})
 	assert.NotErrorIs(t, err, busifavor.ErrCouponNotFound, "a stock endpoint's RESOURCE_NOT_EXISTS is not about a coupon")
 
-	second, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "s2"})
+	second, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{OpenID: testOpenid, AppID: testAppid, StockID: id, OutRequestNo: "s2"})
 	require.NoError(t, err)
 	assert.Equal(t, "CODE-2", second.CouponCode)
-	_, err = c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "s3"})
+	_, err = c.SendCoupon(ctx, busifavor.SendCouponRequest{OpenID: testOpenid, AppID: testAppid, StockID: id, OutRequestNo: "s3"})
 	assert.ErrorIs(t, err, busifavor.ErrInvalidRequest, "no uploaded code left")
 
 	var states []busifavor.CouponState
-	for uc, err := range c.AllUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid, StockID: id, Limit: 1}) {
+	for uc, err := range c.AllUserCoupons(ctx, busifavor.ListUserCouponsRequest{OpenID: testOpenid, AppID: testAppid, StockID: id, Limit: 1}) {
 		require.NoError(t, err)
 		states = append(states, uc.CouponState)
 	}
-	assert.Equal(t, []busifavor.CouponState{busifavor.CouponStateDeactivated, busifavor.CouponStateSended}, states)
-	page, err := c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid, CouponState: busifavor.CouponStateSended})
+	assert.Equal(t, []busifavor.CouponState{busifavor.CouponStateDeactivated, busifavor.CouponStateSent}, states)
+	page, err := c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{OpenID: testOpenid, AppID: testAppid, CouponState: busifavor.CouponStateSent})
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), page.TotalCount)
 	stock, ok := s.Stock(id)
@@ -139,13 +139,13 @@ func TestCouponsExpireOnTheFakesClock(t *testing.T) {
 	r.CouponUseRule.CouponAvailableTime = busifavor.AvailableTime{AvailableBeginTime: start.Add(-time.Hour), AvailableEndTime: start.Add(2 * time.Minute)}
 	created, err := c.CreateStock(ctx, r)
 	require.NoError(t, err)
-	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: created.StockID, OutRequestNo: "s"})
+	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{OpenID: testOpenid, AppID: testAppid, StockID: created.StockID, OutRequestNo: "s"})
 	require.NoError(t, err)
 	skew.Store(int64(3 * time.Minute))
-	got, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: sent.CouponCode, Appid: testAppid})
+	got, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: testOpenid, CouponCode: sent.CouponCode, AppID: testAppid})
 	require.NoError(t, err)
 	assert.Equal(t, busifavor.CouponStateExpired, got.CouponState)
-	_, err = c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sent.CouponCode, Appid: testAppid, UseTime: start, UseRequestNo: "u"})
+	_, err = c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sent.CouponCode, AppID: testAppid, UseTime: start, UseRequestNo: "u"})
 	assert.ErrorIs(t, err, busifavor.ErrCouponNotUsable)
 	var apiErr *busifavor.APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -158,16 +158,16 @@ func TestCouponsExpireOnTheFakesClock(t *testing.T) {
 func couponCalls(c *busifavor.Client) map[string]func() (any, error) {
 	return map[string]func() (any, error){
 		"SendCoupon": func() (any, error) {
-			return c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: "1", OutRequestNo: "s"})
+			return c.SendCoupon(ctx, busifavor.SendCouponRequest{OpenID: testOpenid, AppID: testAppid, StockID: "1", OutRequestNo: "s"})
 		},
 		"UseCoupon": func() (any, error) {
-			return c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: "C", Appid: testAppid, UseTime: time.Now(), UseRequestNo: "u"})
+			return c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: "C", AppID: testAppid, UseTime: time.Now(), UseRequestNo: "u"})
 		},
 		"GetUserCoupon": func() (any, error) {
-			return c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: "C", Appid: testAppid})
+			return c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: testOpenid, CouponCode: "C", AppID: testAppid})
 		},
 		"ListUserCoupons": func() (any, error) {
-			return c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid})
+			return c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{OpenID: testOpenid, AppID: testAppid})
 		},
 		"AssociateTradeInfo": func() (any, error) {
 			return c.AssociateTradeInfo(ctx, busifavor.AssociateTradeInfoRequest{StockID: "1", CouponCode: "C", OutTradeNo: "o", OutRequestNo: "a"})
@@ -182,7 +182,7 @@ func couponCalls(c *busifavor.Client) map[string]func() (any, error) {
 			return c.DeactivateCoupon(ctx, busifavor.DeactivateCouponRequest{CouponCode: "C", StockID: "1", DeactivateRequestNo: "d"})
 		},
 		"SendGovCard": func() (any, error) {
-			return c.SendGovCard(ctx, busifavor.SendGovCardRequest{CardID: "card", Appid: testAppid, Openid: testOpenid, OutRequestNo: "g", SendTime: time.Now()})
+			return c.SendGovCard(ctx, busifavor.SendGovCardRequest{CardID: "card", AppID: testAppid, OpenID: testOpenid, OutRequestNo: "g", SendTime: time.Now()})
 		},
 	}
 }
@@ -192,16 +192,16 @@ func couponCalls(c *busifavor.Client) map[string]func() (any, error) {
 // endpoint gives the code one, and the retry verdict.
 func TestCouponEndpointsMapEveryCode(t *testing.T) {
 	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
-	state := map[string]map[busifavor.Code]error{
-		"UseCoupon": {busifavor.CodeResourceAlreadyExists: busifavor.ErrCouponUsed, busifavor.CodeRuleLimit: busifavor.ErrCouponNotUsable,
-			busifavor.CodeResourceNotExists: busifavor.ErrCouponNotFound},
+	state := map[string]map[busifavor.ErrorCode]error{
+		"UseCoupon": {busifavor.ErrorCodeResourceAlreadyExists: busifavor.ErrCouponUsed, busifavor.ErrorCodeRuleLimit: busifavor.ErrCouponNotUsable,
+			busifavor.ErrorCodeResourceNotExists: busifavor.ErrCouponNotFound},
 	}
 	for _, op := range []string{"GetUserCoupon", "ReturnCoupon", "DeactivateCoupon", "AssociateTradeInfo", "DisassociateTradeInfo"} {
-		state[op] = map[busifavor.Code]error{busifavor.CodeResourceNotExists: busifavor.ErrCouponNotFound}
+		state[op] = map[busifavor.ErrorCode]error{busifavor.ErrorCodeResourceNotExists: busifavor.ErrCouponNotFound}
 	}
 	all := []error{busifavor.ErrCouponUsed, busifavor.ErrCouponNotUsable, busifavor.ErrCouponNotFound}
 	for name, call := range couponCalls(c) {
-		for _, code := range busifavor.Codes() {
+		for _, code := range busifavor.ErrorCodes() {
 			s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: code})
 			resp, err := call()
 			assert.Nil(t, resp, "%s %s", name, code)
@@ -252,7 +252,7 @@ func TestOpenidNeverReachesLogsOrErrors(t *testing.T) {
 		_, err := couponCalls(c)[name]()
 		require.ErrorIs(t, err, busifavor.ErrTransport)
 		texts = append(texts, err.Error())
-		s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeUserNotExists})
+		s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeUserNotExists})
 		_, err = couponCalls(c)[name]()
 		require.ErrorIs(t, err, busifavor.ErrUserNotExists)
 		texts = append(texts, err.Error())
@@ -267,32 +267,32 @@ func TestOpenidNeverReachesLogsOrErrors(t *testing.T) {
 // TestCouponValidationBoundaries checks each coupon rule on both sides.
 func TestCouponValidationBoundaries(t *testing.T) {
 	use := func(f func(*busifavor.UseCouponRequest)) error {
-		r := busifavor.UseCouponRequest{CouponCode: "C", Appid: testAppid, UseTime: time.Now(), UseRequestNo: "u"}
+		r := busifavor.UseCouponRequest{CouponCode: "C", AppID: testAppid, UseTime: time.Now(), UseRequestNo: "u"}
 		f(&r)
 		return r.Validate()
 	}
 	assert.NoError(t, use(func(r *busifavor.UseCouponRequest) { r.CouponCode = strings.Repeat("c", 32) }))
 	assert.Equal(t, []string{"coupon_code"}, fieldsOf(use(func(r *busifavor.UseCouponRequest) { r.CouponCode = strings.Repeat("c", 33) })))
-	assert.NoError(t, use(func(r *busifavor.UseCouponRequest) { r.Appid = strings.Repeat("a", 32) }))
-	assert.Equal(t, []string{"appid"}, fieldsOf(use(func(r *busifavor.UseCouponRequest) { r.Appid = strings.Repeat("a", 33) })))
+	assert.NoError(t, use(func(r *busifavor.UseCouponRequest) { r.AppID = strings.Repeat("a", 32) }))
+	assert.Equal(t, []string{"appid"}, fieldsOf(use(func(r *busifavor.UseCouponRequest) { r.AppID = strings.Repeat("a", 33) })))
 	assert.NoError(t, use(func(r *busifavor.UseCouponRequest) { r.UseRequestNo = strings.Repeat("u", 128) }))
 	assert.Equal(t, []string{"use_request_no"}, fieldsOf(use(func(r *busifavor.UseCouponRequest) { r.UseRequestNo = strings.Repeat("u", 129) })))
-	assert.NoError(t, use(func(r *busifavor.UseCouponRequest) { r.Openid = strings.Repeat("o", 128) }))
-	assert.Equal(t, []string{"openid"}, fieldsOf(use(func(r *busifavor.UseCouponRequest) { r.Openid = strings.Repeat("o", 129) })))
+	assert.NoError(t, use(func(r *busifavor.UseCouponRequest) { r.OpenID = strings.Repeat("o", 128) }))
+	assert.Equal(t, []string{"openid"}, fieldsOf(use(func(r *busifavor.UseCouponRequest) { r.OpenID = strings.Repeat("o", 129) })))
 	assert.Equal(t, []string{"use_time"}, fieldsOf(use(func(r *busifavor.UseCouponRequest) { r.UseTime = time.Time{} })))
 	assert.Equal(t, []string{"stock_id"}, fieldsOf(use(func(r *busifavor.UseCouponRequest) { r.StockID = strings.Repeat("1", 21) })))
 	assert.ElementsMatch(t, []string{"coupon_code", "appid", "use_time", "use_request_no"}, fieldsOf(busifavor.UseCouponRequest{}.Validate()))
 
-	send := busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: "1", OutRequestNo: "aZ09|｜_*-"}
+	send := busifavor.SendCouponRequest{OpenID: testOpenid, AppID: testAppid, StockID: "1", OutRequestNo: "aZ09|｜_*-"}
 	assert.NoError(t, send.Validate())
 	send.OutRequestNo = "no.dots"
 	assert.Equal(t, []string{"out_request_no"}, fieldsOf(send.Validate()))
 	assert.Equal(t, []string{"out_request_no"}, fieldsOf(busifavor.AssociateTradeInfoRequest{StockID: "1", CouponCode: "C", OutTradeNo: "o", OutRequestNo: "a b"}.Validate()))
 	assert.ElementsMatch(t, []string{"stock_id", "coupon_code", "out_trade_no", "out_request_no"}, fieldsOf(busifavor.DisassociateTradeInfoRequest{}.Validate()))
 
-	list := busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid, CreatorMerchant: "12345678", Offset: 0}
+	list := busifavor.ListUserCouponsRequest{OpenID: testOpenid, AppID: testAppid, CreatorMerchant: "12345678", Page: 0}
 	assert.NoError(t, list.Validate())
-	list.CreatorMerchant, list.Offset, list.CouponState = "1234567", -1, "GONE"
+	list.CreatorMerchant, list.Page, list.CouponState = "1234567", -1, "GONE"
 	assert.ElementsMatch(t, []string{"creator_merchant", "offset", "coupon_state"}, fieldsOf(list.Validate()))
 	assert.ElementsMatch(t, []string{"openid", "coupon_code", "appid"}, fieldsOf(busifavor.GetUserCouponRequest{}.Validate()))
 	assert.ElementsMatch(t, []string{"coupon_code", "stock_id", "return_request_no"}, fieldsOf(busifavor.ReturnCouponRequest{}.Validate()))
@@ -303,7 +303,7 @@ func TestCouponValidationBoundaries(t *testing.T) {
 // TestUseTimeIsSentInChinaTimeToTheSecond checks the use_time format the
 // page documents, whatever the time's location.
 func TestUseTimeIsSentInChinaTimeToTheSecond(t *testing.T) {
-	r := busifavor.UseCouponRequest{CouponCode: "C", Appid: testAppid, UseRequestNo: "u",
+	r := busifavor.UseCouponRequest{CouponCode: "C", AppID: testAppid, UseRequestNo: "u",
 		UseTime: time.Date(2015, 5, 20, 5, 29, 35, 999e6, time.UTC)}
 	b, err := json.Marshal(r)
 	require.NoError(t, err)
@@ -313,7 +313,7 @@ func TestUseTimeIsSentInChinaTimeToTheSecond(t *testing.T) {
 // TestUseCouponResponseMasksTheOpenid prints a redemption every way a log
 // line might.
 func TestUseCouponResponseMasksTheOpenid(t *testing.T) {
-	r := &busifavor.UseCouponResponse{StockID: "1", Openid: testOpenid, RequestID: "08X"}
+	r := &busifavor.UseCouponResponse{StockID: "1", OpenID: testOpenid, RequestID: "08X"}
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("used", "resp", *r)
 	for _, out := range []string{fmt.Sprintf("%v %+v %#v %s", r, *r, *r, *r), logs.String()} {
@@ -331,11 +331,11 @@ func TestUseCouponResponseMasksTheOpenid(t *testing.T) {
 func TestUseCouponRetriesALostAnswerOnce(t *testing.T) {
 	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
 	id := newCouponStock(t, c, busifavor.CouponCodeModeWechatPay, "lost-use")
-	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "s"})
+	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{OpenID: testOpenid, AppID: testAppid, StockID: id, OutRequestNo: "s"})
 	require.NoError(t, err)
 	s.FailOn("POST", busifavortest.CouponsPath+"/use", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
 	before := len(s.Requests())
-	resp, err := c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sent.CouponCode, Appid: testAppid, UseTime: time.Now(), UseRequestNo: "till-1"})
+	resp, err := c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sent.CouponCode, AppID: testAppid, UseTime: time.Now(), UseRequestNo: "till-1"})
 	require.NoError(t, err)
 	assert.Equal(t, id, resp.StockID)
 	reqs := s.Requests()[before:]
@@ -354,18 +354,18 @@ func TestEveryUploadableCodeWorksEverywhere(t *testing.T) {
 	_, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
 	id := newCouponStock(t, c, busifavor.CouponCodeModeMerchantUpload, "alphabet")
 	codes := []string{"CODE 1", `a-b_c\d/e=f|g`, " x ", strings.Repeat("9", busifavor.CouponCodeMaxLen)}
-	_, err := c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "abc"})
+	_, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "abc"})
 	require.NoError(t, err)
 	for i, code := range codes {
 		n := fmt.Sprint(i)
 		_, err := c.GetCouponCode(ctx, busifavor.GetCouponCodeRequest{StockID: id, CouponCode: code})
 		require.NoError(t, err, "GetCouponCode %q", code)
-		sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "s" + n, CouponCode: code})
+		sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{OpenID: testOpenid, AppID: testAppid, StockID: id, OutRequestNo: "s" + n, CouponCode: code})
 		require.NoError(t, err, "SendCoupon %q", code)
 		require.Equal(t, code, sent.CouponCode)
-		_, err = c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: code, Appid: testAppid})
+		_, err = c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: testOpenid, CouponCode: code, AppID: testAppid})
 		require.NoError(t, err, "GetUserCoupon %q", code)
-		_, err = c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: code, StockID: id, Appid: testAppid, UseTime: time.Now(), UseRequestNo: "u" + n})
+		_, err = c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: code, StockID: id, AppID: testAppid, UseTime: time.Now(), UseRequestNo: "u" + n})
 		require.NoError(t, err, "UseCoupon %q", code)
 		_, err = c.AssociateTradeInfo(ctx, busifavor.AssociateTradeInfoRequest{StockID: id, CouponCode: code, OutTradeNo: "o" + n, OutRequestNo: "a" + n})
 		require.NoError(t, err, "AssociateTradeInfo %q", code)
@@ -380,9 +380,9 @@ func TestEveryUploadableCodeWorksEverywhere(t *testing.T) {
 	for _, bad := range []string{"a.b", "tab\tcode", "码", strings.Repeat("9", busifavor.CouponCodeMaxLen+1)} {
 		for name, err := range map[string]error{
 			"upload":     busifavor.UploadCouponCodesRequest{StockID: id, CouponCodeList: []string{bad}, UploadRequestNo: "u"}.Validate(),
-			"send":       busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "s", CouponCode: bad}.Validate(),
-			"use":        busifavor.UseCouponRequest{CouponCode: bad, Appid: testAppid, UseTime: time.Now(), UseRequestNo: "u"}.Validate(),
-			"get":        busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: bad, Appid: testAppid}.Validate(),
+			"send":       busifavor.SendCouponRequest{OpenID: testOpenid, AppID: testAppid, StockID: id, OutRequestNo: "s", CouponCode: bad}.Validate(),
+			"use":        busifavor.UseCouponRequest{CouponCode: bad, AppID: testAppid, UseTime: time.Now(), UseRequestNo: "u"}.Validate(),
+			"get":        busifavor.GetUserCouponRequest{OpenID: testOpenid, CouponCode: bad, AppID: testAppid}.Validate(),
 			"associate":  busifavor.AssociateTradeInfoRequest{StockID: id, CouponCode: bad, OutTradeNo: "o", OutRequestNo: "a"}.Validate(),
 			"return":     busifavor.ReturnCouponRequest{CouponCode: bad, StockID: id, ReturnRequestNo: "r"}.Validate(),
 			"deactivate": busifavor.DeactivateCouponRequest{CouponCode: bad, StockID: id, DeactivateRequestNo: "d"}.Validate(),
@@ -407,7 +407,7 @@ func TestBrokenListAndUploadAnswersAreErrors(t *testing.T) {
 	)
 	calls := map[string]func() (any, error){
 		"ListUserCoupons": func() (any, error) {
-			return c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid})
+			return c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{OpenID: testOpenid, AppID: testAppid})
 		},
 		"ListCouponCodes": func() (any, error) { return c.ListCouponCodes(ctx, busifavor.ListCouponCodesRequest{StockID: "1"}) },
 		"GetCouponCode": func() (any, error) {
@@ -417,7 +417,7 @@ func TestBrokenListAndUploadAnswersAreErrors(t *testing.T) {
 			return c.UploadCouponCodes(ctx, busifavor.UploadCouponCodesRequest{StockID: "1", CouponCodeList: []string{"C1"}, UploadRequestNo: "u"})
 		},
 		"GetUserCoupon": func() (any, error) {
-			return c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: "C1", Appid: testAppid})
+			return c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: testOpenid, CouponCode: "C1", AppID: testAppid})
 		},
 	}
 	tests := []struct{ call, body, field string }{
@@ -473,16 +473,16 @@ func TestMerchantNumbersHaveTheirPagesBounds(t *testing.T) {
 			return busifavor.DeactivateCouponRequest{CouponCode: "C", StockID: "1", DeactivateRequestNo: v}
 		}},
 		{"out_request_no", 128, func(v string) interface{ Validate() error } {
-			return busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: "1", OutRequestNo: v}
+			return busifavor.SendCouponRequest{OpenID: testOpenid, AppID: testAppid, StockID: "1", OutRequestNo: v}
 		}},
 		{"out_request_no", 128, func(v string) interface{ Validate() error } {
 			return busifavor.AssociateTradeInfoRequest{CouponCode: "C", StockID: "1", OutTradeNo: "T", OutRequestNo: v}
 		}},
 		{"out_request_no", 32, func(v string) interface{ Validate() error } {
-			return busifavor.SendGovCardRequest{CardID: "card", Appid: testAppid, Openid: testOpenid, OutRequestNo: v, SendTime: sendTime}
+			return busifavor.SendGovCardRequest{CardID: "card", AppID: testAppid, OpenID: testOpenid, OutRequestNo: v, SendTime: sendTime}
 		}},
 		{"card_id", 28, func(v string) interface{ Validate() error } {
-			return busifavor.SendGovCardRequest{CardID: v, Appid: testAppid, Openid: testOpenid, OutRequestNo: "n", SendTime: sendTime}
+			return busifavor.SendGovCardRequest{CardID: v, AppID: testAppid, OpenID: testOpenid, OutRequestNo: "n", SendTime: sendTime}
 		}},
 	} {
 		assert.NoError(t, tc.req(r("n", tc.max)).Validate(), "%s of %d bytes", tc.field, tc.max)

@@ -55,21 +55,21 @@ type ClaimStatus int
 const (
 	// Claimed: the id was unseen or its lease had lapsed; the caller owns it
 	// for Claim.Lease.
-	Claimed ClaimStatus = iota + 1
+	ClaimStatusClaimed ClaimStatus = iota + 1
 	// InFlight: another delivery owns the id and its lease has not lapsed.
-	InFlight
+	ClaimStatusInFlight
 	// Done: the id was handled to completion within the TTL.
-	Done
+	ClaimStatusDone
 )
 
 // String names the status.
 func (s ClaimStatus) String() string {
 	switch s {
-	case Claimed:
+	case ClaimStatusClaimed:
 		return "claimed"
-	case InFlight:
+	case ClaimStatusInFlight:
 		return "in flight"
-	case Done:
+	case ClaimStatusDone:
 		return "done"
 	}
 	return fmt.Sprintf("ClaimStatus(%d)", int(s))
@@ -225,11 +225,11 @@ func Deduplicate(d Deduplicator, fn func(ctx context.Context, ev *CouponEvent) e
 			return fmt.Errorf("%w: claiming event %s: %w", ErrDeduplicator, ev.ID, err)
 		}
 		switch c.Status {
-		case Done:
+		case ClaimStatusDone:
 			return nil
-		case InFlight:
+		case ClaimStatusInFlight:
 			return fmt.Errorf("%w: event %s", ErrInFlight, ev.ID)
-		case Claimed:
+		case ClaimStatusClaimed:
 		default:
 			return fmt.Errorf("%w: claiming event %s: unknown status %v", ErrDeduplicator, ev.ID, c.Status)
 		}
@@ -439,9 +439,9 @@ func (m *MemoryDeduplicator) claim(k memKey) (Claim, error) {
 	if e, ok := m.entries[k]; ok {
 		switch {
 		case e.done:
-			return Claim{Status: Done}, nil
+			return Claim{Status: ClaimStatusDone}, nil
 		case now.Before(e.until):
-			return Claim{Status: InFlight}, nil
+			return Claim{Status: ClaimStatusInFlight}, nil
 		}
 		m.remove(e) // a lapsed lease: take it over
 	}
@@ -450,7 +450,7 @@ func (m *MemoryDeduplicator) claim(k memKey) (Claim, error) {
 	}
 	e := &memEntry{key: k, token: newToken(), until: now.Add(m.lease)}
 	m.entries[k] = e
-	return Claim{Status: Claimed, Token: e.token, Lease: m.lease}, nil
+	return Claim{Status: ClaimStatusClaimed, Token: e.token, Lease: m.lease}, nil
 }
 
 func (m *MemoryDeduplicator) complete(k memKey, token string) error {

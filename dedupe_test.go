@@ -48,18 +48,18 @@ func TestMemoryDeduplicatorStates(t *testing.T) {
 
 	c, err := d.Claim(ctx, "a")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.Claimed, c.Status)
+	assert.Equal(t, busifavor.ClaimStatusClaimed, c.Status)
 	assert.Equal(t, 10*time.Second, c.Lease)
 	again, _ := d.Claim(ctx, "a")
-	assert.Equal(t, busifavor.InFlight, again.Status)
+	assert.Equal(t, busifavor.ClaimStatusInFlight, again.Status)
 	assert.Empty(t, again.Token)
 
 	clk.Add(9999 * time.Millisecond)
 	again, _ = d.Claim(ctx, "a")
-	assert.Equal(t, busifavor.InFlight, again.Status, "just inside the lease")
+	assert.Equal(t, busifavor.ClaimStatusInFlight, again.Status, "just inside the lease")
 	clk.Add(time.Millisecond)
 	taken, _ := d.Claim(ctx, "a")
-	assert.Equal(t, busifavor.Claimed, taken.Status, "the lapsed lease is taken over")
+	assert.Equal(t, busifavor.ClaimStatusClaimed, taken.Status, "the lapsed lease is taken over")
 	assert.NotEqual(t, c.Token, taken.Token)
 
 	// The first owner's lease lapsed and was taken over: it can neither
@@ -72,17 +72,17 @@ func TestMemoryDeduplicatorStates(t *testing.T) {
 	assert.ErrorIs(t, d.Release(ctx, "a", taken.Token), busifavor.ErrNotOwner, "a done id is not released")
 
 	done, _ := d.Claim(ctx, "a")
-	assert.Equal(t, busifavor.Done, done.Status)
+	assert.Equal(t, busifavor.ClaimStatusDone, done.Status)
 	clk.Add(time.Minute - time.Millisecond)
 	done, _ = d.Claim(ctx, "a")
-	assert.Equal(t, busifavor.Done, done.Status, "just inside the TTL")
+	assert.Equal(t, busifavor.ClaimStatusDone, done.Status, "just inside the TTL")
 	clk.Add(time.Millisecond)
 	fresh, _ := d.Claim(ctx, "a")
-	assert.Equal(t, busifavor.Claimed, fresh.Status, "forgotten once the TTL has passed")
+	assert.Equal(t, busifavor.ClaimStatusClaimed, fresh.Status, "forgotten once the TTL has passed")
 
 	require.NoError(t, d.Release(ctx, "a", fresh.Token))
 	fresh, _ = d.Claim(ctx, "a")
-	assert.Equal(t, busifavor.Claimed, fresh.Status, "a released id is handled again")
+	assert.Equal(t, busifavor.ClaimStatusClaimed, fresh.Status, "a released id is handled again")
 	require.NoError(t, d.Release(ctx, "never-claimed", "x"), "nothing to forget")
 
 	for _, bad := range []func() error{
@@ -112,20 +112,20 @@ func TestMemoryDeduplicatorNeverEvictsAnIDInFlight(t *testing.T) {
 	require.Error(t, err, "full of ids in flight: refused, not evicted")
 	assert.Equal(t, 2, d.Len())
 	again, _ := d.Claim(ctx, "a")
-	assert.Equal(t, busifavor.InFlight, again.Status, "a is still known to be in flight")
+	assert.Equal(t, busifavor.ClaimStatusInFlight, again.Status, "a is still known to be in flight")
 
 	// A done id makes room.
 	require.NoError(t, d.Complete(ctx, "a", a.Token))
 	c, err := d.Claim(ctx, "c")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.Claimed, c.Status)
+	assert.Equal(t, busifavor.ClaimStatusClaimed, c.Status)
 	assert.Equal(t, 2, d.Len(), "bounded")
 
 	// A lapsed lease makes room too.
 	clk.Add(10 * time.Second)
 	e, err := d.Claim(ctx, "e")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.Claimed, e.Status)
+	assert.Equal(t, busifavor.ClaimStatusClaimed, e.Status)
 	assert.Equal(t, 2, d.Len())
 	_ = b
 }
@@ -329,9 +329,9 @@ func TestMemoryDeduplicatorUnderConcurrency(t *testing.T) {
 					return
 				}
 				switch c.Status {
-				case busifavor.Done:
+				case busifavor.ClaimStatusDone:
 					assert.EqualValues(t, 1, completions[n].Load(), "done only after a completion")
-				case busifavor.Claimed:
+				case busifavor.ClaimStatusClaimed:
 					if h := holders[n].Add(1); h != 1 {
 						t.Errorf("%d holders of %s", h, id)
 					}
@@ -411,7 +411,7 @@ func TestAcknowledgedWhileRecordingStalls(t *testing.T) {
 	assert.EqualValues(t, 1, sc.calls.Load(), "handled once")
 	c, err := mem.Claim(ctx, sampleEventID(t, sc))
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.Done, c.Status)
+	assert.Equal(t, busifavor.ClaimStatusDone, c.Status)
 }
 
 // TestBackgroundRecordingIsBoundedByTheLease: the recording that outlives
@@ -591,23 +591,23 @@ func TestMemoryDeduplicatorIdempotentForItsToken(t *testing.T) {
 	clk.Add(10 * time.Second)
 	require.NoError(t, d.Complete(ctx, "l", l.Token))
 	done, _ := d.Claim(ctx, "l")
-	assert.Equal(t, busifavor.Done, done.Status)
+	assert.Equal(t, busifavor.ClaimStatusDone, done.Status)
 
 	// A lapsed lease taken over: the old holder clobbers nothing.
 	o, _ := d.Claim(ctx, "o")
 	clk.Add(10 * time.Second)
 	n, _ := d.Claim(ctx, "o")
-	require.Equal(t, busifavor.Claimed, n.Status)
+	require.Equal(t, busifavor.ClaimStatusClaimed, n.Status)
 	assert.ErrorIs(t, d.Complete(ctx, "o", o.Token), busifavor.ErrNotOwner)
 	assert.ErrorIs(t, d.Release(ctx, "o", o.Token), busifavor.ErrNotOwner)
 	in, _ := d.Claim(ctx, "o")
-	assert.Equal(t, busifavor.InFlight, in.Status, "the new holder still holds it")
+	assert.Equal(t, busifavor.ClaimStatusInFlight, in.Status, "the new holder still holds it")
 
 	// Completing an id forgotten meanwhile (released elsewhere, expired)
 	// records it: the handling it reports succeeded.
 	require.NoError(t, d.Complete(ctx, "gone", "a token"))
 	done, _ = d.Claim(ctx, "gone")
-	assert.Equal(t, busifavor.Done, done.Status)
+	assert.Equal(t, busifavor.ClaimStatusDone, done.Status)
 }
 
 // TestEventWithoutIDIsRefused: an event without an id is never claimed,
@@ -657,15 +657,15 @@ func TestMemoryNamespacesKeepMerchantsApart(t *testing.T) {
 	require.NoError(t, m1.Complete(ctx, "same-id", c1.Token))
 	c2, err := m2.Claim(ctx, "same-id")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.Claimed, c2.Status, "the other merchant's event is not done")
+	assert.Equal(t, busifavor.ClaimStatusClaimed, c2.Status, "the other merchant's event is not done")
 	c0, err := d.Claim(ctx, "same-id")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.Claimed, c0.Status, "nor is the unnamespaced one")
+	assert.Equal(t, busifavor.ClaimStatusClaimed, c0.Status, "nor is the unnamespaced one")
 	// Separators cannot make two namespaces meet.
 	a, _ := d.Namespace("a:b").Claim(ctx, "c")
 	b, _ := d.Namespace("a").Claim(ctx, "b:c")
-	assert.Equal(t, []busifavor.ClaimStatus{busifavor.Claimed, busifavor.Claimed}, []busifavor.ClaimStatus{a.Status, b.Status})
+	assert.Equal(t, []busifavor.ClaimStatus{busifavor.ClaimStatusClaimed, busifavor.ClaimStatusClaimed}, []busifavor.ClaimStatus{a.Status, b.Status})
 	assert.Equal(t, 5, d.Len(), "one store, bounded as a whole")
 	done, _ := d.Namespace("1900000001").Claim(ctx, "same-id")
-	assert.Equal(t, busifavor.Done, done.Status, "a namespace is a name, not an instance")
+	assert.Equal(t, busifavor.ClaimStatusDone, done.Status, "a namespace is a name, not an instance")
 }

@@ -14,29 +14,29 @@ import (
 )
 
 // Code is an APIv3 error code, the "code" field of an error body.
-type Code string
+type ErrorCode string
 
 // Codes on the busifavor callbacks API page.
 const (
-	CodeParamError            Code = "PARAM_ERROR"
-	CodeSystemError           Code = "SYSTEM_ERROR"
-	CodeResourceAlreadyExists Code = "RESOURCE_ALREADY_EXISTS"
-	CodeResourceNotExists     Code = "RESOURCE_NOT_EXISTS"
-	CodeNoAuth                Code = "NOAUTH"
-	CodeAppIDMchIDNotMatch    Code = "APPID_MCHID_NOT_MATCH"
-	CodeMchNotExists          Code = "MCH_NOT_EXISTS"
-	CodeUserNotExists         Code = "USER_NOT_EXISTS"
-	CodeFrequencyLimited      Code = "FREQUENCY_LIMITED"
-	CodeRuleLimit             Code = "RULELIMIT"
-	CodeInvalidRequest        Code = "INVALID_REQUEST"
+	ErrorCodeParamError            ErrorCode = "PARAM_ERROR"
+	ErrorCodeSystemError           ErrorCode = "SYSTEM_ERROR"
+	ErrorCodeResourceAlreadyExists ErrorCode = "RESOURCE_ALREADY_EXISTS"
+	ErrorCodeResourceNotExists     ErrorCode = "RESOURCE_NOT_EXISTS"
+	ErrorCodeNoAuth                ErrorCode = "NOAUTH"
+	ErrorCodeAppIDMchIDNotMatch    ErrorCode = "APPID_MCHID_NOT_MATCH"
+	ErrorCodeMchNotExists          ErrorCode = "MCH_NOT_EXISTS"
+	ErrorCodeUserNotExists         ErrorCode = "USER_NOT_EXISTS"
+	ErrorCodeFrequencyLimited      ErrorCode = "FREQUENCY_LIMITED"
+	ErrorCodeRuleLimit             ErrorCode = "RULELIMIT"
+	ErrorCodeInvalidRequest        ErrorCode = "INVALID_REQUEST"
 )
 
 // Codes from the general APIv3 error table that any endpoint may answer.
 const (
-	CodeSignError          Code = "SIGN_ERROR"
-	CodeNoAuthGeneral      Code = "NO_AUTH"
-	CodeRateLimitExceeded  Code = "RATELIMIT_EXCEEDED"
-	CodeServiceUnavailable Code = "SERVICE_UNAVAILABLE"
+	ErrorCodeSignError          ErrorCode = "SIGN_ERROR"
+	ErrorCodeNoAuthGeneral      ErrorCode = "NO_AUTH"
+	ErrorCodeRateLimitExceeded  ErrorCode = "RATELIMIT_EXCEEDED"
+	ErrorCodeServiceUnavailable ErrorCode = "SERVICE_UNAVAILABLE"
 )
 
 // Sentinels that an *APIError matches with errors.Is, one per meaning of the
@@ -95,7 +95,7 @@ var (
 	// some of those that were, or its counts (total_count, success_count)
 	// do not account for the codes sent. WeChat Pay answers a repeated
 	// upload_request_no with its first answer, so a list changed under an
-	// old number (UploadAllCouponCodes with the prefix of an earlier, other
+	// old number (BatchUploadCouponCodes with the prefix of an earlier, other
 	// list) would otherwise skip its new codes without a word. Upload a
 	// changed list under a new number or prefix. Never retried.
 	ErrRequestNoReused = errors.New("busifavor: upload_request_no was first used for other codes")
@@ -129,14 +129,14 @@ var (
 // stateSentinels says which endpoints give a code a state's meaning.
 var stateSentinels = []struct {
 	err  error
-	code Code
+	code ErrorCode
 	ops  []string
 }{
-	{ErrCouponUsed, CodeResourceAlreadyExists, []string{"UseCoupon"}},
-	{ErrCouponNotUsable, CodeRuleLimit, []string{"UseCoupon"}},
-	{ErrCouponNotFound, CodeResourceNotExists, []string{"UseCoupon", "GetUserCoupon", "ReturnCoupon", "DeactivateCoupon", "AssociateTradeInfo", "DisassociateTradeInfo"}},
-	{ErrReceiptExists, CodeResourceAlreadyExists, moneyOps},
-	{ErrReceiptNotFound, CodeResourceNotExists, []string{"GetSubsidyPayReceipt", "GetSubsidyReturnReceipt"}},
+	{ErrCouponUsed, ErrorCodeResourceAlreadyExists, []string{"UseCoupon"}},
+	{ErrCouponNotUsable, ErrorCodeRuleLimit, []string{"UseCoupon"}},
+	{ErrCouponNotFound, ErrorCodeResourceNotExists, []string{"UseCoupon", "GetUserCoupon", "ReturnCoupon", "DeactivateCoupon", "AssociateTradeInfo", "DisassociateTradeInfo"}},
+	{ErrReceiptExists, ErrorCodeResourceAlreadyExists, moneyOps},
+	{ErrReceiptNotFound, ErrorCodeResourceNotExists, []string{"GetSubsidyPayReceipt", "GetSubsidyReturnReceipt"}},
 }
 
 // moneyOps are the calls that move money. do never repeats them: their
@@ -151,28 +151,28 @@ func retryable(op string, err error) bool {
 }
 
 // codeSentinels maps each code to the sentinel it matches.
-var codeSentinels = map[Code]error{
-	CodeParamError:            ErrParamError,
-	CodeSystemError:           ErrSystemError,
-	CodeResourceAlreadyExists: ErrResourceAlreadyExists,
-	CodeResourceNotExists:     ErrResourceNotExists,
-	CodeNoAuth:                ErrNoAuth,
-	CodeNoAuthGeneral:         ErrNoAuth,
-	CodeAppIDMchIDNotMatch:    ErrAppIDMchIDNotMatch,
-	CodeMchNotExists:          ErrMchNotExists,
-	CodeUserNotExists:         ErrUserNotExists,
-	CodeFrequencyLimited:      ErrFrequencyLimited,
-	CodeRateLimitExceeded:     ErrFrequencyLimited,
-	CodeRuleLimit:             ErrRuleLimit,
-	CodeInvalidRequest:        ErrInvalidRequest,
-	CodeSignError:             ErrSignError,
-	CodeServiceUnavailable:    ErrServiceUnavailable,
+var codeSentinels = map[ErrorCode]error{
+	ErrorCodeParamError:            ErrParamError,
+	ErrorCodeSystemError:           ErrSystemError,
+	ErrorCodeResourceAlreadyExists: ErrResourceAlreadyExists,
+	ErrorCodeResourceNotExists:     ErrResourceNotExists,
+	ErrorCodeNoAuth:                ErrNoAuth,
+	ErrorCodeNoAuthGeneral:         ErrNoAuth,
+	ErrorCodeAppIDMchIDNotMatch:    ErrAppIDMchIDNotMatch,
+	ErrorCodeMchNotExists:          ErrMchNotExists,
+	ErrorCodeUserNotExists:         ErrUserNotExists,
+	ErrorCodeFrequencyLimited:      ErrFrequencyLimited,
+	ErrorCodeRateLimitExceeded:     ErrFrequencyLimited,
+	ErrorCodeRuleLimit:             ErrRuleLimit,
+	ErrorCodeInvalidRequest:        ErrInvalidRequest,
+	ErrorCodeSignError:             ErrSignError,
+	ErrorCodeServiceUnavailable:    ErrServiceUnavailable,
 }
 
 // tableRow is one row of the API page's error table.
 type tableRow struct {
 	status      int
-	code        Code
+	code        ErrorCode
 	description string
 	solution    string
 }
@@ -180,28 +180,28 @@ type tableRow struct {
 // errorTable is the API page's table (描述, 解决方案) followed by the general
 // APIv3 codes. Codes the page lists twice for one status keep both texts.
 var errorTable = []tableRow{
-	{400, CodeParamError, "参数错误", "查看具体错误信息, 调整参数"},
-	{400, CodeSystemError, "系统错误", "请使用相同参数稍后重新调用"},
-	{400, CodeResourceAlreadyExists, "批次已存在；券已被其他订单核销", "查看 out_request_no 字段是否重复使用；请通过查询券 API 确认券是否已被其他订单核销"},
-	{404, CodeResourceNotExists, "查询的资源不存在", "请检查查询资源的对应 id 是否填写正确"},
-	{403, CodeNoAuth, "无权限", "查看具体错误信息, 确认是否有权限"},
-	{400, CodeAppIDMchIDNotMatch, "appid 与请求方商户无关联关系", "appid 与请求方商户不匹配, 请确认 appid 与请求方商户是否有关联关系"},
-	{400, CodeMchNotExists, "商户号不存在", "请确认传入的商户号是否正确"},
-	{404, CodeUserNotExists, "openid 不正确", "请确认传入的 openid 是否正确"},
-	{500, CodeSystemError, "系统失败", "多为网络超时引起, 重试"},
-	{429, CodeFrequencyLimited, "频率限制", "调用太频繁, 请降低调用接口频率"},
-	{403, CodeRuleLimit, "券不在有效期", "请确认券是否能在当前时间核销"},
-	{400, CodeInvalidRequest, "发券模式不合法；上传的自定义 code 已达上限", "请更换支持预上传 code 的批次后重试；请更换一个新的批次后重试"},
-	{401, CodeSignError, "签名错误", "请检查签名参数和方法是否都符合签名算法要求, 以及商户证书序列号、私钥和系统时钟"},
-	{403, CodeNoAuthGeneral, "无权限", "查看具体错误信息, 确认是否有权限"},
-	{429, CodeRateLimitExceeded, "达到调用速率限制", "调用太频繁, 请降低调用接口频率"},
-	{503, CodeServiceUnavailable, "服务不可用", "请稍后使用相同参数重新调用"},
+	{400, ErrorCodeParamError, "参数错误", "查看具体错误信息, 调整参数"},
+	{400, ErrorCodeSystemError, "系统错误", "请使用相同参数稍后重新调用"},
+	{400, ErrorCodeResourceAlreadyExists, "批次已存在；券已被其他订单核销", "查看 out_request_no 字段是否重复使用；请通过查询券 API 确认券是否已被其他订单核销"},
+	{404, ErrorCodeResourceNotExists, "查询的资源不存在", "请检查查询资源的对应 id 是否填写正确"},
+	{403, ErrorCodeNoAuth, "无权限", "查看具体错误信息, 确认是否有权限"},
+	{400, ErrorCodeAppIDMchIDNotMatch, "appid 与请求方商户无关联关系", "appid 与请求方商户不匹配, 请确认 appid 与请求方商户是否有关联关系"},
+	{400, ErrorCodeMchNotExists, "商户号不存在", "请确认传入的商户号是否正确"},
+	{404, ErrorCodeUserNotExists, "openid 不正确", "请确认传入的 openid 是否正确"},
+	{500, ErrorCodeSystemError, "系统失败", "多为网络超时引起, 重试"},
+	{429, ErrorCodeFrequencyLimited, "频率限制", "调用太频繁, 请降低调用接口频率"},
+	{403, ErrorCodeRuleLimit, "券不在有效期", "请确认券是否能在当前时间核销"},
+	{400, ErrorCodeInvalidRequest, "发券模式不合法；上传的自定义 code 已达上限", "请更换支持预上传 code 的批次后重试；请更换一个新的批次后重试"},
+	{401, ErrorCodeSignError, "签名错误", "请检查签名参数和方法是否都符合签名算法要求, 以及商户证书序列号、私钥和系统时钟"},
+	{403, ErrorCodeNoAuthGeneral, "无权限", "查看具体错误信息, 确认是否有权限"},
+	{429, ErrorCodeRateLimitExceeded, "达到调用速率限制", "调用太频繁, 请降低调用接口频率"},
+	{503, ErrorCodeServiceUnavailable, "服务不可用", "请稍后使用相同参数重新调用"},
 }
 
 // CodeStatus returns the HTTP status the error table documents for code, or 0
 // when the table does not list it. Where the table lists a code under two
 // statuses (SYSTEM_ERROR), the first row wins.
-func CodeStatus(code Code) int {
+func CodeStatus(code ErrorCode) int {
 	if r := lookupRow(0, code); r != nil {
 		return r.status
 	}
@@ -209,9 +209,9 @@ func CodeStatus(code Code) int {
 }
 
 // Codes returns every code of the error table, in table order, each once.
-func Codes() []Code {
-	seen := make(map[Code]bool, len(errorTable))
-	var out []Code
+func ErrorCodes() []ErrorCode {
+	seen := make(map[ErrorCode]bool, len(errorTable))
+	var out []ErrorCode
 	for _, r := range errorTable {
 		if !seen[r.code] {
 			seen[r.code] = true
@@ -222,7 +222,7 @@ func Codes() []Code {
 }
 
 // lookupRow finds the row for code, preferring the one documented for status.
-func lookupRow(status int, code Code) *tableRow {
+func lookupRow(status int, code ErrorCode) *tableRow {
 	var found *tableRow
 	for i := range errorTable {
 		r := &errorTable[i]
@@ -247,7 +247,7 @@ type APIError struct {
 	StatusCode int
 	// Code is the "code" of the body; empty when the body was not a JSON
 	// error. Unknown codes are kept as they came.
-	Code Code
+	Code ErrorCode
 	// Message is WeChat Pay's human-readable explanation, cut to
 	// MaxErrorFieldBytes (the cut is marked).
 	Message string
@@ -339,7 +339,7 @@ func (e *APIError) Is(target error) bool {
 // 5xx. Other 4xx answers will fail again until the request is changed.
 func (e *APIError) Retryable() bool {
 	switch e.Code {
-	case CodeSystemError, CodeFrequencyLimited, CodeRateLimitExceeded, CodeServiceUnavailable:
+	case ErrorCodeSystemError, ErrorCodeFrequencyLimited, ErrorCodeRateLimitExceeded, ErrorCodeServiceUnavailable:
 		return true
 	}
 	return e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests
@@ -380,7 +380,7 @@ func newAPIError(status int, header http.Header, body []byte) *APIError {
 		Detail  json.RawMessage `json:"detail"`
 	}
 	if json.Unmarshal(body, &wire) == nil {
-		e.Code, e.Message = Code(clip(wire.Code, MaxHeaderValueBytes)), clip(wire.Message, MaxErrorFieldBytes)
+		e.Code, e.Message = ErrorCode(clip(wire.Code, MaxHeaderValueBytes)), clip(wire.Message, MaxErrorFieldBytes)
 		if len(wire.Detail) > 0 && len(wire.Detail) <= MaxErrorFieldBytes && string(wire.Detail) != "null" {
 			if d := maskDetail(wire.Detail); len(d) <= MaxErrorFieldBytes {
 				e.Detail = d

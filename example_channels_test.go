@@ -37,7 +37,7 @@ func ExampleCouponSigner_MiniProgram() {
 		CouponUseRule: busifavor.CouponUseRule{
 			CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 1, 0)},
 			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 500, TransactionMinimum: 5000},
-			UseMethod:           busifavor.UseMethodOffline,
+			UseMethod:           busifavor.CouponUseMethodOffline,
 		},
 		StockSendRule:      busifavor.StockSendRule{MaxCoupons: 100, MaxCouponsPerUser: 1},
 		DisplayPatternInfo: &busifavor.DisplayPatternInfo{MerchantLogoURL: logo.MediaURL},
@@ -89,7 +89,7 @@ func ExampleCouponSigner_MiniProgram() {
 	fmt.Println("claimed through", ev.SendChannel)
 
 	used, err := client.UseCoupon(ctx, busifavor.UseCouponRequest{
-		CouponCode: ev.CouponCode, StockID: ev.StockID, Appid: "wx233544546545989",
+		CouponCode: ev.CouponCode, StockID: ev.StockID, AppID: "wx233544546545989",
 		UseTime: fake.Now(), UseRequestNo: "till-1-0001",
 	})
 	if err != nil {

@@ -28,7 +28,7 @@ func ExampleClient_UseCoupon() {
 		log.Fatal(err)
 	}
 	sent, err := client.SendCoupon(ctx, busifavor.SendCouponRequest{
-		Openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", Appid: "wx233544546545989", StockID: stockID, OutRequestNo: "send-1"})
+		OpenID: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", AppID: "wx233544546545989", StockID: stockID, OutRequestNo: "send-1"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func ExampleClient_UseCoupon() {
 		resp, err := client.UseCoupon(ctx, busifavor.UseCouponRequest{
 			CouponCode:   sent.CouponCode,
 			StockID:      stockID,
-			Appid:        "wx233544546545989",
+			AppID:        "wx233544546545989",
 			UseTime:      time.Now(),
 			UseRequestNo: useRequestNo,
 		})

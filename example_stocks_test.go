@@ -35,7 +35,7 @@ func ExampleClient_CreateStock() {
 				AvailableEndTime:   begin.AddDate(0, 3, 0),
 			},
 			FixedNormalCoupon: &busifavor.FixedNormalCoupon{DiscountAmount: 1000, TransactionMinimum: 10000},
-			UseMethod:         busifavor.UseMethodOffline,
+			UseMethod:         busifavor.CouponUseMethodOffline,
 		},
 		StockSendRule:  busifavor.StockSendRule{MaxCoupons: 1000, MaxCouponsPerUser: 1},
 		OutRequestNo:   fake.MchID() + "20261127001",
@@ -61,7 +61,7 @@ func ExampleClient_CreateStock() {
 // of 200, each with its own upload_request_no, so a retried batch stores
 // nothing twice and running the same list again finishes an interrupted
 // upload. Every code gets an outcome.
-func ExampleClient_UploadAllCouponCodes() {
+func ExampleClient_BatchUploadCouponCodes() {
 	fake := busifavortest.NewServer() // stands in for WeChat Pay
 	defer fake.Close()
 	client, err := fake.Client()
@@ -76,7 +76,7 @@ func ExampleClient_UploadAllCouponCodes() {
 		codes[i] = fmt.Sprintf("SUMMER-%04d", i)
 	}
 	codes = append(codes, "SUMMER-0007") // a repeat is uploaded once
-	report, err := client.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{
+	report, err := client.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{
 		StockID:               stockID,
 		Codes:                 codes,
 		UploadRequestNoPrefix: "summer-upload-1",
@@ -85,7 +85,7 @@ func ExampleClient_UploadAllCouponCodes() {
 		log.Fatal(err)
 	}
 	fmt.Println("batches:", len(report.RequestIDs))
-	fmt.Println("uploaded:", report.Counts[busifavor.CodeUploaded], "repeats:", report.Counts[busifavor.CodeDuplicate])
+	fmt.Println("uploaded:", report.Counts[busifavor.UploadOutcomeUploaded], "repeats:", report.Counts[busifavor.UploadOutcomeDuplicate])
 	fmt.Println(report.Results[450].Code, report.Results[450].Outcome)
 	// Output:
 	// batches: 3
@@ -101,7 +101,7 @@ func createUploadStock(ctx context.Context, client *busifavor.Client, mchID stri
 		CouponUseRule: busifavor.CouponUseRule{
 			CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 1, 0)},
 			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 500, TransactionMinimum: 2000},
-			UseMethod:           busifavor.UseMethodOffline,
+			UseMethod:           busifavor.CouponUseMethodOffline,
 		},
 		StockSendRule:  busifavor.StockSendRule{MaxCoupons: 1000, MaxCouponsPerUser: 1},
 		OutRequestNo:   "summer-stock-1",

@@ -87,7 +87,7 @@ func redeemedCoupon(ctx context.Context, client *busifavor.Client, mchID string)
 		CouponUseRule: busifavor.CouponUseRule{
 			CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 1, 0)},
 			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 1000, TransactionMinimum: 10000},
-			UseMethod:           busifavor.UseMethodOffline,
+			UseMethod:           busifavor.CouponUseMethodOffline,
 		},
 		StockSendRule: busifavor.StockSendRule{MaxCoupons: 100, MaxCouponsPerUser: 1},
 		OutRequestNo:  "subsidy-stock", CouponCodeMode: busifavor.CouponCodeModeWechatPay,
@@ -96,12 +96,12 @@ func redeemedCoupon(ctx context.Context, client *busifavor.Client, mchID string)
 		log.Fatal(err)
 	}
 	sent, err := client.SendCoupon(ctx, busifavor.SendCouponRequest{
-		Openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", Appid: "wx233544546545989", StockID: stock.StockID, OutRequestNo: "send-1"})
+		OpenID: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", AppID: "wx233544546545989", StockID: stock.StockID, OutRequestNo: "send-1"})
 	if err != nil {
 		log.Fatal(err)
 	}
 	if _, err := client.UseCoupon(ctx, busifavor.UseCouponRequest{
-		CouponCode: sent.CouponCode, Appid: "wx233544546545989", UseTime: time.Now(), UseRequestNo: "use-1"}); err != nil {
+		CouponCode: sent.CouponCode, AppID: "wx233544546545989", UseTime: time.Now(), UseRequestNo: "use-1"}); err != nil {
 		log.Fatal(err)
 	}
 	return stock.StockID, sent.CouponCode

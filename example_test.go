@@ -110,7 +110,7 @@ func ExampleWithRetry() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500})
+	fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
 	got, err := client.GetCallbacks(context.Background(), busifavor.GetCallbacksRequest{}) // succeeds on the retry
 	if err != nil {
 		log.Fatal(err)
@@ -133,7 +133,7 @@ func ExampleClient_SetCallbacks() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(resp.NotifyURL, resp.Mchid, !resp.UpdateTime.IsZero(), resp.RequestID != "")
+	fmt.Println(resp.NotifyURL, resp.MchID, !resp.UpdateTime.IsZero(), resp.RequestID != "")
 	// Output: https://example.com/busifavor/notify 10000098 true true
 }
 
@@ -149,7 +149,7 @@ func ExampleClient_GetCallbacks() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(resp.NotifyURL, resp.Mchid)
+	fmt.Println(resp.NotifyURL, resp.MchID)
 	// Output: https://example.com/busifavor/notify 10000098
 }
 
@@ -162,7 +162,7 @@ func Example_errors() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeFrequencyLimited})
+	fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeFrequencyLimited})
 
 	_, err = client.GetCallbacks(context.Background(), busifavor.GetCallbacksRequest{})
 	var apiErr *busifavor.APIError
@@ -183,7 +183,7 @@ func Example_errors() {
 // Validate reports every broken rule at once; SetCallbacks calls it first
 // and sends nothing when it fails.
 func ExampleSetCallbacksRequest_Validate() {
-	err := busifavor.SetCallbacksRequest{Mchid: "1234567", NotifyURL: "http://127.0.0.1/notify?from=wechat"}.Validate()
+	err := busifavor.SetCallbacksRequest{MchID: "1234567", NotifyURL: "http://127.0.0.1/notify?from=wechat"}.Validate()
 	var ve *busifavor.ValidationError
 	if errors.As(err, &ve) {
 		for _, f := range ve.Fields {

@@ -17,7 +17,7 @@ func FuzzValidate(f *testing.F) {
 	f.Add("10000098", "https://pay.weixin.qq.com")
 	f.Add("", "https://example.com/busifavor/notify")
 	f.Fuzz(func(t *testing.T, mchid, notifyURL string) {
-		err := SetCallbacksRequest{Mchid: mchid, NotifyURL: notifyURL}.Validate()
+		err := SetCallbacksRequest{MchID: mchid, NotifyURL: notifyURL}.Validate()
 		if err != nil {
 			ve, ok := err.(*ValidationError)
 			if !ok || len(ve.Fields) == 0 {
@@ -30,10 +30,10 @@ func FuzzValidate(f *testing.F) {
 			}
 			return
 		}
-		if mchid != "" && (len(mchid) < MchIDMinLen || len(mchid) > MchIDMaxLen || !utf8.ValidString(mchid)) {
+		if mchid != "" && (len(mchid) < mchIDMinLen || len(mchid) > mchIDMaxLen || !utf8.ValidString(mchid)) {
 			t.Fatalf("accepted mchid %q", mchid)
 		}
-		if len(notifyURL) < NotifyURLMinLen || len(notifyURL) > NotifyURLMaxLen {
+		if len(notifyURL) < notifyURLMinLen || len(notifyURL) > notifyURLMaxLen {
 			t.Fatalf("accepted notify_url of %d bytes", len(notifyURL))
 		}
 		u, perr := url.Parse(notifyURL)

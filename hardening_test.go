@@ -171,7 +171,7 @@ func TestErrorBodiesAreBounded(t *testing.T) {
 	_, err = m.client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
 	var apiErr *busifavor.APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, busifavor.CodeParamError, apiErr.Code)
+	assert.Equal(t, busifavor.ErrorCodeParamError, apiErr.Code)
 	assert.LessOrEqual(t, len(apiErr.Message), busifavor.MaxErrorFieldBytes+len("…(cut)"))
 	assert.True(t, strings.HasSuffix(apiErr.Message, "…(cut)"))
 	assert.True(t, strings.HasPrefix(apiErr.Message, "界界"), "cut on a rune boundary")

@@ -27,10 +27,10 @@ const (
 	// MaxImageBytes is the largest image accepted: 2M, read as 2 MiB.
 	MaxImageBytes = 2 << 20
 	// ImageFilenameMaxLen is filename's limit, in bytes.
-	ImageFilenameMaxLen = 128
+	imageFilenameMaxLen = 128
 	// MediaURLMaxLen is media_url's limit in the answer and so in the
 	// stock fields that take it (string(256)).
-	MediaURLMaxLen = 256
+	mediaURLMaxLen = 256
 )
 
 // imageSuffixes are the filename endings the page allows, in any case:
@@ -73,8 +73,8 @@ func (r UploadImageRequest) Validate() error {
 	var v validator
 	const f = "filename"
 	if v.required(f, r.Filename) {
-		if len(r.Filename) > ImageFilenameMaxLen {
-			v.add(f, "must be 1 to %d bytes long, got %d", ImageFilenameMaxLen, len(r.Filename))
+		if len(r.Filename) > imageFilenameMaxLen {
+			v.add(f, "must be 1 to %d bytes long, got %d", imageFilenameMaxLen, len(r.Filename))
 		}
 		if hasSpaceOrControl(strings.ReplaceAll(r.Filename, " ", "_")) || strings.ContainsAny(r.Filename, `"\/`) {
 			v.add(f, `must be a plain file name: printable, without quotes, slashes or control characters`)
@@ -162,7 +162,7 @@ func (v *validator) mediaURL(f, s string) {
 		return
 	}
 	u, err := url.Parse(s)
-	if len(s) > MediaURLMaxLen || err != nil || u.Scheme != "https" || u.Host == "" || hasSpaceOrControl(s) {
-		v.add(f, "must be the media_url UploadImage returned (图片上传(营销专用)), an https URL of at most %d bytes; upload the image first", MediaURLMaxLen)
+	if len(s) > mediaURLMaxLen || err != nil || u.Scheme != "https" || u.Host == "" || hasSpaceOrControl(s) {
+		v.add(f, "must be the media_url UploadImage returned (图片上传(营销专用)), an https URL of at most %d bytes; upload the image first", mediaURLMaxLen)
 	}
 }

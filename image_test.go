@@ -158,7 +158,7 @@ func TestUploadImageSharesTheSendPath(t *testing.T) {
 	_, err = client.UploadImage(ctx, busifavor.UploadImageRequest{Filename: "logo.png", Data: logoPNG(t)})
 	var apiErr *busifavor.APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, busifavor.CodeParamError, apiErr.Code)
+	assert.Equal(t, busifavor.ErrorCodeParamError, apiErr.Code)
 }
 
 // Stocks take only media URLs: the client refuses what cannot be one, the

@@ -34,7 +34,7 @@ var maskedTypes = []any{
 	busifavor.CreateSubsidyPayReceiptRequest{}, busifavor.SubsidyPayReceipt{}, busifavor.SubsidyPayReceiptResponse{},
 	busifavor.ListSubsidyPayReceiptsRequest{}, busifavor.ListSubsidyPayReceiptsResponse{},
 	busifavor.CreateSubsidyReturnReceiptRequest{}, busifavor.SubsidyReturnReceipt{}, busifavor.SubsidyReturnReceiptResponse{},
-	busifavor.UploadAllCouponCodesRequest{}, busifavor.CodeResult{}, busifavor.UploadAllCouponCodesResponse{},
+	busifavor.BatchUploadCouponCodesRequest{}, busifavor.CodeResult{}, busifavor.BatchUploadCouponCodesResponse{},
 	busifavor.SendCouponItem{}, busifavor.MiniProgramCoupons{}, busifavor.MiniProgramCouponParam{}, busifavor.AddCardItem{},
 	busifavor.MiniProgramSendResult{}, busifavor.MiniProgramCouponResult{},
 }
@@ -145,7 +145,7 @@ func TestEveryTypeHoldingSecretsPrintsThemMasked(t *testing.T) {
 		fillSecrets(ptr.Elem())
 		v, typ := ptr.Elem().Interface(), reflect.TypeOf(zero).String()
 		b, err := json.Marshal(v)
-		assert.True(t, err == nil || typ == "busifavor.UploadAllCouponCodesRequest", "%s: %v", typ, err) // that one holds a func
+		assert.True(t, err == nil || typ == "busifavor.BatchUploadCouponCodesRequest", "%s: %v", typ, err) // that one holds a func
 		assert.True(t, err != nil || strings.Contains(string(b), testOpenid) || strings.Contains(string(b), secretCode) ||
 			!strings.Contains(typ, "Request") && !strings.Contains(typ, "Response"), "%s: json.Marshal keeps the data: %s", typ, b)
 		for _, verb := range formatVerbs {

@@ -9,9 +9,9 @@ import (
 
 // SetCallbacksRequest is the body of POST /v3/marketing/busifavor/callbacks.
 type SetCallbacksRequest struct {
-	// Mchid is the merchant whose notify URL is set; empty means the calling
+	// MchID is the merchant whose notify URL is set; empty means the calling
 	// merchant. 8 to 15 bytes when set.
-	Mchid string `json:"mchid,omitempty"`
+	MchID string `json:"mchid,omitempty"`
 	// NotifyURL receives the coupon events: https, 10 to 256 bytes, a public
 	// host, no query string.
 	NotifyURL string `json:"notify_url"`
@@ -24,24 +24,24 @@ type SetCallbacksResponse struct {
 	UpdateTime time.Time `json:"update_time"`
 	// NotifyURL is the URL now in effect.
 	NotifyURL string `json:"notify_url" required:"page,models"`
-	// Mchid is the merchant it is set for.
-	Mchid string `json:"mchid" required:"page,models"`
+	// MchID is the merchant it is set for.
+	MchID string `json:"mchid" required:"page,models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"request_id,omitempty"`
 }
 
 // GetCallbacksRequest selects whose notify URL GetCallbacks reads.
 type GetCallbacksRequest struct {
-	// Mchid is the merchant to query; empty means the calling merchant.
-	Mchid string
+	// MchID is the merchant to query; empty means the calling merchant.
+	MchID string
 }
 
 // GetCallbacksResponse is WeChat Pay's answer to GetCallbacks.
 type GetCallbacksResponse struct {
 	// NotifyURL is the URL in effect.
 	NotifyURL string `json:"notify_url" required:"page,models"`
-	// Mchid is the merchant it is set for.
-	Mchid string `json:"mchid" required:"page,models"`
+	// MchID is the merchant it is set for.
+	MchID string `json:"mchid" required:"page,models"`
 	// RequestID is the answer's Request-ID header, for WeChat Pay support.
 	RequestID string `json:"request_id,omitempty"`
 }
@@ -196,7 +196,7 @@ type CouponState string
 
 // The documented coupon states. SENDED is WeChat Pay's spelling.
 const (
-	CouponStateSended      CouponState = "SENDED"      // usable (可用)
+	CouponStateSent        CouponState = "SENDED"      // usable (可用)
 	CouponStateUsed        CouponState = "USED"        // redeemed (已核销)
 	CouponStateExpired     CouponState = "EXPIRED"     // past its time (已过期)
 	CouponStateDeleted     CouponState = "DELETED"     // deleted by the user (已删除)

@@ -59,7 +59,7 @@ var pagedLists = map[string]pagedList{
 			return fmt.Sprintf(`{"total_count":%d,"offset":0,"limit":%d,"data":[%s]}`, total, limit, data)
 		},
 		walk: func(c *busifavor.Client) (got []string, err error) {
-			for uc, err := range c.AllUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid}) {
+			for uc, err := range c.AllUserCoupons(ctx, busifavor.ListUserCouponsRequest{OpenID: testOpenid, AppID: testAppid}) {
 				if err != nil {
 					return got, err
 				}
@@ -190,7 +190,7 @@ func TestPagingItemsWithoutKeyYieldOnce(t *testing.T) {
 	}
 	var names []string
 	var err error
-	for uc, e := range c.AllUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid}) {
+	for uc, e := range c.AllUserCoupons(ctx, busifavor.ListUserCouponsRequest{OpenID: testOpenid, AppID: testAppid}) {
 		if err = e; e != nil {
 			break
 		}

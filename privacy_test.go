@@ -151,17 +151,17 @@ const (
 // JSON and text handlers): none shows them, each shows them masked, and
 // json.Marshal is unchanged.
 func TestPersonalDataAndCodesAreMasked(t *testing.T) {
-	code := busifavor.UploadedCode{Code: secretCode, CodeStatus: busifavor.CouponCodeDispatched, OpenID: testOpenid, UnionID: secretUnionid, CouponCode: secretCode}
+	code := busifavor.UploadedCode{Code: secretCode, CodeStatus: busifavor.CouponCodeStatusDispatched, OpenID: testOpenid, UnionID: secretUnionid, CouponCode: secretCode}
 	values := []any{
 		code,
 		busifavor.GetCouponCodeResponse{CodeInformation: code, CouponInformation: &busifavor.UserCoupon{CouponCode: secretCode, StockID: "1"}, RequestID: "08R"},
 		busifavor.ListCouponCodesResponse{StockID: "1", TotalCount: 1, Data: []busifavor.UploadedCode{code}, RequestID: "08R"},
-		busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: "1", OutRequestNo: "s", CouponCode: secretCode},
-		busifavor.UseCouponRequest{CouponCode: secretCode, Appid: testAppid, UseTime: time.Unix(0, 0), UseRequestNo: "u", Openid: testOpenid},
-		busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: secretCode, Appid: testAppid},
-		busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid},
-		busifavor.SendGovCardRequest{CardID: "card", Appid: testAppid, Openid: testOpenid, OutRequestNo: "g", SendTime: time.Unix(0, 0)},
-		busifavor.UseCouponResponse{StockID: "1", Openid: testOpenid},
+		busifavor.SendCouponRequest{OpenID: testOpenid, AppID: testAppid, StockID: "1", OutRequestNo: "s", CouponCode: secretCode},
+		busifavor.UseCouponRequest{CouponCode: secretCode, AppID: testAppid, UseTime: time.Unix(0, 0), UseRequestNo: "u", OpenID: testOpenid},
+		busifavor.GetUserCouponRequest{OpenID: testOpenid, CouponCode: secretCode, AppID: testAppid},
+		busifavor.ListUserCouponsRequest{OpenID: testOpenid, AppID: testAppid},
+		busifavor.SendGovCardRequest{CardID: "card", AppID: testAppid, OpenID: testOpenid, OutRequestNo: "g", SendTime: time.Unix(0, 0)},
+		busifavor.UseCouponResponse{StockID: "1", OpenID: testOpenid},
 	}
 	hidden := func(t *testing.T, what, out string) {
 		t.Helper()
@@ -225,7 +225,7 @@ func TestErrorsAndLogLinesMaskPathIDs(t *testing.T) {
 		busifavor.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	calls := map[string]func() error{
 		"GetUserCoupon": func() error {
-			_, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: secretCode, Appid: testAppid})
+			_, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: testOpenid, CouponCode: secretCode, AppID: testAppid})
 			return err
 		},
 		"GetCouponCode": func() error {
@@ -243,13 +243,13 @@ func TestErrorsAndLogLinesMaskPathIDs(t *testing.T) {
 		err := call()
 		require.ErrorIs(t, err, busifavor.ErrTransport, name)
 		texts = append(texts, err.Error())
-		s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeResourceNotExists})
+		s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceNotExists})
 		err = call()
 		require.ErrorIs(t, err, busifavor.ErrResourceNotExists, name)
 		texts = append(texts, err.Error())
 	}
 	sc := newRedirectScene(t, http.StatusFound)
-	_, err := sc.client(t, busifavor.NewHTTPClient(nil)).GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: secretCode, Appid: testAppid})
+	_, err := sc.client(t, busifavor.NewHTTPClient(nil)).GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: testOpenid, CouponCode: secretCode, AppID: testAppid})
 	require.ErrorIs(t, err, busifavor.ErrRedirect)
 	assert.Contains(t, err.Error(), "/users/"+busifavor.MaskID(testOpenid)+"/coupons/"+busifavor.MaskCode(secretCode)+"/appids/", "the redirect's Location, masked")
 	texts = append(texts, err.Error(), logs.String())

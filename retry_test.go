@@ -30,7 +30,7 @@ var fast = busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3, InitialBack
 var noBackup = busifavor.WithBackupBaseURL("")
 
 // systemError500 is the SYSTEM_ERROR row that the error table lists at 500.
-var systemError500 = busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500}
+var systemError500 = busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500}
 
 // twin starts two fakes that share keys, as WeChat Pay's two domains do.
 func twin(t *testing.T) (primary, backup *busifavortest.Server) {
@@ -64,9 +64,9 @@ func hostOf(u string) string { return strings.TrimPrefix(u, "http://") }
 func TestRetryableFailuresThenSuccess(t *testing.T) {
 	for _, f := range []busifavortest.Fault{
 		systemError500,
-		{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError}, // the 400 row
-		{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeFrequencyLimited},
-		{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeServiceUnavailable},
+		{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError}, // the 400 row
+		{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeFrequencyLimited},
+		{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeServiceUnavailable},
 		{Kind: busifavortest.FaultStatus, Status: 502, Body: "<html>bad gateway</html>"},
 		{Kind: busifavortest.FaultDrop},
 		{Kind: busifavortest.FaultTruncated},
@@ -91,10 +91,10 @@ func TestRetryableFailuresThenSuccess(t *testing.T) {
 
 func TestNonRetryableFailuresSendOnce(t *testing.T) {
 	for _, f := range []busifavortest.Fault{
-		{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeParamError},
-		{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeNoAuth},
-		{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSignError},
-		{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeResourceNotExists},
+		{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeParamError},
+		{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeNoAuth},
+		{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSignError},
+		{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceNotExists},
 		{Kind: busifavortest.FaultBadSignature},
 		{Kind: busifavortest.FaultSignTest},
 		{Kind: busifavortest.FaultMalformed},
@@ -139,7 +139,7 @@ func TestServerErrorOnPrimaryThenBackup(t *testing.T) {
 	assert.Len(t, backup.Requests(), 1)
 
 	// A 429 is retried but stays on the same domain: it is about the caller.
-	primary.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeFrequencyLimited})
+	primary.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeFrequencyLimited})
 	_, err = c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
 	require.NoError(t, err)
 	assert.Len(t, primary.Requests(), 4)
@@ -171,7 +171,7 @@ func TestFinalErrorKeepsLastAPIErrorAndNamesHosts(t *testing.T) {
 func TestRetryAfter(t *testing.T) {
 	s, c := newFake(t, []busifavortest.Option{busifavortest.WithNotifyURL(busifavortest.DefaultMchID, "https://a.cn/n")},
 		busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: 3 * time.Second}), noBackup)
-	limited := busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeFrequencyLimited, Header: http.Header{"Retry-After": {"1"}}}
+	limited := busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeFrequencyLimited, Header: http.Header{"Retry-After": {"1"}}}
 	s.Fail(1, limited)
 	_, err := c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
 	require.NoError(t, err, "waited the second asked for, then succeeded")
@@ -272,11 +272,11 @@ func TestConcurrentCallsUnderRandomFaults(t *testing.T) {
 		require.NoError(t, err)
 		kinds := []busifavortest.Fault{
 			systemError500,
-			{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeFrequencyLimited},
+			{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeFrequencyLimited},
 			{Kind: busifavortest.FaultDrop},
 			{Kind: busifavortest.FaultTruncated},
 			{Kind: busifavortest.FaultSignTest},
-			{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeParamError},
+			{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeParamError},
 		}
 		for range 60 {
 			primary.Fail(1, kinds[mrand.IntN(len(kinds))])

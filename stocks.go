@@ -45,10 +45,10 @@ type CouponUseMethod string
 
 // The documented use methods.
 const (
-	UseMethodOffline      CouponUseMethod = "OFF_LINE"      // at the till (线下滴码核销)
-	UseMethodMiniPrograms CouponUseMethod = "MINI_PROGRAMS" // in the merchant's mini program (线上小程序核销)
-	UseMethodSelfConsume  CouponUseMethod = "SELF_CONSUME"  // by the user (用户自助核销)
-	UseMethodPaymentCode  CouponUseMethod = "PAYMENT_CODE"  // with the payment code (付款码核销)
+	CouponUseMethodOffline      CouponUseMethod = "OFF_LINE"      // at the till (线下滴码核销)
+	CouponUseMethodMiniPrograms CouponUseMethod = "MINI_PROGRAMS" // in the merchant's mini program (线上小程序核销)
+	CouponUseMethodSelfConsume  CouponUseMethod = "SELF_CONSUME"  // by the user (用户自助核销)
+	CouponUseMethodPaymentCode  CouponUseMethod = "PAYMENT_CODE"  // with the payment code (付款码核销)
 )
 
 // CodeDisplayMode is how the coupon code shows on the card (code展示模式).
@@ -56,9 +56,9 @@ type CodeDisplayMode string
 
 // The documented code display modes.
 const (
-	CodeDisplayNotShow CodeDisplayMode = "NOT_SHOW"
-	CodeDisplayBarcode CodeDisplayMode = "BARCODE"
-	CodeDisplayQRCode  CodeDisplayMode = "QRCODE"
+	CodeDisplayModeNotShow CodeDisplayMode = "NOT_SHOW"
+	CodeDisplayModeBarcode CodeDisplayMode = "BARCODE"
+	CodeDisplayModeQRCode  CodeDisplayMode = "QRCODE"
 )
 
 // StockState is a stock's state (批次状态). Values newer than this package
@@ -121,11 +121,11 @@ type CouponUseRule struct {
 	ExchangeCoupon *ExchangeCoupon `json:"exchange_coupon,omitempty"`
 	// UseMethod is how coupons are redeemed.
 	UseMethod CouponUseMethod `json:"use_method" required:"models"`
-	// MiniProgramsAppid is the mini program that redeems coupons; only with
-	// UseMethodMiniPrograms.
-	MiniProgramsAppid string `json:"mini_programs_appid,omitempty"`
+	// MiniProgramsAppID is the mini program that redeems coupons; only with
+	// CouponUseMethodMiniPrograms.
+	MiniProgramsAppID string `json:"mini_programs_appid,omitempty"`
 	// MiniProgramsPath is the page in that mini program; only with
-	// UseMethodMiniPrograms.
+	// CouponUseMethodMiniPrograms.
 	MiniProgramsPath string `json:"mini_programs_path,omitempty"`
 }
 
@@ -236,8 +236,8 @@ type StockSendRule struct {
 type CustomEntrance struct {
 	// MiniProgramsInfo is a mini program entrance.
 	MiniProgramsInfo *MiniProgramsInfo `json:"mini_programs_info,omitempty"`
-	// Appid is an official account users can go to.
-	Appid string `json:"appid,omitempty"`
+	// AppID is an official account users can go to.
+	AppID string `json:"appid,omitempty"`
 	// HallID is a WeChat Pay marketing hall (营销馆) id.
 	HallID string `json:"hall_id,omitempty"`
 	// StoreID is a store where the coupon can be used.
@@ -248,8 +248,8 @@ type CustomEntrance struct {
 
 // MiniProgramsInfo is a mini program entrance on the coupon's detail page.
 type MiniProgramsInfo struct {
-	// MiniProgramsAppid is the mini program, bound to the stock's merchant.
-	MiniProgramsAppid string `json:"mini_programs_appid"`
+	// MiniProgramsAppID is the mini program, bound to the stock's merchant.
+	MiniProgramsAppID string `json:"mini_programs_appid"`
 	// MiniProgramsPath is the page to open.
 	MiniProgramsPath string `json:"mini_programs_path"`
 	// EntranceWords is the entrance's text: at most 5 characters.
@@ -289,9 +289,9 @@ type FinderInfo struct {
 
 // NotifyConfig is a stock's event settings (事件回调通知商户的配置).
 type NotifyConfig struct {
-	// NotifyAppid is the mini program or official account whose openids
+	// NotifyAppID is the mini program or official account whose openids
 	// events carry; without it events carry no openid or unionid.
-	NotifyAppid string `json:"notify_appid,omitempty"`
+	NotifyAppID string `json:"notify_appid,omitempty"`
 }
 
 // CreateStockResponse is WeChat Pay's answer to CreateStock.
@@ -403,8 +403,8 @@ type UpdateStockRequest struct {
 type UpdateCustomEntrance struct {
 	// MiniProgramsInfo changes the mini program entrance.
 	MiniProgramsInfo *UpdateMiniProgramsInfo `json:"mini_programs_info,omitempty"`
-	// Appid changes the official account.
-	Appid string `json:"appid,omitempty"`
+	// AppID changes the official account.
+	AppID string `json:"appid,omitempty"`
 	// HallID changes the marketing hall.
 	HallID string `json:"hall_id,omitempty"`
 	// CodeDisplayMode changes how the code shows.
@@ -413,8 +413,8 @@ type UpdateCustomEntrance struct {
 
 // UpdateMiniProgramsInfo changes a mini program entrance; empty fields stay.
 type UpdateMiniProgramsInfo struct {
-	// MiniProgramsAppid changes the mini program.
-	MiniProgramsAppid string `json:"mini_programs_appid,omitempty"`
+	// MiniProgramsAppID changes the mini program.
+	MiniProgramsAppID string `json:"mini_programs_appid,omitempty"`
 	// MiniProgramsPath changes the page.
 	MiniProgramsPath string `json:"mini_programs_path,omitempty"`
 	// EntranceWords changes the entrance text: at most 5 characters.
@@ -427,10 +427,10 @@ type UpdateMiniProgramsInfo struct {
 type UpdateCouponUseRule struct {
 	// UseMethod changes the redemption method.
 	UseMethod CouponUseMethod `json:"use_method,omitempty"`
-	// MiniProgramsAppid changes the redeeming mini program; only with
-	// UseMethodMiniPrograms.
-	MiniProgramsAppid string `json:"mini_programs_appid,omitempty"`
-	// MiniProgramsPath changes its page; only with UseMethodMiniPrograms.
+	// MiniProgramsAppID changes the redeeming mini program; only with
+	// CouponUseMethodMiniPrograms.
+	MiniProgramsAppID string `json:"mini_programs_appid,omitempty"`
+	// MiniProgramsPath changes its page; only with CouponUseMethodMiniPrograms.
 	MiniProgramsPath string `json:"mini_programs_path,omitempty"`
 }
 
@@ -547,20 +547,20 @@ func (c *Client) UpdateStockBudget(ctx context.Context, req UpdateStockBudgetReq
 // merchantexclusivecoupon models ("models"). 字数 limits count characters
 // (runes), string[a,b] limits count bytes.
 const (
-	StockNameMaxRunes     = 21            // stock_name 字数上限21 (page, models)
-	CommentMaxRunes       = 20            // comment 字数上限20 (page, models)
-	GoodsNameMaxRunes     = 15            // goods_name 字数上限15 (page, models)
-	EntranceWordsMaxRunes = 5             // entrance_words 字数上限5 (models)
-	GuidingWordsMaxRunes  = 6             // guiding_words 字数上限6 (models)
-	DescriptionMaxLen     = 1000          // display_pattern_info.description string(1000) (page: modify stock)
-	MerchantNameMaxLen    = 16            // display_pattern_info.merchant_name string(16) (page: modify stock)
-	MaxAmount             = 10_000_000    // discount_amount, transaction_minimum, exchange_price ≤ 10000000 分 (models)
-	MaxCoupons            = 1_000_000_000 // max_coupons, max_coupons_by_day ≤ 1000000000 (models)
-	MaxCouponsPerUser     = 100           // 每个用户最多100张券 (models)
-	MaxWaitDays           = 30            // wait_days_after_receive 最大不能超过30天 (models)
-	MaxDayTimeRanges      = 2             // available_day_time 最多不超过2个 (models)
-	MaxIrregularRanges    = 2             // irregular ranges (page: coupon_available_time rules)
-	LastSecondOfDay       = 86399         // 86399代表当天23点59分59秒 (models)
+	stockNameMaxRunes     = 21            // stock_name 字数上限21 (page, models)
+	commentMaxRunes       = 20            // comment 字数上限20 (page, models)
+	goodsNameMaxRunes     = 15            // goods_name 字数上限15 (page, models)
+	entranceWordsMaxRunes = 5             // entrance_words 字数上限5 (models)
+	guidingWordsMaxRunes  = 6             // guiding_words 字数上限6 (models)
+	descriptionMaxLen     = 1000          // display_pattern_info.description string(1000) (page: modify stock)
+	merchantNameMaxLen    = 16            // display_pattern_info.merchant_name string(16) (page: modify stock)
+	maxAmount             = 10_000_000    // discount_amount, transaction_minimum, exchange_price ≤ 10000000 分 (models)
+	maxCoupons            = 1_000_000_000 // max_coupons, max_coupons_by_day ≤ 1000000000 (models)
+	maxCouponsPerUser     = 100           // 每个用户最多100张券 (models)
+	maxWaitDays           = 30            // wait_days_after_receive 最大不能超过30天 (models)
+	maxDayTimeRanges      = 2             // available_day_time 最多不超过2个 (models)
+	maxIrregularRanges    = 2             // irregular ranges (page: coupon_available_time rules)
+	lastSecondOfDay       = 86399         // 86399代表当天23点59分59秒 (models)
 )
 
 // stockTypes, codeModes, useMethods and displayModes are the documented
@@ -568,8 +568,8 @@ const (
 var (
 	stockTypes   = []StockType{StockTypeNormal, StockTypeDiscount, StockTypeExchange}
 	codeModes    = []CouponCodeMode{CouponCodeModeWechatPay, CouponCodeModeMerchantAPI, CouponCodeModeMerchantUpload}
-	useMethods   = []CouponUseMethod{UseMethodOffline, UseMethodMiniPrograms, UseMethodSelfConsume, UseMethodPaymentCode}
-	displayModes = []CodeDisplayMode{CodeDisplayNotShow, CodeDisplayBarcode, CodeDisplayQRCode}
+	useMethods   = []CouponUseMethod{CouponUseMethodOffline, CouponUseMethodMiniPrograms, CouponUseMethodSelfConsume, CouponUseMethodPaymentCode}
+	displayModes = []CodeDisplayMode{CodeDisplayModeNotShow, CodeDisplayModeBarcode, CodeDisplayModeQRCode}
 )
 
 // Validate checks the request against every documented rule, cross-field
@@ -577,12 +577,12 @@ var (
 // JSON path (coupon_use_rule.fixed_normal_coupon.discount_amount), or nil.
 func (r CreateStockRequest) Validate() error {
 	var v validator
-	v.text("stock_name", r.StockName, true, StockNameMaxRunes)
+	v.text("stock_name", r.StockName, true, stockNameMaxRunes)
 	if v.required("belong_merchant", r.BelongMerchant) {
 		v.merchantID("belong_merchant", r.BelongMerchant)
 	}
-	v.text("comment", r.Comment, false, CommentMaxRunes)
-	v.text("goods_name", r.GoodsName, true, GoodsNameMaxRunes)
+	v.text("comment", r.Comment, false, commentMaxRunes)
+	v.text("goods_name", r.GoodsName, true, goodsNameMaxRunes)
 	oneOf(&v, "stock_type", r.StockType, true, stockTypes)
 	v.useRule(r.CouponUseRule, r.StockType)
 	v.sendRule(r.StockSendRule, r.StockType)
@@ -590,10 +590,10 @@ func (r CreateStockRequest) Validate() error {
 	if e := r.CustomEntrance; e != nil {
 		if m := e.MiniProgramsInfo; m != nil {
 			// page: APPID, path and entrance words are required for a mini program entrance.
-			v.text("custom_entrance.mini_programs_info.mini_programs_appid", m.MiniProgramsAppid, true, 0)
+			v.text("custom_entrance.mini_programs_info.mini_programs_appid", m.MiniProgramsAppID, true, 0)
 			v.text("custom_entrance.mini_programs_info.mini_programs_path", m.MiniProgramsPath, true, 0)
-			v.text("custom_entrance.mini_programs_info.entrance_words", m.EntranceWords, true, EntranceWordsMaxRunes)
-			v.text("custom_entrance.mini_programs_info.guiding_words", m.GuidingWords, false, GuidingWordsMaxRunes)
+			v.text("custom_entrance.mini_programs_info.entrance_words", m.EntranceWords, true, entranceWordsMaxRunes)
+			v.text("custom_entrance.mini_programs_info.guiding_words", m.GuidingWords, false, guidingWordsMaxRunes)
 		}
 		oneOf(&v, "custom_entrance.code_display_mode", e.CodeDisplayMode, false, displayModes)
 	}
@@ -624,21 +624,21 @@ func (v *validator) useRule(u CouponUseRule, stockType StockType) {
 		}
 	}
 	if c := u.FixedNormalCoupon; c != nil {
-		v.between(p+"fixed_normal_coupon.discount_amount", c.DiscountAmount, 1, MaxAmount)
-		v.between(p+"fixed_normal_coupon.transaction_minimum", c.TransactionMinimum, 1, MaxAmount)
+		v.between(p+"fixed_normal_coupon.discount_amount", c.DiscountAmount, 1, maxAmount)
+		v.between(p+"fixed_normal_coupon.transaction_minimum", c.TransactionMinimum, 1, maxAmount)
 	}
 	if c := u.DiscountCoupon; c != nil {
 		if c.DiscountPercent <= 0 { // page: required; no range is documented beyond it
 			v.add(p+"discount_coupon.discount_percent", "is required and must be positive, as in 88 for 88折")
 		}
-		v.between(p+"discount_coupon.transaction_minimum", c.TransactionMinimum, 1, MaxAmount)
+		v.between(p+"discount_coupon.transaction_minimum", c.TransactionMinimum, 1, maxAmount)
 	}
 	if c := u.ExchangeCoupon; c != nil {
-		v.between(p+"exchange_coupon.exchange_price", c.ExchangePrice, 0, MaxAmount)
-		v.between(p+"exchange_coupon.transaction_minimum", c.TransactionMinimum, 1, MaxAmount)
+		v.between(p+"exchange_coupon.exchange_price", c.ExchangePrice, 0, maxAmount)
+		v.between(p+"exchange_coupon.transaction_minimum", c.TransactionMinimum, 1, maxAmount)
 	}
 	oneOf(v, p+"use_method", u.UseMethod, true, useMethods)
-	v.miniProgramsOnly(p, u.UseMethod, u.MiniProgramsAppid, u.MiniProgramsPath)
+	v.miniProgramsOnly(p, u.UseMethod, u.MiniProgramsAppID, u.MiniProgramsPath)
 }
 
 // ruleFor names the coupon rule each stock type takes.
@@ -651,7 +651,7 @@ var ruleFor = map[StockType]string{
 // miniProgramsOnly refuses mini program fields with another use method
 // (models: 核销方式为线上小程序核销才有效).
 func (v *validator) miniProgramsOnly(p string, m CouponUseMethod, appid, path string) {
-	if m == "" || m == UseMethodMiniPrograms {
+	if m == "" || m == CouponUseMethodMiniPrograms {
 		return
 	}
 	if appid != "" {
@@ -683,8 +683,8 @@ func (v *validator) availableTime(p string, t AvailableTime) {
 		v.add(p+"available_day_after_receive", "must not be negative; 0 leaves it unset")
 	}
 	switch w := t.WaitDaysAfterReceive; {
-	case w < 0 || w > MaxWaitDays:
-		v.add(p+"wait_days_after_receive", "must be 0 to %d days, got %d", MaxWaitDays, w)
+	case w < 0 || w > maxWaitDays:
+		v.add(p+"wait_days_after_receive", "must be 0 to %d days, got %d", maxWaitDays, w)
 	case w > 0 && t.AvailableDayAfterReceive <= 0: // models: 需配合available_day_after_receive一同填写
 		v.add(p+"wait_days_after_receive", "needs available_day_after_receive: set both or neither")
 	}
@@ -697,21 +697,21 @@ func (v *validator) availableTime(p string, t AvailableTime) {
 		if len(w.AvailableDayTime) > 0 && len(w.WeekDay) == 0 { // models: 当填写available_day_time时，week_day必填
 			v.add(p+"available_week.week_day", "is required when available_day_time is set")
 		}
-		if n := len(w.AvailableDayTime); n > MaxDayTimeRanges {
-			v.add(p+"available_week.available_day_time", "must have at most %d ranges, got %d", MaxDayTimeRanges, n)
+		if n := len(w.AvailableDayTime); n > maxDayTimeRanges {
+			v.add(p+"available_week.available_day_time", "must have at most %d ranges, got %d", maxDayTimeRanges, n)
 		}
 		ranges := make([][2]int64, len(w.AvailableDayTime))
 		for i, r := range w.AvailableDayTime {
 			f := p + "available_week.available_day_time" + index(i)
-			if r.BeginTime < 0 || r.EndTime > LastSecondOfDay || r.BeginTime >= r.EndTime {
-				v.add(f, "must have 0 <= begin_time < end_time <= %d (seconds of the day), got %d..%d", LastSecondOfDay, r.BeginTime, r.EndTime)
+			if r.BeginTime < 0 || r.EndTime > lastSecondOfDay || r.BeginTime >= r.EndTime {
+				v.add(f, "must have 0 <= begin_time < end_time <= %d (seconds of the day), got %d..%d", lastSecondOfDay, r.BeginTime, r.EndTime)
 			}
 			ranges[i] = [2]int64{r.BeginTime, r.EndTime}
 		}
 		v.noOverlap(p+"available_week.available_day_time", ranges)
 	}
-	if n := len(t.IrregularAvailableTime); n > MaxIrregularRanges {
-		v.add(p+"irregulary_avaliable_time", "must have at most %d ranges, got %d", MaxIrregularRanges, n)
+	if n := len(t.IrregularAvailableTime); n > maxIrregularRanges {
+		v.add(p+"irregulary_avaliable_time", "must have at most %d ranges, got %d", maxIrregularRanges, n)
 	}
 	ranges := make([][2]int64, 0, len(t.IrregularAvailableTime))
 	for i, r := range t.IrregularAvailableTime {
@@ -744,11 +744,11 @@ func (v *validator) noOverlap(f string, ranges [][2]int64) {
 func (v *validator) sendRule(r StockSendRule, stockType StockType) {
 	const p = "stock_send_rule."
 	if r.MaxCoupons != 0 {
-		v.between(p+"max_coupons", r.MaxCoupons, 1, MaxCoupons)
+		v.between(p+"max_coupons", r.MaxCoupons, 1, maxCoupons)
 	}
-	v.between(p+"max_coupons_per_user", r.MaxCouponsPerUser, 1, MaxCouponsPerUser)
+	v.between(p+"max_coupons_per_user", r.MaxCouponsPerUser, 1, maxCouponsPerUser)
 	if r.MaxCouponsByDay != 0 {
-		v.between(p+"max_coupons_by_day", r.MaxCouponsByDay, 1, MaxCoupons)
+		v.between(p+"max_coupons_by_day", r.MaxCouponsByDay, 1, maxCoupons)
 		// models: stock_type为DISCOUNT或EXCHANGE时可传入此字段
 		if stockType == StockTypeNormal {
 			v.add(p+"max_coupons_by_day", "applies only to DISCOUNT and EXCHANGE stocks, not NORMAL")
@@ -768,8 +768,8 @@ func (v *validator) sendRule(r StockSendRule, stockType StockType) {
 // displayPattern checks display_pattern_info.
 func (v *validator) displayPattern(d *DisplayPatternInfo) {
 	const p = "display_pattern_info."
-	v.bytesAtMost(p+"description", d.Description, DescriptionMaxLen)     // page: description string(1000)
-	v.bytesAtMost(p+"merchant_name", d.MerchantName, MerchantNameMaxLen) // page: merchant_name string(16)
+	v.bytesAtMost(p+"description", d.Description, descriptionMaxLen)     // page: description string(1000)
+	v.bytesAtMost(p+"merchant_name", d.MerchantName, merchantNameMaxLen) // page: merchant_name string(16)
 	v.mediaURL(p+"merchant_logo_url", d.MerchantLogoURL)
 	v.mediaURL(p+"coupon_image_url", d.CouponImageURL)
 	if d.FinderInfo != nil {
@@ -790,12 +790,12 @@ func (r UpdateStockRequest) Validate() error {
 	var v validator
 	v.stockID(r.StockID)
 	v.requestNo("out_request_no", r.OutRequestNo)
-	v.text("comment", r.Comment, false, CommentMaxRunes)
-	v.text("goods_name", r.GoodsName, false, GoodsNameMaxRunes)
+	v.text("comment", r.Comment, false, commentMaxRunes)
+	v.text("goods_name", r.GoodsName, false, goodsNameMaxRunes)
 	if e := r.CustomEntrance; e != nil {
 		if m := e.MiniProgramsInfo; m != nil {
-			v.text("custom_entrance.mini_programs_info.entrance_words", m.EntranceWords, false, EntranceWordsMaxRunes)
-			v.text("custom_entrance.mini_programs_info.guiding_words", m.GuidingWords, false, GuidingWordsMaxRunes)
+			v.text("custom_entrance.mini_programs_info.entrance_words", m.EntranceWords, false, entranceWordsMaxRunes)
+			v.text("custom_entrance.mini_programs_info.guiding_words", m.GuidingWords, false, guidingWordsMaxRunes)
 		}
 		oneOf(&v, "custom_entrance.code_display_mode", e.CodeDisplayMode, false, displayModes)
 	}
@@ -811,7 +811,7 @@ func (r UpdateStockRequest) Validate() error {
 	}
 	if u := r.CouponUseRule; u != nil {
 		oneOf(&v, "coupon_use_rule.use_method", u.UseMethod, false, useMethods)
-		v.miniProgramsOnly("coupon_use_rule.", u.UseMethod, u.MiniProgramsAppid, u.MiniProgramsPath)
+		v.miniProgramsOnly("coupon_use_rule.", u.UseMethod, u.MiniProgramsAppID, u.MiniProgramsPath)
 	}
 	return v.err()
 }
@@ -830,13 +830,13 @@ func (r UpdateStockBudgetRequest) Validate() error {
 		v.add("target_max_coupons", "set target_max_coupons or target_max_coupons_by_day")
 	}
 	if total {
-		v.between("target_max_coupons", r.TargetMaxCoupons, 1, MaxCoupons)
+		v.between("target_max_coupons", r.TargetMaxCoupons, 1, maxCoupons)
 		if r.CurrentMaxCoupons <= 0 { // page: 当传入target_max_coupons大于0时，current_max_coupons必传
 			v.add("current_max_coupons", "is required with target_max_coupons: the stock's total cap now")
 		}
 	}
 	if daily {
-		v.between("target_max_coupons_by_day", r.TargetMaxCouponsByDay, 1, MaxCoupons)
+		v.between("target_max_coupons_by_day", r.TargetMaxCouponsByDay, 1, maxCoupons)
 		if r.CurrentMaxCouponsByDay <= 0 {
 			v.add("current_max_coupons_by_day", "is required with target_max_coupons_by_day: the stock's daily cap now")
 		}

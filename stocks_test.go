@@ -48,22 +48,22 @@ func sampleStock(outRequestNo string) busifavor.CreateStockRequest {
 				},
 			},
 			FixedNormalCoupon: &busifavor.FixedNormalCoupon{DiscountAmount: 1000, TransactionMinimum: 10000},
-			UseMethod:         busifavor.UseMethodMiniPrograms,
-			MiniProgramsAppid: "wx1234567890123456",
+			UseMethod:         busifavor.CouponUseMethodMiniPrograms,
+			MiniProgramsAppID: "wx1234567890123456",
 			MiniProgramsPath:  "/pages/index/index",
 		},
 		StockSendRule: busifavor.StockSendRule{MaxCoupons: 100, MaxCouponsPerUser: 5, NaturalPersonLimit: true, PreventAPIAbuse: true},
 		OutRequestNo:  outRequestNo,
 		CustomEntrance: &busifavor.CustomEntrance{
-			MiniProgramsInfo: &busifavor.MiniProgramsInfo{MiniProgramsAppid: "wx1234567890123456", MiniProgramsPath: "/pages/a", EntranceWords: "去逛逛", GuidingWords: "更多好券"},
-			Appid:            "wx1234567890123456", HallID: "233455656", StoreID: "233554655", CodeDisplayMode: busifavor.CodeDisplayQRCode,
+			MiniProgramsInfo: &busifavor.MiniProgramsInfo{MiniProgramsAppID: "wx1234567890123456", MiniProgramsPath: "/pages/a", EntranceWords: "去逛逛", GuidingWords: "更多好券"},
+			AppID:            "wx1234567890123456", HallID: "233455656", StoreID: "233554655", CodeDisplayMode: busifavor.CodeDisplayModeQRCode,
 		},
 		DisplayPatternInfo: &busifavor.DisplayPatternInfo{
 			Description: "每人限领5张", MerchantLogoURL: "https://qpic.cn/logo", BackgroundColor: "Color020",
 			CouponImageURL: "https://qpic.cn/image", FinderInfo: &busifavor.FinderInfo{FinderID: "sph6Rngt2T4RlUf", FinderVideoID: "export/abc", FinderVideoCoverImageURL: "https://qpic.cn/cover"},
 		},
 		CouponCodeMode: busifavor.CouponCodeModeMerchantUpload,
-		NotifyConfig:   &busifavor.NotifyConfig{NotifyAppid: "wx23abcdef1234567"},
+		NotifyConfig:   &busifavor.NotifyConfig{NotifyAppID: "wx23abcdef1234567"},
 	}
 }
 
@@ -144,7 +144,7 @@ func TestStockLifecycleOnTheFake(t *testing.T) {
 
 	info, err := c.GetCouponCode(ctx, busifavor.GetCouponCodeRequest{StockID: id, CouponCode: "C2"})
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.CouponCodeAvailable, info.CodeInformation.CodeStatus)
+	assert.Equal(t, busifavor.CouponCodeStatusAvailable, info.CodeInformation.CodeStatus)
 	assert.Nil(t, info.CouponInformation)
 
 	del, err := c.DeleteCouponCode(ctx, busifavor.DeleteCouponCodeRequest{StockID: id, CouponCode: "C2", DeleteRequestNo: "d1"})
@@ -228,7 +228,7 @@ func stockCalls(c *busifavor.Client, id string) map[string]func() (any, error) {
 func TestStockEndpointsMapEveryCode(t *testing.T) {
 	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
 	for name, call := range stockCalls(c, "98065001") {
-		for _, code := range busifavor.Codes() {
+		for _, code := range busifavor.ErrorCodes() {
 			s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: code})
 			resp, err := call()
 			assert.Nil(t, resp, "%s %s", name, code)
@@ -337,10 +337,10 @@ func TestCreateStockValidation(t *testing.T) {
 			func(r *busifavor.CreateStockRequest) { r.CouponCodeMode = "" }},
 		{"coupon_use_rule.fixed_normal_coupon.discount_amount",
 			func(r *busifavor.CreateStockRequest) {
-				r.CouponUseRule.FixedNormalCoupon.DiscountAmount = busifavor.MaxAmount
+				r.CouponUseRule.FixedNormalCoupon.DiscountAmount = 10_000_000
 			},
 			func(r *busifavor.CreateStockRequest) {
-				r.CouponUseRule.FixedNormalCoupon.DiscountAmount = busifavor.MaxAmount + 1
+				r.CouponUseRule.FixedNormalCoupon.DiscountAmount = 10_000_000 + 1
 			}},
 		{"coupon_use_rule.fixed_normal_coupon.discount_amount",
 			func(r *busifavor.CreateStockRequest) { r.CouponUseRule.FixedNormalCoupon.DiscountAmount = 1 },
@@ -363,16 +363,16 @@ func TestCreateStockValidation(t *testing.T) {
 		}},
 		{"coupon_use_rule.discount_coupon.discount_percent", func(r *busifavor.CreateStockRequest) {
 			r.StockType, r.CouponUseRule.FixedNormalCoupon = busifavor.StockTypeDiscount, nil
-			r.CouponUseRule.DiscountCoupon = &busifavor.DiscountCoupon{DiscountPercent: 1, TransactionMinimum: busifavor.MaxAmount}
+			r.CouponUseRule.DiscountCoupon = &busifavor.DiscountCoupon{DiscountPercent: 1, TransactionMinimum: 10_000_000}
 		}, func(r *busifavor.CreateStockRequest) {
 			r.StockType, r.CouponUseRule.FixedNormalCoupon = busifavor.StockTypeDiscount, nil
-			r.CouponUseRule.DiscountCoupon = &busifavor.DiscountCoupon{DiscountPercent: 0, TransactionMinimum: busifavor.MaxAmount}
+			r.CouponUseRule.DiscountCoupon = &busifavor.DiscountCoupon{DiscountPercent: 0, TransactionMinimum: 10_000_000}
 		}},
 		{"coupon_use_rule.use_method", func(r *busifavor.CreateStockRequest) {}, func(r *busifavor.CreateStockRequest) { r.CouponUseRule.UseMethod = "" }},
 		{"coupon_use_rule.mini_programs_appid", func(r *busifavor.CreateStockRequest) {
-			r.CouponUseRule.UseMethod, r.CouponUseRule.MiniProgramsAppid, r.CouponUseRule.MiniProgramsPath = busifavor.UseMethodOffline, "", ""
+			r.CouponUseRule.UseMethod, r.CouponUseRule.MiniProgramsAppID, r.CouponUseRule.MiniProgramsPath = busifavor.CouponUseMethodOffline, "", ""
 		}, func(r *busifavor.CreateStockRequest) {
-			r.CouponUseRule.UseMethod, r.CouponUseRule.MiniProgramsPath = busifavor.UseMethodOffline, ""
+			r.CouponUseRule.UseMethod, r.CouponUseRule.MiniProgramsPath = busifavor.CouponUseMethodOffline, ""
 		}},
 		{"coupon_use_rule.coupon_available_time.available_end_time",
 			func(r *busifavor.CreateStockRequest) { at(r).AvailableEndTime = begin.AddDate(1, 0, 0) },
@@ -422,8 +422,8 @@ func TestCreateStockValidation(t *testing.T) {
 					at(r).IrregularAvailableTime = append(at(r).IrregularAvailableTime, busifavor.TimeRange{BeginTime: begin.Add(time.Duration(2*i) * time.Hour), EndTime: begin.Add(time.Duration(2*i+1) * time.Hour)})
 				}
 			}},
-		{"stock_send_rule.max_coupons", func(r *busifavor.CreateStockRequest) { r.StockSendRule.MaxCoupons = busifavor.MaxCoupons },
-			func(r *busifavor.CreateStockRequest) { r.StockSendRule.MaxCoupons = busifavor.MaxCoupons + 1 }},
+		{"stock_send_rule.max_coupons", func(r *busifavor.CreateStockRequest) { r.StockSendRule.MaxCoupons = 1_000_000_000 },
+			func(r *busifavor.CreateStockRequest) { r.StockSendRule.MaxCoupons = 1_000_000_000 + 1 }},
 		{"stock_send_rule.max_coupons", func(r *busifavor.CreateStockRequest) { r.StockSendRule.MaxCoupons = 0 },
 			func(r *busifavor.CreateStockRequest) { r.StockSendRule.MaxCoupons = -1 }},
 		{"stock_send_rule.max_coupons_per_user", func(r *busifavor.CreateStockRequest) { r.StockSendRule.MaxCouponsPerUser = 100 },
@@ -540,10 +540,10 @@ func TestCodeAndBudgetValidationBoundaries(t *testing.T) {
 		return r.Validate()
 	}
 	assert.NoError(t, budget(func(r *busifavor.UpdateStockBudgetRequest) {
-		r.TargetMaxCoupons, r.CurrentMaxCoupons = busifavor.MaxCoupons, 1
+		r.TargetMaxCoupons, r.CurrentMaxCoupons = 1_000_000_000, 1
 	}))
 	assert.Equal(t, []string{"target_max_coupons"}, fieldsOf(budget(func(r *busifavor.UpdateStockBudgetRequest) {
-		r.TargetMaxCoupons, r.CurrentMaxCoupons = busifavor.MaxCoupons+1, 1
+		r.TargetMaxCoupons, r.CurrentMaxCoupons = 1_000_000_000+1, 1
 	})))
 	assert.Equal(t, []string{"current_max_coupons"}, fieldsOf(budget(func(r *busifavor.UpdateStockBudgetRequest) { r.TargetMaxCoupons = 5 })))
 	assert.Equal(t, []string{"current_max_coupons_by_day"}, fieldsOf(budget(func(r *busifavor.UpdateStockBudgetRequest) { r.TargetMaxCouponsByDay = 5 })))
@@ -553,7 +553,7 @@ func TestCodeAndBudgetValidationBoundaries(t *testing.T) {
 	})))
 
 	assert.Equal(t, []string{"coupon_use_rule.mini_programs_path"}, fieldsOf(busifavor.UpdateStockRequest{StockID: "1", OutRequestNo: "u",
-		CouponUseRule: &busifavor.UpdateCouponUseRule{UseMethod: busifavor.UseMethodOffline, MiniProgramsPath: "/p"}}.Validate()))
+		CouponUseRule: &busifavor.UpdateCouponUseRule{UseMethod: busifavor.CouponUseMethodOffline, MiniProgramsPath: "/p"}}.Validate()))
 	assert.NoError(t, busifavor.UpdateStockRequest{StockID: "1", OutRequestNo: "u",
 		CouponUseRule: &busifavor.UpdateCouponUseRule{MiniProgramsPath: "/p"}}.Validate(), "the stock may already redeem in a mini program")
 	assert.Equal(t, []string{"limit"}, fieldsOf(busifavor.ListCouponCodesRequest{StockID: "1", Limit: -1}.Validate()))
@@ -576,7 +576,7 @@ func TestAllCouponCodesStopsAtTheFirstError(t *testing.T) {
 		}
 		got = append(got, code.Code)
 		if len(got) == 2 {
-			s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500})
+			s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
 		}
 	}
 	assert.Equal(t, []string{"A", "B"}, got)
@@ -600,7 +600,7 @@ func TestFakeGuardsStockOwnershipAndPaging(t *testing.T) {
 	_, err := c.CreateStock(ctx, other)
 	var apiErr *busifavor.APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, busifavor.CodeParamError, apiErr.Code)
+	assert.Equal(t, busifavor.ErrorCodeParamError, apiErr.Code)
 	assert.Contains(t, string(apiErr.Detail), `"field":"belong_merchant"`)
 
 	id := createUploadStock(ctx, c, s.MchID())

@@ -27,17 +27,17 @@ type SubsidyPayReceiptStatus string
 
 // The documented payment states, in wechatpay-go's spelling (Canonical's).
 const (
-	PayReceiptUnknown       SubsidyPayReceiptStatus = "PAY_RECEIPT_UNKNOWN"        // not known yet (未知; models only)
-	PayReceiptAccepted      SubsidyPayReceiptStatus = "PAY_RECEIPT_ACCEPTED"       // accepted, in progress (受理成功)
-	PayReceiptSuccess       SubsidyPayReceiptStatus = "PAY_RECEIPT_SUCCESS"        // paid (补差付款成功)
-	PayReceiptFail          SubsidyPayReceiptStatus = "PAY_RECEIPT_FAIL"           // failed; FailReason says why (补差付款失败)
-	PayReceiptReturning     SubsidyPayReceiptStatus = "PAY_RECEIPT_RETURNING"      // paid, a return in progress (补差回退中)
-	PayReceiptPartialReturn SubsidyPayReceiptStatus = "PAY_RECEIPT_PARTIAL_RETURN" // paid, partly returned (补差部分回退)
-	PayReceiptFullReturn    SubsidyPayReceiptStatus = "PAY_RECEIPT_FULL_RETURN"    // paid, wholly returned (补差全额回退)
+	SubsidyPayReceiptStatusUnknown       SubsidyPayReceiptStatus = "PAY_RECEIPT_UNKNOWN"        // not known yet (未知; models only)
+	SubsidyPayReceiptStatusAccepted      SubsidyPayReceiptStatus = "PAY_RECEIPT_ACCEPTED"       // accepted, in progress (受理成功)
+	SubsidyPayReceiptStatusSuccess       SubsidyPayReceiptStatus = "PAY_RECEIPT_SUCCESS"        // paid (补差付款成功)
+	SubsidyPayReceiptStatusFail          SubsidyPayReceiptStatus = "PAY_RECEIPT_FAIL"           // failed; FailReason says why (补差付款失败)
+	SubsidyPayReceiptStatusReturning     SubsidyPayReceiptStatus = "PAY_RECEIPT_RETURNING"      // paid, a return in progress (补差回退中)
+	SubsidyPayReceiptStatusPartialReturn SubsidyPayReceiptStatus = "PAY_RECEIPT_PARTIAL_RETURN" // paid, partly returned (补差部分回退)
+	SubsidyPayReceiptStatusFullReturn    SubsidyPayReceiptStatus = "PAY_RECEIPT_FULL_RETURN"    // paid, wholly returned (补差全额回退)
 )
 
-var payReceiptStatuses = []SubsidyPayReceiptStatus{PayReceiptUnknown, PayReceiptAccepted, PayReceiptSuccess,
-	PayReceiptFail, PayReceiptReturning, PayReceiptPartialReturn, PayReceiptFullReturn}
+var payReceiptStatuses = []SubsidyPayReceiptStatus{SubsidyPayReceiptStatusUnknown, SubsidyPayReceiptStatusAccepted, SubsidyPayReceiptStatusSuccess,
+	SubsidyPayReceiptStatusFail, SubsidyPayReceiptStatusReturning, SubsidyPayReceiptStatusPartialReturn, SubsidyPayReceiptStatusFullReturn}
 
 // Canonical returns the status in wechatpay-go's spelling (one of the
 // constants) whichever spelling it came in, or "" for a status this package
@@ -50,7 +50,7 @@ func (s SubsidyPayReceiptStatus) Canonical() SubsidyPayReceiptStatus {
 // ACCEPTED.
 func (s SubsidyPayReceiptStatus) Pending() bool {
 	c := s.Canonical()
-	return c == PayReceiptUnknown || c == PayReceiptAccepted
+	return c == SubsidyPayReceiptStatusUnknown || c == SubsidyPayReceiptStatusAccepted
 }
 
 // Paid reports whether the payment succeeded: SUCCESS, or one of the states
@@ -58,14 +58,14 @@ func (s SubsidyPayReceiptStatus) Pending() bool {
 // FULL_RETURN).
 func (s SubsidyPayReceiptStatus) Paid() bool {
 	switch s.Canonical() {
-	case PayReceiptSuccess, PayReceiptReturning, PayReceiptPartialReturn, PayReceiptFullReturn:
+	case SubsidyPayReceiptStatusSuccess, SubsidyPayReceiptStatusReturning, SubsidyPayReceiptStatusPartialReturn, SubsidyPayReceiptStatusFullReturn:
 		return true
 	}
 	return false
 }
 
 // Failed reports whether the payment failed (FAIL): nothing was paid.
-func (s SubsidyPayReceiptStatus) Failed() bool { return s.Canonical() == PayReceiptFail }
+func (s SubsidyPayReceiptStatus) Failed() bool { return s.Canonical() == SubsidyPayReceiptStatusFail }
 
 // Final reports whether the payment has settled, paid or failed. An unknown
 // status is not final, and not a success either: the Wait helpers stop on
@@ -79,18 +79,18 @@ type SubsidyPayReceiptFailReason string
 
 // The documented payment failure reasons, in wechatpay-go's spelling.
 const (
-	PayFailInsufficientBalance SubsidyPayReceiptFailReason = "PAY_RECEIPT_INSUFFICIENT_BALANCE"        // the payer's balance is short (扣款商户余额不足)
-	PayFailNotIncomeSplitOrder SubsidyPayReceiptFailReason = "PAY_RECEIPT_NOT_INCOMESPLIT_ORDER"       // the order is not a profit-sharing order (非分账订单)
-	PayFailExceedAmountQuota   SubsidyPayReceiptFailReason = "PAY_RECEIPT_EXCEED_SUBSIDY_AMOUNT_QUOTA" // over the subsidy amount quota
-	PayFailExceedCountQuota    SubsidyPayReceiptFailReason = "PAY_RECEIPT_EXCEED_SUBSIDY_COUNT_QUOTA"  // over the subsidy count quota
-	PayFailOther               SubsidyPayReceiptFailReason = "PAY_RECEIPT_OTHER"                       // another reason
+	SubsidyPayReceiptFailReasonInsufficientBalance SubsidyPayReceiptFailReason = "PAY_RECEIPT_INSUFFICIENT_BALANCE"        // the payer's balance is short (扣款商户余额不足)
+	SubsidyPayReceiptFailReasonNotIncomeSplitOrder SubsidyPayReceiptFailReason = "PAY_RECEIPT_NOT_INCOMESPLIT_ORDER"       // the order is not a profit-sharing order (非分账订单)
+	SubsidyPayReceiptFailReasonExceedAmountQuota   SubsidyPayReceiptFailReason = "PAY_RECEIPT_EXCEED_SUBSIDY_AMOUNT_QUOTA" // over the subsidy amount quota
+	SubsidyPayReceiptFailReasonExceedCountQuota    SubsidyPayReceiptFailReason = "PAY_RECEIPT_EXCEED_SUBSIDY_COUNT_QUOTA"  // over the subsidy count quota
+	SubsidyPayReceiptFailReasonOther               SubsidyPayReceiptFailReason = "PAY_RECEIPT_OTHER"                       // another reason
 )
 
 // Canonical returns the reason in wechatpay-go's spelling whichever spelling
 // it came in, or "" for a reason this package does not know.
 func (r SubsidyPayReceiptFailReason) Canonical() SubsidyPayReceiptFailReason {
-	return canonical(r, "PAY_RECEIPT_", []SubsidyPayReceiptFailReason{PayFailInsufficientBalance,
-		PayFailNotIncomeSplitOrder, PayFailExceedAmountQuota, PayFailExceedCountQuota, PayFailOther})
+	return canonical(r, "PAY_RECEIPT_", []SubsidyPayReceiptFailReason{SubsidyPayReceiptFailReasonInsufficientBalance,
+		SubsidyPayReceiptFailReasonNotIncomeSplitOrder, SubsidyPayReceiptFailReasonExceedAmountQuota, SubsidyPayReceiptFailReasonExceedCountQuota, SubsidyPayReceiptFailReasonOther})
 }
 
 // SubsidyReturnReceiptStatus is a subsidy return's state, kept as it came.
@@ -102,31 +102,35 @@ type SubsidyReturnReceiptStatus string
 
 // The documented return states.
 const (
-	ReturnReceiptUnknown  SubsidyReturnReceiptStatus = "RETURN_RECEIPT_UNKNOWN"  // not known yet (models only)
-	ReturnReceiptAccepted SubsidyReturnReceiptStatus = "RETURN_RECEIPT_ACCEPTED" // accepted, in progress (补差回退已受理)
-	ReturnReceiptSuccess  SubsidyReturnReceiptStatus = "RETURN_RECEIPT_SUCCESS"  // returned (补差回退成功)
-	ReturnReceiptFail     SubsidyReturnReceiptStatus = "RETURN_RECEIPT_FAIL"     // failed; FailReason says why (补差回退失败)
+	SubsidyReturnReceiptStatusUnknown  SubsidyReturnReceiptStatus = "RETURN_RECEIPT_UNKNOWN"  // not known yet (models only)
+	SubsidyReturnReceiptStatusAccepted SubsidyReturnReceiptStatus = "RETURN_RECEIPT_ACCEPTED" // accepted, in progress (补差回退已受理)
+	SubsidyReturnReceiptStatusSuccess  SubsidyReturnReceiptStatus = "RETURN_RECEIPT_SUCCESS"  // returned (补差回退成功)
+	SubsidyReturnReceiptStatusFail     SubsidyReturnReceiptStatus = "RETURN_RECEIPT_FAIL"     // failed; FailReason says why (补差回退失败)
 )
 
 // Canonical returns the status in the RETURN_RECEIPT_ spelling whichever
 // spelling it came in, or "" for a status this package does not know.
 func (s SubsidyReturnReceiptStatus) Canonical() SubsidyReturnReceiptStatus {
-	return canonical(s, "RETURN_RECEIPT_", []SubsidyReturnReceiptStatus{ReturnReceiptUnknown, ReturnReceiptAccepted,
-		ReturnReceiptSuccess, ReturnReceiptFail})
+	return canonical(s, "RETURN_RECEIPT_", []SubsidyReturnReceiptStatus{SubsidyReturnReceiptStatusUnknown, SubsidyReturnReceiptStatusAccepted,
+		SubsidyReturnReceiptStatusSuccess, SubsidyReturnReceiptStatusFail})
 }
 
 // Pending reports whether the return has not settled yet: UNKNOWN or
 // ACCEPTED.
 func (s SubsidyReturnReceiptStatus) Pending() bool {
 	c := s.Canonical()
-	return c == ReturnReceiptUnknown || c == ReturnReceiptAccepted
+	return c == SubsidyReturnReceiptStatusUnknown || c == SubsidyReturnReceiptStatusAccepted
 }
 
 // Returned reports whether the return succeeded (SUCCESS).
-func (s SubsidyReturnReceiptStatus) Returned() bool { return s.Canonical() == ReturnReceiptSuccess }
+func (s SubsidyReturnReceiptStatus) Returned() bool {
+	return s.Canonical() == SubsidyReturnReceiptStatusSuccess
+}
 
 // Failed reports whether the return failed (FAIL): nothing was returned.
-func (s SubsidyReturnReceiptStatus) Failed() bool { return s.Canonical() == ReturnReceiptFail }
+func (s SubsidyReturnReceiptStatus) Failed() bool {
+	return s.Canonical() == SubsidyReturnReceiptStatusFail
+}
 
 // Final reports whether the return has settled, returned or failed. An
 // unknown status is not final, and not a success either.
@@ -138,14 +142,14 @@ type SubsidyReturnReceiptFailReason string
 
 // The documented return failure reasons.
 const (
-	ReturnFailInsufficientBalance SubsidyReturnReceiptFailReason = "RETURN_RECEIPT_INSUFFICIENT_BALANCE" // the payee's balance is short
-	ReturnFailOther               SubsidyReturnReceiptFailReason = "RETURN_RECEIPT_OTHER"                // another reason
+	SubsidyReturnReceiptFailReasonInsufficientBalance SubsidyReturnReceiptFailReason = "RETURN_RECEIPT_INSUFFICIENT_BALANCE" // the payee's balance is short
+	SubsidyReturnReceiptFailReasonOther               SubsidyReturnReceiptFailReason = "RETURN_RECEIPT_OTHER"                // another reason
 )
 
 // Canonical returns the reason in the RETURN_RECEIPT_ spelling whichever
 // spelling it came in, or "" for a reason this package does not know.
 func (r SubsidyReturnReceiptFailReason) Canonical() SubsidyReturnReceiptFailReason {
-	return canonical(r, "RETURN_RECEIPT_", []SubsidyReturnReceiptFailReason{ReturnFailInsufficientBalance, ReturnFailOther})
+	return canonical(r, "RETURN_RECEIPT_", []SubsidyReturnReceiptFailReason{SubsidyReturnReceiptFailReasonInsufficientBalance, SubsidyReturnReceiptFailReasonOther})
 }
 
 // canonical is s with prefix (added if it came without) when that is one of
@@ -205,8 +209,8 @@ func (e *ReceiptFailedError) Is(target error) bool {
 	case ErrSubsidyFailed:
 		return true
 	case ErrInsufficientBalance:
-		return SubsidyPayReceiptFailReason(e.Reason).Canonical() == PayFailInsufficientBalance ||
-			SubsidyReturnReceiptFailReason(e.Reason).Canonical() == ReturnFailInsufficientBalance
+		return SubsidyPayReceiptFailReason(e.Reason).Canonical() == SubsidyPayReceiptFailReasonInsufficientBalance ||
+			SubsidyReturnReceiptFailReason(e.Reason).Canonical() == SubsidyReturnReceiptFailReasonInsufficientBalance
 	}
 	return false
 }
@@ -518,7 +522,7 @@ func (c *Client) CreateSubsidyReturnReceipt(ctx context.Context, req CreateSubsi
 	out := &SubsidyReturnReceiptResponse{}
 	find := func(ctx context.Context) (bool, error) {
 		p, err := c.returnablePayment(ctx, req.StockID, req.CouponCode, req.TransactionID, "")
-		if err == nil && p != nil && p.Status.Canonical() != PayReceiptSuccess {
+		if err == nil && p != nil && p.Status.Canonical() != SubsidyPayReceiptStatusSuccess {
 			err = fmt.Errorf("the payment %s reads %s: the return may be this one", p.OutSubsidyNo, p.Status)
 		}
 		return false, err
@@ -563,7 +567,7 @@ func (c *Client) createMoney(ctx context.Context, op, path string, req interface
 		// A 4xx is a refusal (this attempt moved nothing), except
 		// SYSTEM_ERROR, which the error table answers with
 		// 请使用相同参数稍后重新调用: like a lost answer.
-		refused := errors.As(err, &apiErr) && apiErr.StatusCode < 500 && apiErr.Code != CodeSystemError || errors.Is(err, errNotSent)
+		refused := errors.As(err, &apiErr) && apiErr.StatusCode < 500 && apiErr.Code != ErrorCodeSystemError || errors.Is(err, errNotSent)
 		switch {
 		case refused && lost == nil && (apiErr == nil || !mayBeEarlierAttempts(apiErr.Code)):
 			return err
@@ -612,10 +616,10 @@ func (c *Client) createMoney(ctx context.Context, op, path string, req interface
 // attempt has used the coupon's amount up (pay: 单笔订单补差金额不得超过券的
 // 优惠金额; return: 单个券Code回退总金额不能超过补差金额), and any code this
 // package does not know.
-func mayBeEarlierAttempts(code Code) bool {
+func mayBeEarlierAttempts(code ErrorCode) bool {
 	switch code {
-	case CodeParamError, CodeSignError, CodeNoAuth, CodeNoAuthGeneral, CodeAppIDMchIDNotMatch, CodeMchNotExists,
-		CodeUserNotExists, CodeResourceNotExists, CodeFrequencyLimited, CodeRateLimitExceeded:
+	case ErrorCodeParamError, ErrorCodeSignError, ErrorCodeNoAuth, ErrorCodeNoAuthGeneral, ErrorCodeAppIDMchIDNotMatch, ErrorCodeMchNotExists,
+		ErrorCodeUserNotExists, ErrorCodeResourceNotExists, ErrorCodeFrequencyLimited, ErrorCodeRateLimitExceeded:
 		return false
 	}
 	return true
@@ -658,7 +662,7 @@ func (c *Client) returnablePayment(ctx context.Context, stockID, couponCode, tra
 			// never read as "no return".
 			return nil, &ReceiptStatusError{ReceiptID: p.OutSubsidyNo, Status: string(p.Status)}
 		}
-		if p.Status.Paid() && (found == nil || p.Status.Canonical() != PayReceiptSuccess) {
+		if p.Status.Paid() && (found == nil || p.Status.Canonical() != SubsidyPayReceiptStatusSuccess) {
 			found = p
 		}
 	}
@@ -777,10 +781,10 @@ func (c *Client) WaitSubsidyReturnReceipt(ctx context.Context, created *SubsidyR
 			switch {
 			case err != nil:
 				return last, "", err
-			case pay != nil && pay.Status.Canonical() == PayReceiptReturning:
+			case pay != nil && pay.Status.Canonical() == SubsidyPayReceiptStatusReturning:
 				quiet = 0 // a return is in progress
 				return last, "PAYMENT_RETURNING", nil
-			case pay == nil || pay.Status.Canonical() == PayReceiptSuccess:
+			case pay == nil || pay.Status.Canonical() == SubsidyPayReceiptStatusSuccess:
 				// No return shows: not yet, or it failed without an id.
 				if quiet++; quiet < maxQuietReads {
 					return last, "PAYMENT_SHOWS_NO_RETURN", nil
@@ -838,28 +842,28 @@ func poll[T any](ctx context.Context, p PollPolicy, read func() (r T, pending st
 
 // MaxSubsidyAmount is the most one subsidy payment may be: 5000 元, in 分
 // (pages: 最高补差金额为5000元).
-const MaxSubsidyAmount = 500_000
+const maxSubsidyAmount = 500_000
 
 // Subsidy limits, in bytes, from the subsidy pages (营销补差付款, 营销补差回退
 // and the three reads, which agree).
 const (
-	SubsidyCouponCodeMaxLen  = 128  // coupon_code string[1,128]
-	SubsidyDescriptionMaxLen = 1024 // description string[1,1024]
-	SubsidyMerchantMaxLen    = 32   // payer_merchant, payee_merchant string[1,32]
-	WechatPayIDMinLen        = 28   // transaction_id, refund_id, subsidy_receipt_id, subsidy_return_receipt_id string[28,32]
-	WechatPayIDMaxLen        = 32
+	subsidyCouponCodeMaxLen  = 128  // coupon_code string[1,128]
+	subsidyDescriptionMaxLen = 1024 // description string[1,1024]
+	subsidyMerchantMaxLen    = 32   // payer_merchant, payee_merchant string[1,32]
+	wechatPayIDMinLen        = 28   // transaction_id, refund_id, subsidy_receipt_id, subsidy_return_receipt_id string[28,32]
+	wechatPayIDMaxLen        = 32
 )
 
 // subsidyCommon checks the fields a payment and a return share.
 func (v *validator) subsidyCommon(stockID, couponCode, transactionID, payer, payee string, amount int64, description string) {
 	v.stockID(stockID)
-	v.couponCodeUpTo("coupon_code", couponCode, SubsidyCouponCodeMaxLen)
-	v.sized("transaction_id", transactionID, WechatPayIDMinLen, WechatPayIDMaxLen)
-	v.identifier("payer_merchant", payer, SubsidyMerchantMaxLen)
-	v.identifier("payee_merchant", payee, SubsidyMerchantMaxLen)
-	v.between("amount", amount, 1, MaxSubsidyAmount)
+	v.couponCodeUpTo("coupon_code", couponCode, subsidyCouponCodeMaxLen)
+	v.sized("transaction_id", transactionID, wechatPayIDMinLen, wechatPayIDMaxLen)
+	v.identifier("payer_merchant", payer, subsidyMerchantMaxLen)
+	v.identifier("payee_merchant", payee, subsidyMerchantMaxLen)
+	v.between("amount", amount, 1, maxSubsidyAmount)
 	v.text("description", description, true, 0)
-	v.bytesAtMost("description", description, SubsidyDescriptionMaxLen)
+	v.bytesAtMost("description", description, subsidyDescriptionMaxLen)
 }
 
 // Validate checks the request and returns a *ValidationError naming every
@@ -878,7 +882,7 @@ func (r CreateSubsidyPayReceiptRequest) Validate() error {
 func (r CreateSubsidyReturnReceiptRequest) Validate() error {
 	var v validator
 	v.subsidyCommon(r.StockID, r.CouponCode, r.TransactionID, r.PayerMerchant, r.PayeeMerchant, r.Amount, r.Description)
-	v.sized("refund_id", r.RefundID, WechatPayIDMinLen, WechatPayIDMaxLen)
+	v.sized("refund_id", r.RefundID, wechatPayIDMinLen, wechatPayIDMaxLen)
 	v.merchantNo("out_subsidy_return_no", r.OutSubsidyReturnNo)
 	return v.err()
 }
@@ -886,14 +890,14 @@ func (r CreateSubsidyReturnReceiptRequest) Validate() error {
 // Validate checks the request and returns a *ValidationError, or nil.
 func (r GetSubsidyPayReceiptRequest) Validate() error {
 	var v validator
-	v.sized("subsidy_receipt_id", r.SubsidyReceiptID, WechatPayIDMinLen, WechatPayIDMaxLen)
+	v.sized("subsidy_receipt_id", r.SubsidyReceiptID, wechatPayIDMinLen, wechatPayIDMaxLen)
 	return v.err()
 }
 
 // Validate checks the request and returns a *ValidationError, or nil.
 func (r GetSubsidyReturnReceiptRequest) Validate() error {
 	var v validator
-	v.sized("subsidy_return_receipt_id", r.SubsidyReturnReceiptID, WechatPayIDMinLen, WechatPayIDMaxLen)
+	v.sized("subsidy_return_receipt_id", r.SubsidyReturnReceiptID, wechatPayIDMinLen, wechatPayIDMaxLen)
 	return v.err()
 }
 
@@ -901,7 +905,7 @@ func (r GetSubsidyReturnReceiptRequest) Validate() error {
 func (r ListSubsidyPayReceiptsRequest) Validate() error {
 	var v validator
 	v.stockID(r.StockID)
-	v.couponCodeUpTo("coupon_code", r.CouponCode, SubsidyCouponCodeMaxLen)
+	v.couponCodeUpTo("coupon_code", r.CouponCode, subsidyCouponCodeMaxLen)
 	if r.OutSubsidyNo != "" {
 		v.merchantNo("out_subsidy_no", r.OutSubsidyNo)
 	}

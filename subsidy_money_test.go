@@ -39,16 +39,16 @@ func TestSubsidyStatusSpellings(t *testing.T) {
 		canonical                      busifavor.SubsidyPayReceiptStatus
 		pending, paid, failed, isFinal bool
 	}{
-		{"ACCEPTED", busifavor.PayReceiptAccepted, true, false, false, false},
-		{"PAY_RECEIPT_ACCEPTED", busifavor.PayReceiptAccepted, true, false, false, false},
-		{"PAY_RECEIPT_UNKNOWN", busifavor.PayReceiptUnknown, true, false, false, false},
-		{"SUCCESS", busifavor.PayReceiptSuccess, false, true, false, true},
-		{"PAY_RECEIPT_SUCCESS", busifavor.PayReceiptSuccess, false, true, false, true},
-		{"FAIL", busifavor.PayReceiptFail, false, false, true, true},
-		{"PAY_RECEIPT_FAIL", busifavor.PayReceiptFail, false, false, true, true},
-		{"RETURNING", busifavor.PayReceiptReturning, false, true, false, true},
-		{"PARTIAL_RETURN", busifavor.PayReceiptPartialReturn, false, true, false, true},
-		{"PAY_RECEIPT_FULL_RETURN", busifavor.PayReceiptFullReturn, false, true, false, true},
+		{"ACCEPTED", busifavor.SubsidyPayReceiptStatusAccepted, true, false, false, false},
+		{"PAY_RECEIPT_ACCEPTED", busifavor.SubsidyPayReceiptStatusAccepted, true, false, false, false},
+		{"PAY_RECEIPT_UNKNOWN", busifavor.SubsidyPayReceiptStatusUnknown, true, false, false, false},
+		{"SUCCESS", busifavor.SubsidyPayReceiptStatusSuccess, false, true, false, true},
+		{"PAY_RECEIPT_SUCCESS", busifavor.SubsidyPayReceiptStatusSuccess, false, true, false, true},
+		{"FAIL", busifavor.SubsidyPayReceiptStatusFail, false, false, true, true},
+		{"PAY_RECEIPT_FAIL", busifavor.SubsidyPayReceiptStatusFail, false, false, true, true},
+		{"RETURNING", busifavor.SubsidyPayReceiptStatusReturning, false, true, false, true},
+		{"PARTIAL_RETURN", busifavor.SubsidyPayReceiptStatusPartialReturn, false, true, false, true},
+		{"PAY_RECEIPT_FULL_RETURN", busifavor.SubsidyPayReceiptStatusFullReturn, false, true, false, true},
 		{"PROCESSING", "", false, false, false, false},
 		{"PAY_RECEIPT_", "", false, false, false, false},
 		{"success", "", false, false, false, false},
@@ -75,9 +75,9 @@ func TestSubsidyStatusSpellings(t *testing.T) {
 		assert.ErrorIs(t, &busifavor.ReceiptFailedError{ReceiptID: "p", Reason: reason}, busifavor.ErrInsufficientBalance, reason)
 	}
 	assert.NotErrorIs(t, &busifavor.ReceiptFailedError{Reason: "NOT_INCOMESPLIT_ORDER"}, busifavor.ErrInsufficientBalance)
-	assert.Equal(t, busifavor.PayFailNotIncomeSplitOrder, busifavor.SubsidyPayReceiptFailReason("NOT_INCOMESPLIT_ORDER").Canonical())
-	assert.Equal(t, busifavor.PayFailExceedAmountQuota, busifavor.SubsidyPayReceiptFailReason("EXCEED_SUBSIDY_AMOUNT_QUOTA").Canonical())
-	assert.Equal(t, busifavor.ReturnFailOther, busifavor.SubsidyReturnReceiptFailReason("OTHER").Canonical())
+	assert.Equal(t, busifavor.SubsidyPayReceiptFailReasonNotIncomeSplitOrder, busifavor.SubsidyPayReceiptFailReason("NOT_INCOMESPLIT_ORDER").Canonical())
+	assert.Equal(t, busifavor.SubsidyPayReceiptFailReasonExceedAmountQuota, busifavor.SubsidyPayReceiptFailReason("EXCEED_SUBSIDY_AMOUNT_QUOTA").Canonical())
+	assert.Equal(t, busifavor.SubsidyReturnReceiptFailReasonOther, busifavor.SubsidyReturnReceiptFailReason("OTHER").Canonical())
 }
 
 // listed is a pay-receipt list answer with one receipt of the given status.
@@ -113,7 +113,7 @@ func TestWaitPayReceiptInThePagesSpelling(t *testing.T) {
 	answer(listed("ACCEPTED", ""), listed("SUCCESS", ""))
 	r, err = c.WaitSubsidyPayReceipt(ctx, req, fast)
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.PayReceiptSuccess, r.Status.Canonical())
+	assert.Equal(t, busifavor.SubsidyPayReceiptStatusSuccess, r.Status.Canonical())
 
 	for _, status := range []string{"PROCESSING", "success", "PAY_RECEIPT_DONE"} {
 		answer(listed(status, ""))
@@ -147,7 +147,7 @@ func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
 	})
 	t.Run("a 5xx and an empty list: sent again, identical", func(t *testing.T) {
 		pay := payRequest(id, code, "pay-2", 100)
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500})
+		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
 		before := len(s.Requests())
 		r, err := c.CreateSubsidyPayReceipt(ctx, pay)
 		require.NoError(t, err)
@@ -161,7 +161,7 @@ func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
 		pay := payRequest(id, code, "pay-3", 100)
 		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
 		s.FailOn(http.MethodGet, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: `{"pay_receipt_list":[]}`})
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeResourceAlreadyExists})
+		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceAlreadyExists})
 		before := len(s.Requests())
 		r, err := c.CreateSubsidyPayReceipt(ctx, pay)
 		require.NoError(t, err)
@@ -191,10 +191,10 @@ func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
 	})
 	t.Run("a refusal no earlier attempt can cause is returned as it is", func(t *testing.T) {
 		for _, f := range []busifavortest.Fault{
-			{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeFrequencyLimited},
-			{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeParamError},
-			{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeResourceNotExists},
-			{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeNoAuthGeneral},
+			{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeFrequencyLimited},
+			{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeParamError},
+			{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceNotExists},
+			{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeNoAuthGeneral},
 		} {
 			s.FailOn(http.MethodPost, payPath, 1, f)
 			before := len(s.Requests())
@@ -205,7 +205,7 @@ func TestPayLostAnswerIsReadBeforeResending(t *testing.T) {
 		}
 	})
 	t.Run("a 400 SYSTEM_ERROR is a lost answer: read back, then sent again", func(t *testing.T) {
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 400})
+		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 400})
 		before := len(s.Requests())
 		r, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-9", 100))
 		require.NoError(t, err)
@@ -260,7 +260,7 @@ func TestPayFreshResendRefusedIsReadBack(t *testing.T) {
 	assertOutcomeUnknown(t, err, "CreateSubsidyPayReceipt", "pay-f1")
 	require.Len(t, s.SubsidyPayReceipts(), 1, "the lost attempt paid")
 
-	s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeResourceAlreadyExists})
+	s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceAlreadyExists})
 	before := len(s.Requests())
 	r, err := c.CreateSubsidyPayReceipt(ctx, pay)
 	require.NoError(t, err)
@@ -270,8 +270,8 @@ func TestPayFreshResendRefusedIsReadBack(t *testing.T) {
 	assert.Equal(t, []string{"POST /pay-receipts", "GET /pay-receipts"}, methods(s.Requests()[before:]))
 	assert.Len(t, s.SubsidyPayReceipts(), 1, "paid once")
 
-	for i, refusal := range []busifavor.Code{busifavor.CodeResourceAlreadyExists, busifavor.CodeInvalidRequest,
-		busifavor.CodeRuleLimit, "RULE_LIMIT", "A_CODE_NO_PAGE_LISTS"} {
+	for i, refusal := range []busifavor.ErrorCode{busifavor.ErrorCodeResourceAlreadyExists, busifavor.ErrorCodeInvalidRequest,
+		busifavor.ErrorCodeRuleLimit, "RULE_LIMIT", "A_CODE_NO_PAGE_LISTS"} {
 		t.Run(string(refusal), func(t *testing.T) {
 			fresh := payRequest(id, code, fmt.Sprintf("pay-f%d", i+2), 1)
 			_, err := c.CreateSubsidyPayReceipt(ctx, fresh)
@@ -287,7 +287,7 @@ func TestPayFreshResendRefusedIsReadBack(t *testing.T) {
 	}
 
 	t.Run("not listed: outcome unknown, the refusal kept", func(t *testing.T) {
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeInvalidRequest})
+		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeInvalidRequest})
 		before, paid := len(s.Requests()), len(s.SubsidyPayReceipts())
 		r, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-unlisted", 1))
 		assert.Nil(t, r)
@@ -297,7 +297,7 @@ func TestPayFreshResendRefusedIsReadBack(t *testing.T) {
 		assert.Len(t, s.SubsidyPayReceipts(), paid)
 	})
 	t.Run("listed for another payment: outcome unknown", func(t *testing.T) {
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeResourceAlreadyExists})
+		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceAlreadyExists})
 		other := pay
 		other.Amount = 99
 		_, err := c.CreateSubsidyPayReceipt(ctx, other)
@@ -306,7 +306,7 @@ func TestPayFreshResendRefusedIsReadBack(t *testing.T) {
 		assert.ErrorIs(t, err, busifavor.ErrResourceAlreadyExists)
 	})
 	t.Run("the read-back fails: outcome unknown", func(t *testing.T) {
-		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeResourceAlreadyExists})
+		s.FailOn(http.MethodPost, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeResourceAlreadyExists})
 		s.FailOn(http.MethodGet, payPath, 3, busifavortest.Fault{Kind: busifavortest.FaultGarbled})
 		_, err := c.CreateSubsidyPayReceipt(ctx, pay)
 		assertOutcomeUnknown(t, err, "CreateSubsidyPayReceipt", "pay-f1")
@@ -336,7 +336,7 @@ func TestReturnLostAnswerIsReadBeforeResending(t *testing.T) {
 	_, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-1", 1000))
 	require.NoError(t, err)
 
-	s.FailOn(http.MethodPost, returnPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500})
+	s.FailOn(http.MethodPost, returnPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
 	before := len(s.Requests())
 	r, err := c.CreateSubsidyReturnReceipt(ctx, returnRequest(id, code, "ret-1", 300))
 	require.NoError(t, err)
@@ -352,7 +352,7 @@ func TestReturnLostAnswerIsReadBeforeResending(t *testing.T) {
 	assert.Contains(t, err.Error(), "PARTIAL_RETURN")
 	assert.Equal(t, []string{"POST /return-receipts", "GET /pay-receipts"}, methods(s.Requests()[before:]), "not sent again")
 	p := s.SubsidyPayReceipts()[0]
-	assert.Equal(t, busifavor.PayReceiptPartialReturn, p.Status)
+	assert.Equal(t, busifavor.SubsidyPayReceiptStatusPartialReturn, p.Status)
 }
 
 // TestReturnFreshResendRefusedIsReadBack sends a return again in a new call
@@ -370,7 +370,7 @@ func TestReturnFreshResendRefusedIsReadBack(t *testing.T) {
 	_, err = c.CreateSubsidyReturnReceipt(ctx, ret)
 	require.NoError(t, err, "the attempt whose answer the merchant lost")
 
-	for _, refusal := range []busifavor.Code{busifavor.CodeInvalidRequest, busifavor.CodeResourceAlreadyExists, busifavor.CodeRuleLimit} {
+	for _, refusal := range []busifavor.ErrorCode{busifavor.ErrorCodeInvalidRequest, busifavor.ErrorCodeResourceAlreadyExists, busifavor.ErrorCodeRuleLimit} {
 		s.FailOn(http.MethodPost, returnPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: refusal})
 		before := len(s.Requests())
 		r, err := c.CreateSubsidyReturnReceipt(ctx, ret)
@@ -381,7 +381,7 @@ func TestReturnFreshResendRefusedIsReadBack(t *testing.T) {
 		assert.Equal(t, []string{"POST /return-receipts", "GET /pay-receipts"}, methods(s.Requests()[before:]), refusal)
 	}
 
-	s.FailOn(http.MethodPost, returnPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeParamError})
+	s.FailOn(http.MethodPost, returnPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeParamError})
 	before := len(s.Requests())
 	_, err = c.CreateSubsidyReturnReceipt(ctx, ret)
 	assert.ErrorIs(t, err, busifavor.ErrParamError)
@@ -539,7 +539,7 @@ func TestWaitPayKeepsWhatItListed(t *testing.T) {
 // under way, so the return is not sent again.
 func TestReturnNotResentOverAnUnknownPaymentStatus(t *testing.T) {
 	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
-	s.FailOn(http.MethodPost, returnPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500})
+	s.FailOn(http.MethodPost, returnPath, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
 	s.FailOn(http.MethodGet, payPath, 1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: listed("PAY_RECEIPT_RETURN_PROCESSING", "")})
 	before := len(s.Requests())
 	_, err := c.CreateSubsidyReturnReceipt(ctx, returnRequest("1", "C", "ret-1", 100))
@@ -557,7 +557,7 @@ func TestWaitReturnWithoutIDEnds(t *testing.T) {
 	_, err := c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-1", 1000))
 	require.NoError(t, err)
 	ghost := &busifavor.SubsidyReturnReceipt{StockID: id, CouponCode: code, TransactionID: "4200000913202101152566792388",
-		Status: busifavor.ReturnReceiptAccepted, OutSubsidyReturnNo: "ret-ghost"}
+		Status: busifavor.SubsidyReturnReceiptStatusAccepted, OutSubsidyReturnNo: "ret-ghost"}
 	before := len(s.Requests())
 	_, err = c.WaitSubsidyReturnReceipt(ctx, ghost, busifavor.PollPolicy{Initial: time.Millisecond})
 	assertOutcomeUnknown(t, err, "WaitSubsidyReturnReceipt", "ret-ghost")

@@ -20,9 +20,9 @@ import (
 func usedCoupon(t *testing.T, c *busifavor.Client, outRequestNo string) (string, string) {
 	t.Helper()
 	id := newCouponStock(t, c, busifavor.CouponCodeModeWechatPay, outRequestNo)
-	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "s"})
+	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{OpenID: testOpenid, AppID: testAppid, StockID: id, OutRequestNo: "s"})
 	require.NoError(t, err)
-	_, err = c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sent.CouponCode, Appid: testAppid, UseTime: time.Now(), UseRequestNo: "u"})
+	_, err = c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sent.CouponCode, AppID: testAppid, UseTime: time.Now(), UseRequestNo: "u"})
 	require.NoError(t, err)
 	return id, sent.CouponCode
 }
@@ -52,7 +52,7 @@ func TestSubsidyPayPollReturn(t *testing.T) {
 	pay := payRequest(id, code, "pay-1", 1000)
 	created, err := c.CreateSubsidyPayReceipt(ctx, pay)
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.PayReceiptAccepted, created.Status)
+	assert.Equal(t, busifavor.SubsidyPayReceiptStatusAccepted, created.Status)
 	assert.Empty(t, created.SubsidyReceiptID, "no id before the payment succeeds")
 
 	var pending []string
@@ -62,7 +62,7 @@ func TestSubsidyPayPollReturn(t *testing.T) {
 	}}
 	got, err := c.WaitSubsidyPayReceipt(ctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: id, CouponCode: code, OutSubsidyNo: "pay-1"}, policy)
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.PayReceiptSuccess, got.Status)
+	assert.Equal(t, busifavor.SubsidyPayReceiptStatusSuccess, got.Status)
 	assert.NotEmpty(t, got.SubsidyReceiptID)
 	assert.Equal(t, []string{"PAY_RECEIPT_ACCEPTED", "PAY_RECEIPT_ACCEPTED"}, pending)
 
@@ -75,17 +75,17 @@ func TestSubsidyPayPollReturn(t *testing.T) {
 	r1, err := c.WaitSubsidyReturnReceipt(ctx, &created1.SubsidyReturnReceipt, policy)
 	require.NoError(t, err)
 	assert.Len(t, s.Requests(), before, "a return created settled is not read again")
-	assert.Equal(t, busifavor.ReturnReceiptSuccess, r1.Status)
+	assert.Equal(t, busifavor.SubsidyReturnReceiptStatusSuccess, r1.Status)
 	p, err := c.GetSubsidyPayReceipt(ctx, busifavor.GetSubsidyPayReceiptRequest{SubsidyReceiptID: got.SubsidyReceiptID})
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.PayReceiptPartialReturn, p.Status)
+	assert.Equal(t, busifavor.SubsidyPayReceiptStatusPartialReturn, p.Status)
 	_, err = c.CreateSubsidyReturnReceipt(ctx, returnRequest(id, code, "ret-2", 601))
 	assert.ErrorIs(t, err, busifavor.ErrInvalidRequest)
 	_, err = c.CreateSubsidyReturnReceipt(ctx, returnRequest(id, code, "ret-2", 600))
 	require.NoError(t, err)
 	p, err = c.GetSubsidyPayReceipt(ctx, busifavor.GetSubsidyPayReceiptRequest{SubsidyReceiptID: got.SubsidyReceiptID})
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.PayReceiptFullReturn, p.Status)
+	assert.Equal(t, busifavor.SubsidyPayReceiptStatusFullReturn, p.Status)
 }
 
 // TestSubsidyFailureReasons settles a payment failed for a short balance.
@@ -98,7 +98,7 @@ func TestSubsidyFailureReasons(t *testing.T) {
 	assert.ErrorIs(t, err, busifavor.ErrSubsidyFailed)
 	assert.ErrorIs(t, err, busifavor.ErrInsufficientBalance)
 	require.NotNil(t, got)
-	assert.Equal(t, busifavor.PayFailInsufficientBalance, got.FailReason)
+	assert.Equal(t, busifavor.SubsidyPayReceiptFailReasonInsufficientBalance, got.FailReason)
 
 	s.SetSubsidySettlement(busifavortest.SubsidySettlement{FailReason: "PAY_RECEIPT_OTHER"})
 	_, err = c.CreateSubsidyPayReceipt(ctx, payRequest(id, code, "pay-2", 100))
@@ -157,7 +157,7 @@ func TestFakeSubsidyRules(t *testing.T) {
 	assert.ErrorIs(t, err, busifavor.ErrReceiptNotFound)
 
 	fresh := newCouponStock(t, c, busifavor.CouponCodeModeWechatPay, "rules-2")
-	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: fresh, OutRequestNo: "s"})
+	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{OpenID: testOpenid, AppID: testAppid, StockID: fresh, OutRequestNo: "s"})
 	require.NoError(t, err)
 	_, err = c.CreateSubsidyPayReceipt(ctx, payRequest(fresh, sent.CouponCode, "pay-2", 100))
 	assert.ErrorIs(t, err, busifavor.ErrInvalidRequest, "the coupon was not redeemed")
@@ -167,9 +167,9 @@ func TestFakeSubsidyRules(t *testing.T) {
 
 // TestSubsidyValidation checks the subsidy rules on both sides.
 func TestSubsidyValidation(t *testing.T) {
-	pay := payRequest("1", "C", "p", busifavor.MaxSubsidyAmount)
+	pay := payRequest("1", "C", "p", 500_000)
 	assert.NoError(t, pay.Validate())
-	pay.Amount = busifavor.MaxSubsidyAmount + 1
+	pay.Amount = 500_000 + 1
 	assert.Equal(t, []string{"amount"}, fieldsOf(pay.Validate()))
 	pay.Amount = 0
 	assert.Equal(t, []string{"amount"}, fieldsOf(pay.Validate()))
@@ -203,14 +203,14 @@ func TestSubsidyEndpointsMapCodesAndRefuseMalformedAnswers(t *testing.T) {
 			return c.GetSubsidyReturnReceipt(ctx, busifavor.GetSubsidyReturnReceiptRequest{SubsidyReturnReceiptID: "2120200119165100000000000001"})
 		},
 	}
-	state := map[string]map[busifavor.Code]error{
-		"CreateSubsidyPayReceipt":    {busifavor.CodeResourceAlreadyExists: busifavor.ErrReceiptExists},
-		"CreateSubsidyReturnReceipt": {busifavor.CodeResourceAlreadyExists: busifavor.ErrReceiptExists},
-		"GetSubsidyPayReceipt":       {busifavor.CodeResourceNotExists: busifavor.ErrReceiptNotFound},
-		"GetSubsidyReturnReceipt":    {busifavor.CodeResourceNotExists: busifavor.ErrReceiptNotFound},
+	state := map[string]map[busifavor.ErrorCode]error{
+		"CreateSubsidyPayReceipt":    {busifavor.ErrorCodeResourceAlreadyExists: busifavor.ErrReceiptExists},
+		"CreateSubsidyReturnReceipt": {busifavor.ErrorCodeResourceAlreadyExists: busifavor.ErrReceiptExists},
+		"GetSubsidyPayReceipt":       {busifavor.ErrorCodeResourceNotExists: busifavor.ErrReceiptNotFound},
+		"GetSubsidyReturnReceipt":    {busifavor.ErrorCodeResourceNotExists: busifavor.ErrReceiptNotFound},
 	}
 	for name, call := range calls {
-		for _, code := range busifavor.Codes() {
+		for _, code := range busifavor.ErrorCodes() {
 			s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: code})
 			resp, err := call()
 			assert.Nil(t, resp, "%s %s", name, code)

@@ -7,23 +7,23 @@ import (
 	"log/slog"
 )
 
-// CodeOutcome is what an upload did with one code.
-type CodeOutcome string
+// UploadOutcome is what an upload did with one code.
+type UploadOutcome string
 
-// The outcomes UploadAllCouponCodes reports.
+// The outcomes BatchUploadCouponCodes reports.
 const (
-	CodeUploaded   CodeOutcome = "UPLOADED"   // stored by this upload
-	CodeExists     CodeOutcome = "EXISTS"     // stored by an earlier upload; not stored again
-	CodeDuplicate  CodeOutcome = "DUPLICATE"  // repeats an earlier code of the same list; the first was uploaded
-	CodeFailed     CodeOutcome = "FAILED"     // refused by WeChat Pay, alone or with its whole batch; Reason says why
-	CodeNotSent    CodeOutcome = "NOT_SENT"   // its batch was not sent: an earlier batch failed, or the call stopped first
-	CodeUnknown    CodeOutcome = "UNKNOWN"    // its batch was sent but the answer was lost: it may be stored; run the list again to know
-	CodeUnreported CodeOutcome = "UNREPORTED" // sent, but answered for other codes (ErrRequestNoReused): upload under a new prefix
+	UploadOutcomeUploaded   UploadOutcome = "UPLOADED"   // stored by this upload
+	UploadOutcomeExists     UploadOutcome = "EXISTS"     // stored by an earlier upload; not stored again
+	UploadOutcomeDuplicate  UploadOutcome = "DUPLICATE"  // repeats an earlier code of the same list; the first was uploaded
+	UploadOutcomeFailed     UploadOutcome = "FAILED"     // refused by WeChat Pay, alone or with its whole batch; Reason says why
+	UploadOutcomeNotSent    UploadOutcome = "NOT_SENT"   // its batch was not sent: an earlier batch failed, or the call stopped first
+	UploadOutcomeUnknown    UploadOutcome = "UNKNOWN"    // its batch was sent but the answer was lost: it may be stored; run the list again to know
+	UploadOutcomeUnreported UploadOutcome = "UNREPORTED" // sent, but answered for other codes (ErrRequestNoReused): upload under a new prefix
 )
 
-// UploadAllCouponCodesRequest uploads any number of codes to a
+// BatchUploadCouponCodesRequest uploads any number of codes to a
 // MERCHANT_UPLOAD stock, in batches of MaxCodesPerUpload.
-type UploadAllCouponCodesRequest struct {
+type BatchUploadCouponCodesRequest struct {
 	// StockID is the stock, 1 to 20 bytes.
 	StockID string
 	// Codes are the codes, each checked as UploadCouponCodesRequest checks
@@ -41,12 +41,12 @@ type UploadAllCouponCodesRequest struct {
 	Progress func(done, total int)
 }
 
-// CodeResult is what happened to one code of an UploadAllCouponCodes list.
+// CodeResult is what happened to one code of an BatchUploadCouponCodes list.
 type CodeResult struct {
 	// Code is the code.
 	Code string `log:"code"`
 	// Outcome is what happened to it.
-	Outcome CodeOutcome
+	Outcome UploadOutcome
 	// Batch is the batch it was sent in (from 1); 0 for a DUPLICATE and a
 	// NOT_SENT code.
 	Batch int
@@ -55,18 +55,18 @@ type CodeResult struct {
 	FailCode, Reason string
 }
 
-// UploadAllCouponCodesResponse reports every code of the list, in list
+// BatchUploadCouponCodesResponse reports every code of the list, in list
 // order, and counts the outcomes.
-type UploadAllCouponCodesResponse struct {
+type BatchUploadCouponCodesResponse struct {
 	// Results has one entry per code of the list, in the same order.
 	Results []CodeResult
 	// Counts counts Results by outcome.
-	Counts map[CodeOutcome]int
+	Counts map[UploadOutcome]int
 	// RequestIDs are the Request-ID headers of the batches sent, in order.
 	RequestIDs []string
 }
 
-// UploadAllCouponCodes uploads any number of codes in batches of
+// BatchUploadCouponCodes uploads any number of codes in batches of
 // MaxCodesPerUpload, each with its own upload_request_no, so that every
 // batch is safe to retry (UploadCouponCodes retries it like a GET, with the
 // same number). Every code is checked before anything is sent: a bad code
@@ -88,22 +88,22 @@ type UploadAllCouponCodesResponse struct {
 // prefix of an earlier one: WeChat Pay answers a repeated upload_request_no
 // with its first answer) stops the call with ErrRequestNoReused, its codes
 // UNREPORTED. The report comes back with the error.
-func (c *Client) UploadAllCouponCodes(ctx context.Context, req UploadAllCouponCodesRequest) (*UploadAllCouponCodesResponse, error) {
+func (c *Client) BatchUploadCouponCodes(ctx context.Context, req BatchUploadCouponCodesRequest) (*BatchUploadCouponCodesResponse, error) {
 	batches, results, err := req.plan()
 	if err != nil {
 		return nil, err
 	}
-	out := &UploadAllCouponCodesResponse{Results: results, Counts: map[CodeOutcome]int{}}
+	out := &BatchUploadCouponCodesResponse{Results: results, Counts: map[UploadOutcome]int{}}
 	done := len(req.Codes) - countUnique(batches)
 	for i, b := range batches {
-		stop := func(fate CodeOutcome, err error) (*UploadAllCouponCodesResponse, error) {
+		stop := func(fate UploadOutcome, err error) (*BatchUploadCouponCodesResponse, error) {
 			b.fail(out.Results, i+1, fate, err)
 			out.count()
 			return out, fmt.Errorf("busifavor: batch %d of %d (%d codes from codes[%d]) %s; %s: %w",
 				i+1, len(batches), len(b.codes), b.at[0], fateText[fate], advice(fate, err), err)
 		}
 		if err := ctx.Err(); err != nil {
-			return stop(CodeNotSent, &contextError{ctxErr: err}) // stopped before this batch went out
+			return stop(UploadOutcomeNotSent, &contextError{ctxErr: err}) // stopped before this batch went out
 		}
 		a, err := c.UploadCouponCodes(ctx, UploadCouponCodesRequest{
 			StockID: req.StockID, CouponCodeList: b.codes, UploadRequestNo: batchRequestNo(req.UploadRequestNoPrefix, i+1),
@@ -130,18 +130,18 @@ func (c *Client) UploadAllCouponCodes(ctx context.Context, req UploadAllCouponCo
 }
 
 // fateText says what a failed batch's outcome means, for the error.
-var fateText = map[CodeOutcome]string{
-	CodeNotSent: "was not sent",
-	CodeFailed:  "was refused as a whole",
-	CodeUnknown: "was sent but its answer was lost: WeChat Pay may have stored its codes",
+var fateText = map[UploadOutcome]string{
+	UploadOutcomeNotSent: "was not sent",
+	UploadOutcomeFailed:  "was refused as a whole",
+	UploadOutcomeUnknown: "was sent but its answer was lost: WeChat Pay may have stored its codes",
 }
 
-// advice is what every failed UploadAllCouponCodes says: running the same
+// advice is what every failed BatchUploadCouponCodes says: running the same
 // list again finishes it, after fixing the cause of a refusal that would
 // come again.
-func advice(fate CodeOutcome, err error) string {
+func advice(fate UploadOutcome, err error) string {
 	const finish = "run the same list with the same prefix again to finish (batches already stored are answered again, nothing is stored twice)"
-	if fate == CodeFailed && !IsRetryable(err) {
+	if fate == UploadOutcomeFailed && !IsRetryable(err) {
 		return "fix what the refusal names, then " + finish
 	}
 	return finish
@@ -154,16 +154,16 @@ func advice(fate CodeOutcome, err error) string {
 // was stored. UNKNOWN otherwise: no answer, a 5xx, an answer that could not
 // be read, a call stopped while under way, or retries after an attempt
 // whose answer was lost.
-func batchFate(err error) CodeOutcome {
+func batchFate(err error) UploadOutcome {
 	var apiErr *APIError
 	switch {
 	case errors.Is(err, errNotSent) || errors.Is(err, ErrValidation):
-		return CodeNotSent
-	case errors.As(err, &apiErr) && apiErr.StatusCode < 500 && apiErr.Code != CodeSystemError &&
+		return UploadOutcomeNotSent
+	case errors.As(err, &apiErr) && apiErr.StatusCode < 500 && apiErr.Code != ErrorCodeSystemError &&
 		!errors.As(err, new(*contextError)) && !errors.As(err, new(*attemptsError)):
-		return CodeFailed
+		return UploadOutcomeFailed
 	}
-	return CodeUnknown
+	return UploadOutcomeUnknown
 }
 
 // batch is one call's codes and their indexes in the list.
@@ -174,10 +174,10 @@ type batch struct {
 
 // plan checks the list and splits its distinct codes into batches; results
 // start NOT_SENT, with repeats already DUPLICATE.
-func (r UploadAllCouponCodesRequest) plan() ([]batch, []CodeResult, error) {
+func (r BatchUploadCouponCodesRequest) plan() ([]batch, []CodeResult, error) {
 	var v validator
 	v.stockID(r.StockID)
-	v.identifier("upload_request_no_prefix", r.UploadRequestNoPrefix, RequestNoMaxLen-8)
+	v.identifier("upload_request_no_prefix", r.UploadRequestNoPrefix, requestNoMaxLen-8)
 	if len(r.Codes) == 0 {
 		v.add("codes", "is required: at least one code")
 	}
@@ -186,9 +186,9 @@ func (r UploadAllCouponCodesRequest) plan() ([]batch, []CodeResult, error) {
 	var batches []batch
 	for i, code := range r.Codes {
 		v.couponCode("codes"+index(i), code)
-		results[i] = CodeResult{Code: code, Outcome: CodeNotSent}
+		results[i] = CodeResult{Code: code, Outcome: UploadOutcomeNotSent}
 		if first[code] {
-			results[i].Outcome = CodeDuplicate
+			results[i].Outcome = UploadOutcomeDuplicate
 			continue
 		}
 		first[code] = true
@@ -205,21 +205,21 @@ func (r UploadAllCouponCodesRequest) plan() ([]batch, []CodeResult, error) {
 func (b batch) record(results []CodeResult, a *UploadCouponCodesResponse, n int) {
 	outcome := make(map[string]CodeResult, len(b.codes))
 	for _, c := range a.SuccessCodes {
-		outcome[c] = CodeResult{Outcome: CodeUploaded}
+		outcome[c] = CodeResult{Outcome: UploadOutcomeUploaded}
 	}
 	for _, c := range a.ExistCodes {
-		outcome[c] = CodeResult{Outcome: CodeExists}
+		outcome[c] = CodeResult{Outcome: UploadOutcomeExists}
 	}
 	for _, c := range a.DuplicateCodes {
-		outcome[c] = CodeResult{Outcome: CodeDuplicate}
+		outcome[c] = CodeResult{Outcome: UploadOutcomeDuplicate}
 	}
 	for _, f := range a.FailCodes {
-		outcome[f.CouponCode] = CodeResult{Outcome: CodeFailed, FailCode: f.Code, Reason: f.Message}
+		outcome[f.CouponCode] = CodeResult{Outcome: UploadOutcomeFailed, FailCode: f.Code, Reason: f.Message}
 	}
 	for k, i := range b.at {
 		r, ok := outcome[b.codes[k]]
 		if !ok {
-			r.Outcome = CodeUnreported
+			r.Outcome = UploadOutcomeUnreported
 		}
 		r.Code, r.Batch = b.codes[k], n
 		results[i] = r
@@ -227,15 +227,15 @@ func (b batch) record(results []CodeResult, a *UploadCouponCodesResponse, n int)
 }
 
 // fail sets the outcome of each code of b, whose call failed with err.
-func (b batch) fail(results []CodeResult, n int, fate CodeOutcome, err error) {
+func (b batch) fail(results []CodeResult, n int, fate UploadOutcome, err error) {
 	var apiErr *APIError
-	if fate == CodeFailed && errors.As(err, &apiErr) {
+	if fate == UploadOutcomeFailed && errors.As(err, &apiErr) {
 		for _, i := range b.at {
 			results[i] = CodeResult{Code: results[i].Code, Outcome: fate, Batch: n, FailCode: string(apiErr.Code), Reason: apiErr.Message}
 		}
 		return
 	}
-	if fate == CodeNotSent {
+	if fate == UploadOutcomeNotSent {
 		return // as planned
 	}
 	for _, i := range b.at {
@@ -243,7 +243,7 @@ func (b batch) fail(results []CodeResult, n int, fate CodeOutcome, err error) {
 	}
 }
 
-func (r *UploadAllCouponCodesResponse) count() {
+func (r *BatchUploadCouponCodesResponse) count() {
 	for _, x := range r.Results {
 		r.Counts[x.Outcome]++
 	}
@@ -264,10 +264,12 @@ func batchRequestNo(prefix string, n int) string { return fmt.Sprintf("%s_%d", p
 // masked (see privacy.go); json.Marshal is unchanged.
 
 // Format prints r as fmt does, openids and coupon codes masked.
-func (r UploadAllCouponCodesRequest) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+func (r BatchUploadCouponCodesRequest) Format(f fmt.State, verb rune) {
+	printMasked(f, verb, masked(r))
+}
 
 // LogValue makes slog log r as Format prints it.
-func (r UploadAllCouponCodesRequest) LogValue() slog.Value { return logValue(masked(r)) }
+func (r BatchUploadCouponCodesRequest) LogValue() slog.Value { return logValue(masked(r)) }
 
 // Format prints r as fmt does, openids and coupon codes masked.
 func (r CodeResult) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
@@ -276,7 +278,9 @@ func (r CodeResult) Format(f fmt.State, verb rune) { printMasked(f, verb, masked
 func (r CodeResult) LogValue() slog.Value { return logValue(masked(r)) }
 
 // Format prints r as fmt does, openids and coupon codes masked.
-func (r UploadAllCouponCodesResponse) Format(f fmt.State, verb rune) { printMasked(f, verb, masked(r)) }
+func (r BatchUploadCouponCodesResponse) Format(f fmt.State, verb rune) {
+	printMasked(f, verb, masked(r))
+}
 
 // LogValue makes slog log r as Format prints it.
-func (r UploadAllCouponCodesResponse) LogValue() slog.Value { return logValue(masked(r)) }
+func (r BatchUploadCouponCodesResponse) LogValue() slog.Value { return logValue(masked(r)) }

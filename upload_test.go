@@ -33,14 +33,14 @@ func TestUploadAllSplitsAndReportsEveryCode(t *testing.T) {
 
 	codes := append(manyCodes(401), "K00010")
 	var progress [][2]int
-	report, err := c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "p",
+	report, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "p",
 		Progress: func(done, total int) { progress = append(progress, [2]int{done, total}) }})
 	require.NoError(t, err)
 	assert.Equal(t, [][2]int{{201, 402}, {401, 402}, {402, 402}}, progress)
-	assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUploaded: 399, busifavor.CodeExists: 2, busifavor.CodeDuplicate: 1}, report.Counts)
-	assert.Equal(t, busifavor.CodeResult{Code: "K00003", Outcome: busifavor.CodeExists, Batch: 1}, report.Results[3])
-	assert.Equal(t, busifavor.CodeResult{Code: "K00400", Outcome: busifavor.CodeUploaded, Batch: 3}, report.Results[400])
-	assert.Equal(t, busifavor.CodeResult{Code: "K00010", Outcome: busifavor.CodeDuplicate}, report.Results[401])
+	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 399, busifavor.UploadOutcomeExists: 2, busifavor.UploadOutcomeDuplicate: 1}, report.Counts)
+	assert.Equal(t, busifavor.CodeResult{Code: "K00003", Outcome: busifavor.UploadOutcomeExists, Batch: 1}, report.Results[3])
+	assert.Equal(t, busifavor.CodeResult{Code: "K00400", Outcome: busifavor.UploadOutcomeUploaded, Batch: 3}, report.Results[400])
+	assert.Equal(t, busifavor.CodeResult{Code: "K00010", Outcome: busifavor.UploadOutcomeDuplicate}, report.Results[401])
 	assert.Len(t, report.RequestIDs, 3)
 	assert.Len(t, s.CouponCodes(id), 401)
 
@@ -58,9 +58,9 @@ func TestUploadAllRetriesALostAnswerOnce(t *testing.T) {
 	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 3}))
 	id := createUploadStock(ctx, c, s.MchID())
 	s.FailOn("POST", busifavortest.StocksPath+"/"+id+"/couponcodes", 1, busifavortest.Fault{Kind: busifavortest.FaultLostAnswer})
-	report, err := c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: id, Codes: manyCodes(300), UploadRequestNoPrefix: "q"})
+	report, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: manyCodes(300), UploadRequestNoPrefix: "q"})
 	require.NoError(t, err)
-	assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUploaded: 300}, report.Counts)
+	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 300}, report.Counts)
 	assert.Len(t, s.CouponCodes(id), 300, "no code stored twice")
 	var numbers []string
 	for _, r := range s.Requests()[1:] {
@@ -79,21 +79,21 @@ func TestUploadAllStopsAndResumes(t *testing.T) {
 	s, c := newFake(t, nil, busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
 	id := createUploadStock(ctx, c, s.MchID())
 	codes := manyCodes(450)
-	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500})
-	req := busifavor.UploadAllCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "r"}
-	report, err := c.UploadAllCouponCodes(ctx, req)
+	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
+	req := busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: codes, UploadRequestNoPrefix: "r"}
+	report, err := c.BatchUploadCouponCodes(ctx, req)
 	require.ErrorIs(t, err, busifavor.ErrSystemError)
 	assert.Contains(t, err.Error(), "batch 1 of 3")
 	assert.Contains(t, err.Error(), "run the same list with the same prefix again to finish")
-	assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUnknown: 200, busifavor.CodeNotSent: 250}, report.Counts,
+	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUnknown: 200, busifavor.UploadOutcomeNotSent: 250}, report.Counts,
 		"a 5xx leaves the batch in doubt")
 
-	report, err = c.UploadAllCouponCodes(ctx, req)
+	report, err = c.BatchUploadCouponCodes(ctx, req)
 	require.NoError(t, err)
-	assert.Equal(t, 450, report.Counts[busifavor.CodeUploaded])
-	report, err = c.UploadAllCouponCodes(ctx, req)
+	assert.Equal(t, 450, report.Counts[busifavor.UploadOutcomeUploaded])
+	report, err = c.BatchUploadCouponCodes(ctx, req)
 	require.NoError(t, err)
-	assert.Equal(t, 450, report.Counts[busifavor.CodeUploaded], "a finished list run again is answered from the first upload")
+	assert.Equal(t, 450, report.Counts[busifavor.UploadOutcomeUploaded], "a finished list run again is answered from the first upload")
 	assert.Len(t, s.CouponCodes(id), 450)
 }
 
@@ -108,8 +108,8 @@ func TestUploadAllLabelsALostBatchUnknown(t *testing.T) {
 	type run struct {
 		s      *busifavortest.Server
 		c      *busifavor.Client
-		req    busifavor.UploadAllCouponCodesRequest
-		report *busifavor.UploadAllCouponCodesResponse
+		req    busifavor.BatchUploadCouponCodesRequest
+		report *busifavor.BatchUploadCouponCodesResponse
 		err    error
 	}
 	// upload runs 450 codes, calling during once the first batch is done.
@@ -119,20 +119,20 @@ func TestUploadAllLabelsALostBatchUnknown(t *testing.T) {
 		path := busifavortest.StocksPath + "/" + id + "/couponcodes"
 		cctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		req := busifavor.UploadAllCouponCodesRequest{StockID: id, Codes: manyCodes(450), UploadRequestNoPrefix: "stop"}
+		req := busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: manyCodes(450), UploadRequestNoPrefix: "stop"}
 		req.Progress = func(done, _ int) {
 			if done == 200 {
 				during(s, path, cancel)
 			}
 		}
-		report, err := c.UploadAllCouponCodes(cctx, req)
+		report, err := c.BatchUploadCouponCodes(cctx, req)
 		req.Progress = nil
 		return run{s, c, req, report, err}
 	}
 	finishes := func(t *testing.T, r run) {
-		report, err := r.c.UploadAllCouponCodes(ctx, r.req)
+		report, err := r.c.BatchUploadCouponCodes(ctx, r.req)
 		require.NoError(t, err)
-		assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUploaded: 450}, report.Counts)
+		assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 450}, report.Counts)
 		assert.Len(t, r.s.CouponCodes(r.req.StockID), 450)
 	}
 
@@ -144,9 +144,9 @@ func TestUploadAllLabelsALostBatchUnknown(t *testing.T) {
 		assert.Contains(t, r.err.Error(), "batch 2 of 3")
 		assert.Contains(t, r.err.Error(), "answer was lost")
 		assert.Contains(t, r.err.Error(), again)
-		assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUploaded: 200, busifavor.CodeUnknown: 200, busifavor.CodeNotSent: 50}, r.report.Counts)
-		assert.Equal(t, busifavor.CodeResult{Code: "K00200", Outcome: busifavor.CodeUnknown, Batch: 2}, r.report.Results[200])
-		assert.Equal(t, busifavor.CodeResult{Code: "K00400", Outcome: busifavor.CodeNotSent}, r.report.Results[400])
+		assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 200, busifavor.UploadOutcomeUnknown: 200, busifavor.UploadOutcomeNotSent: 50}, r.report.Counts)
+		assert.Equal(t, busifavor.CodeResult{Code: "K00200", Outcome: busifavor.UploadOutcomeUnknown, Batch: 2}, r.report.Results[200])
+		assert.Equal(t, busifavor.CodeResult{Code: "K00400", Outcome: busifavor.UploadOutcomeNotSent}, r.report.Results[400])
 		assert.Len(t, r.s.CouponCodes(r.req.StockID), 400, "WeChat Pay stored the batch in doubt")
 		finishes(t, r)
 	})
@@ -155,7 +155,7 @@ func TestUploadAllLabelsALostBatchUnknown(t *testing.T) {
 		require.ErrorIs(t, r.err, context.Canceled)
 		assert.Contains(t, r.err.Error(), "batch 2 of 3")
 		assert.Contains(t, r.err.Error(), again)
-		assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUploaded: 200, busifavor.CodeNotSent: 250}, r.report.Counts)
+		assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 200, busifavor.UploadOutcomeNotSent: 250}, r.report.Counts)
 		finishes(t, r)
 	})
 	t.Run("stopped while batch 2 is under way", func(t *testing.T) {
@@ -171,17 +171,17 @@ func TestUploadAllLabelsALostBatchUnknown(t *testing.T) {
 		})
 		require.ErrorIs(t, r.err, context.Canceled)
 		assert.Contains(t, r.err.Error(), again)
-		assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUploaded: 200, busifavor.CodeUnknown: 200, busifavor.CodeNotSent: 50}, r.report.Counts)
+		assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 200, busifavor.UploadOutcomeUnknown: 200, busifavor.UploadOutcomeNotSent: 50}, r.report.Counts)
 		finishes(t, r)
 	})
 	t.Run("batch 2 refused as a whole", func(t *testing.T) {
 		r := upload(t, func(s *busifavortest.Server, path string, _ context.CancelFunc) {
-			s.FailOn("POST", path, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeInvalidRequest})
+			s.FailOn("POST", path, 1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeInvalidRequest})
 		})
 		require.ErrorIs(t, r.err, busifavor.ErrInvalidRequest)
 		assert.Contains(t, r.err.Error(), "fix what the refusal names, then "+again)
-		assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUploaded: 200, busifavor.CodeFailed: 200, busifavor.CodeNotSent: 50}, r.report.Counts)
-		assert.Equal(t, string(busifavor.CodeInvalidRequest), r.report.Results[200].FailCode)
+		assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 200, busifavor.UploadOutcomeFailed: 200, busifavor.UploadOutcomeNotSent: 50}, r.report.Counts)
+		assert.Equal(t, string(busifavor.ErrorCodeInvalidRequest), r.report.Results[200].FailCode)
 		assert.NotEmpty(t, r.report.Results[200].Reason)
 		assert.Len(t, r.s.CouponCodes(r.req.StockID), 200)
 		finishes(t, r)
@@ -193,9 +193,9 @@ func TestUploadAllChecksEveryCodeFirst(t *testing.T) {
 	s, c := newFake(t, nil)
 	codes := manyCodes(500)
 	codes[321] = "bad\ncode"
-	_, err := c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: "1", Codes: codes, UploadRequestNoPrefix: "x"})
+	_, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: codes, UploadRequestNoPrefix: "x"})
 	assert.Equal(t, []string{"codes[321]"}, fieldsOf(err))
-	_, err = c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: "1", Codes: nil, UploadRequestNoPrefix: strings.Repeat("p", 121)})
+	_, err = c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: nil, UploadRequestNoPrefix: strings.Repeat("p", 121)})
 	assert.ElementsMatch(t, []string{"codes", "upload_request_no_prefix"}, fieldsOf(err))
 	assert.Empty(t, s.Requests())
 }
@@ -208,20 +208,20 @@ func TestUploadAllChecksEveryCodeFirst(t *testing.T) {
 func TestUploadAllRefusesAChangedListUnderAnOldPrefix(t *testing.T) {
 	s, c := newFake(t, nil)
 	id := createUploadStock(ctx, c, s.MchID())
-	_, err := c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: id, Codes: []string{"A", "B"}, UploadRequestNoPrefix: "p"})
+	_, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"A", "B"}, UploadRequestNoPrefix: "p"})
 	require.NoError(t, err)
 
-	report, err := c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: id, Codes: []string{"C", "A", "B"}, UploadRequestNoPrefix: "p"})
+	report, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"C", "A", "B"}, UploadRequestNoPrefix: "p"})
 	require.ErrorIs(t, err, busifavor.ErrRequestNoReused)
 	assert.Contains(t, err.Error(), `prefix "p"`)
 	assert.Contains(t, err.Error(), "new UploadRequestNoPrefix")
 	require.NotNil(t, report)
-	assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUnreported: 3}, report.Counts, "an answer about other codes says nothing of these")
+	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUnreported: 3}, report.Counts, "an answer about other codes says nothing of these")
 	assert.Len(t, s.CouponCodes(id), 2, "C was not stored")
 
-	report, err = c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: id, Codes: []string{"C", "A", "B"}, UploadRequestNoPrefix: "p2"})
+	report, err = c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"C", "A", "B"}, UploadRequestNoPrefix: "p2"})
 	require.NoError(t, err)
-	assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUploaded: 1, busifavor.CodeExists: 2}, report.Counts)
+	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 1, busifavor.UploadOutcomeExists: 2}, report.Counts)
 	assert.Len(t, s.CouponCodes(id), 3)
 
 	// A foreign code in the answer is the same mistake, also for one call.
@@ -272,13 +272,13 @@ func TestUploadAnswerWithoutSuccessCodesFollowsThePage(t *testing.T) {
 	}
 
 	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: answer(2, 2, "")})
-	report, err := c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: "1", Codes: []string{"A", "B"}, UploadRequestNoPrefix: "v"})
+	report, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: []string{"A", "B"}, UploadRequestNoPrefix: "v"})
 	require.NoError(t, err)
-	assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUploaded: 2}, report.Counts)
+	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUploaded: 2}, report.Counts)
 
 	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultStatus, Status: 200, Body: answer(2, 1, "")})
-	report, err = c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: "1", Codes: []string{"A", "B"}, UploadRequestNoPrefix: "w"})
+	report, err = c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: "1", Codes: []string{"A", "B"}, UploadRequestNoPrefix: "w"})
 	assert.ErrorIs(t, err, busifavor.ErrRequestNoReused)
 	require.NotNil(t, report)
-	assert.Equal(t, map[busifavor.CodeOutcome]int{busifavor.CodeUnreported: 2}, report.Counts)
+	assert.Equal(t, map[busifavor.UploadOutcome]int{busifavor.UploadOutcomeUnreported: 2}, report.Counts)
 }

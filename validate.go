@@ -13,10 +13,10 @@ import (
 
 // Documented limits of the callbacks API, in bytes.
 const (
-	MchIDMinLen     = 8
-	MchIDMaxLen     = 15
-	NotifyURLMinLen = 10
-	NotifyURLMaxLen = 256
+	mchIDMinLen     = 8
+	mchIDMaxLen     = 15
+	notifyURLMinLen = 10
+	notifyURLMaxLen = 256
 )
 
 // FieldError is one broken rule: Field is the JSON name of the field
@@ -66,7 +66,7 @@ func (v *validator) err() error {
 // broken one, or nil.
 func (r SetCallbacksRequest) Validate() error {
 	var v validator
-	v.mchid(r.Mchid)
+	v.mchid(r.MchID)
 	v.notifyURL(r.NotifyURL)
 	return v.err()
 }
@@ -75,7 +75,7 @@ func (r SetCallbacksRequest) Validate() error {
 // *ValidationError, or nil.
 func (r GetCallbacksRequest) Validate() error {
 	var v validator
-	v.mchid(r.Mchid)
+	v.mchid(r.MchID)
 	return v.err()
 }
 
@@ -89,8 +89,8 @@ func (v *validator) mchid(s string) {
 
 // merchantID checks a merchant id in field f: 8 to 15 bytes, printable.
 func (v *validator) merchantID(f, s string) {
-	if n := len(s); n < MchIDMinLen || n > MchIDMaxLen {
-		v.add(f, "must be %d to %d bytes long, got %d", MchIDMinLen, MchIDMaxLen, n)
+	if n := len(s); n < mchIDMinLen || n > mchIDMaxLen {
+		v.add(f, "must be %d to %d bytes long, got %d", mchIDMinLen, mchIDMaxLen, n)
 	}
 	if hasSpaceOrControl(s) {
 		v.add(f, "must be printable text without white space or control characters")
@@ -105,8 +105,8 @@ func (v *validator) notifyURL(s string) {
 		v.add(f, "is required: set it to the https URL that receives coupon events")
 		return
 	}
-	if n := len(s); n < NotifyURLMinLen || n > NotifyURLMaxLen {
-		v.add(f, "must be %d to %d bytes long, got %d", NotifyURLMinLen, NotifyURLMaxLen, n)
+	if n := len(s); n < notifyURLMinLen || n > notifyURLMaxLen {
+		v.add(f, "must be %d to %d bytes long, got %d", notifyURLMinLen, notifyURLMaxLen, n)
 	}
 	if strings.TrimSpace(s) != s {
 		v.add(f, "must not start or end with white space")
@@ -185,8 +185,8 @@ func hasSpaceOrControl(s string) bool {
 
 // Limits shared by every endpoint, in bytes (pages).
 const (
-	StockIDMaxLen   = 20  // stock_id string[1,20] (page: query stock)
-	RequestNoMaxLen = 128 // out_request_no string(128), upload_request_no string[1,128], … (pages)
+	stockIDMaxLen   = 20  // stock_id string[1,20] (page: query stock)
+	requestNoMaxLen = 128 // out_request_no string(128), upload_request_no string[1,128], … (pages)
 )
 
 // required adds "is required" when s is empty and reports whether it is set.
@@ -233,12 +233,12 @@ func (v *validator) between(f string, n, lo, hi int64) {
 // stockID checks a stock_id: string[1,20], printable. It goes in the path
 // of the stock and code endpoints, so it is a path id everywhere.
 func (v *validator) stockID(s string) {
-	v.pathID("stock_id", s, StockIDMaxLen)
+	v.pathID("stock_id", s, stockIDMaxLen)
 }
 
 // requestNo checks a merchant request number: string[1,128], printable.
 func (v *validator) requestNo(f, s string) {
-	v.identifier(f, s, RequestNoMaxLen)
+	v.identifier(f, s, requestNoMaxLen)
 }
 
 // identifier checks a required id of 1 to max bytes (any length when max is
@@ -339,8 +339,8 @@ func (v *validator) merchantNo(f, s string) {
 	if !v.required(f, s) {
 		return
 	}
-	if len(s) > RequestNoMaxLen {
-		v.add(f, "must be 1 to %d bytes long, got %d", RequestNoMaxLen, len(s))
+	if len(s) > requestNoMaxLen {
+		v.add(f, "must be 1 to %d bytes long, got %d", requestNoMaxLen, len(s))
 	}
 	for i, r := range s {
 		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune("|｜_*-", r)) {

@@ -28,19 +28,19 @@ func TestValidateSetCallbacksRequest(t *testing.T) {
 		fields []string // fields expected in the error, in order; nil means valid
 	}{
 		{"minimal", busifavor.SetCallbacksRequest{NotifyURL: "https://pay.weixin.qq.com"}, nil},
-		{"api page example", busifavor.SetCallbacksRequest{Mchid: "10000098", NotifyURL: "https://pay.weixin.qq.com"}, nil},
-		{"mchid 7 bytes", busifavor.SetCallbacksRequest{Mchid: "1234567", NotifyURL: "https://a.cn/notify"}, []string{"mchid"}},
-		{"mchid 8 bytes", busifavor.SetCallbacksRequest{Mchid: "12345678", NotifyURL: "https://a.cn/notify"}, nil},
-		{"mchid 15 bytes", busifavor.SetCallbacksRequest{Mchid: "123456789012345", NotifyURL: "https://a.cn/notify"}, nil},
-		{"mchid 16 bytes", busifavor.SetCallbacksRequest{Mchid: "1234567890123456", NotifyURL: "https://a.cn/notify"}, []string{"mchid"}},
-		{"mchid letters allowed", busifavor.SetCallbacksRequest{Mchid: "sp1900000109", NotifyURL: "https://a.cn/notify"}, nil},
-		{"mchid inner space", busifavor.SetCallbacksRequest{Mchid: "1000 0098", NotifyURL: "https://a.cn/notify"}, []string{"mchid"}},
-		{"mchid control char", busifavor.SetCallbacksRequest{Mchid: "10000098\x00", NotifyURL: "https://a.cn/notify"}, []string{"mchid"}},
+		{"api page example", busifavor.SetCallbacksRequest{MchID: "10000098", NotifyURL: "https://pay.weixin.qq.com"}, nil},
+		{"mchid 7 bytes", busifavor.SetCallbacksRequest{MchID: "1234567", NotifyURL: "https://a.cn/notify"}, []string{"mchid"}},
+		{"mchid 8 bytes", busifavor.SetCallbacksRequest{MchID: "12345678", NotifyURL: "https://a.cn/notify"}, nil},
+		{"mchid 15 bytes", busifavor.SetCallbacksRequest{MchID: "123456789012345", NotifyURL: "https://a.cn/notify"}, nil},
+		{"mchid 16 bytes", busifavor.SetCallbacksRequest{MchID: "1234567890123456", NotifyURL: "https://a.cn/notify"}, []string{"mchid"}},
+		{"mchid letters allowed", busifavor.SetCallbacksRequest{MchID: "sp1900000109", NotifyURL: "https://a.cn/notify"}, nil},
+		{"mchid inner space", busifavor.SetCallbacksRequest{MchID: "1000 0098", NotifyURL: "https://a.cn/notify"}, []string{"mchid"}},
+		{"mchid control char", busifavor.SetCallbacksRequest{MchID: "10000098\x00", NotifyURL: "https://a.cn/notify"}, []string{"mchid"}},
 		{"notify_url 9 bytes", busifavor.SetCallbacksRequest{NotifyURL: "https://a"}, []string{"notify_url"}},
 		{"notify_url 10 bytes", busifavor.SetCallbacksRequest{NotifyURL: "https://ab"}, nil},
 		{"notify_url 256 bytes", busifavor.SetCallbacksRequest{NotifyURL: urlOfLen(256)}, nil},
 		{"notify_url 257 bytes", busifavor.SetCallbacksRequest{NotifyURL: urlOfLen(257)}, []string{"notify_url"}},
-		{"notify_url missing", busifavor.SetCallbacksRequest{Mchid: "10000098"}, []string{"notify_url"}},
+		{"notify_url missing", busifavor.SetCallbacksRequest{MchID: "10000098"}, []string{"notify_url"}},
 		{"http scheme", busifavor.SetCallbacksRequest{NotifyURL: "http://a.cn/notify"}, []string{"notify_url"}},
 		{"HTTPS upper case", busifavor.SetCallbacksRequest{NotifyURL: "HTTPS://a.cn/notify"}, nil},
 		{"no scheme", busifavor.SetCallbacksRequest{NotifyURL: "a.cn/busifavor/notify"}, []string{"notify_url", "notify_url"}},
@@ -65,7 +65,7 @@ func TestValidateSetCallbacksRequest(t *testing.T) {
 		{"public IP", busifavor.SetCallbacksRequest{NotifyURL: "https://203.0.113.7/notify"}, nil},
 		{"public host with port", busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn:8443/notify"}, nil},
 		{"host named like localhost", busifavor.SetCallbacksRequest{NotifyURL: "https://localhost.example.com/n"}, nil},
-		{"both fields bad", busifavor.SetCallbacksRequest{Mchid: "123", NotifyURL: "http://a.cn/n?x=1"}, []string{"mchid", "notify_url", "notify_url"}},
+		{"both fields bad", busifavor.SetCallbacksRequest{MchID: "123", NotifyURL: "http://a.cn/n?x=1"}, []string{"mchid", "notify_url", "notify_url"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,7 +90,7 @@ func TestValidateSetCallbacksRequest(t *testing.T) {
 }
 
 func TestValidateReasonsSayWhatToFix(t *testing.T) {
-	err := busifavor.SetCallbacksRequest{Mchid: "1234567", NotifyURL: "http://10.0.0.1/n?a=b"}.Validate()
+	err := busifavor.SetCallbacksRequest{MchID: "1234567", NotifyURL: "http://10.0.0.1/n?a=b"}.Validate()
 	require.Error(t, err)
 	msg := err.Error()
 	for _, want := range []string{"mchid: must be 8 to 15 bytes long, got 7", "must use https", "private address", "query parameters"} {
@@ -100,10 +100,10 @@ func TestValidateReasonsSayWhatToFix(t *testing.T) {
 
 func TestValidateGetCallbacksRequest(t *testing.T) {
 	assert.NoError(t, busifavor.GetCallbacksRequest{}.Validate())
-	assert.NoError(t, busifavor.GetCallbacksRequest{Mchid: "12345678"}.Validate())
-	assert.NoError(t, busifavor.GetCallbacksRequest{Mchid: "123456789012345"}.Validate())
+	assert.NoError(t, busifavor.GetCallbacksRequest{MchID: "12345678"}.Validate())
+	assert.NoError(t, busifavor.GetCallbacksRequest{MchID: "123456789012345"}.Validate())
 	for _, bad := range []string{"1234567", "1234567890123456", "1234 5678", "12345678\t"} {
-		err := busifavor.GetCallbacksRequest{Mchid: bad}.Validate()
+		err := busifavor.GetCallbacksRequest{MchID: bad}.Validate()
 		var ve *busifavor.ValidationError
 		require.True(t, errors.As(err, &ve), "mchid %q", bad)
 		assert.Equal(t, "mchid", ve.Fields[0].Field)
@@ -134,8 +134,8 @@ func TestPathIDsRefuseDotSegments(t *testing.T) {
 			_, err := c.UploadCouponCodes(ctx, busifavor.UploadCouponCodesRequest{StockID: id, CouponCodeList: []string{"C1"}, UploadRequestNo: "u"})
 			return err
 		},
-		"UploadAllCouponCodes.stock_id": func(id string) error {
-			_, err := c.UploadAllCouponCodes(ctx, busifavor.UploadAllCouponCodesRequest{StockID: id, Codes: []string{"C1"}, UploadRequestNoPrefix: "u"})
+		"BatchUploadCouponCodes.stock_id": func(id string) error {
+			_, err := c.BatchUploadCouponCodes(ctx, busifavor.BatchUploadCouponCodesRequest{StockID: id, Codes: []string{"C1"}, UploadRequestNoPrefix: "u"})
 			return err
 		},
 		"ListCouponCodes.stock_id": func(id string) error {
@@ -159,23 +159,23 @@ func TestPathIDsRefuseDotSegments(t *testing.T) {
 			return err
 		},
 		"GetUserCoupon.openid": func(id string) error {
-			_, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: id, CouponCode: "C1", Appid: testAppid})
+			_, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: id, CouponCode: "C1", AppID: testAppid})
 			return err
 		},
 		"GetUserCoupon.coupon_code": func(id string) error {
-			_, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: id, Appid: testAppid})
+			_, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: testOpenid, CouponCode: id, AppID: testAppid})
 			return err
 		},
 		"GetUserCoupon.appid": func(id string) error {
-			_, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: "C1", Appid: id})
+			_, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: testOpenid, CouponCode: "C1", AppID: id})
 			return err
 		},
 		"ListUserCoupons.openid": func(id string) error {
-			_, err := c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: id, Appid: testAppid})
+			_, err := c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{OpenID: id, AppID: testAppid})
 			return err
 		},
 		"AllUserCoupons.openid": func(id string) error {
-			for _, err := range c.AllUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: id, Appid: testAppid}) {
+			for _, err := range c.AllUserCoupons(ctx, busifavor.ListUserCouponsRequest{OpenID: id, AppID: testAppid}) {
 				return err
 			}
 			return nil
@@ -187,7 +187,7 @@ func TestPathIDsRefuseDotSegments(t *testing.T) {
 			return nil
 		},
 		"SendGovCard.card_id": func(id string) error {
-			_, err := c.SendGovCard(ctx, busifavor.SendGovCardRequest{CardID: id, Appid: testAppid, Openid: testOpenid, OutRequestNo: "g", SendTime: time.Now()})
+			_, err := c.SendGovCard(ctx, busifavor.SendGovCardRequest{CardID: id, AppID: testAppid, OpenID: testOpenid, OutRequestNo: "g", SendTime: time.Now()})
 			return err
 		},
 	}
@@ -201,5 +201,5 @@ func TestPathIDsRefuseDotSegments(t *testing.T) {
 	}
 	assert.Empty(t, s.Requests(), "nothing was sent")
 	// Dots inside an id are not segments: they still pass the path rule.
-	assert.NoError(t, busifavor.GetUserCouponRequest{Openid: "o.b", CouponCode: "C1", Appid: "wx.1"}.Validate())
+	assert.NoError(t, busifavor.GetUserCouponRequest{OpenID: "o.b", CouponCode: "C1", AppID: "wx.1"}.Validate())
 }

@@ -30,25 +30,25 @@ func TestWireMatchesWechatpayGo(t *testing.T) {
 
 	sets := []busifavor.SetCallbacksRequest{
 		{NotifyURL: "https://pay.weixin.qq.com"},
-		{Mchid: "1900000109", NotifyURL: "https://example.com/a&b/<notify>"},
+		{MchID: "1900000109", NotifyURL: "https://example.com/a&b/<notify>"},
 	}
 	for _, in := range sets {
 		_, err := ours.SetCallbacks(ctx, in)
 		require.NoError(t, err)
 		refReq := merchantexclusivecoupon.SetCouponNotifyRequest{NotifyUrl: core.String(in.NotifyURL)}
-		if in.Mchid != "" {
-			refReq.Mchid = core.String(in.Mchid)
+		if in.MchID != "" {
+			refReq.Mchid = core.String(in.MchID)
 		}
 		_, _, err = ref.SetCouponNotify(ctx, refReq)
 		require.NoError(t, err)
 	}
-	gets := []busifavor.GetCallbacksRequest{{}, {Mchid: "1900000109"}}
+	gets := []busifavor.GetCallbacksRequest{{}, {MchID: "1900000109"}}
 	for _, in := range gets {
 		_, err := ours.GetCallbacks(ctx, in)
 		require.NoError(t, err)
 		var refReq merchantexclusivecoupon.GetCouponNotifyRequest
-		if in.Mchid != "" {
-			refReq.Mchid = core.String(in.Mchid)
+		if in.MchID != "" {
+			refReq.Mchid = core.String(in.MchID)
 		}
 		_, _, err = ref.GetCouponNotify(ctx, refReq)
 		require.NoError(t, err)
@@ -153,9 +153,9 @@ func TestStockWireMatchesWechatpayGo(t *testing.T) {
 			_, err := ours.UpdateStock(ctx, busifavor.UpdateStockRequest{StockID: id, OutRequestNo: "upd-1", Comment: "改", GoodsName: "部分商品",
 				CustomEntrance:     &busifavor.UpdateCustomEntrance{MiniProgramsInfo: &busifavor.UpdateMiniProgramsInfo{EntranceWords: "进店"}, HallID: "9"},
 				DisplayPatternInfo: &busifavor.DisplayPatternInfo{Description: "新说明"},
-				CouponUseRule:      &busifavor.UpdateCouponUseRule{UseMethod: busifavor.UseMethodOffline},
+				CouponUseRule:      &busifavor.UpdateCouponUseRule{UseMethod: busifavor.CouponUseMethodOffline},
 				StockSendRule:      &busifavor.UpdateStockSendRule{PreventAPIAbuse: core.Bool(false)},
-				NotifyConfig:       &busifavor.NotifyConfig{NotifyAppid: "wx0000000000000001"}})
+				NotifyConfig:       &busifavor.NotifyConfig{NotifyAppID: "wx0000000000000001"}})
 			return err
 		}, func() error {
 			_, err := ref.ModifyStockInfo(ctx, merchantexclusivecoupon.ModifyStockInfoRequest{StockId: &id, OutRequestNo: core.String("upd-1"),
@@ -188,7 +188,7 @@ func TestStockWireMatchesWechatpayGo(t *testing.T) {
 			return err
 		}},
 		{"ListCouponCodes", func() error {
-			_, err := ours.ListCouponCodes(ctx, busifavor.ListCouponCodesRequest{StockID: id, Limit: 10, Offset: 1, Appid: "wx&1", Status: busifavor.CouponCodeAvailable})
+			_, err := ours.ListCouponCodes(ctx, busifavor.ListCouponCodesRequest{StockID: id, Limit: 10, Offset: 1, AppID: "wx&1", Status: busifavor.CouponCodeStatusAvailable})
 			return err
 		}, func() error {
 			_, _, err := ref.QueryCouponCodeList(ctx, merchantexclusivecoupon.QueryCouponCodeListRequest{StockId: &id, Limit: core.Int64(10), Offset: core.Int64(1),
@@ -196,7 +196,7 @@ func TestStockWireMatchesWechatpayGo(t *testing.T) {
 			return err
 		}},
 		{"GetCouponCode", func() error {
-			_, err := ours.GetCouponCode(ctx, busifavor.GetCouponCodeRequest{StockID: id, CouponCode: "a b/c=d|e_f\\g", Appid: "wx1"})
+			_, err := ours.GetCouponCode(ctx, busifavor.GetCouponCodeRequest{StockID: id, CouponCode: "a b/c=d|e_f\\g", AppID: "wx1"})
 			return err
 		}, func() error {
 			r, _, err := ref.CouponCodeInfo(ctx, merchantexclusivecoupon.CouponCodeInfoRequest{StockId: &id, CouponCode: core.String("a b/c=d|e_f\\g"), Appid: core.String("wx1")})
@@ -232,7 +232,7 @@ func TestCouponWireMatchesWechatpayGo(t *testing.T) {
 	var code string
 	assertSameWire(t, s, []wirePair{
 		{"SendCoupon", func() error {
-			r, err := ours.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: testOpenid, Appid: testAppid, StockID: id, OutRequestNo: "send_1|a*b-c"})
+			r, err := ours.SendCoupon(ctx, busifavor.SendCouponRequest{OpenID: testOpenid, AppID: testAppid, StockID: id, OutRequestNo: "send_1|a*b-c"})
 			if err == nil {
 				code = r.CouponCode
 			}
@@ -262,8 +262,8 @@ func TestCouponWireMatchesWechatpayGo(t *testing.T) {
 			return err
 		}},
 		{"UseCoupon", func() error {
-			_, err := ours.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: code, StockID: id, Appid: testAppid, UseTime: useTime.UTC(),
-				UseRequestNo: "use-1", Openid: testOpenid})
+			_, err := ours.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: code, StockID: id, AppID: testAppid, UseTime: useTime.UTC(),
+				UseRequestNo: "use-1", OpenID: testOpenid})
 			return err
 		}, func() error {
 			_, _, err := ref.UseCoupon(ctx, merchantexclusivecoupon.UseCouponRequest{CouponCode: &code, StockId: &id, Appid: core.String(testAppid),
@@ -271,7 +271,7 @@ func TestCouponWireMatchesWechatpayGo(t *testing.T) {
 			return err
 		}},
 		{"GetUserCoupon", func() error {
-			r, err := ours.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenid, CouponCode: code, Appid: testAppid})
+			r, err := ours.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: testOpenid, CouponCode: code, AppID: testAppid})
 			if err == nil && r.CouponState != busifavor.CouponStateUsed {
 				err = fmt.Errorf("state %s", r.CouponState)
 			}
@@ -281,8 +281,8 @@ func TestCouponWireMatchesWechatpayGo(t *testing.T) {
 			return err
 		}},
 		{"ListUserCoupons", func() error {
-			_, err := ours.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: testOpenid, Appid: testAppid, StockID: id,
-				CreatorMerchant: s.MchID(), BelongMerchant: s.MchID(), SenderMerchant: s.MchID(), Offset: 1, Limit: 5, CouponState: busifavor.CouponStateUsed})
+			_, err := ours.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{OpenID: testOpenid, AppID: testAppid, StockID: id,
+				CreatorMerchant: s.MchID(), BelongMerchant: s.MchID(), SenderMerchant: s.MchID(), Page: 1, Limit: 5, CouponState: busifavor.CouponStateUsed})
 			return err
 		}, func() error {
 			_, _, err := ref.ListCouponsByFilter(ctx, merchantexclusivecoupon.ListCouponsByFilterRequest{Openid: core.String(testOpenid), Appid: core.String(testAppid),
@@ -306,7 +306,7 @@ func TestCouponWireMatchesWechatpayGo(t *testing.T) {
 			return err
 		}},
 		{"SendGovCard", func() error {
-			_, err := ours.SendGovCard(ctx, busifavor.SendGovCardRequest{CardID: "pIJMr5MMiIkO_93VtPyIiEk2DZ4w", Appid: testAppid, Openid: testOpenid,
+			_, err := ours.SendGovCard(ctx, busifavor.SendGovCardRequest{CardID: "pIJMr5MMiIkO_93VtPyIiEk2DZ4w", AppID: testAppid, OpenID: testOpenid,
 				OutRequestNo: "gov-1", SendTime: sendTime})
 			return err
 		}, func() error {

@@ -27,11 +27,11 @@ const (
 	// official page gives these channels' code; 272758293 is the one
 	// community posts cite for H5 (签名错误), and the fake uses it for
 	// wx.addCard too. The plugin's own code is SIGN_ERROR (plugin page),
-	// busifavor.MiniProgramSignError.
+	// busifavor.MiniProgramErrCodeSignError.
 	ClaimSignError = "272758293"
 	// ClaimMissingFragment is what an H5 URL without its fragment gets (H5
 	// page: 否则会报错,返回268435461错误码).
-	ClaimMissingFragment = busifavor.H5ErrMissingFragment
+	ClaimMissingFragment = busifavor.H5ErrCodeMissingFragment
 	// ClaimParamError is a missing, malformed or unknown parameter (the
 	// plugin page's PARAM_ERROR, used by the fake for H5 and wx.addCard,
 	// whose pages name no code for it).
@@ -120,13 +120,13 @@ func (s *Server) ClaimMiniProgram(openid string, c *busifavor.MiniProgramCoupons
 	}
 	switch {
 	case c == nil || len(c.SendCouponParams) == 0:
-		return refuse(busifavor.MiniProgramParamError, "send_coupon_params 必填")
+		return refuse(busifavor.MiniProgramErrCodeParamError, "send_coupon_params 必填")
 	case len(c.SendCouponParams) > busifavor.MaxCouponsPerCall:
-		return refuse(busifavor.MiniProgramParamError, "发券参数一次最多 %d 张, 实际 %d 张", busifavor.MaxCouponsPerCall, len(c.SendCouponParams))
+		return refuse(busifavor.MiniProgramErrCodeParamError, "发券参数一次最多 %d 张, 实际 %d 张", busifavor.MaxCouponsPerCall, len(c.SendCouponParams))
 	case c.Sign == "":
-		return refuse(busifavor.MiniProgramParamError, "sign 必填")
+		return refuse(busifavor.MiniProgramErrCodeParamError, "sign 必填")
 	case c.SendCouponMerchant == "":
-		return refuse(busifavor.MiniProgramParamError, "send_coupon_merchant 必填")
+		return refuse(busifavor.MiniProgramErrCodeParamError, "send_coupon_merchant 必填")
 	}
 	params := map[string]string{"send_coupon_merchant": c.SendCouponMerchant}
 	items := make([]claimItem, len(c.SendCouponParams))
@@ -137,27 +137,27 @@ func (s *Server) ClaimMiniProgram(openid string, c *busifavor.MiniProgramCoupons
 		items[i] = claimItem{p.StockID, p.OutRequestNo, p.CouponCode, p.CustomizeSendTime, p.CreateCouponMerchant}
 	}
 	if why := s.signMismatch(c.SendCouponMerchant, params, c.Sign); why != "" {
-		return refuse(busifavor.MiniProgramSignError, "签名错误: %s", why)
+		return refuse(busifavor.MiniProgramErrCodeSignError, "签名错误: %s", why)
 	}
 	if openid == "" {
-		return refuse(busifavor.MiniProgramUserGetFailed, "无法获取用户信息")
+		return refuse(busifavor.MiniProgramErrCodeUserGetFailed, "无法获取用户信息")
 	}
 	if msg := checkClaimItems(items); msg != "" {
-		return refuse(busifavor.MiniProgramParamError, "%s", msg)
+		return refuse(busifavor.MiniProgramErrCodeParamError, "%s", msg)
 	}
-	out := &busifavor.MiniProgramSendResult{ErrCode: busifavor.MiniProgramOK, Msg: "OK",
+	out := &busifavor.MiniProgramSendResult{ErrCode: busifavor.MiniProgramErrCodeOK, Msg: "OK",
 		SendCouponResult: make([]busifavor.MiniProgramCouponResult, len(items))}
 	var events []busifavor.CouponSend
 	now := s.now()
 	s.mu.Lock()
 	if ce := s.checkClaimStocks(c.SendCouponMerchant, items); ce != nil {
 		s.mu.Unlock()
-		return refuse(busifavor.MiniProgramParamError, "%s", ce.Message)
+		return refuse(busifavor.MiniProgramErrCodeParamError, "%s", ce.Message)
 	}
 	for i, it := range items {
 		o, ev := s.claimOne(busifavor.SendChannelMiniApp, c.SendCouponMerchant, openid, it, now)
 		r := busifavor.MiniProgramCouponResult{StockID: it.stockID, OutRequestNo: it.outRequestNo, Code: o.result, Message: o.message}
-		if o.result == busifavor.SendCouponResultSuccess {
+		if o.result == busifavor.SendCouponResultCodeSuccess {
 			r.CouponCode = o.code
 		}
 		out.SendCouponResult[i] = r
@@ -387,11 +387,11 @@ func (s *Server) checkClaimStocks(sendMerchant string, items []claimItem) *Claim
 		st := s.stocks[it.stockID]
 		switch {
 		case st == nil:
-			return claimErr(string(busifavor.CodeResourceNotExists), "批次不存在")
+			return claimErr(string(busifavor.ErrorCodeResourceNotExists), "批次不存在")
 		case st.owner != sendMerchant:
-			return claimErr(string(busifavor.CodeNoAuth), "发券商户号须为制券商户号")
+			return claimErr(string(busifavor.ErrorCodeNoAuth), "发券商户号须为制券商户号")
 		case st.CouponCodeMode == busifavor.CouponCodeModeMerchantAPI && it.code == "":
-			return claimErr(string(busifavor.CodeParamError), "MERCHANT_API 模式的批次发券必须指定 coupon_code")
+			return claimErr(string(busifavor.ErrorCodeParamError), "MERCHANT_API 模式的批次发券必须指定 coupon_code")
 		}
 	}
 	return nil
@@ -415,7 +415,7 @@ func (s *Server) claimOne(sendChannel, sendMerchant, openid string, it claimItem
 	}
 	key := claimKey{sendMerchant, it.stockID, openid, it.outRequestNo}
 	if code, ok := s.ch.claims[key]; ok {
-		return claimOutcome{result: busifavor.SendCouponResultDupRequest, message: "已通过该发券凭证给用户发券", code: code, again: true}, nil
+		return claimOutcome{result: busifavor.SendCouponResultCodeDupRequest, message: "已通过该发券凭证给用户发券", code: code, again: true}, nil
 	}
 	st := s.stocks[it.stockID]
 	code := it.code
@@ -423,7 +423,7 @@ func (s *Server) claimOne(sendChannel, sendMerchant, openid string, it claimItem
 		code = "" // 其他模式无需填写: ignored, as customize_send_time is
 	}
 	if code != "" && s.coupons[couponKey(st.StockID, code)] != nil {
-		return claimOutcome{result: busifavor.SendCouponResultDupRequest, message: "coupon_code 已发放, 不能重复使用", apiCode: ClaimDuplicate}, nil
+		return claimOutcome{result: busifavor.SendCouponResultCodeDupRequest, message: "coupon_code 已发放, 不能重复使用", apiCode: ClaimDuplicate}, nil
 	}
 	uc, ref := s.issueCoupon(st, sendMerchant, openid, code, it.outRequestNo, now)
 	if ref != nil {
@@ -432,24 +432,24 @@ func (s *Server) claimOne(sendChannel, sendMerchant, openid string, it claimItem
 	s.ch.claims[key] = uc.CouponCode
 	ev := &busifavor.CouponSend{CouponCode: uc.CouponCode, StockID: st.StockID, SendTime: now,
 		SendChannel: sendChannel, SendMerchant: sendMerchant}
-	if st.NotifyConfig != nil && st.NotifyConfig.NotifyAppid != "" {
+	if st.NotifyConfig != nil && st.NotifyConfig.NotifyAppID != "" {
 		ev.OpenID = openid // events carry the openid only for stocks with notify_appid
 	}
-	return claimOutcome{result: busifavor.SendCouponResultSuccess, code: uc.CouponCode}, ev
+	return claimOutcome{result: busifavor.SendCouponResultCodeSuccess, code: uc.CouponCode}, ev
 }
 
 // pluginResult is the plugin's per-coupon code for a stock rule that
 // refused a coupon (issueCoupon), as the fake reads the codes' names.
 func pluginResult(ref *refusal) busifavor.SendCouponResultCode {
 	switch {
-	case ref.code == busifavor.CodeRuleLimit: // not sending, or not in its window
-		return busifavor.SendCouponResultNotRunning
+	case ref.code == busifavor.ErrorCodeRuleLimit: // not sending, or not in its window
+		return busifavor.SendCouponResultCodeNotRunning
 	case strings.Contains(ref.message, "max_coupons_per_user"):
-		return busifavor.SendCouponResultMaxQuota
-	case ref.code == busifavor.CodeInvalidRequest: // max_coupons reached, or no uploaded code left
-		return busifavor.SendCouponResultNotEnough
-	case ref.code == busifavor.CodeResourceAlreadyExists:
-		return busifavor.SendCouponResultDupRequest
+		return busifavor.SendCouponResultCodeMaxQuota
+	case ref.code == busifavor.ErrorCodeInvalidRequest: // max_coupons reached, or no uploaded code left
+		return busifavor.SendCouponResultCodeNotEnough
+	case ref.code == busifavor.ErrorCodeResourceAlreadyExists:
+		return busifavor.SendCouponResultCodeDupRequest
 	}
 	return busifavor.SendCouponResultCode(ref.code) // not reached: checkClaimStocks refused the rest
 }

@@ -39,7 +39,7 @@ type userCoupon struct {
 // error.
 type refusal struct {
 	status  int
-	code    busifavor.Code
+	code    busifavor.ErrorCode
 	message string
 }
 
@@ -53,12 +53,12 @@ func (s *Server) refuse(w http.ResponseWriter, r *refusal) {
 // Where no page names the code for a refusal, the fake answers
 // INVALID_REQUEST and says why in the message.
 func invalid(msg string) *refusal {
-	return &refusal{http.StatusBadRequest, busifavor.CodeInvalidRequest, msg}
+	return &refusal{http.StatusBadRequest, busifavor.ErrorCodeInvalidRequest, msg}
 }
 
 // state is the coupon's state at time now: EXPIRED once its time ended.
 func (c *userCoupon) state(now time.Time) busifavor.CouponState {
-	if c.CouponState == busifavor.CouponStateSended && c.expires && now.After(c.ExpireTime) {
+	if c.CouponState == busifavor.CouponStateSent && c.expires && now.After(c.ExpireTime) {
 		return busifavor.CouponStateExpired
 	}
 	return c.CouponState
@@ -79,7 +79,7 @@ func (s *Server) issueCoupon(st *stock, sender, openid, code, requestNo string, 
 	at := st.CouponUseRule.CouponAvailableTime
 	switch {
 	case st.view(now).StockState != busifavor.StockStateRunning || now.Before(at.AvailableBeginTime):
-		return nil, &refusal{http.StatusForbidden, busifavor.CodeRuleLimit, "批次不在可发放时间内"}
+		return nil, &refusal{http.StatusForbidden, busifavor.ErrorCodeRuleLimit, "批次不在可发放时间内"}
 	case st.StockSendRule.MaxCoupons > 0 && st.sent >= st.StockSendRule.MaxCoupons:
 		return nil, invalid("批次已发完: 已达 max_coupons")
 	}
@@ -96,12 +96,12 @@ func (s *Server) issueCoupon(st *stock, sender, openid, code, requestNo string, 
 	switch st.CouponCodeMode {
 	case busifavor.CouponCodeModeMerchantAPI:
 		if code == "" {
-			return nil, &refusal{http.StatusBadRequest, busifavor.CodeParamError, "参数错误: MERCHANT_API 模式的批次发券必须指定 coupon_code"}
+			return nil, &refusal{http.StatusBadRequest, busifavor.ErrorCodeParamError, "参数错误: MERCHANT_API 模式的批次发券必须指定 coupon_code"}
 		}
 	case busifavor.CouponCodeModeMerchantUpload:
 		code = ""
 		for _, k := range st.codeOrder {
-			if c := st.codes[k]; c.CodeStatus == busifavor.CouponCodeAvailable {
+			if c := st.codes[k]; c.CodeStatus == busifavor.CouponCodeStatusAvailable {
 				upload, code = c, k
 				break
 			}
@@ -115,13 +115,13 @@ func (s *Server) issueCoupon(st *stock, sender, openid, code, requestNo string, 
 	// Merchant codes are unique within their stock (上传的 code 在批次下保证唯一),
 	// not across stocks.
 	if s.coupons[couponKey(st.StockID, code)] != nil {
-		return nil, &refusal{http.StatusBadRequest, busifavor.CodeResourceAlreadyExists, "券 code 已存在"}
+		return nil, &refusal{http.StatusBadRequest, busifavor.ErrorCodeResourceAlreadyExists, "券 code 已存在"}
 	}
 	if st.CouponCodeMode != busifavor.CouponCodeModeMerchantAPI && st.CouponCodeMode != busifavor.CouponCodeModeMerchantUpload {
 		s.couponSeq++
 	}
 	if upload != nil {
-		upload.CodeStatus, upload.DispatchedTime, upload.OpenID, upload.CouponCode = busifavor.CouponCodeDispatched, now, openid, code
+		upload.CodeStatus, upload.DispatchedTime, upload.OpenID, upload.CouponCode = busifavor.CouponCodeStatusDispatched, now, openid, code
 	}
 	st.sent++
 	c := &userCoupon{openid: openid, expires: true,
@@ -133,7 +133,7 @@ func (s *Server) issueCoupon(st *stock, sender, openid, code, requestNo string, 
 	}
 	c.UserCoupon = busifavor.UserCoupon{
 		BelongMerchant: st.BelongMerchant, StockName: st.StockName, Comment: st.Comment, GoodsName: st.GoodsName,
-		StockType: st.StockType, CouponState: busifavor.CouponStateSended, DisplayPatternInfo: st.DisplayPatternInfo,
+		StockType: st.StockType, CouponState: busifavor.CouponStateSent, DisplayPatternInfo: st.DisplayPatternInfo,
 		CouponUseRule: st.CouponUseRule, CustomEntrance: st.CustomEntrance, CouponCode: code, StockID: st.StockID,
 		AvailableStartTime: start, ExpireTime: at.AvailableEndTime, ReceiveTime: now, SendRequestNo: requestNo,
 	}
@@ -230,7 +230,7 @@ func unescape(p string) string {
 func (s *Server) couponFor(caller, code, stockID string) (*userCoupon, *refusal) {
 	c := s.findCoupon(code, stockID, func(c *userCoupon) bool { return c.owners[caller] })
 	if c == nil {
-		return nil, &refusal{http.StatusNotFound, busifavor.CodeResourceNotExists, "券不存在"}
+		return nil, &refusal{http.StatusNotFound, busifavor.ErrorCodeResourceNotExists, "券不存在"}
 	}
 	return c, nil
 }
@@ -264,7 +264,7 @@ func (s *Server) sendCoupon(w http.ResponseWriter, caller string, body []byte) {
 func (s *Server) sendOne(w http.ResponseWriter, caller string, req busifavor.SendCouponRequest, now time.Time) (code, owner string, ev *busifavor.CouponSend, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := req.StockID + "\x00" + req.Openid + "\x00" + req.OutRequestNo
+	key := req.StockID + "\x00" + req.OpenID + "\x00" + req.OutRequestNo
 	if code, repeat := s.sends[key]; repeat {
 		return code, "", nil, true
 	}
@@ -272,7 +272,7 @@ func (s *Server) sendOne(w http.ResponseWriter, caller string, req busifavor.Sen
 	if st == nil {
 		return "", "", nil, false
 	}
-	c, ref := s.issueCoupon(st, caller, req.Openid, req.CouponCode, req.OutRequestNo, now)
+	c, ref := s.issueCoupon(st, caller, req.OpenID, req.CouponCode, req.OutRequestNo, now)
 	if ref != nil {
 		s.refuse(w, ref)
 		return "", "", nil, false
@@ -280,8 +280,8 @@ func (s *Server) sendOne(w http.ResponseWriter, caller string, req busifavor.Sen
 	s.sends[key] = c.CouponCode
 	ev = &busifavor.CouponSend{CouponCode: c.CouponCode, StockID: st.StockID, SendTime: now,
 		SendChannel: busifavor.SendChannelAPI, SendMerchant: caller}
-	if st.NotifyConfig != nil && st.NotifyConfig.NotifyAppid != "" {
-		ev.OpenID = req.Openid // events carry the openid only for stocks with notify_appid
+	if st.NotifyConfig != nil && st.NotifyConfig.NotifyAppID != "" {
+		ev.OpenID = req.OpenID // events carry the openid only for stocks with notify_appid
 	}
 	return c.CouponCode, st.owner, ev, true
 }
@@ -298,8 +298,8 @@ func (s *Server) useCoupon(w http.ResponseWriter, caller string, body []byte) {
 	if !s.decode(w, body, &fields) {
 		return
 	}
-	req := busifavor.UseCouponRequest{CouponCode: fields.CouponCode, StockID: fields.StockID, Appid: fields.Appid,
-		UseRequestNo: fields.UseRequestNo, Openid: fields.Openid}
+	req := busifavor.UseCouponRequest{CouponCode: fields.CouponCode, StockID: fields.StockID, AppID: fields.Appid,
+		UseRequestNo: fields.UseRequestNo, OpenID: fields.Openid}
 	if t, err := busifavor.ParseTime(fields.UseTime); err == nil {
 		req.UseTime = t
 	}
@@ -312,7 +312,7 @@ func (s *Server) useCoupon(w http.ResponseWriter, caller string, body []byte) {
 	c, ref := s.couponFor(caller, req.CouponCode, req.StockID)
 	if ref == nil && req.StockID == "" {
 		if st := s.stocks[c.StockID]; st != nil && st.CouponCodeMode != busifavor.CouponCodeModeWechatPay {
-			ref = &refusal{http.StatusBadRequest, busifavor.CodeParamError, "参数错误: 商户自定义 code 的批次核销时必须填写 stock_id"}
+			ref = &refusal{http.StatusBadRequest, busifavor.ErrorCodeParamError, "参数错误: 商户自定义 code 的批次核销时必须填写 stock_id"}
 		}
 	}
 	if ref != nil {
@@ -323,7 +323,7 @@ func (s *Server) useCoupon(w http.ResponseWriter, caller string, body []byte) {
 		s.writeSigned(w, http.StatusOK, first)
 		return
 	}
-	if ref := c.usable(now, req.Openid); ref != nil {
+	if ref := c.usable(now, req.OpenID); ref != nil {
 		s.refuse(w, ref)
 		return
 	}
@@ -339,15 +339,15 @@ func (s *Server) useCoupon(w http.ResponseWriter, caller string, body []byte) {
 func (c *userCoupon) usable(now time.Time, openid string) *refusal {
 	switch st := c.state(now); {
 	case openid != "" && openid != c.openid:
-		return &refusal{http.StatusNotFound, busifavor.CodeUserNotExists, "openid 不正确: 券不属于该用户"}
+		return &refusal{http.StatusNotFound, busifavor.ErrorCodeUserNotExists, "openid 不正确: 券不属于该用户"}
 	case st == busifavor.CouponStateUsed:
-		return &refusal{http.StatusBadRequest, busifavor.CodeResourceAlreadyExists, "券已被其他订单核销"}
+		return &refusal{http.StatusBadRequest, busifavor.ErrorCodeResourceAlreadyExists, "券已被其他订单核销"}
 	case st == busifavor.CouponStateDeactivated:
-		return &refusal{http.StatusForbidden, busifavor.CodeRuleLimit, "券不在有效期: 券已失效"}
+		return &refusal{http.StatusForbidden, busifavor.ErrorCodeRuleLimit, "券不在有效期: 券已失效"}
 	case st == busifavor.CouponStateExpired || now.Before(c.AvailableStartTime):
-		return &refusal{http.StatusForbidden, busifavor.CodeRuleLimit, "券不在有效期"}
-	case st != busifavor.CouponStateSended:
-		return &refusal{http.StatusForbidden, busifavor.CodeRuleLimit, "券不在有效期: 券状态为 " + string(st)}
+		return &refusal{http.StatusForbidden, busifavor.ErrorCodeRuleLimit, "券不在有效期"}
+	case st != busifavor.CouponStateSent:
+		return &refusal{http.StatusForbidden, busifavor.ErrorCodeRuleLimit, "券不在有效期: 券状态为 " + string(st)}
 	}
 	return nil
 }
@@ -364,7 +364,7 @@ func (s *Server) tradeInfo(w http.ResponseWriter, caller string, body []byte, as
 	s.changeCoupon(w, caller, req.CouponCode, req.StockID, op, req.OutRequestNo, timeField, func(c *userCoupon, _ time.Time) *refusal {
 		switch {
 		case associate && c.AssociateOutTradeNo != "" && c.AssociateOutTradeNo != req.OutTradeNo:
-			return &refusal{http.StatusBadRequest, busifavor.CodeResourceAlreadyExists, "券已关联其他订单: " + c.AssociateOutTradeNo}
+			return &refusal{http.StatusBadRequest, busifavor.ErrorCodeResourceAlreadyExists, "券已关联其他订单: " + c.AssociateOutTradeNo}
 		case !associate && c.AssociateOutTradeNo != req.OutTradeNo:
 			return invalid("券未与该订单关联, 无法取消关联")
 		case associate:
@@ -385,7 +385,7 @@ func (s *Server) returnCoupon(w http.ResponseWriter, caller string, body []byte)
 		if c.CouponState != busifavor.CouponStateUsed {
 			return invalid("券未核销, 不能退券")
 		}
-		c.CouponState, c.ReturnRequestNo, c.ReturnTime = busifavor.CouponStateSended, req.ReturnRequestNo, now
+		c.CouponState, c.ReturnRequestNo, c.ReturnTime = busifavor.CouponStateSent, req.ReturnRequestNo, now
 		c.UseRequestNo, c.UseTime = "", time.Time{}
 		return nil
 	})
@@ -397,7 +397,7 @@ func (s *Server) deactivateCoupon(w http.ResponseWriter, caller string, body []b
 		return
 	}
 	s.changeCoupon(w, caller, req.CouponCode, req.StockID, "deactivate", req.DeactivateRequestNo, "wechatpay_deactivate_time", func(c *userCoupon, now time.Time) *refusal {
-		if st := c.state(now); st != busifavor.CouponStateSended {
+		if st := c.state(now); st != busifavor.CouponStateSent {
 			return invalid("只有可用的券可以失效, 券状态为 " + string(st))
 		}
 		c.CouponState, c.DeactivateRequestNo, c.DeactivateTime, c.DeactivateReason = busifavor.CouponStateDeactivated, req.DeactivateRequestNo, now, req.DeactivateReason
@@ -440,7 +440,7 @@ func (s *Server) sendGovCard(w http.ResponseWriter, caller, cardID string, body 
 	if !s.decode(w, body, &wire) {
 		return
 	}
-	req := busifavor.SendGovCardRequest{CardID: cardID, Appid: wire.Appid, Openid: wire.Openid, OutRequestNo: wire.OutRequestNo}
+	req := busifavor.SendGovCardRequest{CardID: cardID, AppID: wire.Appid, OpenID: wire.Openid, OutRequestNo: wire.OutRequestNo}
 	if t, err := busifavor.ParseTime(wire.SendTime); err == nil {
 		req.SendTime = t
 	}
@@ -449,7 +449,7 @@ func (s *Server) sendGovCard(w http.ResponseWriter, caller, cardID string, body 
 	}
 	now := s.now()
 	if req.SendTime.Before(now.Add(-24 * time.Hour)) {
-		s.refuse(w, &refusal{http.StatusBadRequest, busifavor.CodeParamError, "参数错误: send_time 不能早于当前时间 24 小时以上"})
+		s.refuse(w, &refusal{http.StatusBadRequest, busifavor.ErrorCodeParamError, "参数错误: send_time 不能早于当前时间 24 小时以上"})
 		return
 	}
 	s.mu.Lock()
@@ -460,16 +460,16 @@ func (s *Server) sendGovCard(w http.ResponseWriter, caller, cardID string, body 
 		s.couponSeq++
 		code = fmt.Sprintf("%022d", 2_000_000_000_000+s.couponSeq)
 		s.sends[key] = code
-		s.addCoupon(&userCoupon{openid: req.Openid, owners: map[string]bool{caller: true},
+		s.addCoupon(&userCoupon{openid: req.OpenID, owners: map[string]bool{caller: true},
 			uses: map[string]json.RawMessage{}, done: map[string]time.Time{},
-			UserCoupon: busifavor.UserCoupon{CouponCode: code, StockID: cardID, CouponState: busifavor.CouponStateSended,
+			UserCoupon: busifavor.UserCoupon{CouponCode: code, StockID: cardID, CouponState: busifavor.CouponStateSent,
 				ReceiveTime: now, AvailableStartTime: now, SendRequestNo: req.OutRequestNo}})
 	}
 	s.writeJSON(w, http.StatusOK, map[string]string{"card_code": code})
 }
 
 func (s *Server) getUserCoupon(w http.ResponseWriter, caller, openid, code, appid string) {
-	if !s.paramsOK(w, busifavor.GetUserCouponRequest{Openid: openid, CouponCode: code, Appid: appid}.Validate()) {
+	if !s.paramsOK(w, busifavor.GetUserCouponRequest{OpenID: openid, CouponCode: code, AppID: appid}.Validate()) {
 		return
 	}
 	now := s.now()
@@ -477,7 +477,7 @@ func (s *Server) getUserCoupon(w http.ResponseWriter, caller, openid, code, appi
 	defer s.mu.Unlock()
 	c := s.findCoupon(code, "", func(c *userCoupon) bool { return c.owners[caller] && c.openid == openid })
 	if c == nil {
-		s.refuse(w, &refusal{http.StatusNotFound, busifavor.CodeResourceNotExists, "券不存在"})
+		s.refuse(w, &refusal{http.StatusNotFound, busifavor.ErrorCodeResourceNotExists, "券不存在"})
 		return
 	}
 	s.writeJSON(w, http.StatusOK, c.view(now))
@@ -485,10 +485,10 @@ func (s *Server) getUserCoupon(w http.ResponseWriter, caller, openid, code, appi
 
 func (s *Server) listUserCoupons(w http.ResponseWriter, r *http.Request, caller, openid string) {
 	q := r.URL.Query()
-	req := busifavor.ListUserCouponsRequest{Openid: openid, Appid: q.Get("appid"), StockID: q.Get("stock_id"),
+	req := busifavor.ListUserCouponsRequest{OpenID: openid, AppID: q.Get("appid"), StockID: q.Get("stock_id"),
 		CreatorMerchant: q.Get("creator_merchant"), BelongMerchant: q.Get("belong_merchant"), SenderMerchant: q.Get("sender_merchant"),
 		CouponState: busifavor.CouponState(q.Get("coupon_state"))}
-	if !s.pageParams(w, q, &req.Offset, &req.Limit) {
+	if !s.pageParams(w, q, &req.Page, &req.Limit) {
 		return
 	}
 	if !s.paramsOK(w, req.Validate()) {
@@ -515,11 +515,11 @@ func (s *Server) listUserCoupons(w http.ResponseWriter, r *http.Request, caller,
 		match = append(match, c.view(now))
 	}
 	from := int64(len(match)) // Offset is a page number: the page starts at Offset·Limit, guarded against overflow
-	if req.Offset <= from/req.Limit {
-		from = min(req.Offset*req.Limit, from)
+	if req.Page <= from/req.Limit {
+		from = min(req.Page*req.Limit, from)
 	}
 	page := match[from : from+min(req.Limit, int64(len(match))-from)]
-	s.writeJSON(w, http.StatusOK, map[string]any{"data": page, "total_count": len(match), "limit": req.Limit, "offset": req.Offset})
+	s.writeJSON(w, http.StatusOK, map[string]any{"data": page, "total_count": len(match), "limit": req.Limit, "offset": req.Page})
 }
 
 // UserCoupon returns a coupon as GetUserCoupon would read it now, and

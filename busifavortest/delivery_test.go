@@ -239,7 +239,7 @@ func TestSendCouponDeliversItsEvent(t *testing.T) {
 	const appid, openid = "wx233544546545989", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
 
 	plain := newStock(t, c, s, "stock-1", busifavor.CouponCodeModeWechatPay, busifavor.StockTypeNormal, 5)
-	req := busifavor.SendCouponRequest{StockID: plain, Openid: openid, Appid: appid, OutRequestNo: "send-1"}
+	req := busifavor.SendCouponRequest{StockID: plain, OpenID: openid, AppID: appid, OutRequestNo: "send-1"}
 	before := s.Now().Truncate(time.Millisecond) // event times are written to the millisecond
 	sent, err := c.SendCoupon(ctx, req)
 	require.NoError(t, err)
@@ -260,14 +260,14 @@ func TestSendCouponDeliversItsEvent(t *testing.T) {
 		CouponUseRule: busifavor.CouponUseRule{
 			CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: s.Now().Add(-time.Hour), AvailableEndTime: s.Now().AddDate(0, 1, 0)},
 			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 1000, TransactionMinimum: 10000},
-			UseMethod:           busifavor.UseMethodOffline,
+			UseMethod:           busifavor.CouponUseMethodOffline,
 		},
 		StockSendRule: busifavor.StockSendRule{MaxCoupons: 10, MaxCouponsPerUser: 1},
 		OutRequestNo:  "stock-2", CouponCodeMode: busifavor.CouponCodeModeWechatPay,
-		NotifyConfig: &busifavor.NotifyConfig{NotifyAppid: appid},
+		NotifyConfig: &busifavor.NotifyConfig{NotifyAppID: appid},
 	})
 	require.NoError(t, err)
-	_, err = c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: withAppid.StockID, Openid: openid, Appid: appid, OutRequestNo: "send-2"})
+	_, err = c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: withAppid.StockID, OpenID: openid, AppID: appid, OutRequestNo: "send-2"})
 	require.NoError(t, err)
 	seen := waitArrivals(t, rc, 2)
 	ev, err = parser.Parse(ctx, s.SignNotification(seen[1].body), seen[1].body)
@@ -284,7 +284,7 @@ func TestSendCouponWithoutARouteSendsNoEvent(t *testing.T) {
 	c, err := s.Client()
 	require.NoError(t, err)
 	stock := newStock(t, c, s, "stock-1", busifavor.CouponCodeModeWechatPay, busifavor.StockTypeNormal, 5)
-	_, err = c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: stock, Openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", Appid: "wx233544546545989", OutRequestNo: "n1"})
+	_, err = c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: stock, OpenID: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", AppID: "wx233544546545989", OutRequestNo: "n1"})
 	require.NoError(t, err)
 	assert.Empty(t, s.Deliveries())
 }

@@ -101,7 +101,7 @@
 //		}
 //
 //		// The client retries a 5xx answer, as WeChat Pay advises.
-//		fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500})
+//		fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
 //		if _, err := client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{}); err != nil {
 //			t.Fatal(err)
 //		}

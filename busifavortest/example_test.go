@@ -29,7 +29,7 @@ func Example() {
 		log.Fatal(err)
 	}
 
-	fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500})
+	fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
 	got, err := client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
 	if err != nil {
 		log.Fatal(err)

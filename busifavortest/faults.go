@@ -59,10 +59,10 @@ const (
 // answer (for example Retry-After).
 type Fault struct {
 	Kind   FaultKind
-	Code   busifavor.Code // FaultAPIError
-	Status int            // FaultStatus; FaultAPIError when set
-	Body   string         // FaultStatus
-	Delay  time.Duration  // FaultDelay
+	Code   busifavor.ErrorCode // FaultAPIError
+	Status int                 // FaultStatus; FaultAPIError when set
+	Body   string              // FaultStatus
+	Delay  time.Duration       // FaultDelay
 	Header http.Header
 }
 

@@ -21,6 +21,9 @@ import (
 // limit and room for the multipart framing.
 const maxImageRequest = busifavor.MaxImageBytes + 64<<10
 
+// imageFilenameMaxLen is the page's limit on meta.filename: string[1,128].
+const imageFilenameMaxLen = 128
+
 // mediaHost is where the fake's media URLs live: a host under .invalid
 // (RFC 6761), which never resolves, so that a URL the fake invented cannot
 // be taken for WeChat Pay's (https://wxpaylogo.qpic.cn/…, as in
@@ -100,7 +103,7 @@ func signedBody(r *http.Request, body []byte) []byte {
 // accepts.
 func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request, body []byte) {
 	bad := func(msg string) {
-		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeParamError), msg, nil)
+		s.writeError(w, http.StatusBadRequest, string(busifavor.ErrorCodeParamError), msg, nil)
 	}
 	u, msg := readUpload(r, body)
 	if u == nil {
@@ -121,7 +124,7 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request, body []byte
 	ext := strings.ToLower(path.Ext(meta.Filename))
 	_, notImage := imagecheck.Check(u.file)
 	switch {
-	case meta.Filename == "" || len(meta.Filename) > busifavor.ImageFilenameMaxLen:
+	case meta.Filename == "" || len(meta.Filename) > imageFilenameMaxLen:
 		bad("filename 长度须为 1 到 128")
 	case ext != ".jpg" && ext != ".bmp" && ext != ".png":
 		bad("filename 必须以JPG、BMP、PNG为后缀")
@@ -179,7 +182,7 @@ func (s *Server) imagesOK(w http.ResponseWriter, d *busifavor.DisplayPatternInfo
 			continue
 		}
 		field := "display_pattern_info." + f[0]
-		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeParamError),
+		s.writeError(w, http.StatusBadRequest, string(busifavor.ErrorCodeParamError),
 			"参数错误: "+field+" 仅支持通过图片上传API接口获取的图片URL地址",
 			map[string]string{"field": field, "issue": "not a URL from the marketing image upload", "location": "body"})
 		return false

@@ -33,7 +33,7 @@ func ExampleServer_couponLifecycle() {
 		CouponUseRule: busifavor.CouponUseRule{
 			CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 1, 0)},
 			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 1000, TransactionMinimum: 10000},
-			UseMethod:           busifavor.UseMethodOffline,
+			UseMethod:           busifavor.CouponUseMethodOffline,
 		},
 		StockSendRule:  busifavor.StockSendRule{MaxCoupons: 100, MaxCouponsPerUser: 1},
 		OutRequestNo:   "stock-001",
@@ -84,7 +84,7 @@ func ExampleServer_couponLifecycle() {
 	mu.Unlock()
 
 	// The till redeems it and ties it to the order.
-	use := busifavor.UseCouponRequest{CouponCode: code, StockID: stock.StockID, Appid: appid, UseTime: fake.Now(), UseRequestNo: "use-001"}
+	use := busifavor.UseCouponRequest{CouponCode: code, StockID: stock.StockID, AppID: appid, UseTime: fake.Now(), UseRequestNo: "use-001"}
 	if _, err := client.UseCoupon(ctx, use); err != nil {
 		log.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func ExampleServer_couponLifecycle() {
 	_, err = client.UseCoupon(ctx, use)
 	fmt.Println("redeem after deactivation refused:", errors.Is(err, busifavor.ErrCouponNotUsable))
 
-	got, err := client.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: openid, CouponCode: code, Appid: appid})
+	got, err := client.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: openid, CouponCode: code, AppID: appid})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func TestEveryRefusalChangesNothing(t *testing.T) {
 		stock := func(no string, mode busifavor.CouponCodeMode, typ busifavor.StockType, begin time.Time, perUser int64) string {
 			rule := busifavor.CouponUseRule{
 				CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 1, 0)},
-				UseMethod:           busifavor.UseMethodOffline,
+				UseMethod:           busifavor.CouponUseMethodOffline,
 			}
 			if typ == busifavor.StockTypeExchange {
 				rule.ExchangeCoupon = &busifavor.ExchangeCoupon{ExchangePrice: 100, TransactionMinimum: 100}
@@ -101,7 +101,7 @@ func TestEveryRefusalChangesNothing(t *testing.T) {
 		_, err = c.UploadCouponCodes(ctx(), busifavor.UploadCouponCodesRequest{StockID: f.upload, CouponCodeList: []string{"UP000001", "UP000002"}, UploadRequestNo: "up-1"})
 		require.NoError(t, err)
 		send := func(stock, user, no, code string) string {
-			r, err := c.SendCoupon(ctx(), busifavor.SendCouponRequest{StockID: stock, Openid: user, OutRequestNo: no, Appid: appid, CouponCode: code})
+			r, err := c.SendCoupon(ctx(), busifavor.SendCouponRequest{StockID: stock, OpenID: user, OutRequestNo: no, AppID: appid, CouponCode: code})
 			require.NoError(t, err)
 			return r.CouponCode
 		}
@@ -111,7 +111,7 @@ func TestEveryRefusalChangesNothing(t *testing.T) {
 		send(f.api, openid, "s4", "API00001")
 		x := send(f.exchange, openid, "s5", "")
 		for _, u := range []struct{ stock, code string }{{f.normal, f.used}, {f.exchange, x}} {
-			_, err = c.UseCoupon(ctx(), busifavor.UseCouponRequest{CouponCode: u.code, StockID: u.stock, Appid: appid, UseTime: now, UseRequestNo: "use-" + u.code})
+			_, err = c.UseCoupon(ctx(), busifavor.UseCouponRequest{CouponCode: u.code, StockID: u.stock, AppID: appid, UseTime: now, UseRequestNo: "use-" + u.code})
 			require.NoError(t, err)
 		}
 		_, err = c.AssociateTradeInfo(ctx(), busifavor.AssociateTradeInfoRequest{StockID: f.normal, CouponCode: f.used, OutTradeNo: "order-1", OutRequestNo: "as-1"})
@@ -132,11 +132,11 @@ func TestEveryRefusalChangesNothing(t *testing.T) {
 		return err
 	}
 	sendTo := func(f *fixture, stock, user, no, code string) error {
-		_, err := f.c.SendCoupon(ctx(), busifavor.SendCouponRequest{StockID: stock, Openid: user, OutRequestNo: no, Appid: appid, CouponCode: code})
+		_, err := f.c.SendCoupon(ctx(), busifavor.SendCouponRequest{StockID: stock, OpenID: user, OutRequestNo: no, AppID: appid, CouponCode: code})
 		return err
 	}
 	use := func(f *fixture, stock, code, user, no string) error {
-		_, err := f.c.UseCoupon(ctx(), busifavor.UseCouponRequest{CouponCode: code, StockID: stock, Appid: appid, UseTime: f.s.Now(), UseRequestNo: no, Openid: user})
+		_, err := f.c.UseCoupon(ctx(), busifavor.UseCouponRequest{CouponCode: code, StockID: stock, AppID: appid, UseTime: f.s.Now(), UseRequestNo: no, OpenID: user})
 		return err
 	}
 	for _, tc := range []struct {
@@ -148,7 +148,7 @@ func TestEveryRefusalChangesNothing(t *testing.T) {
 			_, err := f.c.CreateStock(ctx(), busifavor.CreateStockRequest{StockName: "另一个", BelongMerchant: f.s.MchID(), GoodsName: "全场可用",
 				StockType: busifavor.StockTypeNormal, OutRequestNo: "n", CouponCodeMode: busifavor.CouponCodeModeWechatPay,
 				CouponUseRule: busifavor.CouponUseRule{CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: f.s.Now(), AvailableEndTime: f.s.Now().Add(time.Hour)},
-					FixedNormalCoupon: &busifavor.FixedNormalCoupon{DiscountAmount: 1, TransactionMinimum: 2}, UseMethod: busifavor.UseMethodOffline},
+					FixedNormalCoupon: &busifavor.FixedNormalCoupon{DiscountAmount: 1, TransactionMinimum: 2}, UseMethod: busifavor.CouponUseMethodOffline},
 				StockSendRule: busifavor.StockSendRule{MaxCoupons: 1, MaxCouponsPerUser: 1}})
 			return err
 		}},
@@ -201,7 +201,7 @@ func TestEveryRefusalChangesNothing(t *testing.T) {
 			return err
 		}},
 		{"gov card: send_time over 24 h old", busifavor.ErrParamError, func(f *fixture) error {
-			_, err := f.c.SendGovCard(ctx(), busifavor.SendGovCardRequest{CardID: "pFS7Fjg91pGgJxIkpq9VLxYZ8MQg", Appid: appid, Openid: openid,
+			_, err := f.c.SendGovCard(ctx(), busifavor.SendGovCardRequest{CardID: "pFS7Fjg91pGgJxIkpq9VLxYZ8MQg", AppID: appid, OpenID: openid,
 				OutRequestNo: "gov-9", SendTime: f.s.Now().Add(-25 * time.Hour)})
 			return err
 		}},
@@ -244,13 +244,13 @@ func TestEveryRefusalChangesNothing(t *testing.T) {
 		require.NoError(t, err)
 		res, err := f.s.ClaimMiniProgram(openid, bad)
 		require.NoError(t, err)
-		assert.Equal(t, busifavor.MiniProgramSignError, res.ErrCode)
+		assert.Equal(t, busifavor.MiniProgramErrCodeSignError, res.ErrCode)
 		res, err = f.s.ClaimMiniProgram(openid, notBegun)
 		require.NoError(t, err)
-		assert.Equal(t, busifavor.SendCouponResultNotRunning, res.SendCouponResult[0].Code)
+		assert.Equal(t, busifavor.SendCouponResultCodeNotRunning, res.SendCouponResult[0].Code)
 		res, err = f.s.ClaimMiniProgram(openid, ok) // the per-user cap: 2 of the normal stock held already
 		require.NoError(t, err)
-		assert.Equal(t, busifavor.SendCouponResultMaxQuota, res.SendCouponResult[0].Code)
+		assert.Equal(t, busifavor.SendCouponResultCodeMaxQuota, res.SendCouponResult[0].Code)
 		assert.Equal(t, before, f.s.snapshot(t))
 	})
 }

@@ -457,7 +457,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if verifyErr != nil {
-		s.writeError(w, http.StatusUnauthorized, string(busifavor.CodeSignError), verifyErr.Error(), nil)
+		s.writeError(w, http.StatusUnauthorized, string(busifavor.ErrorCodeSignError), verifyErr.Error(), nil)
 		return
 	}
 	s.route(w, normalized(r), caller, body)
@@ -526,19 +526,19 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, caller string, bo
 type callbacksBody struct {
 	UpdateTime string `json:"update_time,omitempty"`
 	NotifyURL  string `json:"notify_url"`
-	Mchid      string `json:"mchid"`
+	MchID      string `json:"mchid"`
 }
 
 func (s *Server) setCallbacks(w http.ResponseWriter, caller string, body []byte) {
 	var req busifavor.SetCallbacksRequest
 	if err := json.Unmarshal(body, &req); err != nil {
-		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeParamError), "请求体不是合法的 JSON", nil)
+		s.writeError(w, http.StatusBadRequest, string(busifavor.ErrorCodeParamError), "请求体不是合法的 JSON", nil)
 		return
 	}
-	if !s.paramsOK(w, req.Validate()) || !s.mayActFor(w, caller, "mchid", req.Mchid) {
+	if !s.paramsOK(w, req.Validate()) || !s.mayActFor(w, caller, "mchid", req.MchID) {
 		return
 	}
-	target := req.Mchid
+	target := req.MchID
 	if target == "" {
 		target = caller
 	}
@@ -549,16 +549,16 @@ func (s *Server) setCallbacks(w http.ResponseWriter, caller string, body []byte)
 	s.writeJSON(w, http.StatusOK, callbacksBody{
 		UpdateTime: FormatTime(now),
 		NotifyURL:  req.NotifyURL,
-		Mchid:      target,
+		MchID:      target,
 	})
 }
 
 func (s *Server) getCallbacks(w http.ResponseWriter, r *http.Request, caller string) {
-	req := busifavor.GetCallbacksRequest{Mchid: r.URL.Query().Get("mchid")}
-	if !s.paramsOK(w, req.Validate()) || !s.mayActFor(w, caller, "mchid", req.Mchid) {
+	req := busifavor.GetCallbacksRequest{MchID: r.URL.Query().Get("mchid")}
+	if !s.paramsOK(w, req.Validate()) || !s.mayActFor(w, caller, "mchid", req.MchID) {
 		return
 	}
-	target := req.Mchid
+	target := req.MchID
 	if target == "" {
 		target = caller
 	}
@@ -566,10 +566,10 @@ func (s *Server) getCallbacks(w http.ResponseWriter, r *http.Request, caller str
 	st, ok := s.state[target]
 	s.mu.Unlock()
 	if !ok {
-		s.writeError(w, http.StatusNotFound, string(busifavor.CodeResourceNotExists), "商户尚未设置商家券事件通知地址", nil)
+		s.writeError(w, http.StatusNotFound, string(busifavor.ErrorCodeResourceNotExists), "商户尚未设置商家券事件通知地址", nil)
 		return
 	}
-	s.writeJSON(w, http.StatusOK, callbacksBody{NotifyURL: st.notifyURL, Mchid: target})
+	s.writeJSON(w, http.StatusOK, callbacksBody{NotifyURL: st.notifyURL, MchID: target})
 }
 
 // paramsOK answers 400 PARAM_ERROR, naming the first bad field in detail,
@@ -577,7 +577,7 @@ func (s *Server) getCallbacks(w http.ResponseWriter, r *http.Request, caller str
 func (s *Server) paramsOK(w http.ResponseWriter, verr error) bool {
 	if ve, ok := verr.(*busifavor.ValidationError); ok {
 		f := ve.Fields[0]
-		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeParamError), "参数错误: "+f.String(),
+		s.writeError(w, http.StatusBadRequest, string(busifavor.ErrorCodeParamError), "参数错误: "+f.String(),
 			map[string]string{"field": f.Field, "issue": f.Reason, "location": "body"})
 		return false
 	}
@@ -588,7 +588,7 @@ func (s *Server) paramsOK(w http.ResponseWriter, verr error) bool {
 // that is neither the caller nor one it was delegated (WithDelegation).
 func (s *Server) mayActFor(w http.ResponseWriter, caller, field, mchID string) bool {
 	if mchID != "" && mchID != caller && !s.cfg.merchants[caller].actFor[mchID] {
-		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeParamError),
+		s.writeError(w, http.StatusBadRequest, string(busifavor.ErrorCodeParamError),
 			"参数错误: "+field+" 与调用方商户号不一致, 且调用方无权代其操作",
 			map[string]string{"field": field, "value": mchID, "issue": "not the caller and not delegated", "location": "body"})
 		return false

@@ -267,7 +267,7 @@ func TestFaultsTargetAnEndpointAndRunOut(t *testing.T) {
 	defer s.Close()
 	c, err := s.Client(busifavor.WithRetry(busifavor.RetryPolicy{MaxAttempts: 1}))
 	require.NoError(t, err)
-	s.FailOn(http.MethodGet, busifavortest.CallbacksPath, 2, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeNoAuth})
+	s.FailOn(http.MethodGet, busifavortest.CallbacksPath, 2, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeNoAuth})
 
 	_, err = c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn/n"})
 	require.NoError(t, err, "a GET fault leaves POST alone")
@@ -333,7 +333,7 @@ func TestExtraMerchantsAndFixedKeys(t *testing.T) {
 	require.NoError(t, err)
 	resp, err := c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{NotifyURL: "https://second.example.com/n"})
 	require.NoError(t, err)
-	assert.Equal(t, "1900000200", resp.Mchid, "state is kept per calling merchant")
+	assert.Equal(t, "1900000200", resp.MchID, "state is kept per calling merchant")
 	_, ok := s.NotifyURL("1230000109")
 	assert.False(t, ok)
 }

@@ -114,7 +114,7 @@ func (s *Server) stockRoute(w http.ResponseWriter, r *http.Request, caller strin
 // decode reads a JSON body into v, answering PARAM_ERROR when it is not one.
 func (s *Server) decode(w http.ResponseWriter, body []byte, v any) bool {
 	if err := json.Unmarshal(body, v); err != nil {
-		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeParamError), "请求体不是合法的 JSON", nil)
+		s.writeError(w, http.StatusBadRequest, string(busifavor.ErrorCodeParamError), "请求体不是合法的 JSON", nil)
 		return false
 	}
 	return true
@@ -126,7 +126,7 @@ func (s *Server) decode(w http.ResponseWriter, body []byte, v any) bool {
 func (s *Server) stockFor(w http.ResponseWriter, caller, id string) *stock {
 	st := s.stocks[id]
 	if st == nil || (st.owner != caller && st.BelongMerchant != caller) {
-		s.writeError(w, http.StatusNotFound, string(busifavor.CodeResourceNotExists), "批次不存在", nil)
+		s.writeError(w, http.StatusNotFound, string(busifavor.ErrorCodeResourceNotExists), "批次不存在", nil)
 		return nil
 	}
 	return st
@@ -146,7 +146,7 @@ func (s *Server) createStock(w http.ResponseWriter, caller string, body []byte) 
 	if id, ok := s.stockByRequest[key]; ok {
 		st := s.stocks[id]
 		if !bytes.Equal(st.body, canonical) {
-			s.writeError(w, http.StatusBadRequest, string(busifavor.CodeResourceAlreadyExists),
+			s.writeError(w, http.StatusBadRequest, string(busifavor.ErrorCodeResourceAlreadyExists),
 				"批次已存在: out_request_no 已用于创建另一个批次", nil)
 			return
 		}
@@ -179,7 +179,7 @@ func (st *stock) view(now time.Time) busifavor.Stock {
 	if v.CouponCodeMode == busifavor.CouponCodeModeMerchantUpload {
 		n := &busifavor.CouponCodeCount{TotalCount: int64(len(st.codes))}
 		for _, c := range st.codes {
-			if c.CodeStatus == busifavor.CouponCodeAvailable {
+			if c.CodeStatus == busifavor.CouponCodeStatusAvailable {
 				n.AvailableCount++
 			}
 		}
@@ -240,13 +240,13 @@ func (st *stock) update(req busifavor.UpdateStockRequest) {
 			if ce.MiniProgramsInfo != nil {
 				mi = *ce.MiniProgramsInfo
 			}
-			setIf(&mi.MiniProgramsAppid, m.MiniProgramsAppid)
+			setIf(&mi.MiniProgramsAppID, m.MiniProgramsAppID)
 			setIf(&mi.MiniProgramsPath, m.MiniProgramsPath)
 			setIf(&mi.EntranceWords, m.EntranceWords)
 			setIf(&mi.GuidingWords, m.GuidingWords)
 			ce.MiniProgramsInfo = &mi
 		}
-		setIf(&ce.Appid, e.Appid)
+		setIf(&ce.AppID, e.AppID)
 		setIf(&ce.HallID, e.HallID)
 		setIf((*string)(&ce.CodeDisplayMode), string(e.CodeDisplayMode))
 		st.CustomEntrance = &ce
@@ -266,7 +266,7 @@ func (st *stock) update(req busifavor.UpdateStockRequest) {
 	}
 	if u := req.CouponUseRule; u != nil {
 		setIf((*string)(&st.CouponUseRule.UseMethod), string(u.UseMethod))
-		setIf(&st.CouponUseRule.MiniProgramsAppid, u.MiniProgramsAppid)
+		setIf(&st.CouponUseRule.MiniProgramsAppID, u.MiniProgramsAppID)
 		setIf(&st.CouponUseRule.MiniProgramsPath, u.MiniProgramsPath)
 	}
 	if r := req.StockSendRule; r != nil && r.PreventAPIAbuse != nil {
@@ -305,12 +305,12 @@ func (s *Server) updateBudget(w http.ResponseWriter, caller, id string, body []b
 	rule := &st.StockSendRule
 	switch {
 	case req.TargetMaxCoupons != 0 && req.CurrentMaxCoupons != rule.MaxCoupons:
-		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeParamError),
+		s.writeError(w, http.StatusBadRequest, string(busifavor.ErrorCodeParamError),
 			fmt.Sprintf("参数错误: current_max_coupons %d 与批次当前值 %d 不一致", req.CurrentMaxCoupons, rule.MaxCoupons),
 			map[string]string{"field": "current_max_coupons", "location": "body"})
 		return
 	case req.TargetMaxCouponsByDay != 0 && req.CurrentMaxCouponsByDay != rule.MaxCouponsByDay:
-		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeParamError),
+		s.writeError(w, http.StatusBadRequest, string(busifavor.ErrorCodeParamError),
 			fmt.Sprintf("参数错误: current_max_coupons_by_day %d 与批次当前值 %d 不一致", req.CurrentMaxCouponsByDay, rule.MaxCouponsByDay),
 			map[string]string{"field": "current_max_coupons_by_day", "location": "body"})
 		return
@@ -360,7 +360,7 @@ func (s *Server) uploadCodes(w http.ResponseWriter, caller, id string, body []by
 		return
 	}
 	if st.CouponCodeMode != busifavor.CouponCodeModeMerchantUpload {
-		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeInvalidRequest),
+		s.writeError(w, http.StatusBadRequest, string(busifavor.ErrorCodeInvalidRequest),
 			"发券模式不合法: 只有 coupon_code_mode 为 MERCHANT_UPLOAD 的批次可以上传 code", nil)
 		return
 	}
@@ -370,7 +370,7 @@ func (s *Server) uploadCodes(w http.ResponseWriter, caller, id string, body []by
 			out.ExistCodes = append(out.ExistCodes, c)
 			continue
 		}
-		st.codes[c] = &uploaded{busifavor.UploadedCode{Code: c, CodeStatus: busifavor.CouponCodeAvailable, UploadTime: now}}
+		st.codes[c] = &uploaded{busifavor.UploadedCode{Code: c, CodeStatus: busifavor.CouponCodeStatusAvailable, UploadTime: now}}
 		st.codeOrder = append(st.codeOrder, c)
 		out.SuccessCodes = append(out.SuccessCodes, c)
 	}
@@ -390,7 +390,7 @@ func uploadWire(r *busifavor.UploadCouponCodesResponse) any {
 
 func (s *Server) listCodes(w http.ResponseWriter, r *http.Request, caller, id string) {
 	q := r.URL.Query()
-	req := busifavor.ListCouponCodesRequest{StockID: id, Appid: q.Get("appid"), Status: busifavor.CouponCodeStatus(q.Get("status"))}
+	req := busifavor.ListCouponCodesRequest{StockID: id, AppID: q.Get("appid"), Status: busifavor.CouponCodeStatus(q.Get("status"))}
 	if !s.pageParams(w, q, &req.Offset, &req.Limit) {
 		return
 	}
@@ -430,7 +430,7 @@ func (s *Server) pageParams(w http.ResponseWriter, q url.Values, offset, limit *
 		if v := q.Get(name); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
-				s.refuse(w, &refusal{http.StatusBadRequest, busifavor.CodeParamError, "参数错误: " + name + " 不是整数"})
+				s.refuse(w, &refusal{http.StatusBadRequest, busifavor.ErrorCodeParamError, "参数错误: " + name + " 不是整数"})
 				return false
 			}
 			*dst = n
@@ -465,7 +465,7 @@ func (s *Server) getCode(w http.ResponseWriter, caller, id, c string) {
 	}
 	x := st.codes[c]
 	if x == nil {
-		s.writeError(w, http.StatusNotFound, string(busifavor.CodeResourceNotExists), "code 不存在", nil)
+		s.writeError(w, http.StatusNotFound, string(busifavor.ErrorCodeResourceNotExists), "code 不存在", nil)
 		return
 	}
 	s.writeJSON(w, http.StatusOK, map[string]any{"code_information": codeWire(x.UploadedCode)})
@@ -490,10 +490,10 @@ func (s *Server) deleteCode(w http.ResponseWriter, r *http.Request, caller, id, 
 	x := st.codes[c]
 	switch {
 	case x == nil:
-		s.writeError(w, http.StatusNotFound, string(busifavor.CodeResourceNotExists), "code 不存在", nil)
+		s.writeError(w, http.StatusNotFound, string(busifavor.ErrorCodeResourceNotExists), "code 不存在", nil)
 		return
-	case x.CodeStatus == busifavor.CouponCodeDispatched:
-		s.writeError(w, http.StatusBadRequest, string(busifavor.CodeInvalidRequest), "code 已分配给用户, 不能删除", nil)
+	case x.CodeStatus == busifavor.CouponCodeStatusDispatched:
+		s.writeError(w, http.StatusBadRequest, string(busifavor.ErrorCodeInvalidRequest), "code 已分配给用户, 不能删除", nil)
 		return
 	}
 	delete(st.codes, c)

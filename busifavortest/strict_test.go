@@ -73,7 +73,7 @@ func newStock(t *testing.T, c *busifavor.Client, s *busifavortest.Server, no str
 	begin := s.Now().Add(-time.Hour)
 	rule := busifavor.CouponUseRule{
 		CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 1, 0)},
-		UseMethod:           busifavor.UseMethodOffline,
+		UseMethod:           busifavor.CouponUseMethodOffline,
 	}
 	switch typ {
 	case busifavor.StockTypeDiscount:
@@ -95,7 +95,7 @@ func newStock(t *testing.T, c *busifavor.Client, s *busifavortest.Server, no str
 // useCoupon redeems a coupon at the fake's time.
 func useCoupon(t *testing.T, c *busifavor.Client, s *busifavortest.Server, stockID, code, no string) {
 	t.Helper()
-	_, err := c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: code, StockID: stockID, Appid: testAppID, UseTime: s.Now(), UseRequestNo: no})
+	_, err := c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: code, StockID: stockID, AppID: testAppID, UseTime: s.Now(), UseRequestNo: no})
 	require.NoError(t, err)
 }
 
@@ -149,17 +149,17 @@ func TestEveryAnswerInTheDocumentedShape(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.DeleteCouponCode(ctx, busifavor.DeleteCouponCodeRequest{StockID: upload, CouponCode: "CODE0002", DeleteRequestNo: "del-1"})
 	require.NoError(t, err)
-	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: upload, Openid: testOpenID, OutRequestNo: "send-1", Appid: testAppID})
+	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: upload, OpenID: testOpenID, OutRequestNo: "send-1", AppID: testAppID})
 	require.NoError(t, err)
 	_, err = c.GetCouponCode(ctx, busifavor.GetCouponCodeRequest{StockID: upload, CouponCode: "CODE0001"})
 	require.NoError(t, err)
-	n, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: normal, Openid: testOpenID, OutRequestNo: "send-2", Appid: testAppID})
+	n, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: normal, OpenID: testOpenID, OutRequestNo: "send-2", AppID: testAppID})
 	require.NoError(t, err)
 	code := n.CouponCode
 	useCoupon(t, c, s, normal, code, "use-1")
-	_, err = c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: testOpenID, CouponCode: code, Appid: testAppID})
+	_, err = c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: testOpenID, CouponCode: code, AppID: testAppID})
 	require.NoError(t, err)
-	_, err = c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: testOpenID, Appid: testAppID})
+	_, err = c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{OpenID: testOpenID, AppID: testAppID})
 	require.NoError(t, err)
 	_, err = c.AssociateTradeInfo(ctx, busifavor.AssociateTradeInfoRequest{StockID: normal, CouponCode: code, OutTradeNo: "order-1", OutRequestNo: "as-1"})
 	require.NoError(t, err)
@@ -183,7 +183,7 @@ func TestEveryAnswerInTheDocumentedShape(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.DeactivateCoupon(ctx, busifavor.DeactivateCouponRequest{CouponCode: code, StockID: normal, DeactivateRequestNo: "off-1"})
 	require.NoError(t, err)
-	_, err = c.SendGovCard(ctx, busifavor.SendGovCardRequest{CardID: "pFS7Fjg91pGgJxIkpq9VLxYZ8MQg", Appid: testAppID, Openid: testOpenID, OutRequestNo: "gov-1", SendTime: s.Now()})
+	_, err = c.SendGovCard(ctx, busifavor.SendGovCardRequest{CardID: "pFS7Fjg91pGgJxIkpq9VLxYZ8MQg", AppID: testAppID, OpenID: testOpenID, OutRequestNo: "gov-1", SendTime: s.Now()})
 	require.NoError(t, err)
 	_ = sent
 
@@ -227,14 +227,14 @@ func TestMerchantCodesAreUniquePerStock(t *testing.T) {
 		id := newStock(t, c, s, fmt.Sprint("uniq-", i), busifavor.CouponCodeModeMerchantUpload, busifavor.StockTypeNormal, 1)
 		_, err := c.UploadCouponCodes(ctx, busifavor.UploadCouponCodesRequest{StockID: id, CouponCodeList: []string{"SAME0001"}, UploadRequestNo: "up-1"})
 		require.NoError(t, err)
-		sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: id, Openid: testOpenID, OutRequestNo: "send-1", Appid: testAppID})
+		sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: id, OpenID: testOpenID, OutRequestNo: "send-1", AppID: testAppID})
 		require.NoError(t, err, "stock %d", i)
 		assert.Equal(t, "SAME0001", sent.CouponCode)
 		stocks = append(stocks, id)
 	}
 	useCoupon(t, c, s, stocks[1], "SAME0001", "use-1")
-	for i, want := range []busifavor.CouponState{busifavor.CouponStateSended, busifavor.CouponStateUsed} {
-		list, err := c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{Openid: testOpenID, Appid: testAppID, StockID: stocks[i]})
+	for i, want := range []busifavor.CouponState{busifavor.CouponStateSent, busifavor.CouponStateUsed} {
+		list, err := c.ListUserCoupons(ctx, busifavor.ListUserCouponsRequest{OpenID: testOpenID, AppID: testAppID, StockID: stocks[i]})
 		require.NoError(t, err)
 		require.Len(t, list.Data, 1)
 		assert.Equal(t, want, list.Data[0].CouponState, "stock %d", i)
@@ -254,7 +254,7 @@ func TestSubsidyPaymentsStayWithinTheDiscountInTotal(t *testing.T) {
 	c, err := s.Client()
 	require.NoError(t, err)
 	stock := newStock(t, c, s, "cap-1", busifavor.CouponCodeModeWechatPay, busifavor.StockTypeNormal, 1)
-	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: stock, Openid: testOpenID, OutRequestNo: "send-1", Appid: testAppID})
+	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: stock, OpenID: testOpenID, OutRequestNo: "send-1", AppID: testAppID})
 	require.NoError(t, err)
 	useCoupon(t, c, s, stock, sent.CouponCode, "use-1")
 	pay := func(no string, amount int64) error {
@@ -268,7 +268,7 @@ func TestSubsidyPaymentsStayWithinTheDiscountInTotal(t *testing.T) {
 	err = pay("sub-3", 1)
 	var apiErr *busifavor.APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, busifavor.CodeInvalidRequest, apiErr.Code)
+	assert.Equal(t, busifavor.ErrorCodeInvalidRequest, apiErr.Code)
 	assert.Contains(t, apiErr.Message, "1000")
 	assert.Len(t, s.SubsidyPayReceipts(), 2)
 
@@ -290,7 +290,7 @@ func TestSubsidyPaymentsOnlyForNormalStocks(t *testing.T) {
 	require.NoError(t, err)
 	for i, typ := range []busifavor.StockType{busifavor.StockTypeDiscount, busifavor.StockTypeExchange} {
 		stock := newStock(t, c, s, fmt.Sprint("type-", i), busifavor.CouponCodeModeWechatPay, typ, 1)
-		sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: stock, Openid: testOpenID, OutRequestNo: "send-1", Appid: testAppID})
+		sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: stock, OpenID: testOpenID, OutRequestNo: "send-1", AppID: testAppID})
 		require.NoError(t, err)
 		useCoupon(t, c, s, stock, sent.CouponCode, "use-1")
 		_, err = c.CreateSubsidyPayReceipt(ctx, busifavor.CreateSubsidyPayReceiptRequest{StockID: stock, CouponCode: sent.CouponCode,
@@ -315,7 +315,7 @@ func TestStatusSpelling(t *testing.T) {
 		s := busifavortest.NewServer(append(tc.opts, busifavortest.WithSubsidySettlement(busifavortest.SubsidySettlement{FailReason: "PAY_RECEIPT_INSUFFICIENT_BALANCE"}))...)
 		c, cp := capturedClient(t, s)
 		stock := newStock(t, c, s, "sp-1", busifavor.CouponCodeModeWechatPay, busifavor.StockTypeNormal, 1)
-		sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: stock, Openid: testOpenID, OutRequestNo: "send-1", Appid: testAppID})
+		sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: stock, OpenID: testOpenID, OutRequestNo: "send-1", AppID: testAppID})
 		require.NoError(t, err)
 		useCoupon(t, c, s, stock, sent.CouponCode, "use-1")
 		got, err := c.CreateSubsidyPayReceipt(ctx, busifavor.CreateSubsidyPayReceiptRequest{StockID: stock, CouponCode: sent.CouponCode,
@@ -327,8 +327,8 @@ func TestStatusSpelling(t *testing.T) {
 		require.NoError(t, json.Unmarshal(bytes.ReplaceAll(last.body, []byte("fail_reason"), []byte("failreason")), &wire))
 		assert.Equal(t, tc.status, wire.Status)
 		assert.Equal(t, tc.failReason, wire.FailReason)
-		assert.Equal(t, busifavor.PayReceiptFail, got.Status.Canonical())
-		assert.Equal(t, busifavor.PayFailInsufficientBalance, got.FailReason.Canonical())
+		assert.Equal(t, busifavor.SubsidyPayReceiptStatusFail, got.Status.Canonical())
+		assert.Equal(t, busifavor.SubsidyPayReceiptFailReasonInsufficientBalance, got.FailReason.Canonical())
 		s.Close()
 	}
 }

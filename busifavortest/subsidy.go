@@ -92,28 +92,28 @@ func (p *payReceipt) view(now time.Time) busifavor.SubsidyPayReceipt {
 	v := p.SubsidyPayReceipt
 	switch {
 	case now.Before(p.settleAt):
-		v.Status, v.SubsidyReceiptID = busifavor.PayReceiptAccepted, ""
+		v.Status, v.SubsidyReceiptID = busifavor.SubsidyPayReceiptStatusAccepted, ""
 		return v
 	case p.fail != "":
-		v.Status, v.FailReason, v.SubsidyReceiptID = busifavor.PayReceiptFail, busifavor.SubsidyPayReceiptFailReason(p.fail), ""
+		v.Status, v.FailReason, v.SubsidyReceiptID = busifavor.SubsidyPayReceiptStatusFail, busifavor.SubsidyPayReceiptFailReason(p.fail), ""
 		return v
 	}
-	v.Status, v.SuccessTime = busifavor.PayReceiptSuccess, p.settleAt
+	v.Status, v.SuccessTime = busifavor.SubsidyPayReceiptStatusSuccess, p.settleAt
 	var returned int64
 	for _, r := range p.returns {
 		switch rv := r.view(now); rv.Status {
-		case busifavor.ReturnReceiptAccepted:
-			v.Status = busifavor.PayReceiptReturning
-		case busifavor.ReturnReceiptSuccess:
+		case busifavor.SubsidyReturnReceiptStatusAccepted:
+			v.Status = busifavor.SubsidyPayReceiptStatusReturning
+		case busifavor.SubsidyReturnReceiptStatusSuccess:
 			returned += rv.Amount
 		}
 	}
 	switch {
-	case v.Status == busifavor.PayReceiptReturning:
+	case v.Status == busifavor.SubsidyPayReceiptStatusReturning:
 	case returned == v.Amount:
-		v.Status = busifavor.PayReceiptFullReturn
+		v.Status = busifavor.SubsidyPayReceiptStatusFullReturn
 	case returned > 0:
-		v.Status = busifavor.PayReceiptPartialReturn
+		v.Status = busifavor.SubsidyPayReceiptStatusPartialReturn
 	}
 	return v
 }
@@ -123,11 +123,11 @@ func (r *returnReceipt) view(now time.Time) busifavor.SubsidyReturnReceipt {
 	v := r.SubsidyReturnReceipt
 	switch {
 	case now.Before(r.settleAt):
-		v.Status, v.SubsidyReturnReceiptID = busifavor.ReturnReceiptAccepted, ""
+		v.Status, v.SubsidyReturnReceiptID = busifavor.SubsidyReturnReceiptStatusAccepted, ""
 	case r.fail != "":
-		v.Status, v.FailReason, v.SubsidyReturnReceiptID = busifavor.ReturnReceiptFail, busifavor.SubsidyReturnReceiptFailReason(r.fail), ""
+		v.Status, v.FailReason, v.SubsidyReturnReceiptID = busifavor.SubsidyReturnReceiptStatusFail, busifavor.SubsidyReturnReceiptFailReason(r.fail), ""
 	default:
-		v.Status, v.ReturnDoneTime = busifavor.ReturnReceiptSuccess, r.settleAt
+		v.Status, v.ReturnDoneTime = busifavor.SubsidyReturnReceiptStatusSuccess, r.settleAt
 	}
 	return v
 }
@@ -136,7 +136,7 @@ func (r *returnReceipt) view(now time.Time) busifavor.SubsidyReturnReceipt {
 func (p *payReceipt) reserved(now time.Time) int64 {
 	var n int64
 	for _, r := range p.returns {
-		if r.view(now).Status != busifavor.ReturnReceiptFail {
+		if r.view(now).Status != busifavor.SubsidyReturnReceiptStatusFail {
 			n += r.Amount
 		}
 	}
@@ -183,7 +183,7 @@ func (s *Server) createPayReceipt(w http.ResponseWriter, caller string, body []b
 	key := caller + "\x00" + req.OutSubsidyNo
 	if p := s.payReceipts[key]; p != nil {
 		if !bytes.Equal(p.body, canonical) {
-			s.refuse(w, &refusal{http.StatusBadRequest, busifavor.CodeResourceAlreadyExists, "out_subsidy_no 已用于另一笔补差付款"})
+			s.refuse(w, &refusal{http.StatusBadRequest, busifavor.ErrorCodeResourceAlreadyExists, "out_subsidy_no 已用于另一笔补差付款"})
 			return
 		}
 		s.writeJSON(w, http.StatusOK, s.payView(p, now))
@@ -193,15 +193,15 @@ func (s *Server) createPayReceipt(w http.ResponseWriter, caller string, body []b
 	c := s.coupons[couponKey(req.StockID, req.CouponCode)]
 	switch {
 	case st == nil || c == nil || !c.owners[caller]:
-		s.refuse(w, &refusal{http.StatusNotFound, busifavor.CodeResourceNotExists, "批次或券不存在"})
+		s.refuse(w, &refusal{http.StatusNotFound, busifavor.ErrorCodeResourceNotExists, "批次或券不存在"})
 		return
 	case st.StockType != busifavor.StockTypeNormal:
 		// The pay page: 仅支持"满减券","换购券"批次不支持. (The list page also
 		// defines the amount of a 折扣券; the fake follows the endpoint's page.)
-		s.refuse(w, &refusal{http.StatusBadRequest, busifavor.CodeParamError, "参数错误: 仅支持满减券批次补差, 该批次为 " + string(st.StockType)})
+		s.refuse(w, &refusal{http.StatusBadRequest, busifavor.ErrorCodeParamError, "参数错误: 仅支持满减券批次补差, 该批次为 " + string(st.StockType)})
 		return
 	case req.PayerMerchant != st.owner && req.PayerMerchant != st.BelongMerchant:
-		s.refuse(w, &refusal{http.StatusBadRequest, busifavor.CodeParamError, "参数错误: payer_merchant 须为制券商户号或归属商户号"})
+		s.refuse(w, &refusal{http.StatusBadRequest, busifavor.ErrorCodeParamError, "参数错误: payer_merchant 须为制券商户号或归属商户号"})
 		return
 	case c.state(now) != busifavor.CouponStateUsed:
 		s.refuse(w, invalid("券未核销, 不能补差"))
@@ -211,7 +211,7 @@ func (s *Server) createPayReceipt(w http.ResponseWriter, caller string, body []b
 	// under any out_subsidy_no, net of their returns, plus this one.
 	var paid int64
 	for _, p := range s.payOrder {
-		if p.coupon == c && p.view(now).Status != busifavor.PayReceiptFail {
+		if p.coupon == c && p.view(now).Status != busifavor.SubsidyPayReceiptStatusFail {
 			paid += p.Amount - p.reserved(now)
 		}
 	}
@@ -249,7 +249,7 @@ func (s *Server) getPayReceipt(w http.ResponseWriter, caller, id string) {
 			return
 		}
 	}
-	s.refuse(w, &refusal{http.StatusNotFound, busifavor.CodeResourceNotExists, "补差付款单不存在"})
+	s.refuse(w, &refusal{http.StatusNotFound, busifavor.ErrorCodeResourceNotExists, "补差付款单不存在"})
 }
 
 func (s *Server) listPayReceipts(w http.ResponseWriter, r *http.Request, caller string) {
@@ -283,7 +283,7 @@ func (s *Server) createReturnReceipt(w http.ResponseWriter, caller string, body 
 	key := caller + "\x00" + req.OutSubsidyReturnNo
 	if rr := s.returnReceipts[key]; rr != nil {
 		if !bytes.Equal(rr.body, canonical) {
-			s.refuse(w, &refusal{http.StatusBadRequest, busifavor.CodeResourceAlreadyExists, "out_subsidy_return_no 已用于另一笔补差回退"})
+			s.refuse(w, &refusal{http.StatusBadRequest, busifavor.ErrorCodeResourceAlreadyExists, "out_subsidy_return_no 已用于另一笔补差回退"})
 			return
 		}
 		s.writeJSON(w, http.StatusOK, rr.view(now))
@@ -332,7 +332,7 @@ func (s *Server) getReturnReceipt(w http.ResponseWriter, caller, id string) {
 			return
 		}
 	}
-	s.refuse(w, &refusal{http.StatusNotFound, busifavor.CodeResourceNotExists, "补差回退单不存在"})
+	s.refuse(w, &refusal{http.StatusNotFound, busifavor.ErrorCodeResourceNotExists, "补差回退单不存在"})
 }
 
 // SubsidyPayReceipts returns every subsidy payment as it is now, oldest

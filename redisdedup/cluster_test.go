@@ -196,7 +196,7 @@ func TestRedisCluster(t *testing.T) {
 		id := "spread-" + strconv.Itoa(i)
 		c, err := d1.Claim(ctx, id)
 		require.NoError(t, err)
-		require.Equal(t, busifavor.Claimed, c.Status)
+		require.Equal(t, busifavor.ClaimStatusClaimed, c.Status)
 		require.NoError(t, d2.Complete(ctx, id, c.Token))
 	}
 	var mu sync.Mutex
@@ -232,7 +232,7 @@ func TestRedisCluster(t *testing.T) {
 		close(results)
 		won := 0
 		for s := range results {
-			if s == busifavor.Claimed {
+			if s == busifavor.ClaimStatusClaimed {
 				won++
 			}
 		}
@@ -256,7 +256,7 @@ func TestRedisCluster(t *testing.T) {
 	}
 	held, err := d1.Claim(ctx, heldKey)
 	require.NoError(t, err)
-	require.Equal(t, busifavor.Claimed, held.Status)
+	require.Equal(t, busifavor.ClaimStatusClaimed, held.Status)
 	replica := cl.replicaOf(oldAddr)
 
 	// Instances keep claiming and completing fresh ids through it.
@@ -282,7 +282,7 @@ func TestRedisCluster(t *testing.T) {
 					r.errs = append(r.errs, err)
 					continue
 				}
-				if c.Status != busifavor.Claimed {
+				if c.Status != busifavor.ClaimStatusClaimed {
 					r.errs = append(r.errs, fmt.Errorf("fresh id %s: %v", id, c.Status))
 					continue
 				}
@@ -317,7 +317,7 @@ func TestRedisCluster(t *testing.T) {
 		id := "after-" + strconv.Itoa(i)
 		c, err := d2.Claim(ctx, id)
 		require.NoError(t, err, "after the failover")
-		require.Equal(t, busifavor.Claimed, c.Status)
+		require.Equal(t, busifavor.ClaimStatusClaimed, c.Status)
 		require.NoError(t, d1.Complete(ctx, id, c.Token))
 	}
 	close(stop)
@@ -333,21 +333,21 @@ func TestRedisCluster(t *testing.T) {
 	// Nothing was lost: what was done is done, what was held is held.
 	c, err = d2.Claim(ctx, doneID)
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.Done, c.Status, "a done id stays done through the failover")
+	assert.Equal(t, busifavor.ClaimStatusDone, c.Status, "a done id stays done through the failover")
 	c, err = d2.Claim(ctx, heldKey)
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.InFlight, c.Status, "a claim stays in flight through the failover")
+	assert.Equal(t, busifavor.ClaimStatusInFlight, c.Status, "a claim stays in flight through the failover")
 	assert.ErrorIs(t, d2.Complete(ctx, heldKey, "another token"), busifavor.ErrNotOwner)
 	require.NoError(t, d2.Complete(ctx, heldKey, held.Token), "its holder completes it on the new master")
 	for _, id := range completed {
 		c, err := d1.Claim(ctx, id)
 		require.NoError(t, err)
-		require.Equal(t, busifavor.Done, c.Status, "id %s completed around the failover", id)
+		require.Equal(t, busifavor.ClaimStatusDone, c.Status, "id %s completed around the failover", id)
 	}
 	for i := range 30 {
 		c, err := d1.Claim(ctx, "spread-"+strconv.Itoa(i))
 		require.NoError(t, err)
-		require.Equal(t, busifavor.Done, c.Status)
+		require.Equal(t, busifavor.ClaimStatusDone, c.Status)
 	}
 
 	// Braces in a namespace are no hash tag: its ids spread over every
@@ -356,7 +356,7 @@ func TestRedisCluster(t *testing.T) {
 	for i := range 30 {
 		c, err := tagged.Claim(ctx, "tagged-"+strconv.Itoa(i))
 		require.NoError(t, err)
-		require.Equal(t, busifavor.Claimed, c.Status)
+		require.Equal(t, busifavor.ClaimStatusClaimed, c.Status)
 	}
 	taggedPerMaster := map[string]int{}
 	require.NoError(t, cc1.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {

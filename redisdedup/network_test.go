@@ -79,7 +79,7 @@ func TestAcknowledgedInTimeWhileRedisStalls(t *testing.T) {
 	}
 	c, err := newDedup(t, direct).Claim(ctx, id)
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.Done, c.Status)
+	assert.Equal(t, busifavor.ClaimStatusDone, c.Status)
 }
 
 // TestLostRepliesAreIdempotent is issue 18's third event bug: the answer
@@ -107,7 +107,7 @@ func TestLostRepliesAreIdempotent(t *testing.T) {
 	px.DropNextReply()
 	c, err := d.Claim(ctx, "a")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.Claimed, c.Status, "the retried Claim finds its own claim")
+	assert.Equal(t, busifavor.ClaimStatusClaimed, c.Status, "the retried Claim finds its own claim")
 	assert.Equal(t, "f:"+c.Token, direct.Get(ctx, "t::a").Val())
 
 	px.DropNextReply()
@@ -141,22 +141,22 @@ func TestNamespacesKeepMerchantsApart(t *testing.T) {
 	require.NoError(t, m1.Complete(ctx, "same-id", c1.Token))
 	c2, err := m2.Claim(ctx, "same-id")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.Claimed, c2.Status, "the other merchant's event is not done")
+	assert.Equal(t, busifavor.ClaimStatusClaimed, c2.Status, "the other merchant's event is not done")
 	c0, err := newDedup(t, rdb).Claim(ctx, "same-id")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.Claimed, c0.Status, "nor is the unnamespaced one")
+	assert.Equal(t, busifavor.ClaimStatusClaimed, c0.Status, "nor is the unnamespaced one")
 
 	// A separator in a namespace cannot make two namespaces meet.
 	a, err := newDedup(t, rdb, redisdedup.WithNamespace("a:b")).Claim(ctx, "c")
 	require.NoError(t, err)
 	b, err := newDedup(t, rdb, redisdedup.WithNamespace("a")).Claim(ctx, "b:c")
 	require.NoError(t, err)
-	assert.Equal(t, []busifavor.ClaimStatus{busifavor.Claimed, busifavor.Claimed}, []busifavor.ClaimStatus{a.Status, b.Status})
+	assert.Equal(t, []busifavor.ClaimStatus{busifavor.ClaimStatusClaimed, busifavor.ClaimStatusClaimed}, []busifavor.ClaimStatus{a.Status, b.Status})
 
 	// Nor can an id without a namespace spell a namespaced key.
 	n, err := newDedup(t, rdb).Claim(ctx, "1900000001:same-id")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.Claimed, n.Status, "not merchant 1900000001's done event")
+	assert.Equal(t, busifavor.ClaimStatusClaimed, n.Status, "not merchant 1900000001's done event")
 
 	keys := rdb.Keys(ctx, "*").Val()
 	assert.ElementsMatch(t, []string{"busifavor:event:1900000001:same-id", "busifavor:event:1900000002:same-id",

@@ -334,11 +334,11 @@ func (d *Deduplicator) Claim(ctx context.Context, id string) (busifavor.Claim, e
 	}
 	switch res {
 	case "claimed":
-		return busifavor.Claim{Status: busifavor.Claimed, Token: token, Lease: d.lease}, nil
+		return busifavor.Claim{Status: busifavor.ClaimStatusClaimed, Token: token, Lease: d.lease}, nil
 	case "done":
-		return busifavor.Claim{Status: busifavor.Done}, nil
+		return busifavor.Claim{Status: busifavor.ClaimStatusDone}, nil
 	case "inflight":
-		return busifavor.Claim{Status: busifavor.InFlight}, nil
+		return busifavor.Claim{Status: busifavor.ClaimStatusInFlight}, nil
 	}
 	return busifavor.Claim{}, fmt.Errorf("redisdedup: claim: unexpected answer %q", res)
 }

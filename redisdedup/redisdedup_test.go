@@ -152,17 +152,17 @@ func TestKeyLayoutIsUnambiguous(t *testing.T) {
 		require.NoError(t, err)
 		b, err := newDedup(t, rdb, p[1]...).Claim(ctx, id)
 		require.NoError(t, err)
-		assert.Equal(t, []busifavor.ClaimStatus{busifavor.Claimed, busifavor.Claimed}, []busifavor.ClaimStatus{a.Status, b.Status},
+		assert.Equal(t, []busifavor.ClaimStatus{busifavor.ClaimStatusClaimed, busifavor.ClaimStatusClaimed}, []busifavor.ClaimStatus{a.Status, b.Status},
 			"pair %d: two deduplicators, two keys", i)
 	}
 
 	braces := newDedup(t, rdb, redisdedup.WithNamespace("{m}"))
 	c, err := braces.Claim(ctx, "{q}")
 	require.NoError(t, err)
-	require.Equal(t, busifavor.Claimed, c.Status)
+	require.Equal(t, busifavor.ClaimStatusClaimed, c.Status)
 	c, err = braces.Claim(ctx, "{q}")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.InFlight, c.Status, "the escaped key is found again")
+	assert.Equal(t, busifavor.ClaimStatusInFlight, c.Status, "the escaped key is found again")
 
 	keys := rdb.Keys(ctx, "*").Val()
 	assert.ElementsMatch(t, []string{"p:1900000001:x0", "p:1900000001::x0", "p:a:x1", "p:a::x1", "p:x2", "p::x2",
@@ -207,7 +207,7 @@ func TestEvictingPolicyIsRefused(t *testing.T) {
 	unchecked := newDedup(t, rdb, redisdedup.WithoutPolicyCheck(), redisdedup.WithLease(time.Minute))
 	first, err := unchecked.Claim(ctx, "e")
 	require.NoError(t, err)
-	require.Equal(t, busifavor.Claimed, first.Status)
+	require.Equal(t, busifavor.ClaimStatusClaimed, first.Status)
 	value := strings.Repeat("v", 8<<10)
 	for i := 0; rdb.Exists(ctx, redisdedup.DefaultKeyPrefix+":e").Val() == 1; i++ {
 		require.Less(t, i, 20000, "the claim was never evicted")
@@ -215,7 +215,7 @@ func TestEvictingPolicyIsRefused(t *testing.T) {
 	}
 	second, err := unchecked.Claim(ctx, "e")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.Claimed, second.Status, "evicted: a second instance handles the event too")
+	assert.Equal(t, busifavor.ClaimStatusClaimed, second.Status, "evicted: a second instance handles the event too")
 	t.Logf("the claim was evicted after %d evictions", evicted(t, rdb))
 
 	for _, policy := range []string{"allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"} {
@@ -244,7 +244,7 @@ func TestEvictingPolicyIsRefused(t *testing.T) {
 	assert.Zero(t, rdb.Exists(ctx, redisdedup.DefaultKeyPrefix+":f").Val())
 	c, err := d.Claim(ctx, "e")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.InFlight, c.Status, "the claim in flight stays")
+	assert.Equal(t, busifavor.ClaimStatusInFlight, c.Status, "the claim in flight stays")
 	assert.Equal(t, before, evicted(t, rdb), "nothing evicted under noeviction")
 }
 
@@ -276,7 +276,7 @@ func TestPolicyReadWhereConfigIsRefused(t *testing.T) {
 	d := newDedup(t, app, redisdedup.WithoutPolicyCheck())
 	c, err := d.Claim(ctx, "a")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.Claimed, c.Status)
+	assert.Equal(t, busifavor.ClaimStatusClaimed, c.Status)
 	require.NoError(t, d.Complete(ctx, "a", c.Token))
 }
 
@@ -306,7 +306,7 @@ func TestClaimCompleteRelease(t *testing.T) {
 
 	c, err := d.Claim(ctx, "a")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.Claimed, c.Status)
+	assert.Equal(t, busifavor.ClaimStatusClaimed, c.Status)
 	assert.NotEmpty(t, c.Token)
 	assert.Equal(t, 10*time.Second, c.Lease)
 	ttl := rdb.PTTL(ctx, "test::a").Val()
@@ -314,7 +314,7 @@ func TestClaimCompleteRelease(t *testing.T) {
 
 	again, err := d.Claim(ctx, "a")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.InFlight, again.Status)
+	assert.Equal(t, busifavor.ClaimStatusInFlight, again.Status)
 
 	assert.ErrorIs(t, d.Complete(ctx, "a", "someone else"), busifavor.ErrNotOwner)
 	assert.ErrorIs(t, d.Release(ctx, "a", "someone else"), busifavor.ErrNotOwner)
@@ -326,7 +326,7 @@ func TestClaimCompleteRelease(t *testing.T) {
 
 	done, err := d.Claim(ctx, "a")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.Done, done.Status)
+	assert.Equal(t, busifavor.ClaimStatusDone, done.Status)
 
 	b, err := d.Claim(ctx, "b")
 	require.NoError(t, err)
@@ -334,7 +334,7 @@ func TestClaimCompleteRelease(t *testing.T) {
 	assert.Zero(t, rdb.Exists(ctx, "test::b").Val(), "released: the key is gone")
 	b2, err := d.Claim(ctx, "b")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.Claimed, b2.Status, "a released id is handled again")
+	assert.Equal(t, busifavor.ClaimStatusClaimed, b2.Status, "a released id is handled again")
 
 	keys := rdb.Keys(ctx, "*").Val()
 	sort.Strings(keys)
@@ -349,14 +349,14 @@ func TestLeaseLapseAndTakeover(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // well past the lease: Redis expires the key
 	owner, err := d.Claim(ctx, "e")
 	require.NoError(t, err)
-	require.Equal(t, busifavor.Claimed, owner.Status, "the lapsed lease is taken over")
+	require.Equal(t, busifavor.ClaimStatusClaimed, owner.Status, "the lapsed lease is taken over")
 
 	// The stale owner can neither complete nor release the new owner's claim.
 	assert.ErrorIs(t, d.Complete(ctx, "e", stale.Token), busifavor.ErrNotOwner)
 	assert.ErrorIs(t, d.Release(ctx, "e", stale.Token), busifavor.ErrNotOwner)
 	in, err := d.Claim(ctx, "e")
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.InFlight, in.Status, "the new owner still holds it")
+	assert.Equal(t, busifavor.ClaimStatusInFlight, in.Status, "the new owner still holds it")
 	require.NoError(t, d.Complete(ctx, "e", owner.Token))
 }
 
@@ -382,7 +382,7 @@ func TestConcurrentClaimsHaveOneWinner(t *testing.T) {
 		close(results)
 		claimed := 0
 		for s := range results {
-			if s == busifavor.Claimed {
+			if s == busifavor.ClaimStatusClaimed {
 				claimed++
 			}
 		}

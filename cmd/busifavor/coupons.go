@@ -96,8 +96,8 @@ func useCoupon(ctx context.Context, env *environment, o *options, stdout, stderr
 		}
 		at = t
 	}
-	resp, err := env.client.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: o.arg, StockID: o.stockID, Appid: o.appid,
-		UseTime: at, UseRequestNo: o.requestNo, Openid: o.openid})
+	resp, err := env.client.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: o.arg, StockID: o.stockID, AppID: o.appid,
+		UseTime: at, UseRequestNo: o.requestNo, OpenID: o.openid})
 	if err != nil {
 		return report(stderr, err, o)
 	}
@@ -109,12 +109,12 @@ func useCoupon(ctx context.Context, env *environment, o *options, stdout, stderr
 		return printJSON(stdout, shown)
 	}
 	fmt.Fprintf(stdout, "redeemed:    %s\nstock id:    %s\nopenid:      %s\nrequest id:  %s\n",
-		localTime(shown.WechatpayUseTime), shown.StockID, shown.Openid, shown.RequestID)
+		localTime(shown.WechatPayUseTime), shown.StockID, shown.OpenID, shown.RequestID)
 	return exitOK
 }
 
 func getCoupon(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
-	resp, err := env.client.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{Openid: o.openid, CouponCode: o.arg, Appid: o.appid})
+	resp, err := env.client.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{OpenID: o.openid, CouponCode: o.arg, AppID: o.appid})
 	if err != nil {
 		return report(stderr, err, o)
 	}
@@ -141,7 +141,7 @@ func returnCoupon(ctx context.Context, env *environment, o *options, stdout, std
 	if o.asJSON {
 		return printJSON(stdout, resp)
 	}
-	fmt.Fprintf(stdout, "returned:    %s\nrequest id:  %s\n", localTime(resp.WechatpayReturnTime), resp.RequestID)
+	fmt.Fprintf(stdout, "returned:    %s\nrequest id:  %s\n", localTime(resp.WechatPayReturnTime), resp.RequestID)
 	return exitOK
 }
 
@@ -154,6 +154,6 @@ func deactivateCoupon(ctx context.Context, env *environment, o *options, stdout,
 	if o.asJSON {
 		return printJSON(stdout, resp)
 	}
-	fmt.Fprintf(stdout, "deactivated: %s\nrequest id:  %s\n", localTime(resp.WechatpayDeactivateTime), resp.RequestID)
+	fmt.Fprintf(stdout, "deactivated: %s\nrequest id:  %s\n", localTime(resp.WechatPayDeactivateTime), resp.RequestID)
 	return exitOK
 }

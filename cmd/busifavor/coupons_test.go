@@ -24,11 +24,11 @@ func TestCouponCommands(t *testing.T) {
 	stock, err := client.CreateStock(ctx, busifavor.CreateStockRequest{StockName: "券", BelongMerchant: s.MchID(), GoodsName: "全场",
 		StockType: busifavor.StockTypeNormal, CouponUseRule: busifavor.CouponUseRule{
 			CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 1, 0)},
-			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 100, TransactionMinimum: 1000}, UseMethod: busifavor.UseMethodOffline},
+			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 100, TransactionMinimum: 1000}, UseMethod: busifavor.CouponUseMethodOffline},
 		StockSendRule: busifavor.StockSendRule{MaxCouponsPerUser: 1}, OutRequestNo: "cmd-c", CouponCodeMode: busifavor.CouponCodeModeWechatPay})
 	require.NoError(t, err)
 	const openid, appid = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wx233544546545989"
-	sent, err := client.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: openid, Appid: appid, StockID: stock.StockID, OutRequestNo: "s1"})
+	sent, err := client.SendCoupon(ctx, busifavor.SendCouponRequest{OpenID: openid, AppID: appid, StockID: stock.StockID, OutRequestNo: "s1"})
 	require.NoError(t, err)
 	code := sent.CouponCode
 	base := []string{"--base-url", s.URL}
@@ -38,7 +38,7 @@ func TestCouponCommands(t *testing.T) {
 	require.Equal(t, exitOK, status, errOut)
 	var used busifavor.UseCouponResponse
 	require.NoError(t, json.Unmarshal([]byte(out), &used))
-	assert.Equal(t, busifavor.MaskID(openid), used.Openid, "the openid is masked unless --show-openid")
+	assert.Equal(t, busifavor.MaskID(openid), used.OpenID, "the openid is masked unless --show-openid")
 	status, _, errOut = run("coupon", "use", code, "--appid", appid, "--use-request-no", "till-1")
 	assert.Equal(t, exitOK, status, "the same number again: the first result; %s", errOut)
 	status, _, errOut = run("coupon", "use", code, "--appid", appid, "--use-request-no", "till-2")

@@ -147,7 +147,7 @@ func seed(ctx context.Context, c *busifavor.Client, s *busifavortest.Server) err
 		CouponUseRule: busifavor.CouponUseRule{
 			CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 3, 0)},
 			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 1000, TransactionMinimum: 10000},
-			UseMethod:           busifavor.UseMethodOffline,
+			UseMethod:           busifavor.CouponUseMethodOffline,
 		},
 		StockSendRule:  busifavor.StockSendRule{MaxCoupons: 1000, MaxCouponsPerUser: 5},
 		OutRequestNo:   "sandbox-stock-1",
@@ -164,7 +164,7 @@ func seed(ctx context.Context, c *busifavor.Client, s *busifavortest.Server) err
 		return err
 	}
 	for i, code := range []string{sandboxCoupon, sandboxRedeemed} {
-		sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: sandboxStockID, Openid: sandboxOpenID, Appid: sandboxAppID,
+		sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: sandboxStockID, OpenID: sandboxOpenID, AppID: sandboxAppID,
 			OutRequestNo: fmt.Sprintf("sandbox-send-%d", i+1)})
 		if err != nil {
 			return err
@@ -173,7 +173,7 @@ func seed(ctx context.Context, c *busifavor.Client, s *busifavortest.Server) err
 			return fmt.Errorf("the demo coupon is %s, not %s", sent.CouponCode, code)
 		}
 	}
-	_, err = c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sandboxRedeemed, StockID: sandboxStockID, Appid: sandboxAppID,
+	_, err = c.UseCoupon(ctx, busifavor.UseCouponRequest{CouponCode: sandboxRedeemed, StockID: sandboxStockID, AppID: sandboxAppID,
 		UseTime: s.Now(), UseRequestNo: "sandbox-use-1"})
 	return err
 }

@@ -118,7 +118,7 @@ func TestValidationFailureExits2AndSendsNothing(t *testing.T) {
 func TestAPIErrorExits1WithSolution(t *testing.T) {
 	s := busifavortest.NewServer()
 	defer s.Close()
-	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeNoAuth})
+	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeNoAuth})
 	code, out, errOut := runCmd(t, credentialsFor(t, s), "get", "--base-url", s.URL)
 	assert.Equal(t, exitAPI, code)
 	assert.Empty(t, out)

@@ -340,22 +340,22 @@ func (o *options) argProblem(fs *flag.FlagSet, cmd *command) string {
 }
 
 func setCallbacks(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
-	resp, err := env.client.SetCallbacks(ctx, busifavor.SetCallbacksRequest{Mchid: o.mchid, NotifyURL: o.notifyURL})
+	resp, err := env.client.SetCallbacks(ctx, busifavor.SetCallbacksRequest{MchID: o.mchid, NotifyURL: o.notifyURL})
 	if err != nil {
 		return report(stderr, err, o)
 	}
-	return print(stdout, o.asJSON, resp, resp.NotifyURL, resp.Mchid, resp.UpdateTime, resp.RequestID)
+	return print(stdout, o.asJSON, resp, resp.NotifyURL, resp.MchID, resp.UpdateTime, resp.RequestID)
 }
 
 func getCallbacks(ctx context.Context, env *environment, o *options, stdout, stderr io.Writer) int {
-	resp, err := env.client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{Mchid: o.mchid})
+	resp, err := env.client.GetCallbacks(ctx, busifavor.GetCallbacksRequest{MchID: o.mchid})
 	if err != nil {
 		return report(stderr, err, o)
 	}
 	if env.sandbox != nil {
 		fmt.Fprintln(stderr, "busifavor: the sandbox starts afresh on every run, with an example URL set; what an earlier `set` stored is gone")
 	}
-	return print(stdout, o.asJSON, resp, resp.NotifyURL, resp.Mchid, time.Time{}, resp.RequestID)
+	return print(stdout, o.asJSON, resp, resp.NotifyURL, resp.MchID, time.Time{}, resp.RequestID)
 }
 
 // commandUsage prints a command's help and its flags.

@@ -120,9 +120,9 @@ func TestSandboxServesTheFake(t *testing.T) {
 	st, err := c.GetStock(ctx, busifavor.GetStockRequest{StockID: sandboxStockID})
 	require.NoError(t, err)
 	assert.Equal(t, "沙箱演示券", st.StockName)
-	got, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{CouponCode: sandboxCoupon, Openid: sandboxOpenID, Appid: sandboxAppID})
+	got, err := c.GetUserCoupon(ctx, busifavor.GetUserCouponRequest{CouponCode: sandboxCoupon, OpenID: sandboxOpenID, AppID: sandboxAppID})
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.CouponStateSended, got.CouponState)
+	assert.Equal(t, busifavor.CouponStateSent, got.CouponState)
 
 	code, out, errOut := runCmd(t, sb.env, "stock", "get", sandboxStockID, "--base-url", sb.env["WECHATPAY_BASE_URL"], "--json")
 	require.Equal(t, exitOK, code, errOut)
@@ -209,7 +209,7 @@ func TestSandboxRoutesEvents(t *testing.T) {
 	_, err := c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{NotifyURL: notifyURL})
 	require.NoError(t, err)
 
-	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: sandboxStockID, Openid: "oTestUser0001", Appid: sandboxAppID, OutRequestNo: "walk-1"})
+	sent, err := c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: sandboxStockID, OpenID: "oTestUser0001", AppID: sandboxAppID, OutRequestNo: "walk-1"})
 	require.NoError(t, err)
 	ev := sink.next(t)
 	assert.Equal(t, busifavor.EventTypeCouponSend, ev.EventType)
@@ -331,7 +331,7 @@ func TestOpenSSLClientAgainstTheSandbox(t *testing.T) {
 	var got busifavor.GetCallbacksResponse
 	require.NoError(t, json.Unmarshal([]byte(out), &got), out)
 	assert.Equal(t, "https://example.com/busifavor/notify", got.NotifyURL)
-	assert.Equal(t, busifavortest.DefaultMchID, got.Mchid)
+	assert.Equal(t, busifavortest.DefaultMchID, got.MchID)
 
 	fake := busifavortest.NewServer(busifavortest.WithNotifyURL(busifavortest.DefaultMchID, "https://example.com/n"))
 	defer fake.Close()

@@ -226,11 +226,11 @@ func uploadCodes(ctx context.Context, env *environment, o *options, stdout, stde
 		sum := sha256.Sum256([]byte(o.arg + "\n" + strings.Join(codes, "\n")))
 		prefix = "codes-" + hex.EncodeToString(sum[:12])
 	}
-	req := busifavor.UploadAllCouponCodesRequest{StockID: o.arg, Codes: codes, UploadRequestNoPrefix: prefix}
+	req := busifavor.BatchUploadCouponCodesRequest{StockID: o.arg, Codes: codes, UploadRequestNoPrefix: prefix}
 	if len(codes) > busifavor.MaxCodesPerUpload {
 		req.Progress = func(done, total int) { fmt.Fprintf(stderr, "busifavor: %d of %d codes done\n", done, total) }
 	}
-	resp, err := env.client.UploadAllCouponCodes(ctx, req)
+	resp, err := env.client.BatchUploadCouponCodes(ctx, req)
 	var ve *busifavor.ValidationError
 	if errors.As(err, &ve) {
 		for i, f := range ve.Fields {
@@ -247,14 +247,14 @@ func uploadCodes(ctx context.Context, env *environment, o *options, stdout, stde
 		printJSON(stdout, resp)
 	} else {
 		fmt.Fprintf(stdout, "uploaded:    %d\nexisting:    %d\nrepeats:     %d\nfailed:      %d\n",
-			resp.Counts[busifavor.CodeUploaded], resp.Counts[busifavor.CodeExists], resp.Counts[busifavor.CodeDuplicate],
-			resp.Counts[busifavor.CodeFailed])
-		if n := resp.Counts[busifavor.CodeUnknown]; n > 0 {
+			resp.Counts[busifavor.UploadOutcomeUploaded], resp.Counts[busifavor.UploadOutcomeExists], resp.Counts[busifavor.UploadOutcomeDuplicate],
+			resp.Counts[busifavor.UploadOutcomeFailed])
+		if n := resp.Counts[busifavor.UploadOutcomeUnknown]; n > 0 {
 			fmt.Fprintf(stdout, "unknown:     %d (sent, answer lost: WeChat Pay may have stored them)\n", n)
 		}
-		fmt.Fprintf(stdout, "not sent:    %d\n", resp.Counts[busifavor.CodeNotSent])
+		fmt.Fprintf(stdout, "not sent:    %d\n", resp.Counts[busifavor.UploadOutcomeNotSent])
 		for _, r := range resp.Results {
-			if r.Outcome == busifavor.CodeFailed || r.Outcome == busifavor.CodeUnreported {
+			if r.Outcome == busifavor.UploadOutcomeFailed || r.Outcome == busifavor.UploadOutcomeUnreported {
 				fmt.Fprintf(stdout, "  %s %s %s %s\n", r.Outcome, r.Code, r.FailCode, r.Reason)
 			}
 		}

@@ -30,7 +30,7 @@ func stockFile(t *testing.T, edit func(map[string]any)) string {
 		CouponUseRule: busifavor.CouponUseRule{
 			CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 1, 0)},
 			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 100, TransactionMinimum: 1000},
-			UseMethod:           busifavor.UseMethodOffline,
+			UseMethod:           busifavor.CouponUseMethodOffline,
 		},
 		StockSendRule: busifavor.StockSendRule{MaxCoupons: 10, MaxCouponsPerUser: 1},
 		OutRequestNo:  "cli-1", CouponCodeMode: busifavor.CouponCodeModeMerchantUpload,

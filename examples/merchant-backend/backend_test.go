@@ -64,7 +64,7 @@ func TestBackend(t *testing.T) {
 	}
 
 	// A WeChat Pay outage at start-up is retried.
-	fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.CodeSystemError, Status: 500})
+	fake.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultAPIError, Code: busifavor.ErrorCodeSystemError, Status: 500})
 	if err := b.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -137,12 +137,12 @@ func TestMainAgainstTheFake(t *testing.T) {
 		CouponUseRule: busifavor.CouponUseRule{
 			CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: begin, AvailableEndTime: begin.AddDate(0, 0, 30)},
 			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 500, TransactionMinimum: 2000},
-			UseMethod:           busifavor.UseMethodOffline,
+			UseMethod:           busifavor.CouponUseMethodOffline,
 		},
 		StockSendRule:  busifavor.StockSendRule{MaxCoupons: 100, MaxCouponsPerUser: 1},
 		OutRequestNo:   "opening-stock-1",
 		CouponCodeMode: busifavor.CouponCodeModeWechatPay,
-		NotifyConfig:   &busifavor.NotifyConfig{NotifyAppid: appid},
+		NotifyConfig:   &busifavor.NotifyConfig{NotifyAppID: appid},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +155,7 @@ func TestMainAgainstTheFake(t *testing.T) {
 	if !strings.Contains(first.stderr.String(), "SQLite file "+filepath.Join(dir, DefaultSQLiteFile)) {
 		t.Fatalf("the backend does not name its database file:\n%s", first.stderr.String())
 	}
-	sent, err := client.SendCoupon(ctx, busifavor.SendCouponRequest{Openid: openid, Appid: appid, StockID: stock.StockID, OutRequestNo: "send-0001"})
+	sent, err := client.SendCoupon(ctx, busifavor.SendCouponRequest{OpenID: openid, AppID: appid, StockID: stock.StockID, OutRequestNo: "send-0001"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func couponSendThroughSandbox(t *testing.T, bin, dir string, env []string, envFi
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := client.SendCoupon(context.Background(), busifavor.SendCouponRequest{StockID: stockID, Openid: openid, Appid: appid, OutRequestNo: outRequestNo}); err != nil {
+	if _, err := client.SendCoupon(context.Background(), busifavor.SendCouponRequest{StockID: stockID, OpenID: openid, AppID: appid, OutRequestNo: outRequestNo}); err != nil {
 		t.Fatal(err)
 	}
 }
