@@ -91,7 +91,8 @@ func WithBackupBaseURL(rawURL string) Option {
 
 // WithLogger sets where the Client logs one structured line per attempt:
 // method, path, host, attempt, status, code, request id and duration, at
-// INFO for an answer and WARN for a failure. Nothing secret is logged.
+// DEBUG for an answer and WARN for a refusal or a lost answer (slog.Default shows
+// WARN and above, so a healthy client is quiet there). Nothing secret is logged.
 // Without this option the lines go to slog.Default(); WithLogger(nil) logs
 // nothing.
 func WithLogger(l *slog.Logger) Option {
@@ -439,7 +440,7 @@ func (c *Client) log(ctx context.Context, method, path string, base endpoint, at
 		status int
 		code   ErrorCode
 		reqID  string
-		level  = slog.LevelInfo
+		level  = slog.LevelDebug // an answer; a refusal or no answer is WARN
 	)
 	var apiErr *APIError
 	switch {

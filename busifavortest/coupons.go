@@ -241,25 +241,49 @@ func (s *Server) sendCoupon(w http.ResponseWriter, caller string, body []byte) {
 		return
 	}
 	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	key := req.StockID + "\x00" + req.OpenID + "\x00" + req.OutRequestNo
-	code, repeat := s.sends[key]
-	if !repeat {
-		st := s.sendableStock(w, caller, req.StockID)
-		if st == nil {
-			return
-		}
-		c, ref := s.issueCoupon(st, caller, req.OpenID, req.CouponCode, req.OutRequestNo, now)
-		if ref != nil {
-			s.refuse(w, ref)
-			return
-		}
-		code = c.CouponCode
-		s.sends[key] = code
+	code, owner, ev, ok := s.sendOne(w, caller, req, now)
+	if !ok {
+		return
 	}
 	s.writeJSON(w, http.StatusOK, map[string]any{"send_coupon_result": map[string]string{
 		"stock_id": req.StockID, "out_request_no": req.OutRequestNo, "coupon_code": code}})
+	if ev != nil {
+		// The event page: 领券完成后, 微信会把相关领券结果和用户信息发送给商户;
+		// its send_channel values, as SDKs copy the page's table, include
+		// BUSICOUPON_SEND_CHANNEL_API. No page says outright that an API send
+		// is notified: the fake assumes it is. The callbacks page: only the
+		// stock's creator hears of it (仅可以收到由商户自己创建的批次相关的通知).
+		_ = s.deliverEvent(owner, *ev, false)
+	}
+}
+
+// sendOne gives the coupon of a send (or finds the one an earlier send with
+// the same number gave) and returns its code, with the stock's creator and
+// the COUPON.SEND to deliver to it when the coupon is new. It answers a
+// refusal itself (ok false).
+func (s *Server) sendOne(w http.ResponseWriter, caller string, req busifavor.SendCouponRequest, now time.Time) (code, owner string, ev *busifavor.CouponSend, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := req.StockID + "\x00" + req.OpenID + "\x00" + req.OutRequestNo
+	if code, repeat := s.sends[key]; repeat {
+		return code, "", nil, true
+	}
+	st := s.sendableStock(w, caller, req.StockID)
+	if st == nil {
+		return "", "", nil, false
+	}
+	c, ref := s.issueCoupon(st, caller, req.OpenID, req.CouponCode, req.OutRequestNo, now)
+	if ref != nil {
+		s.refuse(w, ref)
+		return "", "", nil, false
+	}
+	s.sends[key] = c.CouponCode
+	ev = &busifavor.CouponSend{CouponCode: c.CouponCode, StockID: st.StockID, SendTime: now,
+		SendChannel: busifavor.SendChannelAPI, SendMerchant: caller}
+	if st.NotifyConfig != nil && st.NotifyConfig.NotifyAppID != "" {
+		ev.OpenID = req.OpenID // events carry the openid only for stocks with notify_appid
+	}
+	return c.CouponCode, st.owner, ev, true
 }
 
 func (s *Server) useCoupon(w http.ResponseWriter, caller string, body []byte) {

@@ -109,10 +109,13 @@ func (dl *deliveries) track(id string, d *delivery, n int) {
 
 // Route makes deliveries to notifyURL go to targets instead: each delivery
 // picks one at random, as a load balancer in front of several instances
-// would, keeping the notify URL's path and replacing its scheme and host
-// with the target's (http://127.0.0.1:port of an httptest.Server, say). The
-// notify URL a merchant sets must be a public https URL; this is how a test
-// reaches its local handler through it.
+// would. A target without a path (http://127.0.0.1:port of an
+// httptest.Server, say) keeps the notify URL's path, replacing its scheme
+// and host; a target with one (http://127.0.0.1:8080/events) is used as it
+// is. The notify URL a merchant sets must be a public https URL; this is how
+// a test reaches its local handler through it. Events for a notify URL
+// without a Route are not sent anywhere: ClaimCoupon and the send channels'
+// claims return an error then, SendCoupon does not.
 func (s *Server) Route(notifyURL string, targets ...string) error {
 	if len(targets) == 0 {
 		return errors.New("busifavortest: Route: no target")
@@ -277,10 +280,11 @@ func (s *Server) post(target string, body []byte) Delivery {
 	return rec
 }
 
-// routed is notifyURL with target's scheme and host.
+// routed is where a delivery for notifyURL goes: target when it has a
+// path, else notifyURL with target's scheme and host.
 func routed(notifyURL string, target *url.URL) string {
 	u, err := url.Parse(notifyURL)
-	if err != nil {
+	if err != nil || target.Path != "" && target.Path != "/" {
 		return target.String()
 	}
 	u.Scheme, u.Host = target.Scheme, target.Host

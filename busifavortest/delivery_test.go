@@ -209,3 +209,104 @@ func TestCloseStopsDeliveries(t *testing.T) {
 	_, err = s.ClaimCoupon("", busifavor.CouponSend{CouponCode: "C2"})
 	assert.ErrorContains(t, err, "closed")
 }
+
+// waitArrivals waits until rc has seen n deliveries (the fake delivers
+// SendCoupon's event after answering, so the caller cannot wait on an id).
+func waitArrivals(t *testing.T, rc *recorder, n int) []arrival {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); len(rc.seen()) < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d deliveries in a minute, want %d", len(rc.seen()), n)
+		}
+	}
+	return rc.seen()
+}
+
+// A coupon sent through the API (SendCoupon) makes a COUPON.SEND on the
+// channel BUSICOUPON_SEND_CHANNEL_API, delivered to the stock creator's
+// notify URL; the openid only for a stock with notify_appid. A repeat of
+// the same send gives no coupon and so no event.
+func TestSendCouponDeliversItsEvent(t *testing.T) {
+	s := withNotifyURL(t, fastDelivery)
+	rc := &recorder{answers: []int{204}}
+	backend := httptest.NewServer(rc)
+	t.Cleanup(backend.Close)
+	require.NoError(t, s.Route(shopURL, backend.URL))
+	c, err := s.Client()
+	require.NoError(t, err)
+	parser, err := busifavor.NewEventParser(s.APIv3Key(), s.Verifier())
+	require.NoError(t, err)
+	const appid, openid = "wx233544546545989", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+
+	plain := newStock(t, c, s, "stock-1", busifavor.CouponCodeModeWechatPay, busifavor.StockTypeNormal, 5)
+	req := busifavor.SendCouponRequest{StockID: plain, OpenID: openid, AppID: appid, OutRequestNo: "send-1"}
+	before := s.Now().Truncate(time.Millisecond) // event times are written to the millisecond
+	sent, err := c.SendCoupon(ctx, req)
+	require.NoError(t, err)
+	after := s.Now()
+	a := waitArrivals(t, rc, 1)[0]
+	assert.Equal(t, "/busifavor/notify", a.path)
+	ev, err := parser.Parse(ctx, s.SignNotification(a.body), a.body)
+	require.NoError(t, err)
+	assert.Equal(t, busifavor.CouponSend{EventType: "EVENT_TYPE_BUSICOUPON_SEND", CouponCode: sent.CouponCode, StockID: plain,
+		SendTime: ev.Coupon.SendTime, SendChannel: busifavor.SendChannelAPI, SendMerchant: s.MchID()}, ev.Coupon)
+	assert.False(t, ev.Coupon.SendTime.Before(before) || ev.Coupon.SendTime.After(after), "sent at the send, on the fake's clock")
+
+	_, err = c.SendCoupon(ctx, req) // the same send again
+	require.NoError(t, err)
+
+	withAppid, err := c.CreateStock(ctx, busifavor.CreateStockRequest{
+		StockName: "满100减10元", BelongMerchant: s.MchID(), GoodsName: "全场可用", StockType: busifavor.StockTypeNormal,
+		CouponUseRule: busifavor.CouponUseRule{
+			CouponAvailableTime: busifavor.AvailableTime{AvailableBeginTime: s.Now().Add(-time.Hour), AvailableEndTime: s.Now().AddDate(0, 1, 0)},
+			FixedNormalCoupon:   &busifavor.FixedNormalCoupon{DiscountAmount: 1000, TransactionMinimum: 10000},
+			UseMethod:           busifavor.CouponUseMethodOffline,
+		},
+		StockSendRule: busifavor.StockSendRule{MaxCoupons: 10, MaxCouponsPerUser: 1},
+		OutRequestNo:  "stock-2", CouponCodeMode: busifavor.CouponCodeModeWechatPay,
+		NotifyConfig: &busifavor.NotifyConfig{NotifyAppID: appid},
+	})
+	require.NoError(t, err)
+	_, err = c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: withAppid.StockID, OpenID: openid, AppID: appid, OutRequestNo: "send-2"})
+	require.NoError(t, err)
+	seen := waitArrivals(t, rc, 2)
+	ev, err = parser.Parse(ctx, s.SignNotification(seen[1].body), seen[1].body)
+	require.NoError(t, err)
+	assert.Equal(t, withAppid.StockID, ev.Coupon.StockID, "the repeated send made no event")
+	assert.Equal(t, openid, ev.Coupon.OpenID)
+	assert.Len(t, rc.seen(), 2)
+}
+
+// Without a Route the fake cannot reach the notify URL: SendCoupon still
+// gives the coupon, and no event goes anywhere.
+func TestSendCouponWithoutARouteSendsNoEvent(t *testing.T) {
+	s := withNotifyURL(t)
+	c, err := s.Client()
+	require.NoError(t, err)
+	stock := newStock(t, c, s, "stock-1", busifavor.CouponCodeModeWechatPay, busifavor.StockTypeNormal, 5)
+	_, err = c.SendCoupon(ctx, busifavor.SendCouponRequest{StockID: stock, OpenID: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", AppID: "wx233544546545989", OutRequestNo: "n1"})
+	require.NoError(t, err)
+	assert.Empty(t, s.Deliveries())
+}
+
+// A Route target with a path receives the deliveries at that path; one
+// without keeps the notify URL's.
+func TestRouteTargetWithAPath(t *testing.T) {
+	s := withNotifyURL(t, fastDelivery)
+	rc := &recorder{answers: []int{204}}
+	backend := httptest.NewServer(rc)
+	t.Cleanup(backend.Close)
+	for _, tc := range []struct{ target, path string }{
+		{backend.URL + "/events/coupons", "/events/coupons"},
+		{backend.URL + "/", "/busifavor/notify"},
+		{backend.URL, "/busifavor/notify"},
+	} {
+		require.NoError(t, s.Route(shopURL, tc.target))
+		id, err := s.ClaimCoupon("", busifavor.CouponSend{CouponCode: "C1"})
+		require.NoError(t, err)
+		_, err = s.WaitEvent(ctx, id)
+		require.NoError(t, err)
+		seen := rc.seen()
+		assert.Equal(t, tc.path, seen[len(seen)-1].path, tc.target)
+	}
+}

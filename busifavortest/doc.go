@@ -22,7 +22,9 @@
 // signed, on anything but a 2xx, per the DeliveryPolicy (WeChat Pay's 5 s
 // wait and 11 deliveries 60 s apart, compressible with WithDeliveryPolicy).
 // WaitEvent waits for an event's outcome and Deliveries lists every
-// delivery.
+// delivery. A coupon sent through the API (SendCoupon) makes a COUPON.SEND
+// on the channel BUSICOUPON_SEND_CHANNEL_API for its stock creator's notify
+// URL too, delivered when that URL has a Route (the fake reaches no other).
 //
 // It keeps the merchant-coupon state the way WeChat Pay does: stocks
 // (CreateStock and the rest, with their state on the server's clock, caps
@@ -61,7 +63,14 @@
 // end, each is refused as before.
 //
 // WithMaxRecorded bounds what the server remembers of traffic (requests,
-// deliveries, event outcomes), so a long test holds flat memory.
+// deliveries, event outcomes), and WithMaxRecordedBytes the bytes of the
+// requests, so a long test holds flat memory.
+//
+// The fake may run as a server others reach (busifavor sandbox serves one
+// with WithListener), so it serves like one: headers must arrive whole
+// within 10 seconds and 64 KiB, a request within a minute, an answer be
+// written within a minute, and Close waits at most 5 seconds for the
+// requests under way before it closes their connections.
 //
 // Keys are generated per server. ClientOptions gives core.NewClient all it
 // needs, and HTTPClient sends WeChat Pay's own domains to the fake, so code

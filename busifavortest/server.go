@@ -9,11 +9,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -36,6 +37,22 @@ const CallbacksPath = "/v3/marketing/busifavor/callbacks"
 
 // maxRequestBody is what the fake reads of a request body.
 const maxRequestBody = 1 << 20
+
+// How the fake serves HTTP. It may listen on a port that others can reach
+// (busifavor sandbox, WithListener), so no client can hold a connection, a
+// goroutine or memory for long: headers must arrive whole within
+// ReadHeaderTimeout and within MaxHeaderBytes, a request (an image upload is
+// the largest, about 2 MiB) within ReadTimeout, and an answer must be
+// written within WriteTimeout. Close waits at most shutdownTimeout for the
+// requests under way, then closes their connections.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = time.Minute
+	writeTimeout      = time.Minute
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+	shutdownTimeout   = 5 * time.Second
+)
 
 // Server is a fake WeChat Pay on loopback for the merchant-coupon API. It
 // verifies every request's signature the way WeChat Pay does, enforces the
@@ -63,8 +80,11 @@ func (s Server) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String(
 
 // server is a Server's state.
 type server struct {
-	ts         *httptest.Server
-	httpClient *http.Client // sends WeChat Pay's domains to ts
+	srv        *http.Server
+	served     chan struct{}   // closed when srv.Serve has returned
+	closeOnce  sync.Once       // Close's work, done once
+	transport  *http.Transport // the connections of httpClient
+	httpClient *http.Client    // sends WeChat Pay's domains to srv
 	cfg        config
 
 	reqSeq atomic.Uint64
@@ -78,7 +98,8 @@ type server struct {
 	nonces   map[string]time.Time // request nonces seen, with their timestamps
 	prunedAt time.Time            // when nonces older than clockSkew were last dropped
 	faults   []*pendingFault
-	requests []Request
+	requests []Request // the most recent, within maxRecorded and maxRecordedBytes
+	recorded int       // the bytes requests holds (Request.size)
 
 	dl deliveries // ClaimCoupon's event deliveries
 
@@ -131,9 +152,17 @@ type config struct {
 	platformCert   *platformCert     // made in NewServer when certMode
 	preset         map[string]string // mchid -> notify URL set before start
 	maxRecorded    int
+	maxBytes       int          // WithMaxRecordedBytes
+	listener       net.Listener // WithListener; nil: a new one on 127.0.0.1
+	timeouts       serveTimeouts
 	delivery       DeliveryPolicy
 	settlement     SubsidySettlement
 	spelling       StatusSpelling
+}
+
+// serveTimeouts are the HTTP server's limits (see readHeaderTimeout).
+type serveTimeouts struct {
+	readHeader, read, write, idle, shutdown time.Duration
 }
 
 // Option configures a Server in NewServer.
@@ -192,11 +221,19 @@ func WithNotifyURL(mchID, notifyURL string) Option {
 	}
 }
 
-// NewServer starts a fake WeChat Pay on loopback. Keys are generated per
-// server unless fixed with options. It panics if it cannot listen, like
-// httptest.NewServer.
+// WithListener serves the fake on l (which Close closes) instead of a new
+// listener on a free port of 127.0.0.1. It is for running the fake as a
+// server of its own (busifavor sandbox): listen on a loopback address unless
+// others must reach it, since whoever reaches it can read what it holds.
+func WithListener(l net.Listener) Option { return func(c *config) { c.listener = l } }
+
+// NewServer starts a fake WeChat Pay on loopback (or on WithListener's
+// listener). Keys are generated per server unless fixed with options. It
+// panics if it cannot listen, like httptest.NewServer.
 func NewServer(opts ...Option) *Server {
-	cfg := config{mchID: DefaultMchID, clock: time.Now, maxRecorded: DefaultMaxRecorded, delivery: DefaultDeliveryPolicy}
+	cfg := config{mchID: DefaultMchID, clock: time.Now, maxRecorded: DefaultMaxRecorded, maxBytes: DefaultMaxRecordedBytes,
+		delivery: DefaultDeliveryPolicy, timeouts: serveTimeouts{readHeader: readHeaderTimeout, read: readTimeout,
+			write: writeTimeout, idle: idleTimeout, shutdown: shutdownTimeout}}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -240,21 +277,60 @@ func NewServer(opts ...Option) *Server {
 	for id, u := range cfg.preset {
 		s.state[id] = stored{notifyURL: u, updateTime: cfg.clock()}
 	}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
-	s.URL = s.ts.URL
-	s.httpClient = busifavor.NewHTTPClient(&http.Client{Transport: &rewriter{host: s.ts.Listener.Addr().String(), next: s.ts.Client().Transport}})
+	l := cfg.listener
+	if l == nil {
+		l = listenLoopback()
+	}
+	t := cfg.timeouts
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP),
+		ReadHeaderTimeout: t.readHeader, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle,
+		MaxHeaderBytes: maxHeaderBytes,
+		// Requests end with the server: Close cancels their contexts, so a
+		// delayed answer (FaultDelay) does not hold Close up.
+		BaseContext: func(net.Listener) context.Context { return s.dl.ctx },
+	}
+	s.served = make(chan struct{})
+	go func() {
+		defer close(s.served)
+		_ = s.srv.Serve(l)
+	}()
+	s.URL = "http://" + l.Addr().String()
+	s.transport = &http.Transport{} // no proxy: the fake is reached directly
+	s.httpClient = busifavor.NewHTTPClient(&http.Client{Transport: &rewriter{host: l.Addr().String(), next: s.transport}})
 	return s
 }
 
-// Close stops delivering events, shuts the server down and blocks until its
-// requests are done.
-func (s *Server) Close() {
-	s.dl.cancel()
-	s.dl.wg.Wait()
-	s.ts.Close()
-	if s.mgr != nil {
-		s.mgr.Stop()
+// listenLoopback listens on a free port of 127.0.0.1, or of [::1] where
+// there is no IPv4, as httptest.NewServer does.
+func listenLoopback() net.Listener {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		if l, err = net.Listen("tcp6", "[::1]:0"); err != nil {
+			panic("busifavortest: cannot listen on a loopback port: " + err.Error())
+		}
 	}
+	return l
+}
+
+// Close stops delivering events and shuts the server down: it stops
+// listening, lets the requests under way finish for at most a few seconds,
+// then closes every connection, a slow client's too. It returns once the
+// server has stopped. Calling it again does nothing.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.dl.cancel()
+		s.dl.wg.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.timeouts.shutdown)
+		defer cancel()
+		if err := s.srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			_ = s.srv.Close()
+		}
+		<-s.served
+		s.transport.CloseIdleConnections()
+		if s.mgr != nil {
+			s.mgr.Stop()
+		}
+	})
 }
 
 // MchID returns the calling merchant's id.

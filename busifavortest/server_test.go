@@ -1,6 +1,7 @@
 package busifavortest_test
 
 import (
+	"bufio"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -8,8 +9,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -487,4 +490,177 @@ func TestLostAnswerOfARefusedRequest(t *testing.T) {
 	assert.ErrorIs(t, err, busifavor.ErrTransport, "%v", err)
 	_, err = c.SetCallbacks(ctx, busifavor.SetCallbacksRequest{NotifyURL: "https://a.cn/n"})
 	assert.Equal(t, busifavor.ErrorCodeSignError, busifavor.ErrorCodeOf(err), "without the fault the refusal arrives: %v", err)
+}
+
+// postUnsigned posts n unsigned bodies of size bytes to s, on one
+// connection, and checks each is refused 401.
+func postUnsigned(t *testing.T, s *busifavortest.Server, n, size int) {
+	t.Helper()
+	body := strings.Repeat("x", size)
+	for range n {
+		resp, err := s.HTTPClient().Post(s.URL+busifavortest.CallbacksPath, "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	}
+}
+
+// recordedBodies is what s keeps of request bodies for Requests.
+func recordedBodies(s *busifavortest.Server) (n int) {
+	for _, r := range s.Requests() {
+		n += len(r.Body)
+	}
+	return n
+}
+
+// Unsigned posts of the largest body the fake reads keep no more than
+// DefaultMaxRecordedBytes between them: before the bound, each was kept
+// whole (72 of them, 72 MiB).
+func TestUnsignedPostsKeepBoundedBytes(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	const mib = 1 << 20
+	n := busifavortest.DefaultMaxRecordedBytes/mib + 8
+	postUnsigned(t, s, n, mib)
+	reqs := s.Requests()
+	assert.LessOrEqual(t, recordedBodies(s), busifavortest.DefaultMaxRecordedBytes)
+	assert.Less(t, len(reqs), n, "the oldest were dropped")
+	assert.Greater(t, len(reqs), n-16, "no more than needed were dropped")
+	last := reqs[len(reqs)-1]
+	assert.False(t, last.Verified)
+	assert.Equal(t, mib, len(last.Body), "the newest is kept whole")
+}
+
+func TestWithMaxRecordedBytes(t *testing.T) {
+	s := busifavortest.NewServer(busifavortest.WithMaxRecordedBytes(5 << 10))
+	defer s.Close()
+	postUnsigned(t, s, 3, 2<<10) // two fit, with their headers; three do not
+	assert.Equal(t, 2, len(s.Requests()))
+
+	one := busifavortest.NewServer(busifavortest.WithMaxRecordedBytes(1))
+	defer one.Close()
+	postUnsigned(t, one, 2, 2<<10)
+	require.Equal(t, 1, len(one.Requests()), "the newest is kept whatever its size")
+	assert.Equal(t, 2<<10, len(one.Requests()[0].Body))
+}
+
+// readUntilClosed reads conn until the server closes it, and fails the test
+// if the server keeps it open for a minute.
+func readUntilClosed(t *testing.T, conn net.Conn) string {
+	t.Helper()
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(time.Minute)))
+	b, err := io.ReadAll(conn)
+	var ne net.Error
+	require.False(t, errors.As(err, &ne) && ne.Timeout(), "the server kept the connection open")
+	return string(b)
+}
+
+// Connections whose headers never end are closed by the server
+// (ReadHeaderTimeout); before, each stayed open as long as its client liked.
+func TestUnfinishedHeadersAreClosed(t *testing.T) {
+	s := busifavortest.NewServer(busifavortest.WithServeTimeoutsForTest(100*time.Millisecond, 5*time.Second))
+	defer s.Close()
+	var conns []net.Conn
+	for range 20 {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
+		require.NoError(t, err)
+		defer conn.Close()
+		_, err = io.WriteString(conn, "GET "+busifavortest.CallbacksPath+" HTTP/1.1\r\nHost: x\r\nAuthorization: WECHATPAY2")
+		require.NoError(t, err)
+		conns = append(conns, conn)
+	}
+	for _, conn := range conns {
+		readUntilClosed(t, conn)
+	}
+}
+
+// Headers beyond the server's limit are refused 431 before anything is
+// read or recorded; headers within it reach the signature check.
+func TestHeadersAreBounded(t *testing.T) {
+	s := busifavortest.NewServer()
+	defer s.Close()
+	for _, tc := range []struct {
+		size int
+		want int
+	}{{32 << 10, http.StatusUnauthorized}, {128 << 10, http.StatusRequestHeaderFieldsTooLarge}} {
+		req, err := http.NewRequest(http.MethodGet, s.URL+busifavortest.CallbacksPath, nil)
+		require.NoError(t, err)
+		req.Header.Set("X-Padding", strings.Repeat("p", tc.size))
+		resp, err := s.HTTPClient().Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, tc.want, resp.StatusCode, "a %d-byte header", tc.size)
+	}
+	assert.Equal(t, 1, len(s.Requests()), "only the request within the limit was read")
+}
+
+// closeReturns calls s.Close and fails the test if it has not returned
+// within a minute.
+func closeReturns(t *testing.T, s *busifavortest.Server) {
+	t.Helper()
+	closed := make(chan struct{})
+	go func() {
+		s.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(time.Minute):
+		t.Fatal("Close waited a minute for a request that does not end")
+	}
+}
+
+// Close returns while a client is still sending its request body: it waits
+// a while for the requests under way, then closes their connections.
+// Before, it waited for the slow client as long as the client liked.
+func TestCloseDoesNotWaitForASlowClient(t *testing.T) {
+	s := busifavortest.NewServer(busifavortest.WithServeTimeoutsForTest(time.Minute, 50*time.Millisecond))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	// The server answers 100 Continue once the handler reads the body, so
+	// the client knows the request is under way; it then sends nothing.
+	_, err = io.WriteString(conn, "POST "+busifavortest.CallbacksPath+" HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n")
+	require.NoError(t, err)
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "HTTP/1.1 100 Continue\r\n", line)
+	closeReturns(t, s)
+	readUntilClosed(t, conn)
+	s.Close() // again: nothing happens
+}
+
+// Close ends a delayed answer (FaultDelay) at once instead of waiting it
+// out: the requests' contexts end with the server.
+func TestCloseEndsADelayedAnswer(t *testing.T) {
+	s := busifavortest.NewServer()
+	s.Fail(1, busifavortest.Fault{Kind: busifavortest.FaultDelay, Delay: time.Hour})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "GET "+busifavortest.CallbacksPath+" HTTP/1.1\r\nHost: x\r\n\r\n")
+	require.NoError(t, err)
+	for len(s.Requests()) == 0 { // recorded just before the fault applies
+		time.Sleep(time.Millisecond)
+	}
+	closeReturns(t, s)
+	readUntilClosed(t, conn)
+}
+
+// WithListener serves the fake on the caller's listener, and Close closes
+// it.
+func TestWithListener(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := busifavortest.NewServer(busifavortest.WithListener(l), busifavortest.WithNotifyURL(busifavortest.DefaultMchID, "https://a.cn/n"))
+	assert.Equal(t, "http://"+l.Addr().String(), s.URL)
+	c, err := s.Client()
+	require.NoError(t, err)
+	got, err := c.GetCallbacks(ctx, busifavor.GetCallbacksRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, "https://a.cn/n", got.NotifyURL)
+	s.Close()
+	_, err = net.Dial("tcp", l.Addr().String())
+	assert.Error(t, err, "the listener is closed")
 }

@@ -21,7 +21,7 @@ func TestCompleteOffersWhatTheTableHolds(t *testing.T) {
 		want  []string
 	}{
 		{[]string{""}, append(topWords(), "help", "--help")},
-		{[]string{"s"}, []string{"set", "stock", "subsidy"}},
+		{[]string{"s"}, []string{"set", "stock", "subsidy", "sandbox"}},
 		{[]string{"sto"}, []string{"stock"}},
 		{[]string{"stock", ""}, []string{"create", "get", "update", "budget"}},
 		{[]string{"subsidy", "r"}, []string{"return"}},

@@ -581,7 +581,8 @@ func withoutHeaders(err error) string {
 // The sandbox's demo data, which the commands' help examples use: a
 // MERCHANT_UPLOAD stock with uploaded codes, and two coupons of it held by
 // sandboxOpenID, one usable and one redeemed on the order sandboxOrder (tied
-// to it with coupon associate) with a subsidy of 5 元 paid for it. The fake
+// to it with coupon associate) with a subsidy of 5 元 paid for it, and a
+// MERCHANT partnership of the stock with sandboxPartner. The fake
 // numbers stocks and receipts from 1, so the ids are the same on every run.
 const (
 	sandboxStockID       = "1200000001"
@@ -595,6 +596,7 @@ const (
 	sandboxSubsidyNo     = "sandbox-subsidy-1"
 	sandboxSubsidyID     = "1100000000000000000000000001" // WeChat Pay's id of the subsidy payment
 	sandboxSubsidyAmount = 500
+	sandboxPartner       = "1900000109" // a MERCHANT partner of the stock: partner terminate, list
 )
 
 // newSandbox starts an in-process fake WeChat Pay with a notify URL set and
@@ -667,7 +669,10 @@ func seed(ctx context.Context, c *busifavor.Client, s *busifavortest.Server) err
 	if paid.SubsidyReceiptID != sandboxSubsidyID {
 		return fmt.Errorf("the demo subsidy payment is %s, not %s", paid.SubsidyReceiptID, sandboxSubsidyID)
 	}
-	return nil
+	_, err = c.BuildPartnership(ctx, busifavor.BuildPartnershipRequest{IdempotencyKey: "sandbox-partner-1",
+		Partner:        busifavor.Partner{Type: busifavor.PartnerTypeMerchant, MerchantID: sandboxPartner},
+		AuthorizedData: busifavor.AuthorizedData{BusinessType: busifavor.BusinessTypeBusifavorStock, StockID: sandboxStockID}})
+	return err
 }
 
 // networkError is a failure to reach WeChat Pay while getting ready (the

@@ -121,7 +121,7 @@ func TestSandboxNoticeOnlyWhenNothingLeaves(t *testing.T) {
 	code, _, errOut = runCmd(t, nil, "event", "send", closedPort(t), "--keys-dir", t.TempDir())
 	assert.Equal(t, exitAPI, code)
 	assert.NotContains(t, errOut, notice)
-	assert.NotContains(t, errOut, "sandbox")
+	assert.NotContains(t, errOut, "in-process sandbox")
 	code, out, errOut := runCmd(t, nil, "completion", "bash")
 	require.Equal(t, exitOK, code)
 	assert.NotContains(t, out+errOut, notice)

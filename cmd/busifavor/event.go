@@ -35,15 +35,19 @@ follows no redirect: a 3xx (a login page, an http-to-https hop) is a
 failure, and the command names its Location.
 
 Only WeChat Pay holds WeChat Pay's private key, so the event is signed with a
-test key pair kept in --keys-dir (made on first use). Configure the backend
-under test to verify with it, on a test deployment only, never production:
-  WECHATPAY_PUBLIC_KEY_ID    the id in DIR/public_key_id
-  WECHATPAY_PUBLIC_KEY_FILE  DIR/pub_key.pem
-The resource is encrypted with your APIv3 key (WECHATPAY_APIV3_KEY or
---apiv3-key-file) when you give it, which the backend already has;
-otherwise with a test key kept in DIR/apiv3_key, which the backend then
-needs as its WECHATPAY_APIV3_KEY. The command prints these settings. It
-reads nothing else: no signing credentials, no sandbox.`,
+test key kept in --keys-dir. Give it the --dir of busifavor sandbox: the
+event is then signed and encrypted as that sandbox signs its own, and a
+backend deployed for testing against the sandbox (started after
+. DIR/sandbox.env) accepts it. A backend that calls WeChat Pay itself
+cannot: it verifies WeChat Pay's answers with the same public key, so a
+test key would break its start-up. Production never gets a test key.
+
+Without a sandbox, a test key pair is made in --keys-dir on first use
+(DIR/pub_key.pem, its id in DIR/public_key_id), for a receiver that only
+verifies events, such as busifavor listen. The resource is encrypted with
+your APIv3 key (WECHATPAY_APIV3_KEY or --apiv3-key-file) when you give it,
+otherwise with the key in DIR/apiv3_key. The command prints the settings.
+It reads nothing else: no signing credentials.`,
 		examples: []string{"event send http://127.0.0.1:8080/busifavor/notify --keys-dir test-event-keys"},
 		flags: func(fs *flag.FlagSet) action {
 			keysDir := fs.String("keys-dir", defaultKeysDir(), "where the test key pair (and, without your APIv3 key, a test APIv3 key) are kept")
@@ -188,13 +192,7 @@ func sendEvent(ctx context.Context, c *call, keysDir, apiV3Key string, sample bu
 	if keys.created {
 		fmt.Fprintf(stderr, "busifavor event send: made a test key pair in %s\n", keysDir)
 	}
-	fmt.Fprintf(stderr, "the backend under test (a test deployment, never production) verifies and decrypts with:\n"+
-		"  WECHATPAY_PUBLIC_KEY_ID=%s\n  WECHATPAY_PUBLIC_KEY_FILE=%s\n", keys.keyID, filepath.Join(keysDir, "pub_key.pem"))
-	if apiV3Key == "" {
-		fmt.Fprintf(stderr, "  WECHATPAY_APIV3_KEY=the test key in %s\n", filepath.Join(keysDir, "apiv3_key"))
-	} else {
-		fmt.Fprintln(stderr, "  WECHATPAY_APIV3_KEY=your APIv3 key, as given")
-	}
+	printReceiverSettings(stderr, keysDir, keys, apiV3Key)
 	signer := busifavortest.NewServer(busifavortest.WithPlatformKey(keys.key, keys.keyID), busifavortest.WithAPIv3Key(keys.apiV3Key))
 	defer signer.Close()
 	sample.SendTime, sample.SendMerchant = signer.Now(), signer.MchID()

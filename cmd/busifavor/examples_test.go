@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,10 @@ func TestEveryHelpExampleRunsAsPrinted(t *testing.T) {
 					runEventSendExample(t, args)
 					return
 				}
+				if name == "sandbox" {
+					runSandboxExample(t, args)
+					return
+				}
 				code, out, errOut := runCmd(t, nil, args...)
 				assert.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 				assert.NotEmpty(t, out)
@@ -71,6 +76,26 @@ func runListenExample(t *testing.T, args []string) {
 	exit := make(chan int, 1)
 	go func() { exit <- run(ctx, args, nil, out, errOut) }()
 	waitFor(t, out, "\n")
+	cancel()
+	assert.Equal(t, exitOK, <-exit, errOut.String())
+}
+
+// runSandboxExample runs busifavor sandbox as printed, but on a free port
+// and writing into a scratch directory, until it says it is ready; then
+// stops it as SIGINT would.
+func runSandboxExample(t *testing.T, args []string) {
+	args = slices.Clone(args)
+	for i := range args {
+		if args[i] == "--dir" {
+			args[i+1] = t.TempDir()
+		}
+	}
+	args = append(args, "--addr", "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	exit := make(chan int, 1)
+	go func() { exit <- run(ctx, args, nil, out, errOut) }()
+	waitFor(t, out, "sandbox.env")
 	cancel()
 	assert.Equal(t, exitOK, <-exit, errOut.String())
 }

@@ -90,7 +90,7 @@ var groupOrder = []string{groupNotify, groupStocks, groupCoupons, groupSubsidy, 
 var commands []command
 
 func init() {
-	commands = slices.Concat(notifyCommands, stockCommands, couponCommands, subsidyCommands, channelCommands, partnerCommands, eventCommands, setupCommands)
+	commands = slices.Concat(notifyCommands, stockCommands, couponCommands, subsidyCommands, channelCommands, partnerCommands, eventCommands, setupCommands, sandboxCommands)
 }
 
 // completeCommand is what the completion scripts call: busifavor

@@ -37,8 +37,12 @@ func TestTableIsWhole(t *testing.T) {
 				return
 			}
 			if f.Value.String() == "" {
-				require.NoError(t, a.Set(f.Name, "1"))
-				assert.NotEqual(t, "1", b.Lookup(f.Name).Value.String(), "%s --%s is shared between runs", c.name, f.Name)
+				v := "1"
+				if f.Name == "route" { // NOTIFY_URL=LOCAL_URL
+					v = "https://shop.example.com/n=http://127.0.0.1:1/n"
+				}
+				require.NoError(t, a.Set(f.Name, v))
+				assert.NotEqual(t, v, b.Lookup(f.Name).Value.String(), "%s --%s is shared between runs", c.name, f.Name)
 			}
 		})
 	}

@@ -26,14 +26,22 @@
 // and the coupon code masked; the database holds them whole.
 //
 // Its tests, backend_test.go and main_test.go, run it against busifavortest
-// on SQLite and on a PostgreSQL they start themselves; copy them too. To
-// check a deployed copy, run it on a test deployment with the settings
-// busifavor event send prints (a test public key, and a test APIv3 key
-// unless you give your own) and send it a sample:
+// on SQLite and on a PostgreSQL they start themselves; copy them too.
 //
-//	busifavor event send https://staging.shop.example.com/busifavor/notify
+// To run it against a fake WeChat Pay, start busifavor sandbox, which
+// writes sandbox.env, and configure the backend from that file alone:
 //
-// Never configure the test key in production.
+//	busifavor sandbox --dir DIR --route https://shop.example.com/wechat/coupons=http://127.0.0.1:8080/wechat/coupons
+//	. DIR/sandbox.env
+//	NOTIFY_URL=https://shop.example.com/wechat/coupons ADDR=127.0.0.1:8080 go run .
+//
+// The sandbox delivers the COUPON.SEND of every coupon sent through it to
+// the backend, and busifavor event send http://127.0.0.1:8080/wechat/coupons
+// --keys-dir DIR sends it a sample signed as the sandbox signs. A test
+// deployment checks itself the same way, against a sandbox of its own; the
+// production deployment never loads sandbox.env, and never gets a test key:
+// the backend verifies WeChat Pay's API answers and its events with one
+// public key, so a test key would stop it at start-up.
 package main
 
 import (

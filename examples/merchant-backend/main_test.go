@@ -15,6 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wechatpay-apiv3/wechatpay-go/core"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/option"
+	"github.com/wechatpay-apiv3/wechatpay-go/utils"
+
 	"github.com/busifavor-go/busifavor"
 	"github.com/busifavor-go/busifavor/busifavortest"
 )
@@ -211,4 +215,203 @@ func TestMainAgainstTheFake(t *testing.T) {
 		t.Fatalf("README.md's query shows %q, want the one row %q", got, want)
 	}
 	t.Logf("README.md's query, after a delivery, a restart and a redelivery: %d row", len(got))
+}
+
+// buildBusifavor builds the busifavor command from the clone this example
+// sits in (../..) into dir.
+func buildBusifavor(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "busifavor")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/busifavor")
+	build.Dir, build.Stderr = filepath.Join("..", ".."), os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// process is a program the walk-through runs, with its output.
+type process struct {
+	cmd            *exec.Cmd
+	stdout, stderr lockedBuffer
+	exited         chan struct{} // closed when it has ended; then err is its Wait's
+	err            error
+}
+
+// start runs cmd and waits until its stdout or stderr holds ready.
+func start(t *testing.T, cmd *exec.Cmd, ready string) *process {
+	t.Helper()
+	p := &process{cmd: cmd, exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = &p.stdout, &p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-p.exited })
+	p.eventually(t, ready)
+	return p
+}
+
+// eventually waits until the process's output holds want, failing if it
+// exits first or a minute passes.
+func (p *process) eventually(t *testing.T, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(p.output(), want); time.Sleep(10 * time.Millisecond) {
+		select {
+		case <-p.exited:
+			t.Fatalf("%s ended (%v) before printing %q:\n%s", p.cmd.Args, p.err, want, p.output())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never printed %q:\n%s", p.cmd.Args, want, p.output())
+		}
+	}
+}
+
+func (p *process) output() string { return p.stdout.String() + p.stderr.String() }
+
+// stop sends SIGTERM and waits for the process to end with exit status 0.
+func (p *process) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(time.Minute):
+		t.Fatalf("%s did not stop on SIGTERM", p.cmd.Args)
+	}
+	if p.err != nil {
+		t.Fatalf("%s after SIGTERM: %v (want exit status 0)\n%s", p.cmd.Args, p.err, p.output())
+	}
+}
+
+// shell runs script with sh -c, its arguments args, in dir with only env.
+func shell(dir string, env []string, script string, args ...string) *exec.Cmd {
+	cmd := exec.Command("sh", append([]string{"-c", script, "sh"}, args...)...)
+	cmd.Dir, cmd.Env = dir, env
+	return cmd
+}
+
+// couponSendThroughSandbox sends a coupon through the sandbox as an operator
+// does, in a shell that ran `. envFile`: with `busifavor coupon send` when
+// the built command has it. Until it does, the send is made by a Go client
+// configured from envFile alone, as that command would make it.
+// TODO(lead): once `busifavor coupon send` is merged, drop the Go client
+// branch, so that the walk-through runs only the built binaries.
+func couponSendThroughSandbox(t *testing.T, bin, dir string, env []string, envFile, stockID, openid, appid, outRequestNo string) {
+	t.Helper()
+	if shell(dir, env, `"$1" coupon send --help`, bin).Run() == nil {
+		out, err := shell(dir, env, `. "$1" && "$2" coupon send --stock-id "$3" --openid "$4" --appid "$5" --out-request-no "$6"`,
+			envFile, bin, stockID, openid, appid, outRequestNo).CombinedOutput()
+		if err != nil {
+			t.Fatalf("busifavor coupon send: %v\n%s", err, out)
+		}
+		t.Logf("busifavor coupon send:\n%s", out)
+		return
+	}
+	t.Log("busifavor has no coupon send yet: sending through a Go client configured from sandbox.env")
+	out, err := shell(dir, env, `. "$1" && env`, envFile).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			vars[k] = v
+		}
+	}
+	key, err := utils.LoadPrivateKeyWithPath(vars["WECHATPAY_PRIVATE_KEY_FILE"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := utils.LoadPublicKeyWithPath(vars["WECHATPAY_PUBLIC_KEY_FILE"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := core.NewClient(context.Background(), option.WithWechatPayPublicKeyAuthCipher(vars["WECHATPAY_MCHID"],
+		vars["WECHATPAY_CERT_SERIAL"], key, vars["WECHATPAY_PUBLIC_KEY_ID"], pub),
+		option.WithHTTPClient(busifavor.NewHTTPClient(&http.Client{Timeout: 30 * time.Second})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := busifavor.NewClient(cc, busifavor.WithBaseURL(vars["WECHATPAY_BASE_URL"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.SendCoupon(context.Background(), busifavor.SendCouponRequest{StockID: stockID, OpenID: openid, AppID: appid, OutRequestNo: outRequestNo}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWalkThroughAgainstBusifavorSandbox runs the walk-through of README.md
+// with the built binaries: `busifavor sandbox` with --route; the backend
+// started in a shell that ran `. DIR/sandbox.env` and set only NOTIFY_URL
+// and ADDR besides; `busifavor event send URL --keys-dir DIR` accepted
+// (exit 0); and a coupon sent through the sandbox, whose COUPON.SEND the
+// sandbox delivers to the backend, which records it. Both stop on SIGTERM
+// with exit status 0.
+func TestWalkThroughAgainstBusifavorSandbox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the example and the command")
+	}
+	work := t.TempDir()
+	busifavorBin := buildBusifavor(t, work)
+	backendBin := filepath.Join(work, "merchant-backend")
+	build := exec.Command("go", "build", "-o", backendBin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work}
+	dir := filepath.Join(work, "sandbox")
+	const notifyURL = "https://shop.example.com/wechat/coupons"
+	addr := freeAddr(t)
+	local := "http://" + addr + "/wechat/coupons"
+
+	// busifavor sandbox --dir DIR --route NOTIFY_URL=LOCAL_URL
+	sandbox := start(t, shell(work, base, `exec "$1" sandbox --addr 127.0.0.1:0 --dir "$2" --route "$3"`,
+		busifavorBin, dir, notifyURL+"="+local), "to use it (interrupt to stop)\n")
+	envFile := filepath.Join(dir, "sandbox.env")
+	if !strings.Contains(sandbox.stdout.String(), "run . "+envFile+" to use it") {
+		t.Fatalf("the ready line does not name %s:\n%s", envFile, sandbox.stdout.String())
+	}
+
+	// . DIR/sandbox.env; NOTIFY_URL=… ADDR=… merchant-backend
+	backend := start(t, shell(work, append(base, "NOTIFY_URL="+notifyURL, "ADDR="+addr), `. "$1" && exec "$2"`, envFile, backendBin),
+		"receiving coupon events")
+	backend.eventually(t, "notify URL set")
+
+	// busifavor event send URL --keys-dir DIR, from a shell with nothing set.
+	out, err := shell(work, base, `"$1" event send "$2" --keys-dir "$3"`, busifavorBin, local, dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("busifavor event send: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "answered 204") {
+		t.Fatalf("busifavor event send:\n%s", out)
+	}
+	backend.eventually(t, "coupon_code="+busifavor.MaskCode("SAMPLE-COUPON-0001"))
+
+	// busifavor coupon send --stock-id 1200000001 --openid O --appid A --out-request-no N
+	const openid, appid = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wx233544546545989"
+	couponSendThroughSandbox(t, busifavorBin, work, base, envFile, "1200000001", openid, appid, "walk-through-0001")
+	// The demo stock's next uploaded code; answered 204 once recorded.
+	sandbox.eventually(t, "delivery 1 to "+local+": answered 204")
+	if logs := backend.stderr.String(); strings.Count(logs, "coupon event recorded") != 2 ||
+		!strings.Contains(logs, "coupon_code="+busifavor.MaskCode("SANDBOX0003")+" event.coupon.stock_id=1200000001") {
+		t.Fatalf("the backend did not record the sent coupon's COUPON.SEND:\n%s", logs)
+	}
+	backend.stop(t)
+	sandbox.stop(t)
+
+	// What README.md's query shows: the sample and the coupon sent.
+	store := openStore(t, "sqlite:"+filepath.Join(work, DefaultSQLiteFile), io.Discard)
+	var n int
+	if err := store.db.QueryRow(`SELECT count(*) FROM coupon_sends WHERE stock_id = '1200000001'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Fatalf("%d rows for stock 1200000001, want the sample event's and the sent coupon's:\n%s", n, backend.stderr.String())
+	}
+	t.Logf("the backend's log:\n%s\nthe sandbox's:\n%s%s", backend.stderr.String(), sandbox.stdout.String(), sandbox.stderr.String())
 }
