@@ -37,6 +37,7 @@ type Client struct {
 	backupSet bool     // WithBackupBaseURL was given
 	retry     RetryPolicy
 	logger    *slog.Logger // nil: no logging
+	observer  Observer     // nil: nothing observed
 }
 
 // Option configures a Client in NewClient.
@@ -158,11 +159,13 @@ func (c *Client) send(ctx context.Context, op string, req interface{ Validate() 
 	if err := req.Validate(); err != nil {
 		return err
 	}
+	ctx, oc := c.observe(ctx, op, method)
 	a, err := c.do(ctx, op, method, path, query, body)
-	if err != nil {
-		return err
+	if err == nil {
+		err = decodeAnswer(a.body, out, a.requestID)
 	}
-	return decodeAnswer(a.body, out, a.requestID)
+	oc.end(err)
+	return err
 }
 
 // do sends a request to path, retrying and failing over as the RetryPolicy
@@ -175,11 +178,19 @@ func (c *Client) do(ctx context.Context, op, method, path string, query url.Valu
 		lastErr error     // error of the latest attempt
 		lastAPI *APIError // latest *APIError, kept reachable after a later transport error
 		base    = c.base  // each call starts on the primary: it is the nearest access point
+		oc      *observedCall
 	)
+	if c.observer != nil {
+		oc = observedIn(ctx)
+	}
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
 		a, err := c.attempt(ctx, method, base, path, query, body)
-		c.log(ctx, method, path, base, attempt, a, err, time.Since(start))
+		d := time.Since(start)
+		c.log(ctx, method, path, base, attempt, a, err, d)
+		if oc != nil {
+			oc.attempt(base.host, a, err, d)
+		}
 		if err == nil {
 			return a, nil
 		}

@@ -127,9 +127,10 @@ type DedupOption func(*dedupConfig)
 
 // dedupConfig is Deduplicate's settings.
 type dedupConfig struct {
-	ack    time.Duration
-	now    func() time.Time
-	logger *slog.Logger
+	ack      time.Duration
+	now      func() time.Time
+	logger   *slog.Logger
+	observer Observer // nil: nothing observed
 }
 
 // WithAckDeadline sets how long after it is called Deduplicate's function
@@ -220,12 +221,20 @@ func Deduplicate(d Deduplicator, fn func(ctx context.Context, ev *CouponEvent) e
 		start := cfg.now()
 		ack, cancelAck := context.WithTimeout(ctx, cfg.ack)
 		defer cancelAck()
+		var t time.Time
+		if cfg.observer != nil {
+			t = time.Now()
+		}
 		c, err := d.Claim(ack, ev.ID)
+		if cfg.observer != nil {
+			cfg.observer.EndStoreCall(ctx, StoreCall{Op: StoreClaim, EventID: ev.ID, Status: c.Status, Duration: time.Since(t), Err: err})
+		}
 		if err != nil {
 			return fmt.Errorf("%w: claiming event %s: %w", ErrDeduplicator, ev.ID, err)
 		}
 		switch c.Status {
 		case ClaimStatusDone:
+			markDuplicate(ctx)
 			return nil
 		case ClaimStatusInFlight:
 			return fmt.Errorf("%w: event %s", ErrInFlight, ev.ID)
@@ -245,7 +254,7 @@ func Deduplicate(d Deduplicator, fn func(ctx context.Context, ev *CouponEvent) e
 			if handled {
 				return
 			}
-			if rerr := cfg.settle(ctx, ack, leaseEnd, "released", ev.ID, func(ctx context.Context) error {
+			if rerr := cfg.settle(ctx, ack, leaseEnd, StoreRelease, ev.ID, func(ctx context.Context) error {
 				return d.Release(ctx, ev.ID, c.Token)
 			}); rerr != nil {
 				// The lease lapses on its own; until then redeliveries get 409.
@@ -258,7 +267,7 @@ func Deduplicate(d Deduplicator, fn func(ctx context.Context, ev *CouponEvent) e
 			return err
 		}
 		handled = true
-		if err := cfg.settle(ctx, ack, leaseEnd, "recorded", ev.ID, func(ctx context.Context) error {
+		if err := cfg.settle(ctx, ack, leaseEnd, StoreComplete, ev.ID, func(ctx context.Context) error {
 			return d.Complete(ctx, ev.ID, c.Token)
 		}); err != nil {
 			return fmt.Errorf("%w: event %s: %w", ErrHandledNotRecorded, ev.ID, err)
@@ -267,24 +276,43 @@ func Deduplicate(d Deduplicator, fn func(ctx context.Context, ev *CouponEvent) e
 	}
 }
 
-// settle runs op (a Complete or a Release) with a context that ends at
-// leaseEnd, even if ctx ends first (WeChat Pay hung up), and waits for it
-// until ack is done. It returns op's error, or nil if op is still running
-// then: op goes on in the background, and a failure is logged.
-func (c *dedupConfig) settle(ctx, ack context.Context, leaseEnd time.Time, what, id string, op func(context.Context) error) error {
-	done := make(chan error, 1)
+// settle runs op (a Complete or a Release, which) with a context that
+// ends at leaseEnd, even if ctx ends first (WeChat Pay hung up), and waits
+// for it until ack is done. It returns op's error, or nil if op is still
+// running then: op goes on in the background, and a failure is logged.
+func (c *dedupConfig) settle(ctx, ack context.Context, leaseEnd time.Time, which StoreOp, id string, op func(context.Context) error) error {
+	type result struct {
+		err error
+		d   time.Duration
+	}
+	done := make(chan result, 1)
 	go func() {
 		opCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), leaseEnd)
 		defer cancel()
-		done <- op(opCtx)
+		var start time.Time
+		if c.observer != nil {
+			start = time.Now()
+		}
+		r := result{err: op(opCtx)}
+		if c.observer != nil {
+			r.d = time.Since(start)
+		}
+		done <- r
 	}()
+	report := func(r result, late bool) {
+		if c.observer != nil {
+			c.observer.EndStoreCall(ctx, StoreCall{Op: which, EventID: id, Duration: r.d, Err: r.err, Late: late})
+		}
+	}
 	select {
-	case err := <-done:
-		return err
+	case r := <-done:
+		report(r, false)
+		return r.err
 	case <-ack.Done():
 		select { // answered just as the deadline came: say so
-		case err := <-done:
-			return err
+		case r := <-done:
+			report(r, false)
+			return r.err
 		default:
 		}
 	}
@@ -292,10 +320,16 @@ func (c *dedupConfig) settle(ctx, ack context.Context, leaseEnd time.Time, what,
 	if logger == nil {
 		logger = slog.Default()
 	}
+	what := "recorded"
+	if which == StoreRelease {
+		what = "released"
+	}
 	go func() {
-		if err := <-done; err != nil {
+		r := <-done
+		report(r, true)
+		if r.err != nil {
 			logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelError, "busifavor event not "+what+" by the deduplicator after the answer",
-				slog.String("event_id", id), slog.String("error", err.Error()))
+				slog.String("event_id", id), slog.String("error", r.err.Error()))
 		}
 	}()
 	return nil
