@@ -159,7 +159,9 @@ func TestObserverSeesEveryCall(t *testing.T) {
 	for name, answer := range gopayAnswers() {
 		answers[name] = answer
 	}
-	calls["BuildPartnership"] = func(ctx context.Context, c *busifavor.Client) (any, error) { return c.BuildPartnership(ctx, validBuild()) }
+	calls["BuildPartnership"] = func(ctx context.Context, c *busifavor.Client) (any, error) {
+		return c.BuildPartnership(ctx, validBuild())
+	}
 	calls["TerminatePartnership"] = func(ctx context.Context, c *busifavor.Client) (any, error) {
 		return c.TerminatePartnership(ctx, busifavor.TerminatePartnershipRequest(validBuild()))
 	}
