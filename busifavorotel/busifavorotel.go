@@ -96,6 +96,38 @@ type Observer struct {
 	retries         metric.Int64Counter
 	events          metric.Int64Counter
 	handlerDuration metric.Float64Histogram
+	// eventAttrs and outcomeAttrs hold the metric attributes of every
+	// outcome and reason busifavor documents, made once: a notification's
+	// metrics then make no attribute set of their own.
+	eventAttrs   map[eventKey]metric.MeasurementOption
+	outcomeAttrs map[busifavor.EventOutcome]metric.MeasurementOption
+}
+
+// eventKey is an outcome with its reason.
+type eventKey struct {
+	outcome busifavor.EventOutcome
+	reason  busifavor.EventReason
+}
+
+// eventKeys are the outcomes and reasons busifavor documents.
+var eventKeys = func() []eventKey {
+	keys := []eventKey{{busifavor.EventHandled, ""}, {busifavor.EventDuplicate, ""}, {busifavor.EventInFlight, ""}, {busifavor.EventParsed, ""}}
+	for _, r := range []busifavor.EventReason{busifavor.EventReasonMethod, busifavor.EventReasonSignature, busifavor.EventReasonTimestamp,
+		busifavor.EventReasonDecryption, busifavor.EventReasonBody, busifavor.EventReasonBodyTooLarge, busifavor.EventReasonNoID} {
+		keys = append(keys, eventKey{busifavor.EventRefused, r})
+	}
+	for _, r := range []busifavor.EventReason{busifavor.EventReasonHandler, busifavor.EventReasonPanic, busifavor.EventReasonDeduplicator} {
+		keys = append(keys, eventKey{busifavor.EventFailed, r})
+	}
+	return keys
+}()
+
+// eventAttributes are the metric attributes of an outcome and its reason.
+func eventAttributes(k eventKey) metric.MeasurementOption {
+	if k.reason == "" {
+		return metric.WithAttributes(keyEventOutcome.String(string(k.outcome)))
+	}
+	return metric.WithAttributes(keyEventOutcome.String(string(k.outcome)), keyEventReason.String(string(k.reason)))
 }
 
 var _ busifavor.Observer = (*Observer)(nil)
@@ -151,7 +183,12 @@ func New(opts ...Option) *Observer {
 		cfg.mp = otel.GetMeterProvider()
 	}
 	meter := cfg.mp.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))
-	o := &Observer{tracer: cfg.tp.Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL))}
+	o := &Observer{tracer: cfg.tp.Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL)),
+		eventAttrs: map[eventKey]metric.MeasurementOption{}, outcomeAttrs: map[busifavor.EventOutcome]metric.MeasurementOption{}}
+	for _, k := range eventKeys {
+		o.eventAttrs[k] = eventAttributes(k)
+		o.outcomeAttrs[k.outcome] = eventAttributes(eventKey{outcome: k.outcome})
+	}
 	var err, e error
 	// An instrument that cannot be made comes back as a no-op one, with the
 	// error handed to otel.Handle, as the API advises.
@@ -358,16 +395,23 @@ func (o *Observer) EndEvent(ctx context.Context, r busifavor.EventResult) {
 		}
 	}
 	span.End()
-	outcome := keyEventOutcome.String(string(r.Outcome))
-	if r.Reason != "" {
-		o.events.Add(ctx, 1, metric.WithAttributes(outcome, keyEventReason.String(string(r.Reason))))
-	} else {
-		o.events.Add(ctx, 1, metric.WithAttributes(outcome))
+	k := eventKey{r.Outcome, r.Reason}
+	a, ok := o.eventAttrs[k]
+	if !ok {
+		a = eventAttributes(k)
 	}
+	o.events.Add(ctx, 1, a)
 	if r.HandlerDuration != 0 {
-		o.handlerDuration.Record(ctx, r.HandlerDuration.Seconds(), metric.WithAttributes(outcome))
+		if a, ok = o.outcomeAttrs[r.Outcome]; !ok {
+			a = eventAttributes(eventKey{outcome: r.Outcome})
+		}
+		o.handlerDuration.Record(ctx, r.HandlerDuration.Seconds(), a)
 	}
 }
+
+// storeEvents name the span events of the deduplicator's calls.
+var storeEvents = map[busifavor.StoreOp]string{busifavor.StoreClaim: "busifavor.dedup.claim",
+	busifavor.StoreComplete: "busifavor.dedup.complete", busifavor.StoreRelease: "busifavor.dedup.release"}
 
 // EndStoreCall adds the deduplicator's call to the notification's span as
 // an event. A call that ended after the answer finds the span ended, and
@@ -388,5 +432,9 @@ func (o *Observer) EndStoreCall(ctx context.Context, s busifavor.StoreCall) {
 	if s.Late {
 		attrs = append(attrs, keyStoreLate.Bool(true))
 	}
-	span.AddEvent("busifavor.dedup."+string(s.Op), trace.WithAttributes(attrs...))
+	name, ok := storeEvents[s.Op]
+	if !ok {
+		name = "busifavor.dedup." + string(s.Op)
+	}
+	span.AddEvent(name, trace.WithAttributes(attrs...))
 }

@@ -97,6 +97,8 @@ type environment struct {
 	apiV3Key string
 	// sandbox is the in-process fake, nil against the real API.
 	sandbox *busifavortest.Server
+	// observer is --verbose's, nil without it.
+	observer busifavor.Observer
 }
 
 // now is the time on the clock the API keeps: the sandbox's, or this
@@ -124,7 +126,8 @@ const (
 
 // newSandbox starts an in-process fake WeChat Pay with a notify URL set and
 // the demo stock, codes and coupons, so that every command's example runs.
-func newSandbox(ctx context.Context, baseURL string) (*environment, error) {
+// The command's client gets opts; the seeding client does not.
+func newSandbox(ctx context.Context, baseURL string, opts ...busifavor.Option) (*environment, error) {
 	if baseURL != "" {
 		return nil, errors.New("--base-url does not go with the sandbox")
 	}
@@ -132,6 +135,9 @@ func newSandbox(ctx context.Context, baseURL string) (*environment, error) {
 	c, err := s.Client()
 	if err == nil {
 		err = seed(ctx, c, s)
+	}
+	if err == nil && len(opts) > 0 {
+		c, err = s.Client(opts...)
 	}
 	if err != nil {
 		s.Close()
@@ -198,8 +204,8 @@ func (e *networkError) Unwrap() error { return e.err }
 var errIncomplete = errors.New("credentials incomplete")
 
 // environment builds a client for the real API (or baseURL) from the
-// credentials.
-func (c *credentials) environment(ctx context.Context, baseURL string) (*environment, error) {
+// credentials, with extra, client options.
+func (c *credentials) environment(ctx context.Context, baseURL string, extra ...busifavor.Option) (*environment, error) {
 	var missing []string
 	for _, cr := range []*credential{&c.mchID, &c.serial, &c.privateKeyFile} {
 		if cr.value == "" {
@@ -241,7 +247,7 @@ func (c *credentials) environment(ctx context.Context, baseURL string) (*environ
 		env.close()
 		return nil, fmt.Errorf("cannot build the WeChat Pay client: %v", err)
 	}
-	if env.client, err = busifavor.NewClient(cc, opts...); err != nil {
+	if env.client, err = busifavor.NewClient(cc, append(opts, extra...)...); err != nil {
 		env.close()
 		return nil, err
 	}

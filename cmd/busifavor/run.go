@@ -71,6 +71,11 @@ environment:
                                                   the key stays out of ps; listen
                                                   needs it in both modes)
 
+--verbose (any command) prints each attempt to stderr: the method, the path
+template (never the path, which can hold an openid or a coupon code), the
+status, the error code, the request id and the duration; for listen, each
+event's outcome.
+
 Exit status: 0 success, 1 API or network error, 2 usage, credential or
 validation error (nothing was sent).
 `
@@ -91,6 +96,7 @@ type command struct {
 type options struct {
 	creds      credentials
 	sandbox    bool
+	verbose    bool
 	baseURL    string
 	asJSON     bool
 	mchid      string
@@ -209,6 +215,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 	fs.SetOutput(stderr)
 	cmd.flags(fs, &o)
 	fs.BoolVar(&o.sandbox, "sandbox", false, "run against an in-process fake WeChat Pay (the default when no credentials are set)")
+	fs.BoolVar(&o.verbose, "verbose", false, "print each attempt to stderr (method, path template, status, code, request id, duration) and, for listen, each event's outcome")
 	fs.StringVar(&o.baseURL, "base-url", "", "send requests (and the platform-certificate download) to this URL instead of\nhttps://api.mch.weixin.qq.com, e.g. a proxy; failover to the backup domain is then off")
 	o.creds.register(fs)
 	fs.Usage = func() {} // help goes to stdout, below; errors get a pointer to it
@@ -240,13 +247,19 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 
 	var env *environment
 	var err error
+	var observe []busifavor.Option
+	var obs *verbose
+	if o.verbose {
+		obs = &verbose{w: stderr}
+		observe = append(observe, busifavor.WithObserver(obs))
+	}
 	if o.sandbox || implicitSandbox {
 		if !o.sandbox {
 			fmt.Fprintln(stderr, "busifavor: no WECHATPAY_* variable is set: using the in-process sandbox (busifavortest), nothing leaves this machine")
 		}
-		env, err = newSandbox(ctx, o.baseURL)
+		env, err = newSandbox(ctx, o.baseURL, observe...)
 	} else {
-		env, err = o.creds.environment(ctx, o.baseURL)
+		env, err = o.creds.environment(ctx, o.baseURL, observe...)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "busifavor %s: %v\n", cmd.name, err)
@@ -262,6 +275,9 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 		return usageHint(stderr, cmd)
 	}
 	defer env.close()
+	if obs != nil {
+		env.observer = obs
+	}
 
 	if cmd.name != "listen" {
 		var cancel context.CancelFunc

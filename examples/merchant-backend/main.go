@@ -65,6 +65,7 @@ func main() {
 		log.Fatal(err)
 	}
 	defer store.Close()
+	defer b.flush(context.Background())
 	if err := serve(ctx, b, os.Getenv); err != nil {
 		log.Fatal(err)
 	}
@@ -90,7 +91,15 @@ func newBackend(ctx context.Context, env func(string) string, logger *slog.Logge
 	if err != nil {
 		return nil, nil, err
 	}
+	obs, flush, err := observer(env, os.Stdout, logger)
+	if err != nil {
+		return nil, nil, err
+	}
 	opts := []busifavor.Option{busifavor.WithLogger(logger)}
+	popts := []busifavor.EventOption{busifavor.WithEventLogger(logger)}
+	if obs != nil {
+		opts, popts = append(opts, busifavor.WithObserver(obs)), append(popts, busifavor.WithEventObserver(obs))
+	}
 	if base := env("WECHATPAY_BASE_URL"); base != "" { // a proxy, or busifavortest in tests
 		opts = append(opts, busifavor.WithBaseURL(base))
 	}
@@ -99,8 +108,7 @@ func newBackend(ctx context.Context, env func(string) string, logger *slog.Logge
 		return nil, nil, err
 	}
 	parser, err := busifavor.NewEventParser(env("WECHATPAY_APIV3_KEY"),
-		verifiers.NewSHA256WithRSAPubkeyVerifier(env("WECHATPAY_PUBLIC_KEY_ID"), *publicKey),
-		busifavor.WithEventLogger(logger))
+		verifiers.NewSHA256WithRSAPubkeyVerifier(env("WECHATPAY_PUBLIC_KEY_ID"), *publicKey), popts...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -120,6 +128,7 @@ func newBackend(ctx context.Context, env func(string) string, logger *slog.Logge
 		Client: client, Parser: parser, Seen: seen, Log: logger,
 		NotifyURL: env("NOTIFY_URL"),
 		Record:    store.Record,
+		Observer:  obs, shutdown: flush,
 	}
 	return b, store, nil
 }
