@@ -281,38 +281,25 @@ func Deduplicate(d Deduplicator, fn func(ctx context.Context, ev *CouponEvent) e
 // for it until ack is done. It returns op's error, or nil if op is still
 // running then: op goes on in the background, and a failure is logged.
 func (c *dedupConfig) settle(ctx, ack context.Context, leaseEnd time.Time, which StoreOp, id string, op func(context.Context) error) error {
-	type result struct {
-		err error
-		d   time.Duration
+	var start time.Time
+	if c.observer != nil {
+		start = time.Now()
 	}
-	done := make(chan result, 1)
+	done := make(chan error, 1)
 	go func() {
 		opCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), leaseEnd)
 		defer cancel()
-		var start time.Time
-		if c.observer != nil {
-			start = time.Now()
-		}
-		r := result{err: op(opCtx)}
-		if c.observer != nil {
-			r.d = time.Since(start)
-		}
-		done <- r
+		done <- op(opCtx)
 	}()
-	report := func(r result, late bool) {
-		if c.observer != nil {
-			c.observer.EndStoreCall(ctx, StoreCall{Op: which, EventID: id, Duration: r.d, Err: r.err, Late: late})
-		}
-	}
 	select {
-	case r := <-done:
-		report(r, false)
-		return r.err
+	case err := <-done:
+		c.report(ctx, which, id, start, err, false)
+		return err
 	case <-ack.Done():
 		select { // answered just as the deadline came: say so
-		case r := <-done:
-			report(r, false)
-			return r.err
+		case err := <-done:
+			c.report(ctx, which, id, start, err, false)
+			return err
 		default:
 		}
 	}
@@ -325,14 +312,22 @@ func (c *dedupConfig) settle(ctx, ack context.Context, leaseEnd time.Time, which
 		what = "released"
 	}
 	go func() {
-		r := <-done
-		report(r, true)
-		if r.err != nil {
+		err := <-done
+		c.report(ctx, which, id, start, err, true)
+		if err != nil {
 			logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelError, "busifavor event not "+what+" by the deduplicator after the answer",
-				slog.String("event_id", id), slog.String("error", r.err.Error()))
+				slog.String("event_id", id), slog.String("error", err.Error()))
 		}
 	}()
 	return nil
+}
+
+// report tells the observer, if any, about a Complete or a Release started
+// at start that ended now with err.
+func (c *dedupConfig) report(ctx context.Context, which StoreOp, id string, start time.Time, err error, late bool) {
+	if c.observer != nil {
+		c.observer.EndStoreCall(ctx, StoreCall{Op: which, EventID: id, Duration: time.Since(start), Err: err, Late: late})
+	}
 }
 
 // Deduplicator defaults.

@@ -18,6 +18,7 @@ var snippetImports = map[string]string{
 	"atomic":        "sync/atomic",
 	"busifavor":     "github.com/busifavor-go/busifavor",
 	"busifavortest": "github.com/busifavor-go/busifavor/busifavortest",
+	"busifavorotel": "github.com/busifavor-go/busifavor/busifavorotel",
 	"redisdedup":    "github.com/busifavor-go/busifavor/redisdedup",
 	"redis":         "github.com/redis/go-redis/v9",
 	"core":          "github.com/wechatpay-apiv3/wechatpay-go/core",
@@ -84,9 +85,10 @@ func TestReadmeSnippetsCompileAsPasted(t *testing.T) {
 	// (go-redis) may not be there yet on a new machine, so the go command
 	// may fetch it through the configured proxy, as the README's own
 	// (cd redisdedup && go test) would.
-	requires := map[string]bool{"github.com/busifavor-go/busifavor v0.0.0": true, "github.com/busifavor-go/busifavor/redisdedup v0.0.0": true}
+	requires := map[string]bool{"github.com/busifavor-go/busifavor v0.0.0": true, "github.com/busifavor-go/busifavor/redisdedup v0.0.0": true,
+		"github.com/busifavor-go/busifavor/busifavorotel v0.0.0": true}
 	var sum []byte
-	for _, m := range []string{".", "redisdedup"} {
+	for _, m := range []string{".", "redisdedup", "busifavorotel"} {
 		b, err := os.ReadFile(filepath.Join(m, "go.mod"))
 		if err != nil {
 			t.Fatal(err)
@@ -107,7 +109,8 @@ func TestReadmeSnippetsCompileAsPasted(t *testing.T) {
 	}
 	sort.Strings(reqs)
 	mod := "module readmesnippets\n\ngo 1.24\n\nrequire (\n" + strings.Join(reqs, "\n") + "\n)\n\n" +
-		"replace (\n\tgithub.com/busifavor-go/busifavor => " + root + "\n\tgithub.com/busifavor-go/busifavor/redisdedup => " + filepath.Join(root, "redisdedup") + "\n)\n"
+		"replace (\n\tgithub.com/busifavor-go/busifavor => " + root + "\n\tgithub.com/busifavor-go/busifavor/redisdedup => " + filepath.Join(root, "redisdedup") +
+		"\n\tgithub.com/busifavor-go/busifavor/busifavorotel => " + filepath.Join(root, "busifavorotel") + "\n)\n"
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod), 0o644); err != nil {
 		t.Fatal(err)
 	}
