@@ -16,6 +16,9 @@
 // WECHATPAY_BASE_URL, when set, replaces https://api.mch.weixin.qq.com (a
 // proxy; main_test.go sets it to busifavortest).
 //
+// OTEL_TRACES_EXPORTER=console prints a span per call and per event on
+// stdout (busifavorotel; see README.md, Observing it).
+//
 // WeChat Pay only calls https URLs. By default the backend serves plain HTTP
 // on ADDR and TLS ends in front of it (a load balancer or reverse proxy that
 // owns NOTIFY_URL's certificate). Set TLS_CERT_FILE and TLS_KEY_FILE to serve
