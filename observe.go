@@ -30,7 +30,7 @@ import (
 // Start methods return the context the work goes on with: a call's
 // attempts, its read-back and EndCall get StartCall's; the handler function
 // and EndEvent get StartEvent's, so that spans of the handler nest in the
-// event's. Return ctx itself to add nothing. Should this package report
+// event's. Return ctx itself to add nothing (nil is taken for ctx). Should this package report
 // more, it will do so through new, optional interfaces, so that an Observer
 // written today keeps compiling.
 type Observer interface {
@@ -333,7 +333,10 @@ func (c *Client) observe(ctx context.Context, op, method string) (context.Contex
 		call.ReadBackOf = outer.call.Operation
 	}
 	oc := &observedCall{o: c.observer, call: call, start: time.Now()}
-	oc.ctx = context.WithValue(c.observer.StartCall(ctx, call), observedCallKey{}, oc)
+	if started := c.observer.StartCall(ctx, call); started != nil {
+		ctx = started
+	}
+	oc.ctx = context.WithValue(ctx, observedCallKey{}, oc)
 	return oc.ctx, oc
 }
 
@@ -389,7 +392,10 @@ func (p *EventParser) observeEvent(ctx context.Context) (context.Context, *obser
 		return ctx, nil
 	}
 	oe := &observedEvent{o: p.observer, start: time.Now()}
-	oe.ctx = context.WithValue(p.observer.StartEvent(ctx), observedEventKey{}, oe)
+	if started := p.observer.StartEvent(ctx); started != nil {
+		ctx = started
+	}
+	oe.ctx = context.WithValue(ctx, observedEventKey{}, oe)
 	return oe.ctx, oe
 }
 
