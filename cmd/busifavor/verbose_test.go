@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/busifavor-go/busifavor"
+	"github.com/busifavor-go/busifavor/busifavortest"
 )
 
 // TestVerbosePrintsEachAttempt: --verbose prints one line per attempt on
@@ -28,4 +33,22 @@ func TestVerbosePrintsEachAttempt(t *testing.T) {
 	code, _, errOut = runCmd(t, nil, "coupon", "get", sandboxCoupon, "--openid", sandboxOpenID, "--appid", sandboxAppID)
 	assert.Equal(t, exitOK, code, errOut)
 	assert.NotContains(t, errOut, "attempt")
+}
+
+// TestVerboseListenPrintsEachEvent: listen --verbose prints each
+// notification's outcome, its id and type, never its content.
+func TestVerboseListenPrintsEachEvent(t *testing.T) {
+	l := startListen(t, nil, "--verbose")
+	waitFor(t, l.errOut, "busifavor: event ")
+	assert.Regexp(t, `(?m)^busifavor: event [0-9a-f-]{36} COUPON\.SEND: handled, 204, [0-9.]+[µm]?s$`, l.errOut.String())
+
+	forger := busifavortest.NewServer()
+	defer forger.Close()
+	resp, err := forger.SendCouponEvent(context.Background(), l.url, busifavor.CouponSend{CouponCode: "forged-coupon"})
+	require.NoError(t, err)
+	resp.Body.Close()
+	waitFor(t, l.errOut, "busifavor: event: refused (signature), 401, ")
+	assert.NotContains(t, l.errOut.String(), "sandbox-coupon-0001")
+	assert.NotContains(t, l.errOut.String(), "forged-coupon")
+	assert.Equal(t, exitOK, l.stop())
 }
