@@ -44,6 +44,7 @@ type clientConfig struct {
 	retry     RetryPolicy
 	logger    *slog.Logger
 	timeout   time.Duration // 0: none
+	observer  Observer      // nil: nothing observed
 }
 
 // Option configures a Client, in NewClient or With. An option given a value
@@ -239,11 +240,13 @@ func (c *Client) send(ctx context.Context, op string, req interface{ Validate() 
 	if err := req.Validate(); err != nil {
 		return err
 	}
+	ctx, oc := c.observe(ctx, op, method)
 	a, err := c.do(ctx, op, method, path, query, body)
-	if err != nil {
-		return err
+	if err == nil {
+		err = decodeAnswer(a, out)
 	}
-	return decodeAnswer(a, out)
+	oc.end(err)
+	return err
 }
 
 // do sends a request to path, retrying and failing over as the RetryPolicy
@@ -259,11 +262,19 @@ func (c *Client) do(ctx context.Context, op, method, path string, query url.Valu
 		lastAPI *APIError    // latest *APIError, kept reachable after a later transport error
 		base    = c.cfg.base // each call starts on the primary: it is the nearest access point
 		retry   = c.cfg.retry
+		oc      *observedCall
 	)
+	if c.cfg.observer != nil {
+		oc = observedIn(ctx)
+	}
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
 		a, err := c.attempt(ctx, method, base, path, query, body)
-		c.log(ctx, method, path, base, attempt, a, err, time.Since(start))
+		d := time.Since(start)
+		c.log(ctx, method, path, base, attempt, a, err, d)
+		if oc != nil {
+			oc.attempt(base.host, a, err, d)
+		}
 		if err == nil {
 			return a, nil
 		}

@@ -128,9 +128,10 @@ type DedupOption func(*dedupConfig) error
 
 // dedupConfig is Deduplicate's settings.
 type dedupConfig struct {
-	ack    time.Duration
-	now    func() time.Time
-	logger *slog.Logger
+	ack      time.Duration
+	now      func() time.Time
+	logger   *slog.Logger
+	observer Observer // nil: nothing observed
 }
 
 // WithAckDeadline sets how long after it is called Deduplicate's function
@@ -236,12 +237,20 @@ func Deduplicate(d Deduplicator, fn func(ctx context.Context, ev *CouponEvent) e
 		start := cfg.now()
 		ack, cancelAck := context.WithTimeout(ctx, cfg.ack)
 		defer cancelAck()
+		var t time.Time
+		if cfg.observer != nil {
+			t = time.Now()
+		}
 		c, err := d.Claim(ack, ev.ID)
+		if cfg.observer != nil {
+			cfg.observer.EndStoreCall(ctx, StoreCall{Op: StoreClaim, EventID: ev.ID, Status: c.Status, Duration: time.Since(t), Err: err})
+		}
 		if err != nil {
 			return fmt.Errorf("%w: claiming event %s: %w", ErrDeduplicator, ev.ID, err)
 		}
 		switch c.Status {
 		case ClaimStatusDone:
+			markDuplicate(ctx)
 			return nil
 		case ClaimStatusInFlight:
 			return fmt.Errorf("%w: event %s", ErrInFlight, ev.ID)
@@ -261,7 +270,7 @@ func Deduplicate(d Deduplicator, fn func(ctx context.Context, ev *CouponEvent) e
 			if handled {
 				return
 			}
-			if rerr := cfg.settle(ctx, ack, leaseEnd, "released", ev.ID, func(ctx context.Context) error {
+			if rerr := cfg.settle(ctx, ack, leaseEnd, StoreRelease, ev.ID, func(ctx context.Context) error {
 				return d.Release(ctx, ev.ID, c.Token)
 			}); rerr != nil {
 				// The lease lapses on its own; until then redeliveries get 409.
@@ -274,7 +283,7 @@ func Deduplicate(d Deduplicator, fn func(ctx context.Context, ev *CouponEvent) e
 			return err
 		}
 		handled = true
-		if err := cfg.settle(ctx, ack, leaseEnd, "recorded", ev.ID, func(ctx context.Context) error {
+		if err := cfg.settle(ctx, ack, leaseEnd, StoreComplete, ev.ID, func(ctx context.Context) error {
 			return d.Complete(ctx, ev.ID, c.Token)
 		}); err != nil {
 			return fmt.Errorf("%w: event %s: %w", ErrHandledNotRecorded, ev.ID, err)
@@ -283,11 +292,15 @@ func Deduplicate(d Deduplicator, fn func(ctx context.Context, ev *CouponEvent) e
 	}, nil
 }
 
-// settle runs op (a Complete or a Release) with a context that ends at
-// leaseEnd, even if ctx ends first (WeChat Pay hung up), and waits for it
-// until ack is done. It returns op's error, or nil if op is still running
-// then: op goes on in the background, and a failure is logged.
-func (c *dedupConfig) settle(ctx, ack context.Context, leaseEnd time.Time, what, id string, op func(context.Context) error) error {
+// settle runs op (a Complete or a Release, which) with a context that
+// ends at leaseEnd, even if ctx ends first (WeChat Pay hung up), and waits
+// for it until ack is done. It returns op's error, or nil if op is still
+// running then: op goes on in the background, and a failure is logged.
+func (c *dedupConfig) settle(ctx, ack context.Context, leaseEnd time.Time, which StoreOp, id string, op func(context.Context) error) error {
+	var start time.Time
+	if c.observer != nil {
+		start = time.Now()
+	}
 	done := make(chan error, 1)
 	go func() {
 		opCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), leaseEnd)
@@ -296,21 +309,37 @@ func (c *dedupConfig) settle(ctx, ack context.Context, leaseEnd time.Time, what,
 	}()
 	select {
 	case err := <-done:
+		c.report(ctx, which, id, start, err, false)
 		return err
 	case <-ack.Done():
 		select { // answered just as the deadline came: say so
 		case err := <-done:
+			c.report(ctx, which, id, start, err, false)
 			return err
 		default:
 		}
 	}
+	what := "recorded"
+	if which == StoreRelease {
+		what = "released"
+	}
 	go func() {
-		if err := <-done; err != nil {
+		err := <-done
+		c.report(ctx, which, id, start, err, true)
+		if err != nil {
 			c.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelError, "busifavor event not "+what+" by the deduplicator after the answer",
 				slog.String("event_id", id), slog.String("error", err.Error()))
 		}
 	}()
 	return nil
+}
+
+// report tells the observer, if any, about a Complete or a Release started
+// at start that ended now with err.
+func (c *dedupConfig) report(ctx context.Context, which StoreOp, id string, start time.Time, err error, late bool) {
+	if c.observer != nil {
+		c.observer.EndStoreCall(ctx, StoreCall{Op: which, EventID: id, Duration: time.Since(start), Err: err, Late: late})
+	}
 }
 
 // Deduplicator defaults, for NewMemoryDeduplicator and redisdedup.New alike.

@@ -263,6 +263,19 @@
 // SubsidyReturnReceiptReader), which *Client implements: a test fakes those
 // methods, not the whole Client.
 //
+// # Observing
+//
+// WithObserver, WithEventObserver and WithDedupObserver take one Observer,
+// told about every call and each of its attempts (the path template, the
+// status, the error code, the Request-ID, the duration, why an attempt was
+// made and whether it failed over), every notification (its outcome, the
+// reason of a refusal, its durations) and every call Deduplicate makes to
+// its store. Its methods run synchronously on the goroutine doing the work:
+// a slow observer slows every call. It is never given an openid, a unionid,
+// a coupon code, a key, a body or a decrypted payload. Without one, nothing
+// is measured. Module github.com/busifavor-go/busifavor/busifavorotel
+// implements it with OpenTelemetry spans and metrics.
+//
 // # Money
 //
 // The two subsidy creates, CreateSubsidyPayReceipt and

@@ -140,13 +140,15 @@ func (c *Client) UploadImage(ctx context.Context, req UploadImageRequest) (*Uplo
 	if err := w.Close(); err != nil {
 		return nil, err
 	}
+	ctx, oc := c.observe(ctx, "UploadImage", http.MethodPost)
 	a, err := c.do(ctx, "UploadImage", http.MethodPost, ImageUploadPath, nil,
 		&multipartBody{meta: string(meta), body: body.String(), contentType: w.FormDataContentType()})
-	if err != nil {
-		return nil, err
-	}
 	out := &UploadImageResponse{}
-	if err := decodeAnswer(a, out); err != nil {
+	if err == nil {
+		err = decodeAnswer(a, out)
+	}
+	oc.end(err)
+	if err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -88,6 +88,7 @@ type eventConfig struct {
 	tolerance time.Duration
 	maxBody   int64
 	logger    *slog.Logger // nil: WithEventLogger not given
+	observer  Observer     // nil: nothing observed
 }
 
 // EventOption configures an EventParser in NewEventParser. An option given
@@ -201,7 +202,9 @@ type envelope struct {
 // decodes it. The signature is checked before anything in the body is
 // trusted.
 func (p *EventParser) Parse(ctx context.Context, header http.Header, body []byte) (*CouponEvent, error) {
+	ctx, oe := p.observeEvent(ctx)
 	ev, _, err := p.parse(ctx, header, body)
+	oe.endParse(ev, err)
 	return ev, err
 }
 
@@ -261,12 +264,15 @@ func (p *EventParser) open(body []byte) (*CouponEvent, error) {
 // (wrapping the read error); a body cut by an http.MaxBytesReader is
 // ErrBodyTooLarge.
 func (p *EventParser) ParseRequest(r *http.Request) (*CouponEvent, error) {
-	ev, _, err := p.parseRequest(r)
+	ctx, oe := p.observeEvent(r.Context())
+	ev, _, err := p.parseRequest(ctx, r)
+	oe.endParse(ev, err)
 	return ev, err
 }
 
-// parseRequest is ParseRequest, also saying whether the signature verified.
-func (p *EventParser) parseRequest(r *http.Request) (ev *CouponEvent, verified bool, err error) {
+// parseRequest is ParseRequest with r's context, also saying whether the
+// signature verified.
+func (p *EventParser) parseRequest(ctx context.Context, r *http.Request) (ev *CouponEvent, verified bool, err error) {
 	if r.Body == nil {
 		return nil, false, fmt.Errorf("%w: the request has no body", ErrMalformedNotification)
 	}
@@ -280,7 +286,7 @@ func (p *EventParser) parseRequest(r *http.Request) (ev *CouponEvent, verified b
 		}
 		return nil, false, fmt.Errorf("%w: the body could not be read: %w", ErrMalformedNotification, err)
 	}
-	return p.parse(r.Context(), r.Header, body)
+	return p.parse(ctx, r.Header, body)
 }
 
 // verify checks the Wechatpay-* headers and the signature over
@@ -396,29 +402,61 @@ func NewEventHandler(p *EventParser, fn func(ctx context.Context, ev *CouponEven
 		panic("busifavor: NewEventHandler: nil parser or function")
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, oe := p.observeEvent(r.Context())
+		var res EventResult // what oe is told
+		if oe != nil {
+			defer func() { oe.end(res) }()
+		}
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
 			refuse(w, http.StatusMethodNotAllowed, "method not allowed")
+			res = EventResult{Outcome: EventRefused, Reason: EventReasonMethod, StatusCode: http.StatusMethodNotAllowed}
 			return
 		}
 		var status int
 		var message string
-		ev, verified, err := p.parseRequest(r)
+		var t time.Time
+		if oe != nil {
+			t = time.Now()
+		}
+		ev, verified, err := p.parseRequest(ctx, r)
+		if oe != nil {
+			res.ParseDuration = time.Since(t)
+			if ev != nil {
+				res.EventID, res.EventType = ev.ID, ev.EventType
+			}
+		}
 		weChatPays := err != nil && verified // a refusal of a body WeChat Pay signed
 		if err != nil {
 			status, message = refusal(err)
-		} else if err = callHandler(r.Context(), fn, ev); err != nil {
-			err = fmt.Errorf("busifavor: handler refused notification %s: %w", ev.ID, err)
-			status, message = handlerRefusal(err)
+			if oe != nil {
+				res.Outcome, res.Reason = parseOutcome(err)
+			}
+		} else {
+			if oe != nil {
+				t = time.Now()
+			}
+			err = callHandler(ctx, fn, ev)
+			if oe != nil {
+				res.HandlerDuration = time.Since(t)
+				res.Outcome, res.Reason = handlerOutcome(err, oe.duplicate)
+			}
+			if err != nil {
+				err = fmt.Errorf("busifavor: handler refused notification %s: %w", ev.ID, err)
+				status, message = handlerRefusal(err)
+			}
 		}
+		res.Err = err
 		if err == nil || errors.Is(err, ErrHandledNotRecorded) {
 			if err != nil {
 				p.serverLogger().LogAttrs(r.Context(), slog.LevelError, "busifavor notification handled but not recorded",
 					slog.String("error", err.Error()))
 			}
 			w.WriteHeader(http.StatusNoContent)
+			res.StatusCode = http.StatusNoContent
 			return
 		}
+		res.StatusCode = status
 		attrs := []slog.Attr{slog.Int("status", status), slog.String("error", err.Error())}
 		switch {
 		case status >= 500: // a server-side failure: always logged

@@ -57,9 +57,10 @@ func TestReadmeSnippetsCompileAsPasted(t *testing.T) {
 	// (go-redis) may not be there yet on a new machine, so the go command
 	// may fetch it through the configured proxy, as the README's own
 	// (cd redisdedup && go test) would.
-	requires := map[string]bool{"github.com/busifavor-go/busifavor v0.0.0": true, "github.com/busifavor-go/busifavor/redisdedup v0.0.0": true}
+	requires := map[string]bool{"github.com/busifavor-go/busifavor v0.0.0": true, "github.com/busifavor-go/busifavor/redisdedup v0.0.0": true,
+		"github.com/busifavor-go/busifavor/busifavorotel v0.0.0": true}
 	var sum []byte
-	for _, m := range []string{".", "redisdedup"} {
+	for _, m := range []string{".", "redisdedup", "busifavorotel"} {
 		b, err := os.ReadFile(filepath.Join(m, "go.mod"))
 		if err != nil {
 			t.Fatal(err)
@@ -80,7 +81,8 @@ func TestReadmeSnippetsCompileAsPasted(t *testing.T) {
 	}
 	sort.Strings(reqs)
 	mod := "module readmesnippets\n\ngo 1.24\n\nrequire (\n" + strings.Join(reqs, "\n") + "\n)\n\n" +
-		"replace (\n\tgithub.com/busifavor-go/busifavor => " + root + "\n\tgithub.com/busifavor-go/busifavor/redisdedup => " + filepath.Join(root, "redisdedup") + "\n)\n"
+		"replace (\n\tgithub.com/busifavor-go/busifavor => " + root + "\n\tgithub.com/busifavor-go/busifavor/redisdedup => " + filepath.Join(root, "redisdedup") +
+		"\n\tgithub.com/busifavor-go/busifavor/busifavorotel => " + filepath.Join(root, "busifavorotel") + "\n)\n"
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod), 0o644); err != nil {
 		t.Fatal(err)
 	}

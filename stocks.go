@@ -521,7 +521,9 @@ func (c *Client) UpdateStock(ctx context.Context, req UpdateStockRequest) (*Upda
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
+	ctx, oc := c.observe(ctx, "UpdateStock", http.MethodPatch)
 	a, err := c.do(ctx, "UpdateStock", http.MethodPatch, stockPath(req.StockID), nil, req)
+	oc.end(err)
 	if err != nil {
 		return nil, err
 	}

@@ -561,6 +561,15 @@ func (c *Client) createMoney(ctx context.Context, op, path string, req interface
 	if err := req.Validate(); err != nil {
 		return err
 	}
+	ctx, oc := c.observe(ctx, op, http.MethodPost)
+	err := c.createMoneyAttempts(ctx, op, path, req, number, out, find, reconcile)
+	oc.end(err)
+	return err
+}
+
+// createMoneyAttempts is createMoney once the request is valid.
+func (c *Client) createMoneyAttempts(ctx context.Context, op, path string, req any, number string,
+	out any, find func(context.Context) (bool, error), reconcile string) error {
 	ctx, cancel := c.callContext(ctx)
 	defer cancel()
 	unknown := func(err error) error {

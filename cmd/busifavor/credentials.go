@@ -411,6 +411,8 @@ type environment struct {
 	certificates func() map[string]string
 	// sandbox is the in-process fake, nil against the real API.
 	sandbox *busifavortest.Server
+	// observer is --verbose's, nil without it.
+	observer busifavor.Observer
 }
 
 // now is the time on the clock the API keeps: the sandbox's, or this

@@ -33,8 +33,11 @@ func listen(ctx context.Context, env *environment, addr string, showOpenID, show
 		fmt.Fprintln(stderr, "busifavor listen: notifications are encrypted with the APIv3 key: set WECHATPAY_APIV3_KEY or --apiv3-key-file")
 		return exitUsage
 	}
-	parser, err := busifavor.NewEventParser(env.apiV3Key, env.verifier,
-		busifavor.WithEventLogger(slog.New(slog.NewTextHandler(stderr, nil))))
+	popts := []busifavor.EventOption{busifavor.WithEventLogger(slog.New(slog.NewTextHandler(stderr, nil)))}
+	if env.observer != nil {
+		popts = append(popts, busifavor.WithEventObserver(env.observer))
+	}
+	parser, err := busifavor.NewEventParser(env.apiV3Key, env.verifier, popts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "busifavor listen: %v\n", err)
 		return exitUsage

@@ -161,6 +161,18 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 			return code
 		}
 		defer env.close()
+		if v := fs.Lookup("verbose"); v != nil && v.Value.String() == "true" {
+			obs := &verbose{w: stderr}
+			if env.client != nil {
+				derived, err := env.client.With(busifavor.WithObserver(obs))
+				if err != nil {
+					fmt.Fprintf(stderr, "busifavor %s: --verbose: %v\n", cmd.name, err)
+					return exitUsage
+				}
+				env.client = derived
+			}
+			env.observer = obs
+		}
 		c.env = env
 	}
 	if hasTimeout {
@@ -355,6 +367,9 @@ func (c *command) flagSets() (own, common, all *flag.FlagSet, creds *credentials
 	creds = &credentials{}
 	common = flag.NewFlagSet(c.name, flag.ContinueOnError)
 	creds.register(common, c.needs)
+	if c.needs != 0 {
+		common.Bool("verbose", false, "print each attempt to stderr (method, path template, status, code, request id, duration) and, for listen, each event's outcome")
+	}
 	all = flag.NewFlagSet("busifavor "+c.name, flag.ContinueOnError)
 	for _, set := range []*flag.FlagSet{own, common} {
 		set.VisitAll(func(f *flag.Flag) { all.Var(f.Value, f.Name, f.Usage) })

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 
+	"go.opentelemetry.io/otel"
+
 	"github.com/busifavor-go/busifavor"
 )
 
@@ -24,6 +26,11 @@ type Backend struct {
 	// before a restart.
 	Record func(ctx context.Context, ev *busifavor.CouponEvent) error
 	Log    *slog.Logger
+	// Observer, when set, is told about the deduplicator's calls (the
+	// client and the parser get it in newBackend).
+	Observer busifavor.Observer
+
+	shutdown func(context.Context) error // flushes the observer's spans at exit
 }
 
 // Start sets the notify URL. Setting the URL in effect again changes
@@ -52,11 +59,26 @@ func (b *Backend) Path() string {
 // however often WeChat Pay delivers it. Other paths answer 404, other
 // methods 405. It fails when Seen or Record is missing.
 func (b *Backend) Handler() (http.Handler, error) {
-	record, err := busifavor.Deduplicate(b.Seen, b.Record)
+	var opts []busifavor.DedupOption
+	if b.Observer != nil {
+		opts = append(opts, busifavor.WithDedupObserver(b.Observer))
+	}
+	// Record runs inside the event's span (when an observer is set), and
+	// its own span nests there; without a tracer provider it costs nothing.
+	tracer := otel.Tracer("merchant-backend")
+	record := func(ctx context.Context, ev *busifavor.CouponEvent) error {
+		ctx, span := tracer.Start(ctx, "record coupon event")
+		defer span.End()
+		return b.Record(ctx, ev)
+	}
+	if b.Record == nil {
+		record = nil // Deduplicate names what is missing
+	}
+	deduped, err := busifavor.Deduplicate(b.Seen, record, opts...)
 	if err != nil {
 		return nil, err
 	}
-	events := busifavor.NewEventHandler(b.Parser, record)
+	events := busifavor.NewEventHandler(b.Parser, deduped)
 	path := b.Path()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -69,4 +91,12 @@ func (b *Backend) Handler() (http.Handler, error) {
 			events.ServeHTTP(w, r)
 		}
 	}), nil
+}
+
+// flush writes out the spans not yet exported; it does nothing without an
+// observer.
+func (b *Backend) flush(ctx context.Context) {
+	if b.shutdown != nil {
+		_ = b.shutdown(ctx)
+	}
 }

@@ -16,6 +16,9 @@
 // WECHATPAY_BASE_URL, when set, replaces https://api.mch.weixin.qq.com (a
 // proxy; main_test.go sets it to busifavortest).
 //
+// OTEL_TRACES_EXPORTER=console prints a span per call and per event on
+// stdout (busifavorotel; see README.md, Observing it).
+//
 // WeChat Pay only calls https URLs. By default the backend serves plain HTTP
 // on ADDR and TLS ends in front of it (a load balancer or reverse proxy that
 // owns NOTIFY_URL's certificate). Set TLS_CERT_FILE and TLS_KEY_FILE to serve
@@ -73,6 +76,7 @@ func main() {
 		log.Fatal(err)
 	}
 	defer store.Close()
+	defer b.flush(context.Background())
 	if err := serve(ctx, b, os.Getenv); err != nil {
 		log.Fatal(err)
 	}
@@ -98,7 +102,15 @@ func newBackend(ctx context.Context, env func(string) string, logger *slog.Logge
 	if err != nil {
 		return nil, nil, err
 	}
+	obs, flush, err := observer(env, os.Stdout, logger)
+	if err != nil {
+		return nil, nil, err
+	}
 	opts := []busifavor.Option{busifavor.WithLogger(logger)}
+	popts := []busifavor.EventOption{busifavor.WithEventLogger(logger)}
+	if obs != nil {
+		opts, popts = append(opts, busifavor.WithObserver(obs)), append(popts, busifavor.WithEventObserver(obs))
+	}
 	if base := env("WECHATPAY_BASE_URL"); base != "" { // a proxy, or busifavortest in tests
 		opts = append(opts, busifavor.WithBaseURL(base))
 	}
@@ -107,8 +119,7 @@ func newBackend(ctx context.Context, env func(string) string, logger *slog.Logge
 		return nil, nil, err
 	}
 	parser, err := busifavor.NewEventParser(env("WECHATPAY_APIV3_KEY"),
-		verifiers.NewSHA256WithRSAPubkeyVerifier(env("WECHATPAY_PUBLIC_KEY_ID"), *publicKey),
-		busifavor.WithEventLogger(logger))
+		verifiers.NewSHA256WithRSAPubkeyVerifier(env("WECHATPAY_PUBLIC_KEY_ID"), *publicKey), popts...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -128,6 +139,7 @@ func newBackend(ctx context.Context, env func(string) string, logger *slog.Logge
 		Client: client, Parser: parser, Seen: seen, Log: logger,
 		NotifyURL: env("NOTIFY_URL"),
 		Record:    store.Record,
+		Observer:  obs, shutdown: flush,
 	}
 	return b, store, nil
 }

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/busifavor-go/busifavor"
 	"github.com/busifavor-go/busifavor/busifavortest"
 )
