@@ -546,6 +546,8 @@ func TestObserverOptionsRefuseNil(t *testing.T) {
 	require.ErrorContains(t, err, "busifavor: WithObserver: nil Observer")
 	_, err = busifavor.NewEventParser(s.APIv3Key(), s.Verifier(), busifavor.WithEventObserver(nil))
 	require.ErrorContains(t, err, "busifavor: WithEventObserver: nil Observer")
-	assert.PanicsWithValue(t, "busifavor: WithDedupObserver: nil Observer; leave the option out to observe nothing",
-		func() { busifavor.WithDedupObserver(nil) })
+	mem, err := busifavor.NewMemoryDeduplicator(10)
+	require.NoError(t, err)
+	_, err = busifavor.Deduplicate(mem, func(context.Context, *busifavor.CouponEvent) error { return nil }, busifavor.WithDedupObserver(nil))
+	require.ErrorContains(t, err, "busifavor: WithDedupObserver: nil Observer")
 }

@@ -282,7 +282,7 @@ func TestPoliciesReadZeroAlike(t *testing.T) {
 
 func TestLoggerWritesOneLinePerAttemptWithoutSecrets(t *testing.T) {
 	var buf bytes.Buffer
-	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})) // an answered attempt is DEBUG
 	s, c := newFake(t, []busifavortest.Option{busifavortest.WithNotifyURL(busifavortest.DefaultMchID, "https://a.cn/n")},
 		fast, noBackup, busifavor.WithLogger(logger))
 	s.Fail(1, systemError500)

@@ -248,7 +248,7 @@ func TestSendCouponDeliversItsEvent(t *testing.T) {
 	assert.Equal(t, "/busifavor/notify", a.path)
 	ev, err := parser.Parse(ctx, s.SignNotification(a.body), a.body)
 	require.NoError(t, err)
-	assert.Equal(t, busifavor.CouponSend{EventType: "EVENT_TYPE_BUSICOUPON_SEND", CouponCode: sent.CouponCode, StockID: plain,
+	assert.Equal(t, &busifavor.CouponSend{EventType: "EVENT_TYPE_BUSICOUPON_SEND", CouponCode: sent.CouponCode, StockID: plain,
 		SendTime: ev.Coupon.SendTime, SendChannel: busifavor.SendChannelAPI, SendMerchant: s.MchID()}, ev.Coupon)
 	assert.False(t, ev.Coupon.SendTime.Before(before) || ev.Coupon.SendTime.After(after), "sent at the send, on the fake's clock")
 

@@ -367,7 +367,7 @@ func (c *command) flagSets() (own, common, all *flag.FlagSet, creds *credentials
 	creds = &credentials{}
 	common = flag.NewFlagSet(c.name, flag.ContinueOnError)
 	creds.register(common, c.needs)
-	if c.needs != 0 {
+	if c.needs&(needClient|needEvents|needReport) != 0 { // it calls WeChat Pay or receives events
 		common.Bool("verbose", false, "print each attempt to stderr (method, path template, status, code, request id, duration) and, for listen, each event's outcome")
 	}
 	all = flag.NewFlagSet("busifavor "+c.name, flag.ContinueOnError)
