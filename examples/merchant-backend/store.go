@@ -102,11 +102,28 @@ func OpenStore(ctx context.Context, databaseURL string, log *slog.Logger) (*Stor
 		return nil, fmt.Errorf("opening the %s: %w", s.Where, err)
 	}
 	s.db = db
-	if err := s.createTables(ctx); err != nil {
+	err = s.createTables(ctx)
+	// Two instances starting at once on one SQLite file can meet while one
+	// switches the file to WAL, which takes no busy timeout: try again.
+	for try := 0; err != nil && s.driver == "sqlite" && isBusy(err) && try < 50; try++ {
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+		err = s.createTables(ctx)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("creating the tables in the %s: %w", s.Where, err)
 	}
 	return s, nil
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (5): the file is
+// locked by another connection.
+func isBusy(err error) bool {
+	var coded interface{ Code() int }
+	return errors.As(err, &coded) && coded.Code()&0xff == 5
 }
 
 // createTables runs the schema, in one transaction.
