@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // TZ=America/New_York on a machine without zoneinfo
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -506,9 +508,20 @@ func TestStockCreateWindowNoteOnlyForAValidFile(t *testing.T) {
 // TestHumanTimesAreInWeChatPaysZone: what the command prints for people
 // writes times in +08:00, as --json and the pages do, whatever this
 // machine's zone.
+//
+// The machine's zone is set with TZ in a child run of this test: setting
+// time.Local here would race with the goroutines of other tests.
 func TestHumanTimesAreInWeChatPaysZone(t *testing.T) {
-	defer func(l *time.Location) { time.Local = l }(time.Local)
-	time.Local = time.FixedZone("EST", -5*60*60)
+	if os.Getenv("BUSIFAVOR_TZ_CHILD") == "" {
+		child := exec.Command(os.Args[0], "-test.run", "^TestHumanTimesAreInWeChatPaysZone$", "-test.count", "1")
+		child.Env = append(os.Environ(), "BUSIFAVOR_TZ_CHILD=1", "TZ=America/New_York")
+		out, err := child.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		require.Contains(t, string(out), "PASS")
+		return
+	}
+	_, off := time.Date(2026, 12, 1, 0, 0, 0, 0, time.Local).Zone()
+	require.Equal(t, -5*60*60, off, "TZ=America/New_York took")
 	code, out, errOut := runCmd(t, nil, "stock", "get", "1200000001")
 	require.Equal(t, exitOK, code, errOut)
 	assert.Regexp(t, `available:   \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00 to \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00\n`, out)
