@@ -414,7 +414,8 @@ func report(w io.Writer, file string, results []*result) int {
 	}
 	if n[unknown] > 0 {
 		fmt.Fprintln(w, "unknown: run reconcile again later; if one stays unknown, look it up in the merchant platform's bill (商户平台).")
-		fmt.Fprintln(w, "  Never pay an unknown one again under a new out_subsidy_no: it may have been paid.")
+		fmt.Fprintln(w, "  Never pay an unknown one again under a new out_subsidy_no: it may have been paid. One that is not listed")
+		fmt.Fprintln(w, "  may be sent again only as the identical create with the same out_subsidy_no.")
 		return exitUnknown
 	}
 	return exitSettled

@@ -233,7 +233,8 @@ func TestReconcileUnknownIsNeverPaid(t *testing.T) {
 		"unknown  subsidy-0006  coupon "+busifavor.MaskCode(g)+" of stock "+s.stockID+"  still PAY_RECEIPT_ACCEPTED after 100ms: not counted as paid\n",
 		"unknown  subsidy-9999  coupon "+busifavor.MaskCode(e)+" of stock "+s.stockID+"  not listed by WeChat Pay within 100ms: the create may never have arrived, or the list lags: not counted as paid\n",
 		books+": 0 paid (0 分), 0 failed, 4 unknown\n",
-		"Never pay an unknown one again under a new out_subsidy_no: it may have been paid.\n")
+		"Never pay an unknown one again under a new out_subsidy_no: it may have been paid. One that is not listed\n",
+		"may be sent again only as the identical create with the same out_subsidy_no")
 	if strings.Contains(out, "paid     ") {
 		t.Errorf("an unknown payment was reported paid")
 	}
