@@ -495,18 +495,42 @@ type transportError struct {
 }
 
 // Error names the host and the failure. The HTTP client's text repeats the
-// URL, whose path can hold an openid: that is masked.
+// URL, whose path can hold an openid and a coupon code, and whose query a
+// coupon code: they are masked.
 func (e *transportError) Error() string {
 	return maskPath(fmt.Sprintf("busifavor: no answer from %s: %v", e.host, e.err))
 }
 
-// maskPath masks what a path, or a text holding one, carries of a user or
-// a coupon: the openid of /users/{openid} (MaskID) and the coupon code of
-// /users/{openid}/coupons/{coupon_code} and /couponcodes/{coupon_code}
-// (MaskCode), so that they never reach a log line or an error.
+// maskPath masks what a path or URL, or a text holding one, carries of a
+// user or a coupon: the openid of /users/{openid} (MaskID), the coupon code
+// of /users/{openid}/coupons/{coupon_code} and /couponcodes/{coupon_code},
+// and the value of a coupon_code query parameter (ListSubsidyPayReceipts
+// sends one) (MaskCode), so that they never reach a log line or an error.
 func maskPath(p string) string {
 	p = maskAfter(p, "/users/", MaskID, "/coupons/")
-	return maskAfter(p, "/couponcodes/", MaskCode, "")
+	p = maskAfter(p, "/couponcodes/", MaskCode, "")
+	return maskQueryValue(p, "coupon_code=")
+}
+
+// maskQueryValue masks, with MaskCode, the value after each name in p (a
+// query parameter's "name="), up to the next & or #, quote or white space.
+func maskQueryValue(p, name string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(p, name)
+		if i < 0 {
+			b.WriteString(p)
+			return b.String()
+		}
+		b.WriteString(p[:i+len(name)])
+		p = p[i+len(name):]
+		j := strings.IndexAny(p, "&#\" \t")
+		if j < 0 {
+			j = len(p)
+		}
+		b.WriteString(MaskCode(p[:j]))
+		p = p[j:]
+	}
 }
 
 // maskAfter masks, with mask, the path segment after each seg in p and, when

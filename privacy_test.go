@@ -216,7 +216,7 @@ func TestMaskCode(t *testing.T) {
 }
 
 // TestErrorsAndLogLinesMaskPathIDs fails calls whose path holds an openid
-// and a coupon code, with logging on: a transport failure, an API error and
+// and a coupon code, or whose query holds a coupon code, with logging on: a transport failure, an API error and
 // a redirect (whose Location repeats the path). No error text and no log
 // line shows them.
 func TestErrorsAndLogLinesMaskPathIDs(t *testing.T) {
@@ -234,6 +234,10 @@ func TestErrorsAndLogLinesMaskPathIDs(t *testing.T) {
 		},
 		"DeleteCouponCode": func() error {
 			_, err := c.DeleteCouponCode(ctx, busifavor.DeleteCouponCodeRequest{StockID: "1", CouponCode: secretCode, DeleteRequestNo: "d"})
+			return err
+		},
+		"ListSubsidyPayReceipts": func() error { // the code is in the query
+			_, err := c.ListSubsidyPayReceipts(ctx, busifavor.ListSubsidyPayReceiptsRequest{StockID: "1", CouponCode: secretCode, OutSubsidyNo: "s-1"})
 			return err
 		},
 	}
