@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -363,12 +364,27 @@ func TestWalkThroughAgainstBusifavorSandbox(t *testing.T) {
 
 	// What README.md's query shows: the sample and the coupon sent.
 	store := openStore(t, "sqlite:"+filepath.Join(work, DefaultSQLiteFile), io.Discard)
-	var n int
-	if err := store.db.QueryRow(`SELECT count(*) FROM coupon_sends WHERE stock_id = '1200000001'`).Scan(&n); err != nil {
+	rows, err := store.db.Query(readmeQuery(t))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 {
-		t.Fatalf("%d rows for stock 1200000001, want the sample event's and the sent coupon's:\n%s", n, backend.stderr.String())
+	defer rows.Close()
+	var codes []string
+	for rows.Next() {
+		var stockID, code, who, channel string
+		var at time.Time
+		if err := rows.Scan(&stockID, &code, &who, &at, &channel); err != nil {
+			t.Fatal(err)
+		}
+		if stockID == "1200000001" {
+			codes = append(codes, code+" "+channel)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(codes) != 2 || !slices.Contains(codes, "SANDBOX0003 "+string(busifavor.SendChannelAPI)) {
+		t.Fatalf("README.md's query shows %q for stock 1200000001, want the sample event's row and SANDBOX0003's (sent through the API):\n%s", codes, backend.stderr.String())
 	}
 	t.Logf("the backend's log:\n%s\nthe sandbox's:\n%s%s", backend.stderr.String(), sandbox.stdout.String(), sandbox.stderr.String())
 }
