@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -333,6 +334,17 @@ func TestWalkThroughAgainstBusifavorSandbox(t *testing.T) {
 	envFile := filepath.Join(dir, "sandbox.env")
 	if !strings.Contains(sandbox.stdout.String(), "run . "+envFile+" to use it") {
 		t.Fatalf("the ready line does not name %s:\n%s", envFile, sandbox.stdout.String())
+	}
+
+	// busifavor check, after . DIR/sandbox.env: every setting holds and the
+	// signed call verifies (exit 0); with one variable missing, exit 2.
+	if out, err := shell(work, base, `. "$1" && "$2" check`, envFile, busifavorBin).CombinedOutput(); err != nil {
+		t.Fatalf("busifavor check against busifavor sandbox: %v\n%s", err, out)
+	}
+	err := shell(work, base, `. "$1" && unset WECHATPAY_CERT_SERIAL && "$2" check`, envFile, busifavorBin).Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		t.Fatalf("busifavor check without WECHATPAY_CERT_SERIAL: %v, want exit status 2", err)
 	}
 
 	// . DIR/sandbox.env; NOTIFY_URL=… ADDR=… merchant-backend
