@@ -653,12 +653,21 @@ func findPayReceipt(ctx context.Context, c SubsidyPayReceiptLister, req ListSubs
 	if err != nil {
 		return nil, Response{}, err
 	}
+	if list == nil {
+		return nil, Response{}, errNilAnswer("ListSubsidyPayReceipts")
+	}
 	for i := range list.PayReceiptList {
 		if r := &list.PayReceiptList[i]; r.OutSubsidyNo == req.OutSubsidyNo {
 			return r, list.Response, nil
 		}
 	}
 	return nil, list.Response, nil
+}
+
+// errNilAnswer is the error of a Wait… helper whose interface's method
+// (a fake of it) returned neither a response nor an error.
+func errNilAnswer(method string) error {
+	return fmt.Errorf("busifavor: %s returned no response and no error; nothing is taken for success", method)
 }
 
 // returnablePayment returns the paid payment of the coupon on the order
@@ -670,6 +679,9 @@ func returnablePayment(ctx context.Context, c SubsidyPayReceiptLister, stockID, 
 	list, err := c.ListSubsidyPayReceipts(ctx, ListSubsidyPayReceiptsRequest{StockID: stockID, CouponCode: couponCode})
 	if err != nil {
 		return nil, err
+	}
+	if list == nil {
+		return nil, errNilAnswer("ListSubsidyPayReceipts")
 	}
 	var found *SubsidyPayReceipt
 	for i := range list.PayReceiptList {
@@ -928,6 +940,9 @@ func WaitSubsidyReturnReceipt(ctx context.Context, c SubsidyReturnReceiptReader,
 			got, err := c.GetSubsidyReturnReceipt(ctx, GetSubsidyReturnReceiptRequest{SubsidyReturnReceiptID: r.SubsidyReturnReceiptID})
 			if err != nil {
 				return last, "", err
+			}
+			if got == nil {
+				return last, "", errNilAnswer("GetSubsidyReturnReceipt")
 			}
 			r = got
 		default:

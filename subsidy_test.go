@@ -309,3 +309,38 @@ func TestWaitOverANarrowInterface(t *testing.T) {
 	_, err = busifavor.WaitSubsidyReturnReceipt(ctx, nil, busifavor.WaitSubsidyReturnReceiptRequest{Created: created})
 	assert.ErrorContains(t, err, "nil SubsidyReturnReceiptReader")
 }
+
+// TestWaitOverAFakeAnsweringNil: a fake of the narrow interface that
+// answers nil and no error gets an error from the Wait… functions, not a
+// panic and never a success.
+func TestWaitOverAFakeAnsweringNil(t *testing.T) {
+	ctx := context.Background()
+	fast := busifavor.PollPolicy{InitialBackoff: time.Nanosecond, MaxBackoff: time.Nanosecond}
+	f := &readerFake{lists: []*busifavor.ListSubsidyPayReceiptsResponse{nil}}
+	var (
+		got *busifavor.SubsidyPayReceiptResponse
+		err error
+	)
+	require.NotPanics(t, func() {
+		got, err = busifavor.WaitSubsidyPayReceipt(ctx, f, busifavor.WaitSubsidyPayReceiptRequest{StockID: "1", CouponCode: "C", OutSubsidyNo: "pay-1", Poll: fast})
+	})
+	assert.Error(t, err)
+	assert.Nil(t, got)
+
+	const id = "1000000000000000000000000001"
+	f = &readerFake{receipts: []*busifavor.SubsidyReturnReceiptResponse{nil}}
+	created := &busifavor.SubsidyReturnReceipt{SubsidyReturnReceiptID: id, OutSubsidyReturnNo: "ret-1", Status: busifavor.SubsidyReturnReceiptStatusAccepted}
+	var ret *busifavor.SubsidyReturnReceiptResponse
+	require.NotPanics(t, func() {
+		ret, err = busifavor.WaitSubsidyReturnReceipt(ctx, f, busifavor.WaitSubsidyReturnReceiptRequest{Created: created, Poll: fast})
+	})
+	assert.Error(t, err)
+	assert.False(t, err == nil && ret != nil && ret.Status.Returned())
+
+	created = &busifavor.SubsidyReturnReceipt{OutSubsidyReturnNo: "ret-1", Status: busifavor.SubsidyReturnReceiptStatusAccepted}
+	f = &readerFake{lists: []*busifavor.ListSubsidyPayReceiptsResponse{nil}}
+	require.NotPanics(t, func() {
+		_, err = busifavor.WaitSubsidyReturnReceipt(ctx, f, busifavor.WaitSubsidyReturnReceiptRequest{Created: created, Poll: fast})
+	})
+	assert.Error(t, err)
+}

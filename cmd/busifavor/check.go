@@ -124,6 +124,13 @@ func runCheck(ctx context.Context, c *call) int {
 		return exitUsage
 	}
 	defer env.close()
+	if v := c.fs.Lookup("verbose"); v != nil && v.Value.String() == "true" {
+		derived, err := env.client.With(busifavor.WithObserver(&verbose{w: c.stderr}))
+		if err != nil {
+			return c.fail("--verbose: %v", err)
+		}
+		env.client = derived
+	}
 	if env.certificates != nil {
 		certs := env.certificates()
 		serials := make([]string, 0, len(certs))

@@ -166,3 +166,15 @@ func TestCheckInPlatformCertificateMode(t *testing.T) {
 	assert.Contains(t, out, "ok    signed call")
 	assert.NotContains(t, out+errOut, apiV3Key)
 }
+
+// TestCheckVerbosePrintsItsCall: check takes --verbose, as every command
+// that calls WeChat Pay does, and then prints its signed call's attempt.
+func TestCheckVerbosePrintsItsCall(t *testing.T) {
+	code, out, errOut := runCmd(t, nil, "check", "--verbose")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Regexp(t, `(?m)^busifavor: GetCallbacks attempt 1: GET /v3/marketing/busifavor/callbacks \(127\.0\.0\.1:\d+\) → 200, `, errOut)
+
+	code, out, errOut = runCmd(t, nil, "check")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.NotContains(t, errOut, "attempt")
+}
