@@ -17,7 +17,7 @@ const callbacksPath = "/v3/marketing/busifavor/callbacks"
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/call-back/set-coupon-notify.html
 func (c *Client) SetCallbacks(ctx context.Context, req SetCallbacksRequest) (*SetCallbacksResponse, error) {
 	out := &SetCallbacksResponse{}
-	if err := c.send(ctx, "SetCallbacks", req, http.MethodPost, callbacksPath, nil, req, out); err != nil {
+	if err := c.send(ctx, "SetCallbacks", &req, http.MethodPost, callbacksPath, nil, &req, out); err != nil {
 		return nil, err
 	}
 	return out, nil

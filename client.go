@@ -380,7 +380,7 @@ func (c *Client) attempt(ctx context.Context, method string, base endpoint, path
 	if err != nil {
 		return nil, classify(base.host, res, err)
 	}
-	b, err := io.ReadAll(io.LimitReader(res.Response.Body, MaxResponseBytes+1))
+	b, err := readAnswer(io.LimitReader(res.Response.Body, MaxResponseBytes+1), res.Response.ContentLength)
 	if err != nil {
 		return nil, &transportError{host: base.host, err: err}
 	}
@@ -388,6 +388,31 @@ func (c *Client) attempt(ctx context.Context, method string, base endpoint, path
 		return nil, tooLarge(base.host)
 	}
 	return &answer{status: res.Response.StatusCode, body: b, requestID: requestID(res.Response.Header), header: res.Response.Header}, nil
+}
+
+// readAnswer reads r to its end, as io.ReadAll does, into a buffer sized
+// once from the answer's Content-Length when it states one no larger than
+// MaxResponseBytes (r is limited anyway), instead of growing it from 512
+// bytes and copying it along the way.
+func readAnswer(r io.Reader, contentLength int64) ([]byte, error) {
+	size := 512
+	if contentLength > 0 && contentLength <= MaxResponseBytes {
+		size = int(contentLength) + 1 // + 1: the read that meets EOF needs room
+	}
+	b := make([]byte, 0, size)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // redirected reports an answer that is not to the request that was sent: a
@@ -461,6 +486,10 @@ func (c *Client) log(ctx context.Context, method, path string, base endpoint, at
 		status, code, reqID, level = apiErr.StatusCode, apiErr.Code, apiErr.RequestID, slog.LevelWarn
 	default:
 		level = slog.LevelWarn
+	}
+	// A disabled level costs no attrs, no masked path and no error text.
+	if !c.cfg.logger.Enabled(ctx, level) {
+		return
 	}
 	attrs := []slog.Attr{
 		slog.String("method", method), slog.String("path", maskPath(path)), slog.String("host", base.host),

@@ -194,7 +194,7 @@ type DeleteCouponCodeResponse struct {
 // UploadRequestNo: it comes back with ErrRequestNoReused.
 func (c *Client) UploadCouponCodes(ctx context.Context, req UploadCouponCodesRequest) (*UploadCouponCodesResponse, error) {
 	out := &UploadCouponCodesResponse{}
-	if err := c.send(ctx, "UploadCouponCodes", req, http.MethodPost, codesPath(req.StockID), nil, req, out); err != nil {
+	if err := c.send(ctx, "UploadCouponCodes", &req, http.MethodPost, codesPath(req.StockID), nil, &req, out); err != nil {
 		return nil, err
 	}
 	return out, checkAccounts(out, req)

@@ -291,7 +291,7 @@ func (c *Client) SendCoupon(ctx context.Context, req SendCouponRequest) (*SendCo
 		Result   SendCouponResponse `json:"send_coupon_result"`
 		Response `json:"-"`
 	}
-	if err := c.send(ctx, "SendCoupon", req, http.MethodPost, couponsPath+"/send", nil, req, &out); err != nil {
+	if err := c.send(ctx, "SendCoupon", &req, http.MethodPost, couponsPath+"/send", nil, &req, &out); err != nil {
 		return nil, err
 	}
 	out.Result.Response = out.Response
@@ -308,7 +308,7 @@ func (c *Client) SendCoupon(ctx context.Context, req SendCouponRequest) (*SendCo
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/use-coupon.html
 func (c *Client) UseCoupon(ctx context.Context, req UseCouponRequest) (*UseCouponResponse, error) {
 	out := &UseCouponResponse{}
-	if err := c.send(ctx, "UseCoupon", req, http.MethodPost, couponsPath+"/use", nil, req, out); err != nil {
+	if err := c.send(ctx, "UseCoupon", &req, http.MethodPost, couponsPath+"/use", nil, &req, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -393,7 +393,7 @@ func userCouponKey(u UserCoupon) string {
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/associate-trade-info.html
 func (c *Client) AssociateTradeInfo(ctx context.Context, req AssociateTradeInfoRequest) (*AssociateTradeInfoResponse, error) {
 	out := &AssociateTradeInfoResponse{}
-	if err := c.send(ctx, "AssociateTradeInfo", req, http.MethodPost, couponsPath+"/associate", nil, req, out); err != nil {
+	if err := c.send(ctx, "AssociateTradeInfo", &req, http.MethodPost, couponsPath+"/associate", nil, &req, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -407,7 +407,7 @@ func (c *Client) AssociateTradeInfo(ctx context.Context, req AssociateTradeInfoR
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/disassociate-trade-info.html
 func (c *Client) DisassociateTradeInfo(ctx context.Context, req DisassociateTradeInfoRequest) (*DisassociateTradeInfoResponse, error) {
 	out := &DisassociateTradeInfoResponse{}
-	if err := c.send(ctx, "DisassociateTradeInfo", req, http.MethodPost, couponsPath+"/disassociate", nil, req, out); err != nil {
+	if err := c.send(ctx, "DisassociateTradeInfo", &req, http.MethodPost, couponsPath+"/disassociate", nil, &req, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -421,7 +421,7 @@ func (c *Client) DisassociateTradeInfo(ctx context.Context, req DisassociateTrad
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/return-coupon.html
 func (c *Client) ReturnCoupon(ctx context.Context, req ReturnCouponRequest) (*ReturnCouponResponse, error) {
 	out := &ReturnCouponResponse{}
-	if err := c.send(ctx, "ReturnCoupon", req, http.MethodPost, couponsPath+"/return", nil, req, out); err != nil {
+	if err := c.send(ctx, "ReturnCoupon", &req, http.MethodPost, couponsPath+"/return", nil, &req, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -434,7 +434,7 @@ func (c *Client) ReturnCoupon(ctx context.Context, req ReturnCouponRequest) (*Re
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/deactivate-coupon.html
 func (c *Client) DeactivateCoupon(ctx context.Context, req DeactivateCouponRequest) (*DeactivateCouponResponse, error) {
 	out := &DeactivateCouponResponse{}
-	if err := c.send(ctx, "DeactivateCoupon", req, http.MethodPost, couponsPath+"/deactivate", nil, req, out); err != nil {
+	if err := c.send(ctx, "DeactivateCoupon", &req, http.MethodPost, couponsPath+"/deactivate", nil, &req, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -448,7 +448,7 @@ func (c *Client) DeactivateCoupon(ctx context.Context, req DeactivateCouponReque
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/coupon/send-gov-card.html
 func (c *Client) SendGovCard(ctx context.Context, req SendGovCardRequest) (*SendGovCardResponse, error) {
 	out := &SendGovCardResponse{}
-	if err := c.send(ctx, "SendGovCard", req, http.MethodPost, couponsPath+"/"+url.PathEscape(req.CardID)+"/send", nil, req, out); err != nil {
+	if err := c.send(ctx, "SendGovCard", &req, http.MethodPost, couponsPath+"/"+url.PathEscape(req.CardID)+"/send", nil, &req, out); err != nil {
 		return nil, err
 	}
 	return out, nil

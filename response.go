@@ -57,16 +57,24 @@ func responseOf(status int, header http.Header) Response {
 	if len(header) == 0 {
 		return out
 	}
+	// One backing array for every value, as net/textproto does; each key's
+	// slice is capped at its own values, so an append to one never writes
+	// into the next.
+	n := 0
+	for _, vs := range header {
+		n += len(vs)
+	}
+	values := make([]string, 0, n)
 	out.Header = make(http.Header, len(header))
 	for k, vs := range header {
 		if credentialHeaders[http.CanonicalHeaderKey(k)] {
 			continue
 		}
-		cut := make([]string, len(vs))
-		for i, v := range vs {
-			cut[i] = clip(v, MaxHeaderValueBytes)
+		start := len(values)
+		for _, v := range vs {
+			values = append(values, clip(v, MaxHeaderValueBytes))
 		}
-		out.Header[k] = cut
+		out.Header[k] = values[start:len(values):len(values)]
 	}
 	return out
 }

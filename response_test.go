@@ -154,6 +154,13 @@ func TestEveryResponseCarriesItsAnswersMetadata(t *testing.T) {
 					assert.NotContains(t, v, metaSecret, k)
 				}
 			}
+			// Each header's values are its own: appending to one changes no other.
+			want := meta.Header.Clone()
+			for k := range meta.Header {
+				meta.Header[k] = append(meta.Header[k], "appended")
+				want[k] = append(want[k], "appended")
+			}
+			assert.Equal(t, want, meta.Header)
 
 			b, err := json.Marshal(resp)
 			require.NoError(t, err)

@@ -492,7 +492,7 @@ type UpdateStockBudgetResponse struct {
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/create-busifavor-stock.html
 func (c *Client) CreateStock(ctx context.Context, req CreateStockRequest) (*CreateStockResponse, error) {
 	out := &CreateStockResponse{}
-	if err := c.send(ctx, "CreateStock", req, http.MethodPost, stocksPath, nil, req, out); err != nil {
+	if err := c.send(ctx, "CreateStock", &req, http.MethodPost, stocksPath, nil, &req, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -539,7 +539,7 @@ func (c *Client) UpdateStock(ctx context.Context, req UpdateStockRequest) (*Upda
 // https://pay.weixin.qq.com/docs/merchant/apis/merchant-exclusive-coupon/busi-favor/modify-budget.html
 func (c *Client) UpdateStockBudget(ctx context.Context, req UpdateStockBudgetRequest) (*UpdateStockBudgetResponse, error) {
 	out := &UpdateStockBudgetResponse{}
-	if err := c.send(ctx, "UpdateStockBudget", req, http.MethodPatch, stockPath(req.StockID)+"/budget", nil, req, out); err != nil {
+	if err := c.send(ctx, "UpdateStockBudget", &req, http.MethodPatch, stockPath(req.StockID)+"/budget", nil, &req, out); err != nil {
 		return nil, err
 	}
 	return out, nil
