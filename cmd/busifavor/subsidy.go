@@ -51,23 +51,17 @@ busifavor subsidy list follows it.`,
 			yes := fs.Bool("yes", false, "pay without asking (money moves)")
 			asJSON := callFlags(fs)
 			return func(ctx context.Context, c *call) int {
-				if err := req.Validate(); err != nil {
-					return c.report(err)
-				}
-				if !c.confirm(*yes, fmt.Sprintf("Pay a subsidy of %s from %s to %s for coupon %s of stock %s on order %s (out_subsidy_no %s)",
-					money(req.Amount), req.PayerMerchant, req.PayeeMerchant, req.CouponCode, req.StockID, req.TransactionID, req.OutSubsidyNo)) {
-					return exitUsage
-				}
-				resp, err := c.env.client.CreateSubsidyPayReceipt(ctx, req)
-				if err != nil {
-					code := c.report(err)
-					if errors.Is(err, busifavor.ErrOutcomeUnknown) {
-						fmt.Fprintf(c.stderr, "  WeChat Pay may or may not have paid. Find out with\n"+
-							"    busifavor subsidy list --stock-id %s --coupon-code %s --out-subsidy-no %s\n"+
-							"  (WeChat Pay may list it only after a while). Not listed after a while: run this same command again,\n"+
-							"  with the same --out-subsidy-no; never with a new number, which would pay twice.\n",
-							req.StockID, req.CouponCode, req.OutSubsidyNo)
-					}
+				var resp *busifavor.SubsidyPayReceiptResponse
+				code, ok := c.moneyCreate(req, *yes,
+					fmt.Sprintf("Pay a subsidy of %s from %s to %s for coupon %s of stock %s on order %s (out_subsidy_no %s)",
+						money(req.Amount), req.PayerMerchant, req.PayeeMerchant, req.CouponCode, req.StockID, req.TransactionID, req.OutSubsidyNo),
+					func() (err error) { resp, err = c.env.client.CreateSubsidyPayReceipt(ctx, req); return err },
+					fmt.Sprintf("  WeChat Pay may or may not have paid. Find out with\n"+
+						"    busifavor subsidy list --stock-id %s --coupon-code %s --out-subsidy-no %s\n"+
+						"  (WeChat Pay may list it only after a while). Not listed after a while: run this same command again,\n"+
+						"  with the same --out-subsidy-no; never with a new number, which would pay twice.\n",
+						req.StockID, req.CouponCode, req.OutSubsidyNo))
+				if !ok {
 					return code
 				}
 				return printPayReceipt(c, &resp.SubsidyPayReceipt, resp.RequestID, *asJSON, resp)
@@ -164,30 +158,45 @@ unknown" and how to find out; run it again only with the same number.`,
 			yes := fs.Bool("yes", false, "return without asking (money moves)")
 			asJSON := callFlags(fs)
 			return func(ctx context.Context, c *call) int {
-				if err := req.Validate(); err != nil {
-					return c.report(err)
-				}
-				if !c.confirm(*yes, fmt.Sprintf("Return %s of the subsidy from %s to %s for coupon %s of stock %s, refund %s (out_subsidy_return_no %s)",
-					money(req.Amount), req.PayeeMerchant, req.PayerMerchant, req.CouponCode, req.StockID, req.RefundID, req.OutSubsidyReturnNo)) {
-					return exitUsage
-				}
-				resp, err := c.env.client.CreateSubsidyReturnReceipt(ctx, req)
-				if err != nil {
-					code := c.report(err)
-					if errors.Is(err, busifavor.ErrOutcomeUnknown) {
-						fmt.Fprintf(c.stderr, "  WeChat Pay may or may not have made the return. No read names a return by its number; the payment's\n"+
-							"  status shows whether one was made:\n"+
-							"    busifavor subsidy list --stock-id %s --coupon-code %s\n"+
-							"  RETURNING, PARTIAL_RETURN or FULL_RETURN: a return was made, maybe this one (the merchant platform's bill names it).\n"+
-							"  Still SUCCESS after a while: run this same command again, with the same --out-subsidy-return-no; never a new number.\n",
-							req.StockID, req.CouponCode)
-					}
+				var resp *busifavor.SubsidyReturnReceiptResponse
+				code, ok := c.moneyCreate(req, *yes,
+					fmt.Sprintf("Return %s of the subsidy from %s to %s for coupon %s of stock %s, refund %s (out_subsidy_return_no %s)",
+						money(req.Amount), req.PayeeMerchant, req.PayerMerchant, req.CouponCode, req.StockID, req.RefundID, req.OutSubsidyReturnNo),
+					func() (err error) { resp, err = c.env.client.CreateSubsidyReturnReceipt(ctx, req); return err },
+					fmt.Sprintf("  WeChat Pay may or may not have made the return. No read names a return by its number; the payment's\n"+
+						"  status shows whether one was made:\n"+
+						"    busifavor subsidy list --stock-id %s --coupon-code %s\n"+
+						"  RETURNING, PARTIAL_RETURN or FULL_RETURN: a return was made, maybe this one (the merchant platform's bill names it).\n"+
+						"  Still SUCCESS after a while: run this same command again, with the same --out-subsidy-return-no; never a new number.\n",
+						req.StockID, req.CouponCode))
+				if !ok {
 					return code
 				}
 				return printReturnReceipt(c, &resp.SubsidyReturnReceipt, resp.RequestID, *asJSON, resp)
 			}
 		},
 	},
+}
+
+// moneyCreate runs a money create: req is checked, then confirmed (yes, or
+// a terminal answer), then sent by create. On an error it reports it, and
+// after an unknown outcome prints reconcile (how to find out; never a new
+// number); ok is false then, with the exit status.
+func (c *call) moneyCreate(req interface{ Validate() error }, yes bool, what string, create func() error, reconcile string) (code int, ok bool) {
+	if err := req.Validate(); err != nil {
+		return c.report(err), false
+	}
+	if !c.confirm(yes, what) {
+		return exitUsage, false
+	}
+	if err := create(); err != nil {
+		code := c.report(err)
+		if errors.Is(err, busifavor.ErrOutcomeUnknown) {
+			fmt.Fprint(c.stderr, reconcile)
+		}
+		return code, false
+	}
+	return exitOK, true
 }
 
 // confirm asks before a money create: yes (--yes) confirms, else "y" typed
