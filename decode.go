@@ -55,7 +55,7 @@ func decodeAnswer(a *answer, v any) error {
 		return fmt.Errorf("%w: body is not the documented JSON object: %v", ErrMalformedResponse, err)
 	}
 	if p.response != nil {
-		rv.FieldByIndex(p.response).Set(reflect.ValueOf(responseOf(a.status, a.header)))
+		*rv.FieldByIndex(p.response).Addr().Interface().(*Response) = responseOf(a)
 	}
 	return nil
 }

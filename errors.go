@@ -419,7 +419,12 @@ func newAPIError(status int, header http.Header, body []byte) *APIError {
 	return e
 }
 
-func requestID(h http.Header) string { return headerValue(h, "Request-Id") }
+func requestID(h http.Header) string {
+	if vs := h["Request-Id"]; len(vs) > 0 { // net/http's keys are canonical: no canonicalising on every answer
+		return clip(vs[0], MaxHeaderValueBytes)
+	}
+	return headerValue(h, "Request-Id")
+}
 
 // maskDetail returns an error's detail with every string under a "value"
 // key, at any depth, masked with MaskCode; detail as it came when it has

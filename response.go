@@ -3,6 +3,7 @@ package busifavor
 import (
 	"net/http"
 	"reflect"
+	"strings"
 )
 
 // Response is what every response type carries about the HTTP answer it
@@ -42,39 +43,51 @@ type Response struct {
 	Header http.Header
 }
 
-// credentialHeaders are the headers a Response never keeps, in canonical
-// form.
-var credentialHeaders = map[string]bool{
-	"Authorization":       true,
-	"Proxy-Authorization": true,
-	"Cookie":              true,
-	"Set-Cookie":          true,
+// isCredentialHeader reports whether k names a header a Response never
+// keeps (Authorization, Proxy-Authorization, Cookie, Set-Cookie), in any
+// case: a length test and a case-insensitive compare, without building the
+// canonical key (net/http's keys are canonical already; a hand-made header
+// may not be).
+func isCredentialHeader(k string) bool {
+	switch len(k) {
+	case len("Cookie"):
+		return strings.EqualFold(k, "Cookie")
+	case len("Set-Cookie"):
+		return strings.EqualFold(k, "Set-Cookie")
+	case len("Authorization"):
+		return strings.EqualFold(k, "Authorization")
+	case len("Proxy-Authorization"):
+		return strings.EqualFold(k, "Proxy-Authorization")
+	}
+	return false
 }
 
-// responseOf is the Response of an answer with status and header.
-func responseOf(status int, header http.Header) Response {
-	out := Response{RequestID: requestID(header), StatusCode: status}
-	if len(header) == 0 {
+// responseOf is the Response of the answer a.
+func responseOf(a *answer) Response {
+	out := Response{RequestID: a.requestID, StatusCode: a.status}
+	if len(a.header) == 0 {
 		return out
 	}
-	// One backing array for every value, as net/textproto does; each key's
-	// slice is capped at its own values, so an append to one never writes
-	// into the next.
-	n := 0
-	for _, vs := range header {
-		n += len(vs)
-	}
-	values := make([]string, 0, n)
-	out.Header = make(http.Header, len(header))
-	for k, vs := range header {
-		if credentialHeaders[http.CanonicalHeaderKey(k)] {
+	// The strings are shared (they cannot change); each key's slice is
+	// capped at its own values, so an append to one never writes into the
+	// transport's array. A value over MaxHeaderValueBytes gets a slice of
+	// its own, clipped.
+	out.Header = make(http.Header, len(a.header))
+	for k, vs := range a.header {
+		if isCredentialHeader(k) {
 			continue
 		}
-		start := len(values)
+		kept := vs[:len(vs):len(vs)]
 		for _, v := range vs {
-			values = append(values, clip(v, MaxHeaderValueBytes))
+			if len(v) > MaxHeaderValueBytes {
+				kept = make([]string, len(vs))
+				for j, v := range vs {
+					kept[j] = clip(v, MaxHeaderValueBytes)
+				}
+				break
+			}
 		}
-		out.Header[k] = values[start:len(values):len(values)]
+		out.Header[k] = kept
 	}
 	return out
 }

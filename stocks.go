@@ -527,7 +527,7 @@ func (c *Client) UpdateStock(ctx context.Context, req UpdateStockRequest) (*Upda
 	if err != nil {
 		return nil, err
 	}
-	return &UpdateStockResponse{Response: responseOf(a.status, a.header)}, nil
+	return &UpdateStockResponse{Response: responseOf(a)}, nil
 }
 
 // UpdateStockBudget changes a stock's total or daily cap (修改批次预算). It

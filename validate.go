@@ -177,10 +177,19 @@ func urlErrReason(err error) string {
 }
 
 func hasSpaceOrControl(s string) bool {
-	if !utf8.ValidString(s) {
-		return true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf: // the rest, rune by rune
+			s = s[i:]
+			if !utf8.ValidString(s) {
+				return true
+			}
+			return strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0
+		case c <= ' ' || c == 0x7f: // ASCII's spaces and controls
+			return true
+		}
 	}
-	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0
+	return false
 }
 
 // Limits shared by every endpoint, in bytes (pages).

@@ -51,8 +51,19 @@ func main() {
 	in := flag.String("in", "", "read this saved go test -bench output instead of running the benchmarks")
 	raw := flag.String("raw", "", "also write the run's go test output to this file")
 	out := flag.String("o", "BENCHMARKS.md", "file whose benchreport section is replaced (relative to the module root)")
+	instructions := flag.Bool("instructions", false, "count instructions per call under valgrind's callgrind instead of timing, and replace the instructions section")
+	reps := flag.Int("reps", 3, "with -instructions: samples of each benchmark (the median is reported, with the range)")
 	flag.Parse()
-	if err := run(*count, *benchtime, *bench, *in, *raw, *out); err != nil {
+	var err error
+	if *instructions {
+		var root string
+		if root, err = moduleRoot(); err == nil {
+			err = runInstructions(root, *bench, *out, *reps)
+		}
+	} else {
+		err = run(*count, *benchtime, *bench, *in, *raw, *out)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(1)
 	}
@@ -152,7 +163,7 @@ func run(count int, benchtime, bench, in, raw, out string) error {
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(root, out)
 	}
-	return replaceSection(out, md.String())
+	return replaceBetween(out, beginMarker, endMarker, md.String())
 }
 
 // moduleRoot is the directory of the main module's go.mod.
@@ -404,6 +415,8 @@ func rowName(row string) (endpoint, items string) {
 	endpoint, rest, _ := strings.Cut(row, "/")
 	if v, ok := strings.CutPrefix(rest, "items="); ok {
 		items = v
+	} else if v, ok := strings.CutPrefix(rest, "n="); ok { // DecodeListUserCoupons/n=20
+		items = v
 	}
 	return endpoint, items
 }
@@ -541,18 +554,18 @@ func bytesOf(c cell) string {
 	return fmt.Sprintf("%.0f B", c.median)
 }
 
-// replaceSection puts section between the markers of the file at path,
-// appending the markers when the file has none.
-func replaceSection(path, section string) error {
+// replaceBetween puts section between the begin and end markers of the file
+// at path, appending the markers when the file has none.
+func replaceBetween(path, begin, end, section string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	s := string(old)
-	block := beginMarker + "\n\n" + section + "\n" + endMarker
-	i, j := strings.Index(s, beginMarker), strings.Index(s, endMarker)
+	block := begin + "\n\n" + section + "\n" + end
+	i, j := strings.Index(s, begin), strings.Index(s, end)
 	if i >= 0 && j > i {
-		s = s[:i] + block + s[j+len(endMarker):]
+		s = s[:i] + block + s[j+len(end):]
 	} else {
 		s = strings.TrimRight(s, "\n") + "\n\n" + block + "\n"
 	}

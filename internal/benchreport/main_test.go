@@ -93,7 +93,7 @@ func TestReplaceSection(t *testing.T) {
 	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := replaceSection(path, "new\n"); err != nil {
+	if err := replaceBetween(path, beginMarker, endMarker, "new\n"); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)
