@@ -673,7 +673,11 @@ func (d *decoder) readStringBytes() ([]byte, error) {
 	start := d.pos + 1
 	ascii := true
 	for i := start; i < len(d.data); i++ {
-		switch c := d.data[i]; {
+		c := d.data[i]
+		if plainByte[c] {
+			continue
+		}
+		switch {
 		case c == '"':
 			d.pos = i + 1
 			b := d.data[start:i]
@@ -693,6 +697,15 @@ func (d *decoder) readStringBytes() ([]byte, error) {
 	d.pos = len(d.data)
 	return nil, d.syntaxError("unterminated string")
 }
+
+// plainByte marks the bytes readStringBytes passes over without a second
+// look: printable ASCII but the quote and the backslash, most of any answer.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // readEscaped reads a string with escapes, from start (after the quote).
 func (d *decoder) readEscaped(start int) ([]byte, error) {
