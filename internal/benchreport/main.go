@@ -450,7 +450,7 @@ func writeCalls(md *strings.Builder, st stats) {
 	md.WriteString("Median time per call (signing and verification included) on the canned, signed transport; ")
 	md.WriteString("the ratio is busifavor / wechatpay-go, and “vs wechatpay-go” is benchstat's change with its p-value ")
 	md.WriteString("(~ when not significant at α 0.05). “Slower” is **yes** where benchstat finds busifavor significantly slower. ")
-	md.WriteString("The two clients differ by less than 0.1% of a call (the instruction counts above), ")
+	md.WriteString("On small answers the two clients differ by less than 0.1% of a call (the instruction counts above), ")
 	md.WriteString("which is below what time on a shared machine resolves: the instruction counts decide ≤ 1.00×.\n\n")
 	md.WriteString("| endpoint | items | busifavor | wechatpay-go | ratio | vs wechatpay-go | slower | RSA floor | busifavor / floor | allocs busifavor | allocs wechatpay-go | B/op busifavor | B/op wechatpay-go |\n")
 	md.WriteString("|---|---:|---:|---:|---:|---|:-:|---:|---:|---:|---:|---:|---:|\n")
