@@ -699,7 +699,8 @@ func (d *decoder) readStringBytes() ([]byte, error) {
 }
 
 // plainByte marks the bytes readStringBytes passes over without a second
-// look: printable ASCII but the quote and the backslash, most of any answer.
+// look, most of any answer: 0x20 to 0x7f (ASCII from the space up, DEL
+// included, which JSON allows in a string) but the quote and the backslash.
 var plainByte = func() (t [256]bool) {
 	for c := 0x20; c < 0x80; c++ {
 		t[c] = c != '"' && c != '\\'

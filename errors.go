@@ -321,12 +321,6 @@ func clip(s string, n int) string {
 	return s[:n] + cutMark
 }
 
-// headerValue is h's value for key, clipped to MaxHeaderValueBytes: the only
-// way a header value reaches an error or a log line.
-func headerValue(h http.Header, key string) string {
-	return clip(h.Get(key), MaxHeaderValueBytes)
-}
-
 // Error reports the operation, status, code, message and request id. It
 // never includes headers or the request.
 func (e *APIError) Error() string {
@@ -419,11 +413,13 @@ func newAPIError(status int, header http.Header, body []byte) *APIError {
 	return e
 }
 
+// requestID is the answer's Request-ID, clipped, read by its canonical key
+// as h.Get would, without canonicalising "Request-Id" on every answer.
 func requestID(h http.Header) string {
-	if vs := h["Request-Id"]; len(vs) > 0 { // net/http's keys are canonical: no canonicalising on every answer
+	if vs := h["Request-Id"]; len(vs) > 0 {
 		return clip(vs[0], MaxHeaderValueBytes)
 	}
-	return headerValue(h, "Request-Id")
+	return ""
 }
 
 // maskDetail returns an error's detail with every string under a "value"

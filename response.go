@@ -68,26 +68,23 @@ func responseOf(a *answer) Response {
 	if len(a.header) == 0 {
 		return out
 	}
-	// The strings are shared (they cannot change); each key's slice is
-	// capped at its own values, so an append to one never writes into the
-	// transport's array. A value over MaxHeaderValueBytes gets a slice of
-	// its own, clipped.
+	// One pass, into one backing array of its own sized for one value a
+	// header (the usual answer): writing into the Response's values never
+	// reaches the transport's, which a test transport may hand out again.
+	// Each key's slice is capped at its own values, so an append to one
+	// never writes into the next, even where a header with more values
+	// moved the rest to a larger array.
+	values := make([]string, 0, len(a.header))
 	out.Header = make(http.Header, len(a.header))
 	for k, vs := range a.header {
 		if isCredentialHeader(k) {
 			continue
 		}
-		kept := vs[:len(vs):len(vs)]
+		start := len(values)
 		for _, v := range vs {
-			if len(v) > MaxHeaderValueBytes {
-				kept = make([]string, len(vs))
-				for j, v := range vs {
-					kept[j] = clip(v, MaxHeaderValueBytes)
-				}
-				break
-			}
+			values = append(values, clip(v, MaxHeaderValueBytes))
 		}
-		out.Header[k] = kept
+		out.Header[k] = values[start:len(values):len(values)]
 	}
 	return out
 }

@@ -10,8 +10,9 @@ import (
 
 // TestResponseOfKeepsWhatItShould covers responseOf's edges: credential
 // headers in any case are dropped, a value at MaxHeaderValueBytes is kept
-// whole and one byte over it is clipped (its neighbours untouched), and an
-// append to the kept values never writes into the answer's own arrays.
+// whole and one byte over it is clipped (its neighbours untouched), and
+// neither an append to the kept values nor a write into them reaches the
+// answer's own arrays or another header's values.
 func TestResponseOfKeepsWhatItShould(t *testing.T) {
 	atLimit, overLimit := strings.Repeat("a", MaxHeaderValueBytes), strings.Repeat("b", MaxHeaderValueBytes+1)
 	backing := []string{"one", "two", "spare"}
@@ -35,6 +36,14 @@ func TestResponseOfKeepsWhatItShould(t *testing.T) {
 	r.Header["X-Two"] = append(r.Header["X-Two"], "appended")
 	assert.Equal(t, "spare", backing[2], "an append to a kept header never writes into the answer's array")
 	assert.Equal(t, []string{"one", "two", "appended"}, r.Header["X-Two"])
+	r.Header["X-Two"][0] = "overwritten"
+	assert.Equal(t, "one", backing[0], "a write into a kept value never reaches the answer's array")
+	for k := range r.Header {
+		if k != "X-Two" {
+			r.Header[k] = append(r.Header[k], "appended")
+		}
+	}
+	assert.Equal(t, []string{"overwritten", "two", "appended"}, r.Header["X-Two"], "appends to the others leave this one alone")
 
 	assert.Nil(t, responseOf(&answer{status: 204}).Header)
 }

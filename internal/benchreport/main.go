@@ -16,7 +16,7 @@
 //
 // The second counts the instructions of each call under valgrind's
 // callgrind instead (instructions.go): repeatable where time is not, it is
-// what can tell two clients apart whose calls differ by less than 0.1%.
+// what can tell two clients apart whose calls differ by about 0.1%.
 //
 // -count and -benchtime set the rounds and the test binary's -benchtime
 // (small values for a quick look on a busy machine), -in reads a saved
@@ -61,6 +61,10 @@ func main() {
 	reps := flag.Int("reps", 3, "with -instructions: samples of each benchmark (the median is reported, with the range)")
 	flag.Parse()
 	var err error
+	if *count < 1 {
+		fmt.Fprintf(os.Stderr, "benchreport: -count %d: run at least one round\n", *count)
+		os.Exit(2)
+	}
 	if *instructions {
 		var root string
 		if root, err = moduleRoot(); err == nil {
@@ -424,7 +428,7 @@ func writeHeader(md *strings.Builder, info runInfo, count int) {
 	fmt.Fprintf(md, "- Run %s to %s (%s).\n", info.started.UTC().Format("2006-01-02 15:04 MST"),
 		info.finished.UTC().Format("15:04 MST"), info.finished.Sub(info.started).Round(time.Second))
 	if count < 10 {
-		fmt.Fprintf(md, "- **%d counts only: a development run. The p-values and intervals need -count 10.**\n", count)
+		fmt.Fprintf(md, "- **%d rounds only: a development run. The p-values and intervals need -count 10; with fewer than 4 rounds benchstat can find no difference significant, so “slower” says no whatever the times.**\n", count)
 	}
 }
 
@@ -450,7 +454,7 @@ func writeCalls(md *strings.Builder, st stats) {
 	md.WriteString("Median time per call (signing and verification included) on the canned, signed transport; ")
 	md.WriteString("the ratio is busifavor / wechatpay-go, and “vs wechatpay-go” is benchstat's change with its p-value ")
 	md.WriteString("(~ when not significant at α 0.05). “Slower” is **yes** where benchstat finds busifavor significantly slower. ")
-	md.WriteString("On small answers the two clients differ by less than 0.1% of a call (the instruction counts above), ")
+	md.WriteString("On small answers the two clients differ by about 0.1% of a call or less (the instruction counts above), ")
 	md.WriteString("which is below what time on a shared machine resolves: the instruction counts decide ≤ 1.00×.\n\n")
 	md.WriteString("| endpoint | items | busifavor | wechatpay-go | ratio | vs wechatpay-go | slower | RSA floor | busifavor / floor | allocs busifavor | allocs wechatpay-go | B/op busifavor | B/op wechatpay-go |\n")
 	md.WriteString("|---|---:|---:|---:|---:|---|:-:|---:|---:|---:|---:|---:|---:|\n")
