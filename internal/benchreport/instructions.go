@@ -124,18 +124,11 @@ func runInstructions(root, bench, out string, reps int) error {
 			return fmt.Errorf("-instructions needs %s on PATH (Debian: apt-get install valgrind)", tool)
 		}
 	}
-	dir, err := os.MkdirTemp("", "benchreport")
+	dir, bin, err := buildTestBinary(root)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "bench.test")
-	fmt.Fprintln(os.Stderr, "benchreport: building the test binary")
-	build := exec.Command("go", "test", "-c", "-o", bin, ".")
-	build.Dir, build.Stderr = root, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("go test -c: %w", err)
-	}
 	leaves, err := listLeaves(root, bin, bench)
 	if err != nil {
 		return err

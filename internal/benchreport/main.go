@@ -199,17 +199,11 @@ func output(dir, name string, args ...string) string {
 // the floor, minutes apart from the next round's: a slow spell of a shared
 // machine lands on both sides of a comparison instead of on one.
 func interleaved(root string, args []string, count int) ([]byte, error) {
-	dir, err := os.MkdirTemp("", "benchreport")
+	dir, bin, err := buildTestBinary(root)
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "bench.test")
-	build := exec.Command("go", "test", "-c", "-o", bin, ".")
-	build.Dir, build.Stderr = root, os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("go test -c: %w", err)
-	}
 	var buf bytes.Buffer
 	for round := 1; round <= count; round++ {
 		fmt.Fprintf(os.Stderr, "benchreport: round %d of %d\n", round, count)
@@ -222,6 +216,23 @@ func interleaved(root string, args []string, count int) ([]byte, error) {
 		}
 	}
 	return buf.Bytes(), nil
+}
+
+// buildTestBinary builds the root package's test binary into a new
+// temporary directory, which the caller removes.
+func buildTestBinary(root string) (dir, bin string, err error) {
+	if dir, err = os.MkdirTemp("", "benchreport"); err != nil {
+		return "", "", err
+	}
+	bin = filepath.Join(dir, "bench.test")
+	fmt.Fprintln(os.Stderr, "benchreport: building the test binary")
+	build := exec.Command("go", "test", "-c", "-o", bin, ".")
+	build.Dir, build.Stderr = root, os.Stderr
+	if err := build.Run(); err != nil {
+		os.RemoveAll(dir)
+		return "", "", fmt.Errorf("go test -c: %w", err)
+	}
+	return dir, bin, nil
 }
 
 // loadAverage is /proc/loadavg's first three numbers, where there is one.
